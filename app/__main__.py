@@ -1,0 +1,60 @@
+"""``python -m app``: serve Podpath with uvicorn.
+
+Flags override the ``PODPATH_*`` environment variables, which override the defaults in
+:class:`app.settings.Settings` (the README's "Settings" table lists them all).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Serve Podpath, the Kubernetes networking sandbox.",
+    )
+    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="TCP port to listen on (default 8000)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="folder for the SQLite database of workspaces (default ~/.local/share/podpath)",
+    )
+    parser.add_argument(
+        "--store",
+        choices=["sqlite", "memory"],
+        help="where workspaces live: sqlite (kept across restarts, default) or memory",
+    )
+    return parser
+
+
+def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
+    """The settings for these command-line arguments (and the environment)."""
+    args = build_parser().parse_args(argv)
+    return Settings.from_env(
+        host=args.host, port=args.port, data_dir=args.data_dir, store=args.store
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = settings_from_args(argv)
+
+    import uvicorn
+
+    from app.web.app import create_app
+
+    app = create_app(settings)
+    shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::", ""} else settings.host
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    print(f"Podpath is serving on http://{shown_host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""Pod IP address management, one plan per CNI plugin.
+
+- flannel: kube-controller-manager gives each node a /24 of 10.244.0.0/16 in the order
+  nodes join (``spec.podCIDR``); the ``cni0`` bridge takes ``.1`` and the host-local IPAM
+  plugin hands out the rest round-robin, so a freed address is not handed out again at once.
+- Calico: /26 blocks of 192.168.0.0/16, each affine to one node, taken as a node needs
+  them; ``tunl0`` takes the first address of the node's first block.
+- Weave Net: 10.32.0.0/12 split between the peers; the ``weave`` bridge takes the first
+  address of the node's range.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.cluster import constants as c
+from app.errors import Forbidden
+
+
+@functools.lru_cache(maxsize=4096)
+def _span(block: str) -> tuple[int, int]:
+    """The first usable host of a block, as an integer, and how many hosts follow."""
+    net = ipaddress.ip_network(block)
+    return int(net.network_address) + 1, net.num_addresses - 2
+
+
+@dataclass
+class NodeAddressing:
+    """Where a node's pods get their addresses, and the address of its gateway device."""
+
+    ranges: list[str]
+    gateway_ip: str
+    device: str
+    cursor: int = 0
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "ranges": self.ranges,
+            "gateway_ip": self.gateway_ip,
+            "device": self.device,
+            "cursor": self.cursor,
+        }
+
+
+@dataclass
+class Ipam:
+    """Pod addresses for one cluster.
+
+    Examples
+    --------
+    >>> ipam = Ipam("flannel")
+    >>> ipam.add_node("control-plane").ranges, ipam.add_node("worker-1").gateway_ip
+    (['10.244.0.0/24'], '10.244.1.1')
+    >>> ipam.allocate("worker-1"), ipam.allocate("worker-1")
+    ('10.244.1.2', '10.244.1.3')
+    >>> ipam.node_of("10.244.1.3")
+    'worker-1'
+    """
+
+    plugin: str
+    nodes: dict[str, NodeAddressing] = field(default_factory=dict)
+    in_use: dict[str, str] = field(default_factory=dict)  # ip -> node
+    next_block: int = 0
+
+    def add_node(self, node: str) -> NodeAddressing:
+        """Give a joining node its pod range and gateway address.
+
+        Raises
+        ------
+        Forbidden
+            When the plugin's pool has no room for another node.
+        """
+        if node in self.nodes:
+            return self.nodes[node]
+        block = self._take_block(node)
+        net = ipaddress.ip_network(block)
+        device = {"flannel": "cni0", "calico": "tunl0", "weave": "weave"}[self.plugin]
+        # flannel's cni0 and weave's bridge take the first host; Calico's tunl0 the block base.
+        gateway = str(net.network_address + (0 if self.plugin == "calico" else 1))
+        addressing = NodeAddressing([block], gateway, device)
+        self.nodes[node] = addressing
+        self.in_use[gateway] = node
+        return addressing
+
+    def _take_block(self, node: str) -> str:
+        pool, prefix = {
+            "flannel": (c.FLANNEL_CIDR, 24),
+            "calico": (c.CALICO_POOL, c.CALICO_BLOCK_PREFIX),
+            "weave": (c.WEAVE_RANGE, c.WEAVE_PEER_PREFIX),
+        }[self.plugin]
+        size = 2 ** (32 - prefix)
+        count = pool.num_addresses // size
+        if self.next_block >= count:
+            raise Forbidden(
+                f"node {node}: the {self.plugin} pod network {pool} has no free /{prefix} left"
+            )
+        base = pool.network_address + self.next_block * size
+        self.next_block += 1
+        return f"{base}/{prefix}"
+
+    def remove_node(self, node: str) -> None:
+        """Forget a node's ranges and every address it handed out."""
+        self.nodes.pop(node, None)
+        for ip in [ip for ip, owner in self.in_use.items() if owner == node]:
+            del self.in_use[ip]
+
+    def allocate(self, node: str) -> str:
+        """Hand out the next free pod address on ``node``, round-robin through its ranges.
+
+        Raises
+        ------
+        Forbidden
+            When the node's range is exhausted (for Calico, a new block is taken instead).
+        """
+        addressing = self.nodes[node]
+        for _attempt in range(2):
+            spans = self._host_spans(addressing)
+            total = sum(count for _first, count in spans)
+            for step in range(total):
+                index = (addressing.cursor + step) % total
+                ip = self._host_at(spans, index)
+                if ip not in self.in_use:
+                    addressing.cursor = index + 1
+                    self.in_use[ip] = node
+                    return ip
+            if self.plugin != "calico":
+                break
+            addressing.ranges.append(self._take_block(node))
+        raise Forbidden(f"node {node}: no free pod address left in {addressing.ranges}")
+
+    @staticmethod
+    def _host_spans(addressing: NodeAddressing) -> list[tuple[int, int]]:
+        return [_span(block) for block in addressing.ranges]
+
+    @staticmethod
+    def _host_at(spans: list[tuple[int, int]], index: int) -> str:
+        for first, count in spans:
+            if index < count:
+                return str(ipaddress.IPv4Address(first + index))
+            index -= count
+        raise IndexError(index)
+
+    def release(self, ip: str) -> None:
+        """Give an address back (it is handed out again only after the others)."""
+        addressing = self.nodes.get(self.in_use.get(ip, ""))
+        if addressing is not None and ip != addressing.gateway_ip:
+            del self.in_use[ip]
+
+    def node_of(self, ip: str) -> str | None:
+        """The node whose pod ranges hold ``ip``, if any."""
+        address = ipaddress.ip_address(ip)
+        for node, addressing in self.nodes.items():
+            if any(address in ipaddress.ip_network(r) for r in addressing.ranges):
+                return node
+        return None
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "plugin": self.plugin,
+            "next_block": self.next_block,
+            "nodes": {n: a.to_state() for n, a in self.nodes.items()},
+            "in_use": self.in_use,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Ipam:
+        return cls(
+            plugin=state["plugin"],
+            nodes={n: NodeAddressing(**a) for n, a in state["nodes"].items()},
+            in_use=dict(state["in_use"]),
+            next_block=state["next_block"],
+        )

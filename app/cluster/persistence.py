@@ -1,0 +1,174 @@
+"""Saving a cluster's state and getting it back, whole or as the changes since the last save.
+
+A saved cluster is three things: a small ``meta`` record (settings, counters, the random
+generator's position, each node's pod ranges), one row per object (the object and, when the
+learner made it, the manifest they applied), and the event log. What the allocators and IPAM
+hold in use is not saved: it is read back off the objects, so it can never disagree with them.
+
+Saving only the rows that changed keeps a small change to a large workspace cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from app.cluster.allocators import ServiceAllocator
+from app.cluster.ipam import Ipam, NodeAddressing
+from app.cluster.objects import ObjectKey, key_of
+from app.cluster.state import ClusterConfig, ClusterState, Event, _decode_random, _encode_random
+
+FORMAT = 2
+
+
+def object_id(key: ObjectKey) -> str:
+    """The row id of an object: ``kind/namespace/name`` (namespace empty when cluster-scoped).
+
+    >>> object_id(ObjectKey("Pod", "default", "web"))
+    'Pod/default/web'
+    """
+    return f"{key.kind}/{key.namespace}/{key.name}"
+
+
+@dataclass
+class Row:
+    id: str
+    object: dict[str, Any]
+    applied: dict[str, Any] | None
+
+
+@dataclass
+class Saved:
+    """A whole saved cluster."""
+
+    meta: dict[str, Any]
+    rows: list[Row]
+    events: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meta": self.meta,
+            "objects": [{"object": r.object, "applied": r.applied} for r in self.rows],
+            "events": self.events,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Saved:
+        rows = [
+            Row(object_id(key_of(o["object"])), o["object"], o.get("applied"))
+            for o in data["objects"]
+        ]
+        return cls(data["meta"], rows, data["events"])
+
+
+@dataclass
+class Changes:
+    """What changed since the last save: new meta, rows to write, rows to delete, events."""
+
+    meta: dict[str, Any]
+    upserts: list[Row] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    oldest_event_id: int = 0  # events with a smaller id have aged out of the log
+
+
+def meta_of(state: ClusterState) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "config": state.config.to_state(),
+        "seed": state.seed,
+        "draws": state.draws,
+        "random": _encode_random(state._random.getstate()),
+        "resource_version": state.resource_version,
+        "event_seq": state.event_seq,
+        "ipam": {
+            "plugin": state.ipam.plugin,
+            "next_block": state.ipam.next_block,
+            "nodes": {n: a.to_state() for n, a in state.ipam.nodes.items()},
+        },
+    }
+
+
+def snapshot(state: ClusterState) -> Saved:
+    """The whole state as it would be saved (the rows share the live objects: serialise
+    them before the state changes again)."""
+    rows = [Row(object_id(key), obj, state.applied.get(key)) for key, obj in state.objects.items()]
+    return Saved(meta_of(state), rows, [asdict(e) for e in state.events])
+
+
+def save_all(state: ClusterState) -> Saved:
+    """:func:`snapshot`, and mark everything saved."""
+    saved = snapshot(state)
+    state.changed.clear()
+    state.saved_event_seq = state.event_seq
+    return saved
+
+
+def take_changes(state: ClusterState) -> Changes:
+    """What changed since the last save (or load), and mark it saved."""
+    changes = Changes(meta_of(state))
+    for key in state.changed:
+        obj = state.objects.get(key)
+        if obj is None:
+            changes.deletes.append(object_id(key))
+        else:
+            changes.upserts.append(Row(object_id(key), obj, state.applied.get(key)))
+    changes.events = [asdict(e) for e in state.events if e.seq > state.saved_event_seq]
+    changes.oldest_event_id = state.events[0].id if state.events else state.event_seq + 1
+    state.changed.clear()
+    state.saved_event_seq = state.event_seq
+    return changes
+
+
+def restore(saved: Saved) -> ClusterState:
+    """Rebuild a state from what :func:`save_all` (plus later changes) wrote."""
+    meta = saved.meta
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"saved cluster format {meta.get('format')} is not {FORMAT}")
+    state = ClusterState(ClusterConfig(**meta["config"]), meta["seed"])
+    state.draws = meta["draws"]
+    state._random.setstate(_decode_random(meta["random"]))
+    state.resource_version = meta["resource_version"]
+    state.event_seq = state.saved_event_seq = meta["event_seq"]
+    for row in saved.rows:
+        state.restore_object(row.object, row.applied)
+    events = sorted((Event(**e) for e in saved.events), key=lambda e: e.seq)
+    state.events = events
+    ipam = meta["ipam"]
+    state.ipam = Ipam(
+        ipam["plugin"],
+        {n: NodeAddressing(**a) for n, a in ipam["nodes"].items()},
+        next_block=ipam["next_block"],
+    )
+    _rebuild_in_use(state)
+    state.dirty.clear()
+    state.touched_owners.clear()
+    state.changed.clear()
+    return state
+
+
+def _rebuild_in_use(state: ClusterState) -> None:
+    """Read what is allocated back off the objects themselves."""
+    in_use = state.ipam.in_use
+    for node, addressing in state.ipam.nodes.items():
+        in_use[addressing.gateway_ip] = node
+    for pod in state.of_kind("Pod"):
+        ip = (pod.get("status") or {}).get("podIP")
+        if ip and not pod["spec"].get("hostNetwork"):
+            in_use[ip] = pod["spec"].get("nodeName", "")
+    allocator = state.allocator = ServiceAllocator()
+    for service in state.of_kind("Service"):
+        spec = service.get("spec") or {}
+        owner = f"{service['metadata']['namespace']}/{service['metadata']['name']}"
+        if spec.get("clusterIP") and spec["clusterIP"] != "None":
+            allocator.take_cluster_ip(spec["clusterIP"], owner)
+        for port in spec.get("ports") or []:
+            if port.get("nodePort"):
+                allocator.take_node_port(port["nodePort"], port.get("protocol", "TCP"), owner)
+        if spec.get("healthCheckNodePort"):
+            allocator.take_node_port(spec["healthCheckNodePort"], "TCP", owner)
+        for ingress in ((service.get("status") or {}).get("loadBalancer") or {}).get(
+            "ingress"
+        ) or []:
+            if ingress.get("ip"):
+                allocator.lb_ips[ingress["ip"]] = owner

@@ -1,0 +1,84 @@
+"""Tables for the workspace page, shaped like ``kubectl get -o wide`` prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.cluster.cluster import Cluster
+
+
+def _ports(service: dict[str, Any]) -> str:
+    parts = []
+    for port in service["spec"].get("ports") or []:
+        text = str(port["port"])
+        if port.get("nodePort"):
+            text += f":{port['nodePort']}"
+        parts.append(f"{text}/{port.get('protocol', 'TCP')}")
+    return ",".join(parts) or "<none>"
+
+
+def _selector(service: dict[str, Any]) -> str:
+    selector = service["spec"].get("selector") or {}
+    return ",".join(f"{k}={v}" for k, v in selector.items()) or "<none>"
+
+
+def _ready(pod: dict[str, Any]) -> str:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    total = len(pod["spec"].get("containers") or [])
+    return f"{sum(1 for s in statuses if s.get('ready'))}/{total}"
+
+
+def workspace_view(cluster: Cluster) -> dict[str, Any]:
+    """What the workspace page shows: settings, nodes, and the learner-facing tables."""
+    summary = cluster.summary()
+    pods = [
+        {
+            "namespace": p["metadata"]["namespace"],
+            "name": p["metadata"]["name"],
+            "ready": _ready(p),
+            "status": (p.get("status") or {}).get("phase", "Pending"),
+            "ip": (p.get("status") or {}).get("podIP") or "<none>",
+            "node": p["spec"].get("nodeName") or "<none>",
+            "system": p["metadata"]["namespace"] not in ("default",)
+            and not cluster.is_user_made(p),
+        }
+        for p in cluster.list("Pod")
+    ]
+    services = []
+    for s in cluster.list("Service"):
+        ingress = ((s.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        external = ",".join(i.get("ip", "") for i in ingress)
+        if s["spec"].get("type") == "ExternalName":
+            external = s["spec"].get("externalName", "")
+        services.append(
+            {
+                "namespace": s["metadata"]["namespace"],
+                "name": s["metadata"]["name"],
+                "type": s["spec"].get("type", "ClusterIP"),
+                "cluster_ip": s["spec"].get("clusterIP") or "<none>",
+                "external_ip": external
+                or ("<pending>" if s["spec"].get("type") == "LoadBalancer" else "<none>"),
+                "ports": _ports(s),
+                "selector": _selector(s),
+            }
+        )
+    slices = [
+        {
+            "namespace": e["metadata"]["namespace"],
+            "name": e["metadata"]["name"],
+            "ports": ",".join(str(p.get("port")) for p in e.get("ports") or []) or "<unset>",
+            "endpoints": ",".join(
+                a for ep in e.get("endpoints") or [] for a in ep.get("addresses", [])
+            )
+            or "<unset>",
+        }
+        for e in cluster.list("EndpointSlice")
+    ]
+    events = [e.to_dict() for e in reversed(cluster.events()[-30:])]
+    return {
+        "summary": summary,
+        "pods": pods,
+        "services": services,
+        "slices": slices,
+        "events": events,
+    }

@@ -1,0 +1,142 @@
+"""Workspaces: one simulated cluster per visitor, kept in a backend and cached in memory.
+
+Every change to a workspace runs under that workspace's lock, on the latest saved state,
+and is saved before it is acknowledged. If the change fails (bad input, or a bug), the
+cached cluster is dropped so that the next request starts again from what was saved: no
+half-applied change is ever seen or stored. When another process saved in between, the
+change is re-run on the fresh state, so concurrent changes never lose an update.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
+
+from app.cluster import persistence
+from app.cluster.cluster import Cluster
+from app.cluster.state import ClusterConfig
+from app.errors import NotFound
+from app.store.backends import Backend, StaleWrite
+
+T = TypeVar("T")
+
+MAX_RETRIES = 5
+
+
+def new_workspace_id() -> str:
+    """An unguessable workspace id: 24 random bytes (192 bits), URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def looks_like_id(text: str) -> bool:
+    return 16 <= len(text) <= 64 and all(ch.isalnum() or ch in "-_" for ch in text)
+
+
+class Workspaces:
+    """Create, read and change workspaces.
+
+    Parameters
+    ----------
+    backend : Backend
+        Where states are saved.
+    cache_size : int
+        How many clusters to keep built in memory (least recently used are dropped).
+    """
+
+    def __init__(self, backend: Backend, cache_size: int = 64) -> None:
+        self.backend = backend
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[int, Cluster]] = OrderedDict()
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, workspace_id: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(workspace_id)
+            if lock is None:
+                lock = self._locks[workspace_id] = threading.Lock()
+            return lock
+
+    def create(self, config: ClusterConfig, seed: int | None = None) -> tuple[str, Cluster]:
+        """Make a workspace holding a fresh default cluster; returns its id and cluster."""
+        if seed is None:
+            seed = secrets.randbits(32)
+        cluster = Cluster.create(config, seed)
+        return self.create_from(cluster)
+
+    def create_from(self, cluster: Cluster) -> tuple[str, Cluster]:
+        workspace_id = new_workspace_id()
+        self.backend.insert(workspace_id, persistence.save_all(cluster.state))
+        self._remember(workspace_id, 1, cluster)
+        return workspace_id, cluster
+
+    def _load(self, workspace_id: str) -> tuple[int, Cluster]:
+        if not looks_like_id(workspace_id):
+            raise NotFound(f'workspaces "{workspace_id}" not found')
+        cached = self._cache.get(workspace_id)
+        version = self.backend.version(workspace_id)
+        if version is None:
+            raise NotFound(f'workspaces "{workspace_id}" not found')
+        if cached is not None and cached[0] == version:
+            self._cache.move_to_end(workspace_id)
+            return cached
+        row = self.backend.load(workspace_id)
+        if row is None:
+            raise NotFound(f'workspaces "{workspace_id}" not found')
+        cluster = Cluster(persistence.restore(row[1]))
+        self._remember(workspace_id, row[0], cluster)
+        return row[0], cluster
+
+    def _remember(self, workspace_id: str, version: int, cluster: Cluster) -> None:
+        self._cache[workspace_id] = (version, cluster)
+        self._cache.move_to_end(workspace_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def read(self, workspace_id: str, reader: Callable[[Cluster], T]) -> T:
+        """Run ``reader`` on the workspace's current cluster (it must not change it).
+
+        Raises
+        ------
+        NotFound
+            When there is no such workspace.
+        """
+        with self._lock(workspace_id):
+            return reader(self._load(workspace_id)[1])
+
+    def change(self, workspace_id: str, change: Callable[[Cluster], T]) -> T:
+        """Run ``change`` on the workspace's cluster and save the result before returning.
+
+        If ``change`` raises, nothing is saved and the error propagates.
+        """
+        with self._lock(workspace_id):
+            for _attempt in range(MAX_RETRIES):
+                version, cluster = self._load(workspace_id)
+                writes = cluster.state.writes
+                try:
+                    result = change(cluster)
+                except BaseException:
+                    if cluster.state.writes != writes:
+                        self._cache.pop(workspace_id, None)  # part-changed: reload what was saved
+                    raise
+                try:
+                    changes = persistence.take_changes(cluster.state)
+                    new_version = self.backend.save(workspace_id, changes, version)
+                except StaleWrite:
+                    self._cache.pop(workspace_id, None)  # another process won: redo on theirs
+                    continue
+                except BaseException:
+                    self._cache.pop(workspace_id, None)
+                    raise
+                self._remember(workspace_id, new_version, cluster)
+                return result
+        raise RuntimeError(f"workspace {workspace_id}: too many concurrent writers")
+
+    def fork(self, workspace_id: str) -> tuple[str, Cluster]:
+        """A copy of a workspace under a new id (what a share link opens)."""
+        text = self.read(workspace_id, lambda cluster: json.dumps(cluster.to_state()))
+        return self.create_from(Cluster.from_state(json.loads(text)))

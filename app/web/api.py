@@ -1,0 +1,339 @@
+"""The JSON API, v1: workspaces, apply, objects, delete, manifests, nodes and events.
+
+Each route parses the request, calls the domain through the workspace service, and returns
+what the domain returned. Errors are raised as :mod:`app.errors` exceptions and rendered by
+the single handler in :mod:`app.web.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from app.cluster import nodes
+from app.cluster.apply import apply_text
+from app.cluster.cluster import Change, Cluster
+from app.cluster.export import export_objects, export_yaml
+from app.cluster.objects import API_VERSIONS, CLUSTER_SCOPED, ObjectKey, kind_from_alias
+from app.cluster.state import ClusterConfig
+from app.errors import FieldError, InvalidObjects, ManifestSyntaxError, NotFound
+from app.store.workspaces import Workspaces
+
+router = APIRouter(prefix="/api/v1", tags=["workspaces"])
+
+SCENARIOS = ("default",)
+
+
+class NewWorkspace(BaseModel):
+    """Options for a new workspace; all optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str = Field("default", description="Starting scenario: `default`.")
+    cni: str = Field("flannel", description="CNI plugin: flannel, calico or weave.")
+    proxyMode: str = Field("iptables", description="kube-proxy mode: iptables, ipvs or nftables.")
+    workers: int = Field(2, description="Worker nodes (the control plane comes on top).")
+    seed: int | None = Field(None, description="Seed for every random choice, for repeatable runs.")
+
+
+class Scale(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    replicas: int = Field(description="The number of pods the Deployment should run.")
+
+
+class NodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, description="Defaults to the next free worker-N.")
+
+
+class NodeCondition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ready: bool = Field(description="false: the node stops posting status (NotReady).")
+
+
+def workspaces(request: Request) -> Workspaces:
+    return request.app.state.workspaces
+
+
+def read_json(request: Request, workspace_id: str, reader: Any, status_code: int = 200) -> Response:
+    """Run ``reader`` on the workspace and encode its answer while still holding the lock:
+    the answer may share the live objects, which the next change edits in place."""
+    text = workspaces(request).read(
+        workspace_id, lambda cluster: json.dumps(reader(cluster), separators=(",", ":"))
+    )
+    return Response(text, status_code=status_code, media_type="application/json")
+
+
+def _change_json(cluster: Cluster, change: Change) -> dict[str, Any]:
+    created = []
+    for key in change.created:
+        obj = cluster.state.objects.get(key)
+        if obj is None:
+            continue
+        entry: dict[str, Any] = {"kind": key.kind, "namespace": key.namespace, "name": key.name}
+        if key.kind == "Pod":
+            entry["podIP"] = (obj.get("status") or {}).get("podIP")
+            entry["nodeName"] = obj["spec"].get("nodeName")
+        created.append(entry)
+    return {
+        "created": created,
+        "removed": [
+            {"kind": k.kind, "namespace": k.namespace, "name": k.name} for k in change.deleted
+        ],
+        "events": [e.to_dict() for e in change.events],
+    }
+
+
+def _kubectl_line(kind: str, name: str, action: str) -> str:
+    group = API_VERSIONS.get(kind, "v1").split("/")
+    resource = kind.lower() + (f".{group[0]}" if len(group) == 2 else "")
+    return f"{resource}/{name} {action}"
+
+
+@router.post("/workspaces", status_code=201, summary="Create a workspace")
+def create_workspace(request: Request, options: Annotated[NewWorkspace | None, Body()] = None):
+    options = options or NewWorkspace()
+    if options.scenario not in SCENARIOS:
+        listed = ", ".join(f'"{s}"' for s in SCENARIOS)
+        raise InvalidObjects(
+            f'unknown scenario "{options.scenario}"',
+            [
+                FieldError(
+                    "scenario",
+                    f'Unsupported value: "{options.scenario}": supported values: {listed}',
+                )
+            ],
+        )
+    settings = request.app.state.settings
+    config = ClusterConfig(
+        cni=options.cni,
+        proxy_mode=options.proxyMode,
+        workers=options.workers,
+        max_pods=settings.max_pods,
+        max_services=settings.max_services,
+        max_objects=settings.max_objects,
+        max_workers=settings.max_workers,
+    )
+    workspace_id, cluster = workspaces(request).create(config, options.seed)
+    body = {"id": workspace_id, **cluster.summary()}
+    return JSONResponse(
+        body, status_code=201, headers={"Location": f"/api/v1/workspaces/{workspace_id}"}
+    )
+
+
+@router.get("/workspaces/{workspace_id}", summary="A workspace's nodes, settings and counts")
+def get_workspace(request: Request, workspace_id: str):
+    return read_json(
+        request, workspace_id, lambda cluster: {"id": workspace_id, **cluster.summary()}
+    )
+
+
+@router.post(
+    "/workspaces/{workspace_id}/fork",
+    status_code=201,
+    summary="Copy a workspace under a new id (what a share link does)",
+)
+def fork_workspace(request: Request, workspace_id: str):
+    new_id, cluster = workspaces(request).fork(workspace_id)
+    return JSONResponse(
+        {"id": new_id, **cluster.summary()},
+        status_code=201,
+        headers={"Location": f"/api/v1/workspaces/{new_id}"},
+    )
+
+
+APPLY_EXAMPLE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        ports: [{name: http, containerPort: 80}]
+"""
+
+
+@router.post(
+    "/workspaces/{workspace_id}/apply",
+    summary="Apply YAML or JSON manifests, like kubectl apply",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/yaml": {"schema": {"type": "string"}, "example": APPLY_EXAMPLE},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
+async def apply(request: Request, workspace_id: str):
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ManifestSyntaxError("the manifest is not UTF-8 text") from None
+
+    def run(cluster: Cluster) -> dict[str, Any]:
+        result = apply_text(cluster, text)
+        return {
+            "objects": [o.to_dict() for o in result.objects],
+            "output": [_kubectl_line(o.kind, o.name, o.action) for o in result.objects],
+            **_change_json(cluster, result.change),
+        }
+
+    return JSONResponse(await run_in_threadpool(workspaces(request).change, workspace_id, run))
+
+
+def _resolve_kind(kind: str) -> str:
+    resolved = kind_from_alias(kind)
+    if resolved is None:
+        raise NotFound(f'the server doesn\'t have a resource type "{kind}"')
+    return resolved
+
+
+@router.get("/workspaces/{workspace_id}/objects", summary="List objects with their status")
+def list_objects(
+    request: Request,
+    workspace_id: str,
+    kind: Annotated[str | None, Query(description="e.g. Pod, svc, deployments")] = None,
+    namespace: Annotated[str | None, Query(description="only this namespace")] = None,
+):
+    kinds = [_resolve_kind(kind)] if kind else list(API_VERSIONS)
+
+    def run(cluster: Cluster) -> dict[str, Any]:
+        items = []
+        for each in kinds:
+            scope = None if each in CLUSTER_SCOPED else namespace
+            items.extend(cluster.list(each, scope))
+        return {"apiVersion": "v1", "kind": "List", "items": items}
+
+    return read_json(request, workspace_id, run)
+
+
+@router.get("/workspaces/{workspace_id}/objects/{kind}/{namespace}/{name}", summary="One object")
+def get_object(request: Request, workspace_id: str, kind: str, namespace: str, name: str):
+    resolved = _resolve_kind(kind)
+    return read_json(
+        request, workspace_id, lambda cluster: cluster.require(resolved, namespace, name)
+    )
+
+
+@router.delete(
+    "/workspaces/{workspace_id}/objects/{kind}/{namespace}/{name}",
+    summary="Delete an object, and see what the controllers did next",
+    description="For cluster-scoped kinds (Namespace, Node, IngressClass) put `-` as namespace.",
+)
+def delete_object(request: Request, workspace_id: str, kind: str, namespace: str, name: str):
+    resolved = _resolve_kind(kind)
+
+    def run(cluster: Cluster) -> dict[str, Any]:
+        change = cluster.delete(resolved, namespace, name)
+        scope = "" if resolved in CLUSTER_SCOPED else namespace
+        return {
+            "deleted": {"kind": resolved, "namespace": scope, "name": name},
+            "output": [_kubectl_line(resolved, name, "deleted")],
+            **_change_json(cluster, change),
+        }
+
+    return JSONResponse(workspaces(request).change(workspace_id, run))
+
+
+@router.post(
+    "/workspaces/{workspace_id}/objects/{kind}/{namespace}/{name}/scale",
+    summary="Scale a Deployment, like kubectl scale",
+)
+def scale(request: Request, workspace_id: str, kind: str, namespace: str, name: str, body: Scale):
+    if _resolve_kind(kind) != "Deployment":
+        raise NotFound(f"only Deployments can be scaled here, not {kind}")
+
+    def run(cluster: Cluster) -> dict[str, Any]:
+        change = nodes.scale(cluster, namespace, name, body.replicas)
+        return {"output": [f"deployment.apps/{name} scaled"], **_change_json(cluster, change)}
+
+    return JSONResponse(workspaces(request).change(workspace_id, run))
+
+
+@router.get(
+    "/workspaces/{workspace_id}/manifests",
+    summary="Everything the user made, as YAML kubectl apply -f accepts",
+    response_class=Response,
+    responses={200: {"content": {"application/yaml": {}}}},
+)
+def manifests(
+    request: Request,
+    workspace_id: str,
+    format: Annotated[str, Query(pattern="^(yaml|json)$")] = "yaml",
+):
+    if format == "json":
+        return read_json(
+            request,
+            workspace_id,
+            lambda cluster: {"apiVersion": "v1", "kind": "List", "items": export_objects(cluster)},
+        )
+    text = workspaces(request).read(workspace_id, export_yaml)
+    return Response(
+        text,
+        media_type="application/yaml",
+        headers={"Content-Disposition": 'inline; filename="podpath-workspace.yaml"'},
+    )
+
+
+@router.post("/workspaces/{workspace_id}/nodes", status_code=201, summary="Add a worker node")
+def add_node(
+    request: Request, workspace_id: str, body: Annotated[NodeRequest | None, Body()] = None
+):
+    def run(cluster: Cluster) -> dict[str, Any]:
+        change = nodes.add_node(cluster, (body or NodeRequest()).name)
+        node = next(k for k in change.created if k.kind == "Node")
+        return {
+            "node": cluster.node_summary(cluster.require("Node", "", node.name)),
+            **_change_json(cluster, change),
+        }
+
+    return JSONResponse(workspaces(request).change(workspace_id, run), status_code=201)
+
+
+@router.patch("/workspaces/{workspace_id}/nodes/{name}", summary="Mark a node Ready or NotReady")
+def set_node_condition(request: Request, workspace_id: str, name: str, body: NodeCondition):
+    def run(cluster: Cluster) -> dict[str, Any]:
+        change = nodes.set_node_ready(cluster, name, body.ready)
+        node = cluster.require("Node", "", name)
+        return {"node": cluster.node_summary(node), **_change_json(cluster, change)}
+
+    return JSONResponse(workspaces(request).change(workspace_id, run))
+
+
+@router.delete("/workspaces/{workspace_id}/nodes/{name}", summary="Remove a node")
+def remove_node(request: Request, workspace_id: str, name: str):
+    def run(cluster: Cluster) -> dict[str, Any]:
+        change = nodes.remove_node(cluster, name)
+        return {"output": [f"node/{name} deleted"], **_change_json(cluster, change)}
+
+    return JSONResponse(workspaces(request).change(workspace_id, run))
+
+
+@router.get("/workspaces/{workspace_id}/events", summary="The cluster's events, newest first")
+def events(request: Request, workspace_id: str, namespace: str | None = None):
+    def run(cluster: Cluster) -> dict[str, Any]:
+        items = [e.to_dict() for e in reversed(cluster.events())]
+        if namespace is not None:
+            items = [e for e in items if e["namespace"] == namespace]
+        return {"items": items}
+
+    return read_json(request, workspace_id, run)
+
+
+__all__ = ["ObjectKey", "router"]

@@ -1,0 +1,68 @@
+"""``create_app(settings)``: the one place a Podpath server is put together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from app.settings import Settings
+from app.store.backends import MemoryBackend, SqliteBackend
+from app.store.workspaces import Workspaces
+from app.web import api, pages
+from app.web.docs import install_offline_docs
+from app.web.errors import install_error_handlers
+from app.web.limits import BodySizeLimit
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+DESCRIPTION = """\
+Podpath models a Kubernetes cluster (kubeadm defaults, flannel, Calico or Weave) so that a
+learner can build workloads and Services and watch what the network does with each request.
+
+Errors follow the Kubernetes API's status codes: 400 for unreadable YAML, 404 for what does
+not exist, 409 for conflicts, 413 for bodies over the size limit, 422 for objects that break
+a rule (every error listed, nothing applied) and 403 for quotas. Each error names the
+document, object and field at fault:
+
+    {"status": 422, "reason": "Invalid", "message": "...",
+     "errors": [{"document": 1, "kind": "Service", "name": "web", "namespace": "default",
+                 "field": "spec.ports[0].port", "message": "Invalid value: 0: ...",
+                 "reason": "FieldValueInvalid", "line": 9}]}
+"""
+
+
+def build_workspaces(settings: Settings) -> Workspaces:
+    if settings.store == "memory":
+        backend = MemoryBackend()
+    elif settings.store == "sqlite":
+        backend = SqliteBackend(Path(settings.data_dir) / "podpath.sqlite3")
+    else:
+        raise SystemExit(f"unknown store {settings.store!r}: use sqlite or memory")
+    return Workspaces(backend, cache_size=settings.cache_size)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A Podpath ASGI app for these settings (defaults when None)."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="Podpath API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.workspaces = build_workspaces(settings)
+    app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    install_offline_docs(app)
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

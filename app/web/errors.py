@@ -1,0 +1,74 @@
+"""The one place errors become responses.
+
+A :class:`~app.errors.PodpathError` becomes JSON for the API (``/api/...``), an HTML fragment
+for an htmx request (so the error shows where the user is looking), or a full error page.
+FastAPI's own request validation errors are turned into the same JSON shape, and anything
+unexpected into a 500 that says so without leaking internals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from app.errors import FieldError, PodpathError
+
+log = logging.getLogger("podpath")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get(
+        "accept", ""
+    )
+
+
+def error_response(request: Request, error: PodpathError) -> Response:
+    if _wants_json(request):
+        return JSONResponse(error.to_dict(), status_code=error.status)
+    templates = request.app.state.templates
+    context = {"error": error}
+    if request.headers.get("HX-Request") == "true":
+        html = templates.get_template("_error.html").render(context)
+        # htmx does not swap 4xx answers by default; the fragment says where it goes.
+        return HTMLResponse(html, status_code=error.status, headers={"HX-Reswap": "innerHTML"})
+    return templates.TemplateResponse(request, "error.html", context, status_code=error.status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PodpathError)
+    async def on_podpath_error(request: Request, exc: PodpathError) -> Response:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for problem in exc.errors():
+            location = [str(part) for part in problem.get("loc", ()) if part != "body"]
+            errors.append(FieldError(".".join(location), problem.get("msg", "invalid")))
+        error = PodpathError("the request is invalid", errors)
+        error.status = 422
+        error.reason = "Invalid"
+        return error_response(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        error = PodpathError(str(exc.detail))
+        error.status = exc.status_code
+        error.reason = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestEntityTooLarge"}.get(
+            exc.status_code, "Error"
+        )
+        return error_response(request, error)
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        error = PodpathError(
+            "Podpath hit an internal error; nothing was changed. Please report what you did."
+        )
+        error.status = 500
+        error.reason = "InternalError"
+        return error_response(request, error)
