@@ -56,22 +56,24 @@ MAX_PODS_PER_NODE = 110  # the kubelet's --max-pods default
 
 
 def _why_not(pod: dict[str, Any], node: dict[str, Any]) -> str | None:
-    """Why the static filters reject ``node`` for ``pod``, or None when it passes them."""
+    """Why the static filters reject ``node`` for ``pod``, or None when it passes them.
+
+    The filters run in kube-scheduler's order (NodeUnschedulable, TaintToleration,
+    NodeAffinity) and the first that fails names the reason, as the scheduler reports it.
+    A NotReady node fails on its ``node.kubernetes.io/unreachable`` taint.
+    """
     spec = pod["spec"]
-    if not node_is_ready(node):
-        return "node(s) were not ready"  # not-ready nodes carry the not-ready taint
     if (node.get("spec") or {}).get("unschedulable"):
         return "node(s) were unschedulable"
-    labels = node["metadata"].get("labels") or {}
-    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
-        return "node(s) didn't match Pod's node affinity/selector"
-    taints = (node.get("spec") or {}).get("taints") or []
     tolerations = spec.get("tolerations") or []
-    for taint in taints:
+    for taint in (node.get("spec") or {}).get("taints") or []:
         if taint.get("effect") == "PreferNoSchedule":
             continue
         if not any(_tolerates_one(t, taint) for t in tolerations):
             return f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value', '')}}}"
+    labels = node["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+        return "node(s) didn't match Pod's node affinity/selector"
     return None
 
 
