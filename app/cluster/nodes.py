@@ -15,7 +15,7 @@ from app.cluster.cluster import Change, Cluster
 from app.cluster.controllers import workloads
 from app.cluster.controllers.scheduling import node_internal_ip, node_is_ready
 from app.cluster.objects import ObjectKey, deep_copy
-from app.errors import FieldError, Forbidden, InvalidObjects, NotFound
+from app.errors import Conflict, FieldError, Forbidden, InvalidObjects, NotFound
 
 UNREACHABLE_TAINT = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}
 UNREACHABLE_NOSCHEDULE = {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"}
@@ -37,8 +37,10 @@ def add_node(cluster: Cluster, name: str | None = None) -> Change:
 
     Raises
     ------
-    Conflict-like InvalidObjects
-        When the name is taken or not a valid node name.
+    Conflict
+        When a node of that name exists.
+    InvalidObjects
+        When the name is not a valid node name.
     Forbidden
         When the workspace already has its maximum of workers.
 
@@ -64,7 +66,7 @@ def add_node(cluster: Cluster, name: str | None = None) -> Change:
             number += 1
         name = bootstrap.worker_name(number)
     elif state.get("Node", "", name) is not None:
-        raise InvalidObjects(
+        raise Conflict(
             f'nodes "{name}" already exists',
             [FieldError("metadata.name", f'Duplicate value: "{name}"', "FieldValueDuplicate")],
         )

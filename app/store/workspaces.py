@@ -19,7 +19,7 @@ from typing import TypeVar
 from app.cluster import persistence
 from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.store.backends import Backend, StaleWrite
 
 T = TypeVar("T")
@@ -134,7 +134,9 @@ class Workspaces:
                     raise
                 self._remember(workspace_id, new_version, cluster)
                 return result
-        raise RuntimeError(f"workspace {workspace_id}: too many concurrent writers")
+        raise Conflict(
+            f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
+        )
 
     def fork(self, workspace_id: str) -> tuple[str, Cluster]:
         """A copy of a workspace under a new id (what a share link opens)."""

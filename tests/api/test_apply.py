@@ -244,7 +244,9 @@ def test_error_line_points_at_the_cluster_ip_the_learner_wrote(api: Api) -> None
     assert response.status_code == 422
     [error] = response.json()["errors"]
     line = text.splitlines().index("  clusterIP: 10.200.0.5") + 1
-    assert error["line"] == line, f"line {error['line']} is {text.splitlines()[error['line'] - 1]!r}"
+    assert error["line"] == line, (
+        f"line {error['line']} is {text.splitlines()[error['line'] - 1]!r}"
+    )
 
 
 def test_changing_the_cluster_ip_of_a_service_is_422_immutable(api: Api) -> None:

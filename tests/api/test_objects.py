@@ -86,9 +86,7 @@ def test_pods_carry_pod_ip_and_node_name(api: Api) -> None:
     assert len(pods) == 4
     for pod in pods:
         assert pod["spec"]["nodeName"] in {"worker-1", "worker-2"}
-        assert ipaddress.ip_address(pod["status"]["podIP"]) in ipaddress.ip_network(
-            "10.244.0.0/16"
-        )
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in ipaddress.ip_network("10.244.0.0/16")
         assert pod["metadata"]["name"].startswith("web-")
     assert len({p["status"]["podIP"] for p in pods}) == 4
     # the scheduler spreads replicas over the two workers
@@ -359,10 +357,6 @@ def test_export_then_apply_to_a_fresh_workspace_rebuilds_the_same_objects(api: A
         USER_OBJECTS
     )
     assert {o["action"] for o in answer["objects"]} == {"created"}
-    assert service_addresses(api, target) | {} == service_addresses(api, source) | {} or (
-        {k: v for k, v in service_addresses(api, target).items() if k.startswith(("shop/", "default/front"))}
-        == {k: v for k, v in service_addresses(api, source).items() if k.startswith(("shop/", "default/front"))}
-    )
     theirs = service_addresses(api, source)
     ours = service_addresses(api, target)
     for name in ("shop/web", "shop/web-headless", "default/front"):

@@ -26,9 +26,7 @@ def deployment(
     if ports is None:
         ports = [{"name": "http", "containerPort": 8080}]
     if ports:
-        items = ", ".join(
-            "{" + ", ".join(f"{k}: {v}" for k, v in p.items()) + "}" for p in ports
-        )
+        items = ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in p.items()) + "}" for p in ports)
         port_text = f", ports: [{items}]"
     return f"""apiVersion: apps/v1
 kind: Deployment
@@ -74,7 +72,9 @@ def pods_of(cluster_: Cluster, prefix: str, namespace: str = "default") -> list[
     return [p for p in cluster_.list("Pod", namespace) if p["metadata"]["name"].startswith(prefix)]
 
 
-def endpoint_ips(cluster_: Cluster, service_name: str, namespace: str = "default", ready: bool = True):
+def endpoint_ips(
+    cluster_: Cluster, service_name: str, namespace: str = "default", ready: bool = True
+):
     ips = set()
     for s in cluster_.list("EndpointSlice", namespace):
         if (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") != service_name:

@@ -34,7 +34,11 @@ def test_apply_is_all_or_nothing_and_lists_every_error():
     assert set(c.state.objects) == before
     name_error = next(e for e in errors if e.field == "metadata.name")
     assert name_error.kind == "Service" and name_error.name == "9bad"
-    line_of = {line.split(":")[0]: n for n, line in enumerate(text.splitlines(), 1) if line.startswith("metadata: {name: 9bad")}
+    line_of = {
+        line.split(":")[0]: n
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.startswith("metadata: {name: 9bad")
+    }
     assert name_error.line == line_of["metadata"]
     unknown = next(e for e in errors if e.document == 3 and e.field == "spec.replica")
     assert unknown.field == "spec.replica" and "did you mean" in unknown.message
@@ -49,12 +53,21 @@ def test_a_missing_namespace_is_an_error_unless_created_in_the_same_apply():
     assert 'namespaces "shop" not found' in raised.value.errors[0].message
     ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
     result = apply_text(c, deployment("web", 1, namespace="shop") + "---\n" + ns)
-    assert [(o.kind, o.action) for o in result.objects] == [("Deployment", "created"), ("Namespace", "created")]
+    assert [(o.kind, o.action) for o in result.objects] == [
+        ("Deployment", "created"),
+        ("Namespace", "created"),
+    ]
 
 
 def test_deleting_a_namespace_deletes_what_is_in_it():
     c = cluster()
-    apply_text(c, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n" + deployment("web", 2, namespace="shop") + "---\n" + service("web", namespace="shop"))
+    apply_text(
+        c,
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+        + deployment("web", 2, namespace="shop")
+        + "---\n"
+        + service("web", namespace="shop"),
+    )
     c.delete("Namespace", "", "shop")
     assert not [k for k in c.state.objects if k.namespace == "shop"]
 
@@ -92,7 +105,10 @@ def test_pod_spec_is_immutable_except_images():
     c = cluster()
     pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: nginx}]}\n"
     apply_text(c, pod)
-    assert apply_text(c, pod.replace("image: nginx", "image: nginx:2")).objects[0].action == "configured"
+    assert (
+        apply_text(c, pod.replace("image: nginx", "image: nginx:2")).objects[0].action
+        == "configured"
+    )
     with pytest.raises(InvalidObjects) as raised:
         apply_text(c, pod.replace("containers:", "hostNetwork: true, containers:"))
     assert "pod updates may not change fields" in raised.value.errors[0].message

@@ -46,7 +46,9 @@ def test_kube_dns_is_10_96_0_10_in_front_of_two_coredns_pods():
         ("dns-tcp", 53, "TCP"),
         ("metrics", 9153, "TCP"),
     ]
-    coredns = [p for p in c.list("Pod", "kube-system") if p["metadata"]["name"].startswith("coredns-")]
+    coredns = [
+        p for p in c.list("Pod", "kube-system") if p["metadata"]["name"].startswith("coredns-")
+    ]
     assert len(coredns) == 2
     assert all(p["status"]["phase"] == "Running" for p in coredns)
     slices = [s for s in c.list("EndpointSlice", "kube-system")]
@@ -56,16 +58,25 @@ def test_kube_dns_is_10_96_0_10_in_front_of_two_coredns_pods():
 
 def test_kube_proxy_and_the_cni_agent_run_on_every_node_with_the_node_address():
     c = cluster(cni="flannel")
-    proxies = [p for p in c.list("Pod", "kube-system") if p["metadata"]["name"].startswith("kube-proxy-")]
+    proxies = [
+        p for p in c.list("Pod", "kube-system") if p["metadata"]["name"].startswith("kube-proxy-")
+    ]
     flannel = [p for p in c.list("Pod", "kube-flannel")]
     for group in (proxies, flannel):
-        assert sorted(p["spec"]["nodeName"] for p in group) == ["control-plane", "worker-1", "worker-2"]
+        assert sorted(p["spec"]["nodeName"] for p in group) == [
+            "control-plane",
+            "worker-1",
+            "worker-2",
+        ]
         for pod in group:
             node = c.get("Node", "", pod["spec"]["nodeName"])
             assert pod["status"]["podIP"] == node["status"]["addresses"][0]["address"]
 
 
-@pytest.mark.parametrize("cni,agent_namespace,agent", [("calico", "kube-system", "calico-node-"), ("weave", "kube-system", "weave-net-")])
+@pytest.mark.parametrize(
+    "cni,agent_namespace,agent",
+    [("calico", "kube-system", "calico-node-"), ("weave", "kube-system", "weave-net-")],
+)
 def test_each_cni_plugin_brings_its_own_agent(cni, agent_namespace, agent):
     c = cluster(cni=cni)
     agents = [p for p in c.list("Pod", agent_namespace) if p["metadata"]["name"].startswith(agent)]
@@ -80,7 +91,10 @@ def test_ingress_controller_sits_behind_a_load_balancer_with_a_cloud_ip():
     assert ipaddress.ip_address(ip) in ipaddress.ip_network("203.0.113.0/24")
     assert all(30000 <= p["nodePort"] <= 32767 for p in svc["spec"]["ports"])
     ingress_class = c.get("IngressClass", "", "nginx")
-    assert ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"] == "true"
+    assert (
+        ingress_class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"]
+        == "true"
+    )
     assert ingress_class["spec"]["controller"] == "k8s.io/ingress-nginx"
 
 
@@ -94,7 +108,11 @@ def test_system_workloads_stay_off_the_control_plane_unless_they_tolerate_it():
 
 @pytest.mark.parametrize(
     "cni,pool,prefix",
-    [("flannel", "10.244.0.0/16", 24), ("calico", "192.168.0.0/16", 26), ("weave", "10.32.0.0/12", 20)],
+    [
+        ("flannel", "10.244.0.0/16", 24),
+        ("calico", "192.168.0.0/16", 26),
+        ("weave", "10.32.0.0/12", 20),
+    ],
 )
 def test_each_node_gets_its_own_pod_range_from_the_plugins_pool(cni, pool, prefix):
     c = cluster(cni=cni)
@@ -140,7 +158,10 @@ def test_unknown_settings_are_refused_naming_the_field(config, field):
 
 def test_same_seed_same_cluster():
     a, b = cluster(seed=42), cluster(seed=42)
-    assert [p["metadata"]["name"] for p in a.list("Pod")] == [p["metadata"]["name"] for p in b.list("Pod")]
-    assert a.get("Service", "ingress-nginx", "ingress-nginx-controller")["spec"] == b.get(
-        "Service", "ingress-nginx", "ingress-nginx-controller"
-    )["spec"]
+    assert [p["metadata"]["name"] for p in a.list("Pod")] == [
+        p["metadata"]["name"] for p in b.list("Pod")
+    ]
+    assert (
+        a.get("Service", "ingress-nginx", "ingress-nginx-controller")["spec"]
+        == b.get("Service", "ingress-nginx", "ingress-nginx-controller")["spec"]
+    )

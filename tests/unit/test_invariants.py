@@ -26,14 +26,26 @@ from tests.unit.scenarios import cluster, deployment, service
 APPS = ["web", "api", "db"]
 
 operations = st.one_of(
-    st.tuples(st.just("deploy"), st.sampled_from(APPS), st.integers(0, 5), st.sampled_from([8080, 9090])),
-    st.tuples(st.just("service"), st.sampled_from(APPS), st.sampled_from(APPS), st.sampled_from(["ClusterIP", "NodePort", "LoadBalancer"])),
+    st.tuples(
+        st.just("deploy"), st.sampled_from(APPS), st.integers(0, 5), st.sampled_from([8080, 9090])
+    ),
+    st.tuples(
+        st.just("service"),
+        st.sampled_from(APPS),
+        st.sampled_from(APPS),
+        st.sampled_from(["ClusterIP", "NodePort", "LoadBalancer"]),
+    ),
     st.tuples(st.just("delete-pod"), st.integers(0, 50)),
     st.tuples(st.just("delete-service"), st.sampled_from(APPS)),
     st.tuples(st.just("scale"), st.sampled_from(APPS), st.integers(0, 6)),
     st.tuples(st.just("node-ready"), st.sampled_from(["worker-1", "worker-2"]), st.booleans()),
     st.tuples(st.just("add-node")),
-    st.tuples(st.just("bare-pod"), st.sampled_from(APPS), st.sampled_from(["worker-1", "worker-2"]), st.integers(0, 9)),
+    st.tuples(
+        st.just("bare-pod"),
+        st.sampled_from(APPS),
+        st.sampled_from(["worker-1", "worker-2"]),
+        st.integers(0, 9),
+    ),
 )
 
 
@@ -42,7 +54,9 @@ def run(c: Cluster, op: tuple) -> None:
     try:
         if kind == "deploy":
             _, app, replicas, port = op
-            apply_text(c, deployment(app, replicas, ports=[{"name": "http", "containerPort": port}]))
+            apply_text(
+                c, deployment(app, replicas, ports=[{"name": "http", "containerPort": port}])
+            )
         elif kind == "service":
             _, name, app, type_ = op
             apply_text(c, service(name, selector={"app": app}, type_=type_))
@@ -107,7 +121,10 @@ def check_slices(c: Cluster, svc: dict) -> None:
     for pod in c.list("Pod", namespace):
         labels = pod["metadata"].get("labels") or {}
         if all(labels.get(k) == v for k, v in selector.items()) and pod["status"].get("podIP"):
-            ready = any(x["type"] == "Ready" and x["status"] == "True" for x in pod["status"].get("conditions", []))
+            ready = any(
+                x["type"] == "Ready" and x["status"] == "True"
+                for x in pod["status"].get("conditions", [])
+            )
             wanted_ports = sorted(
                 find_port(pod, p) for p in svc["spec"]["ports"] if find_port(pod, p) is not None
             )
@@ -123,7 +140,11 @@ def check_slices(c: Cluster, svc: dict) -> None:
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), ops=st.lists(operations, max_size=12), cni=st.sampled_from(["flannel", "calico", "weave"]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    ops=st.lists(operations, max_size=12),
+    cni=st.sampled_from(["flannel", "calico", "weave"]),
+)
 def test_invariants_hold_after_any_sequence_of_changes(seed, ops, cni):
     c = cluster(cni=cni, seed=seed)
     for op in ops:
@@ -131,10 +152,14 @@ def test_invariants_hold_after_any_sequence_of_changes(seed, ops, cni):
         check_invariants(c)
     # Saving and loading gives back the same cluster, and it keeps working the same way.
     restored = Cluster.from_state(json.loads(json.dumps(c.to_state())))
-    assert json.dumps(restored.to_state(), sort_keys=True) == json.dumps(c.to_state(), sort_keys=True)
+    assert json.dumps(restored.to_state(), sort_keys=True) == json.dumps(
+        c.to_state(), sort_keys=True
+    )
     apply_text(c, deployment("after", 2))
     apply_text(restored, deployment("after", 2))
-    assert [p["status"].get("podIP") for p in c.list("Pod")] == [p["status"].get("podIP") for p in restored.list("Pod")]
+    assert [p["status"].get("podIP") for p in c.list("Pod")] == [
+        p["status"].get("podIP") for p in restored.list("Pod")
+    ]
     check_invariants(restored)
 
 
@@ -150,7 +175,9 @@ def test_export_then_apply_gives_back_the_same_objects(seed, ops):
         apply_text(fresh, text)
     for kind in ("Deployment", "Service"):
         mine = {o["metadata"]["name"]: o for o in c.list(kind, "default") if c.is_user_made(o)}
-        theirs = {o["metadata"]["name"]: o for o in fresh.list(kind, "default") if fresh.is_user_made(o)}
+        theirs = {
+            o["metadata"]["name"]: o for o in fresh.list(kind, "default") if fresh.is_user_made(o)
+        }
         assert mine.keys() == theirs.keys()
         for name, obj in mine.items():
             if kind == "Service":

@@ -55,7 +55,10 @@ def test_anchors_and_merge_keys_work():
 @pytest.mark.parametrize(
     "text,fragment",
     [
-        ("a: !!python/object/apply:os.system ['ls']\n", "tag:yaml.org,2002:python/object/apply:os.system"),
+        (
+            "a: !!python/object/apply:os.system ['ls']\n",
+            "tag:yaml.org,2002:python/object/apply:os.system",
+        ),
         ("a: !custom x\n", "!custom"),
         ("a: 1\na: 2\n", 'mapping key "a" already defined'),
         ("a: [1, 2\n", "invalid YAML"),
@@ -100,5 +103,8 @@ def test_arbitrary_text_either_parses_or_raises_a_syntax_error(text):
 
 
 def test_dump_then_parse_round_trips():
-    objs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}, {"kind": "X", "y": [1, "2", None, True]}]
+    objs = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}},
+        {"kind": "X", "y": [1, "2", None, True]},
+    ]
     assert [d.body for d in parse_manifests(dump_manifests(objs))] == objs

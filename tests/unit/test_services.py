@@ -18,7 +18,9 @@ def test_clusterip_comes_from_the_service_cidr_and_above_the_static_band():
     c = web_app(cluster())
     ip = ipaddress.ip_address(c.get("Service", "default", "web")["spec"]["clusterIP"])
     assert ip in SERVICE_CIDR
-    assert int(ip) - int(SERVICE_CIDR.network_address) > 256  # KEP-3070: low band kept for explicit IPs
+    assert (
+        int(ip) - int(SERVICE_CIDR.network_address) > 256
+    )  # KEP-3070: low band kept for explicit IPs
 
 
 def test_an_explicit_clusterip_is_honoured_and_a_taken_one_is_refused():
@@ -64,10 +66,14 @@ def test_nodeport_services_get_a_port_in_range_and_keep_it_when_reapplied():
     assert 30000 <= c.get("Service", "default", "web")["spec"]["ports"][0]["nodePort"] <= 32767
 
 
-@pytest.mark.parametrize("port,message", [(29999, "not in the valid range"), (32768, "not in the valid range")])
+@pytest.mark.parametrize(
+    "port,message", [(29999, "not in the valid range"), (32768, "not in the valid range")]
+)
 def test_an_out_of_range_nodeport_is_refused(port, message):
     c = cluster()
-    text = service("a", type_="NodePort").replace("targetPort: http}", f"targetPort: http, nodePort: {port}}}")
+    text = service("a", type_="NodePort").replace(
+        "targetPort: http}", f"targetPort: http, nodePort: {port}}}"
+    )
     with pytest.raises(InvalidObjects) as raised:
         apply_text(c, text)
     assert raised.value.errors[0].field == "spec.ports[0].nodePort"
@@ -76,7 +82,9 @@ def test_an_out_of_range_nodeport_is_refused(port, message):
 
 def test_a_taken_nodeport_is_refused_and_freed_when_its_service_goes():
     c = cluster()
-    text = service("a", type_="NodePort").replace("targetPort: http}", "targetPort: http, nodePort: 30080}")
+    text = service("a", type_="NodePort").replace(
+        "targetPort: http}", "targetPort: http, nodePort: 30080}"
+    )
     apply_text(c, text)
     with pytest.raises(InvalidObjects) as raised:
         apply_text(c, text.replace("name: a", "name: b"))
@@ -88,7 +96,9 @@ def test_a_taken_nodeport_is_refused_and_freed_when_its_service_goes():
 
 def test_two_services_in_one_apply_cannot_claim_the_same_nodeport():
     c = cluster()
-    text = service("a", type_="NodePort").replace("targetPort: http}", "targetPort: http, nodePort: 30080}")
+    text = service("a", type_="NodePort").replace(
+        "targetPort: http}", "targetPort: http, nodePort: 30080}"
+    )
     with pytest.raises(InvalidObjects) as raised:
         apply_text(c, text + "---\n" + text.replace("name: a", "name: b"))
     assert raised.value.errors[0].document == 2
@@ -104,7 +114,9 @@ def test_switching_back_to_clusterip_drops_the_nodeports():
 def test_load_balancer_gets_an_ip_from_the_cloud_and_nodeports():
     c = web_app(cluster(), type_="LoadBalancer")
     svc = c.get("Service", "default", "web")
-    assert svc["status"]["loadBalancer"]["ingress"][0]["ip"] == "203.0.113.11"  # .10 is ingress-nginx
+    assert (
+        svc["status"]["loadBalancer"]["ingress"][0]["ip"] == "203.0.113.11"
+    )  # .10 is ingress-nginx
     assert svc["spec"]["ports"][0]["nodePort"]
     assert any(e.reason == "EnsuredLoadBalancer" for e in c.events())
     apply_text(c, service("web"))
@@ -124,7 +136,9 @@ def test_headless_service_has_no_clusterip_and_its_slices_say_so():
     apply_text(c, deployment("db", 2) + "---\n" + service("db") + "  clusterIP: None\n")
     assert c.get("Service", "default", "db")["spec"]["clusterIP"] == "None"
     slices = c.list("EndpointSlice", "default")
-    headless = [s for s in slices if s["metadata"]["labels"].get("kubernetes.io/service-name") == "db"]
+    headless = [
+        s for s in slices if s["metadata"]["labels"].get("kubernetes.io/service-name") == "db"
+    ]
     assert headless and "service.kubernetes.io/headless" in headless[0]["metadata"]["labels"]
     assert len(endpoint_ips(c, "db")) == 2
 
@@ -147,9 +161,14 @@ def test_external_name_service_has_no_clusterip_and_no_endpoints():
 def test_endpointslice_lists_the_ready_pods_the_selector_matches():
     c = web_app(cluster())
     assert endpoint_ips(c, "web") == {p["status"]["podIP"] for p in pods_of(c, "web-")}
-    slice_ = next(s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-"))
+    slice_ = next(
+        s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-")
+    )
     assert slice_["metadata"]["labels"]["kubernetes.io/service-name"] == "web"
-    assert slice_["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == "endpointslice-controller.k8s.io"
+    assert (
+        slice_["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"]
+        == "endpointslice-controller.k8s.io"
+    )
     assert slice_["addressType"] == "IPv4"
     assert slice_["ports"] == [{"name": "", "port": 8080, "protocol": "TCP"}]
     for endpoint in slice_["endpoints"]:
@@ -168,7 +187,9 @@ def test_a_service_without_selector_gets_no_managed_slices():
         c,
         "apiVersion: v1\nkind: Service\nmetadata: {name: ext}\nspec: {ports: [{port: 5432}]}\n",
     )
-    assert not [s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("ext")]
+    assert not [
+        s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("ext")
+    ]
 
 
 def test_named_target_port_is_resolved_per_pod():
@@ -176,13 +197,21 @@ def test_named_target_port_is_resolved_per_pod():
     c = cluster()
     apply_text(
         c,
-        deployment("a", 1, labels={"app": "web", "v": "a"}, ports=[{"name": "http", "containerPort": 8080}])
+        deployment(
+            "a", 1, labels={"app": "web", "v": "a"}, ports=[{"name": "http", "containerPort": 8080}]
+        )
         + "---\n"
-        + deployment("b", 1, labels={"app": "web", "v": "b"}, ports=[{"name": "http", "containerPort": 9090}])
+        + deployment(
+            "b", 1, labels={"app": "web", "v": "b"}, ports=[{"name": "http", "containerPort": 9090}]
+        )
         + "---\n"
         + service("web", selector={"app": "web"}),
     )
-    slices = [s for s in c.list("EndpointSlice", "default") if s["metadata"]["labels"]["kubernetes.io/service-name"] == "web"]
+    slices = [
+        s
+        for s in c.list("EndpointSlice", "default")
+        if s["metadata"]["labels"]["kubernetes.io/service-name"] == "web"
+    ]
     ports = sorted(s["ports"][0]["port"] for s in slices)
     assert ports == [8080, 9090]
 
@@ -190,14 +219,18 @@ def test_named_target_port_is_resolved_per_pod():
 def test_a_pod_without_the_named_port_is_listed_without_that_port():
     c = cluster()
     apply_text(c, deployment("web", 1, ports=[]) + "---\n" + service("web", target="http"))
-    slices = [s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-")]
+    slices = [
+        s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-")
+    ]
     assert slices[0]["ports"] == [] and len(slices[0]["endpoints"]) == 1
 
 
 def test_numeric_target_port_is_used_as_is():
     c = cluster()
     apply_text(c, deployment("web", 1) + "---\n" + service("web", target=9999))
-    slice_ = next(s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-"))
+    slice_ = next(
+        s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-")
+    )
     assert slice_["ports"][0]["port"] == 9999
 
 
@@ -226,7 +259,8 @@ def test_a_bare_pod_on_a_not_ready_node_stays_but_is_not_ready():
     apply_text(
         c,
         "apiVersion: v1\nkind: Pod\nmetadata: {name: solo, labels: {app: solo}}\n"
-        "spec: {nodeName: worker-1, containers: [{name: c, image: nginx}]}\n---\n" + service("solo", target=80),
+        "spec: {nodeName: worker-1, containers: [{name: c, image: nginx}]}\n---\n"
+        + service("solo", target=80),
     )
     assert endpoint_ips(c, "solo")
     nodes.set_node_ready(c, "worker-1", False)
@@ -252,7 +286,9 @@ def test_publish_not_ready_addresses_keeps_not_ready_pods_ready_in_the_slice():
 def test_slices_hold_at_most_100_endpoints():
     c = cluster(max_pods=400)
     apply_text(c, deployment("web", 150) + "---\n" + service("web"))
-    slices = [s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-")]
+    slices = [
+        s for s in c.list("EndpointSlice", "default") if s["metadata"]["name"].startswith("web-")
+    ]
     assert sorted(len(s["endpoints"]) for s in slices) == [50, 100]
 
 

@@ -12,7 +12,9 @@ from app.cluster.apply import apply_text
 from app.errors import Forbidden, InvalidObjects
 from tests.unit.scenarios import cluster, deployment, pods_of
 
-POD_NAME = re.compile(r"^web-(?P<hash>[bcdfghjklmnpqrstvwxz2456789]{6,10})-[bcdfghjklmnpqrstvwxz2456789]{5}$")
+POD_NAME = re.compile(
+    r"^web-(?P<hash>[bcdfghjklmnpqrstvwxz2456789]{6,10})-[bcdfghjklmnpqrstvwxz2456789]{5}$"
+)
 
 
 def test_deployment_pods_are_named_deployment_hash_suffix_like_kubernetes():
@@ -58,7 +60,9 @@ def test_scaling_up_and_down_changes_the_pod_count_and_leaves_events():
     apply_text(c, deployment("web", 2))
     change = nodes.scale(c, "default", "web", 5)
     assert len(pods_of(c, "web-")) == 5
-    assert any("Scaled up replica set" in e.message and "from 2 to 5" in e.message for e in change.events)
+    assert any(
+        "Scaled up replica set" in e.message and "from 2 to 5" in e.message for e in change.events
+    )
     change = nodes.scale(c, "default", "web", 1)
     assert len(pods_of(c, "web-")) == 1
     assert sum(1 for e in change.events if e.reason == "SuccessfulDelete") == 4
@@ -90,7 +94,10 @@ def test_a_deleted_deployment_pod_comes_back_with_a_new_name_and_a_new_ip():
 
 def test_a_deleted_bare_pod_does_not_come_back():
     c = cluster()
-    apply_text(c, "apiVersion: v1\nkind: Pod\nmetadata: {name: solo}\nspec: {containers: [{name: c, image: busybox}]}\n")
+    apply_text(
+        c,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: solo}\nspec: {containers: [{name: c, image: busybox}]}\n",
+    )
     c.delete("Pod", "default", "solo")
     assert c.get("Pod", "default", "solo") is None
 
@@ -105,7 +112,9 @@ def test_changing_the_pod_template_rolls_out_a_new_replicaset():
     assert replicasets[old_rs]["spec"]["replicas"] == 0
     new_rs = next(n for n in replicasets if n != old_rs)
     assert all(p["metadata"]["name"].startswith(new_rs) for p in pods_of(c, "web-"))
-    assert replicasets[new_rs]["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    assert (
+        replicasets[new_rs]["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "2"
+    )
 
 
 def test_deleting_a_deployment_removes_its_replicasets_and_pods():
@@ -140,7 +149,10 @@ def test_a_pod_no_node_accepts_stays_pending_with_the_schedulers_reason():
     warning = [e for e in c.events() if e.reason == "FailedScheduling"][-1]
     assert warning.type == "Warning"
     assert warning.message.startswith("0/3 nodes are available:")
-    assert "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }" in warning.message
+    assert (
+        "1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
+        in warning.message
+    )
     assert "2 node(s) didn't match Pod's node affinity/selector" in warning.message
 
 
