@@ -118,8 +118,9 @@ def apply_documents(cluster: Cluster, docs: list[Document], text: str | None = N
     """Apply parsed documents; see :func:`apply_text`. ``text``, when given, is what the
     documents were parsed from, read again to give each error its line."""
     items, errors = _validate_documents(docs)
-    if not errors:
-        errors = _check_against_cluster(cluster, items)
+    # The documents that passed are checked against the cluster too, so that one answer
+    # lists every error of every document.
+    errors = sorted(errors + _check_against_cluster(cluster, items), key=lambda e: e.document or 0)
     if errors:
         if text is not None:
             errors = _with_lines(errors, parse_manifests(text, track_lines=True))
@@ -138,13 +139,19 @@ def apply_documents(cluster: Cluster, docs: list[Document], text: str | None = N
     return result
 
 
+# Fields the API server reports under a name the learner did not write.
+FIELD_WRITTEN_AS = {"spec.clusterIPs[0]": "spec.clusterIP", "spec.clusterIPs": "spec.clusterIP"}
+
+
 def _with_lines(errors: list[FieldError], docs: list[Document]) -> list[FieldError]:
     by_number = {doc.number: doc for doc in docs}
     located = []
     for error in errors:
         doc = by_number.get(error.document or 0)
         if doc is not None:
-            error = replace(error, line=doc.line_of(error.field))
+            written = FIELD_WRITTEN_AS.get(error.field, error.field)
+            path = written if written in doc.lines else error.field
+            error = replace(error, line=doc.line_of(path))
         located.append(error)
     return located
 

@@ -69,6 +69,10 @@ class Cluster:
             problems.append(FieldError("cni", _unsupported(config.cni, c.CNI_PLUGINS)))
         if config.proxy_mode not in c.PROXY_MODES:
             problems.append(FieldError("proxyMode", _unsupported(config.proxy_mode, c.PROXY_MODES)))
+        if config.calico_mode not in c.CALICO_MODES:
+            problems.append(
+                FieldError("calicoMode", _unsupported(config.calico_mode, c.CALICO_MODES))
+            )
         if not 1 <= config.workers <= config.max_workers:
             problems.append(
                 FieldError(
@@ -131,6 +135,7 @@ class Cluster:
             "settings": {
                 "cni": self.config.cni,
                 "proxyMode": self.config.proxy_mode,
+                **({"calicoMode": self.config.calico_mode} if self.config.cni == "calico" else {}),
                 "workers": sum(1 for n in self.list("Node") if not _is_control_plane(n)),
                 "podCIDR": str(
                     {"flannel": c.FLANNEL_CIDR, "calico": c.CALICO_POOL, "weave": c.WEAVE_RANGE}[

@@ -45,6 +45,7 @@ WEAVE_RANGE = ipaddress.ip_network("10.32.0.0/12")  # split between peers
 WEAVE_PEER_PREFIX = 20
 
 PROXY_MODES = ("iptables", "ipvs", "nftables")
+CALICO_MODES = ("bgp", "ipip")
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})

@@ -111,13 +111,30 @@ def parse_manifests(text: str, track_lines: bool = True) -> list[Document]:
     return _unroll_lists(documents)
 
 
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise _DuplicateKey(key)
+        mapping[key] = value
+    return mapping
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
 def _parse_json(text: str) -> list[Document] | None:
     try:
-        body = json.loads(text)
+        body = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
     except RecursionError:
         raise _syntax(1, 1, f"the JSON nests deeper than {MAX_DEPTH} levels") from None
+    except _DuplicateKey as exc:
+        raise _syntax(1, 1, f'mapping key "{exc.args[0]}" already defined') from None
     except json.JSONDecodeError:
         return None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise _syntax(1, 1, f"invalid JSON: {exc}") from None
     if _depth(body) > MAX_DEPTH:
         raise _syntax(1, 1, f"the JSON nests deeper than {MAX_DEPTH} levels")
     if isinstance(body, list):

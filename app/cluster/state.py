@@ -23,13 +23,17 @@ MAX_EVENTS = 1000
 class ClusterConfig:
     """What is chosen when a cluster is made.
 
-    ``cni`` is one of flannel, calico, weave; ``proxy_mode`` one of iptables, ipvs, nftables.
+    ``cni`` is one of flannel, calico, weave; ``proxy_mode`` one of iptables, ipvs, nftables;
+    ``calico_mode`` bgp or ipip.
     The ``max_*`` fields are quotas that keep one workspace from swamping the server.
     """
 
     cni: str = "flannel"
     proxy_mode: str = "iptables"
     workers: int = 2
+    # Calico's IPPool encapsulation: "bgp" routes pod traffic between nodes as it is,
+    # "ipip" wraps it in IP-in-IP through tunl0 (the pool's ipipMode: Always).
+    calico_mode: str = "bgp"
     max_pods: int = 2000
     max_services: int = 500
     max_objects: int = 6000
@@ -96,6 +100,9 @@ class ClusterState:
         # What changed since the last save (see app/cluster/persistence.py).
         self.changed: set[ObjectKey] = set()
         self.saved_event_seq = 0
+        # Views other packages derive from this state (the network engine's indexes), each
+        # kept with the resourceVersion it was built at: any change makes it stale.
+        self.memo: dict[str, tuple[int, Any]] = {}
 
     # --- randomness and identities --------------------------------------------------------
     def rng(self) -> random.Random:
@@ -120,6 +127,15 @@ class ClusterState:
         if namespace is None:
             return list(objs.values())
         return [o for k, o in objs.items() if k.namespace == namespace]
+
+    def memoised(self, name: str, build: Any) -> Any:
+        """``build()``, computed once per resourceVersion of this state."""
+        cached = self.memo.get(name)
+        if cached is not None and cached[0] == self.resource_version:
+            return cached[1]
+        value = build()
+        self.memo[name] = (self.resource_version, value)
+        return value
 
     def children_of(
         self, kind: str, namespace: str, name: str, child_kind: str
@@ -171,6 +187,7 @@ class ClusterState:
             return None
         self.writes += 1
         self.changed.add(key)
+        self.next_resource_version()  # a deletion is a change too, as in etcd
         del self.by_kind[key.kind][key]
         self.applied.pop(key, None)
         self._unindex(key, obj)

@@ -37,6 +37,7 @@ class NewWorkspace(BaseModel):
     scenario: str = Field("default", description="Starting scenario: `default`.")
     cni: str = Field("flannel", description="CNI plugin: flannel, calico or weave.")
     proxyMode: str = Field("iptables", description="kube-proxy mode: iptables, ipvs or nftables.")
+    calicoMode: str = Field("bgp", description="With Calico: bgp (routed) or ipip (tunl0).")
     workers: int = Field(2, description="Worker nodes (the control plane comes on top).")
     seed: int | None = Field(None, description="Seed for every random choice, for repeatable runs.")
 
@@ -113,6 +114,7 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
     config = ClusterConfig(
         cni=options.cni,
         proxy_mode=options.proxyMode,
+        calico_mode=options.calicoMode,
         workers=options.workers,
         max_pods=settings.max_pods,
         max_services=settings.max_services,
@@ -211,13 +213,15 @@ def list_objects(
     kind: Annotated[str | None, Query(description="e.g. Pod, svc, deployments")] = None,
     namespace: Annotated[str | None, Query(description="only this namespace")] = None,
 ):
-    kinds = [_resolve_kind(kind)] if kind else list(API_VERSIONS)
+    if kind:
+        kinds = [_resolve_kind(kind)]
+    else:  # like `kubectl get` across kinds: a namespace leaves cluster-scoped kinds out
+        kinds = [k for k in API_VERSIONS if namespace is None or k not in CLUSTER_SCOPED]
 
     def run(cluster: Cluster) -> dict[str, Any]:
         items = []
         for each in kinds:
-            scope = None if each in CLUSTER_SCOPED else namespace
-            items.extend(cluster.list(each, scope))
+            items.extend(cluster.list(each, None if each in CLUSTER_SCOPED else namespace))
         return {"apiVersion": "v1", "kind": "List", "items": items}
 
     return read_json(request, workspace_id, run)

@@ -45,8 +45,12 @@ def service(
 def user_state(api: Api, workspace: str) -> list[tuple]:
     """Every object's identity and resourceVersion: equal before and after means untouched."""
     return sorted(
-        (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
-        + (o["metadata"].get("resourceVersion"),)
+        (
+            o["kind"],
+            o["metadata"].get("namespace", ""),
+            o["metadata"]["name"],
+            o["metadata"].get("resourceVersion"),
+        )
         for o in list_items(api, workspace)
     )
 

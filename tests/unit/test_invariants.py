@@ -79,9 +79,8 @@ def run(c: Cluster, op: tuple) -> None:
                 f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {app}-solo-{number}, labels: {{app: {app}}}}}\n"
                 f"spec: {{nodeName: {node}, containers: [{{name: c, image: nginx, ports: [{{name: http, containerPort: 8080}}]}}]}}\n",
             )
-        elif kind == "add-node":
-            if len(c.list("Node")) < 6:
-                nodes.add_node(c)
+        elif kind == "add-node" and len(c.list("Node")) < 6:
+            nodes.add_node(c)
     except PodpathError:
         pass  # refused changes are fine; the invariants must still hold
 

@@ -1,0 +1,153 @@
+"""What a trace is made of: packets, hops and the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+VERDICTS = ("delivered", "refused", "dropped", "nxdomain", "unreachable")
+ACTIONS = (
+    "send",
+    "bridge",
+    "route",
+    "dnat",
+    "snat",
+    "encapsulate",
+    "decapsulate",
+    "proxy",
+    "resolve",
+    "deliver",
+    "reject",
+    "drop",
+)
+
+
+@dataclass(frozen=True)
+class Packet:
+    """A packet as it leaves a hop.
+
+    ``outer`` is the encapsulating header while the packet is inside a tunnel (VXLAN or
+    IP-in-IP); ``http`` the request line and headers where there is one.
+
+    >>> p = Packet("10.244.1.2", 43210, "10.96.0.10", 53, "UDP")
+    >>> p.to_dict()["src"], p.to_dict()["dst"]
+    ('10.244.1.2:43210', '10.96.0.10:53')
+    """
+
+    src_ip: str
+    src_port: int
+    dst_ip: str
+    dst_port: int
+    protocol: str = "TCP"
+    outer: dict[str, Any] | None = None
+    http: dict[str, Any] | None = None
+
+    @property
+    def src(self) -> str:
+        return f"{self.src_ip}:{self.src_port}"
+
+    @property
+    def dst(self) -> str:
+        return f"{self.dst_ip}:{self.dst_port}"
+
+    def with_dst(self, ip: str, port: int) -> Packet:
+        return replace(self, dst_ip=ip, dst_port=port)
+
+    def with_src(self, ip: str, port: int | None = None) -> Packet:
+        return replace(self, src_ip=ip, src_port=self.src_port if port is None else port)
+
+    def reversed(self) -> Packet:
+        """The reply to this packet: source and destination swapped, no tunnel, no request."""
+        return Packet(self.dst_ip, self.dst_port, self.src_ip, self.src_port, self.protocol)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"src": self.src, "dst": self.dst, "protocol": self.protocol}
+        if self.outer is not None:
+            data["outer"] = dict(self.outer)
+        if self.http is not None:
+            data["http"] = dict(self.http)
+        return data
+
+
+@dataclass
+class Hop:
+    """One step of a packet's journey."""
+
+    node: str | None  # the node it happens on; None off-cluster (the internet, the cloud)
+    where: str  # the component or device: "pod eth0", "cni0", "netfilter (KUBE-SERVICES)", ...
+    action: str  # one of ACTIONS
+    summary: str  # one sentence for a learner
+    packet: Packet  # as it leaves this hop
+    phase: str = "request"  # dns, request or reply
+    at: str = (
+        ""  # the topology id of the device (for drawing): "pod/default/web-x", "node/worker-1"
+    )
+    rule: dict[str, Any] | None = None  # the netfilter rule matched: table, chain, index, text
+    changed: list[str] = field(default_factory=list)  # packet fields changed by this hop
+
+    def to_dict(self, index: int) -> dict[str, Any]:
+        data = {
+            "index": index,
+            "phase": self.phase,
+            "node": self.node,
+            "where": self.where,
+            "at": self.at,
+            "action": self.action,
+            "summary": self.summary,
+            "packet": self.packet.to_dict(),
+            "changed": list(self.changed),
+        }
+        if self.rule is not None:
+            data["rule"] = self.rule
+        return data
+
+
+@dataclass
+class Trace:
+    """The answer to "what happens when X sends this request to Y?"."""
+
+    source: dict[str, Any]
+    target: dict[str, Any]
+    seed: int
+    hops: list[Hop] = field(default_factory=list)
+    reply: list[Hop] = field(default_factory=list)
+    verdict: str = "delivered"
+    reason: str = ""
+    endpoint: dict[str, Any] | None = None
+    dns: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "seed": self.seed,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "endpoint": self.endpoint,
+            "dns": self.dns,
+            "hops": [h.to_dict(i) for i, h in enumerate(self.hops)],
+            "reply": [h.to_dict(i) for i, h in enumerate(self.reply)],
+        }
+
+
+def changed_fields(before: Packet | None, after: Packet) -> list[str]:
+    """Which fields a hop changed: ``src``, ``dst``, ``outer``, ``http``, ``protocol``.
+
+    >>> a = Packet("10.244.1.2", 40000, "10.96.0.10", 53, "UDP")
+    >>> changed_fields(a, a.with_dst("10.244.2.3", 53))
+    ['dst']
+    """
+    if before is None:
+        return []
+    changed = []
+    if before.src != after.src:
+        changed.append("src")
+    if before.dst != after.dst:
+        changed.append("dst")
+    if before.protocol != after.protocol:
+        changed.append("protocol")
+    if before.outer != after.outer:
+        changed.append("outer")
+    if before.http != after.http:
+        changed.append("http")
+    return changed

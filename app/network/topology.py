@@ -1,0 +1,134 @@
+"""The network the packets cross, as a networkx graph, and the indexes a trace looks things up in.
+
+Devices are graph nodes: each Kubernetes node's host network stack (``node/<name>``), its pod
+gateway (``node/<name>/cni0`` for flannel, ``/weave`` for Weave Net; Calico has none: each
+pod's ``cali*`` veth is routed by the host), its tunnel device (``flannel.1``, ``tunl0``,
+Weave's ``vxlan-6784``), the node network they all sit on (``net/nodes``), the internet
+(``net/internet``) and the cloud load balancer (``cloud/lb``). Pods hang off their node's
+gateway. Routing between two devices is a shortest path in this graph; which edges a path
+takes decides the hops (bridge, route, encapsulate, decapsulate).
+
+Everything here is derived from the cluster state and memoised on it until it changes, so a
+trace looks pods and Services up by address instead of scanning them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from app.cluster import constants as c
+
+TUNNEL_DEVICE = {"flannel": "flannel.1", "calico": "tunl0", "weave": "vxlan-6784"}
+BRIDGE_DEVICE = {"flannel": "cni0", "calico": None, "weave": "weave"}
+
+
+@dataclass
+class NetworkIndex:
+    """Address lookups over one cluster state."""
+
+    cni: str
+    pod_by_ip: dict[str, dict[str, Any]] = field(default_factory=dict)
+    node_by_ip: dict[str, str] = field(default_factory=dict)
+    node_ip: dict[str, str] = field(default_factory=dict)
+    ready_nodes: set[str] = field(default_factory=set)
+    service_by_ip: dict[str, dict[str, Any]] = field(default_factory=dict)  # ClusterIP and LB IPs
+    gateway: dict[str, tuple[str, str]] = field(default_factory=dict)  # node -> (device, ip)
+    pod_ranges: dict[str, list[ipaddress.IPv4Network]] = field(default_factory=dict)
+    graph: nx.Graph = field(default_factory=nx.Graph)
+
+    def node_for_pod_ip(self, ip: str) -> str | None:
+        address = ipaddress.ip_address(ip)
+        for node, ranges in self.pod_ranges.items():
+            if any(address in r for r in ranges):
+                return node
+        return None
+
+    def pod_network(self) -> ipaddress.IPv4Network:
+        return {"flannel": c.FLANNEL_CIDR, "calico": c.CALICO_POOL, "weave": c.WEAVE_RANGE}[
+            self.cni
+        ]
+
+    def is_pod_ip(self, ip: str) -> bool:
+        return ipaddress.ip_address(ip) in self.pod_network()
+
+
+def network_index(cluster: Any) -> NetworkIndex:
+    """The cluster's :class:`NetworkIndex`, rebuilt only when the cluster changed.
+
+    Examples
+    --------
+    >>> from app.cluster.cluster import Cluster
+    >>> index = network_index(Cluster.create(seed=1))
+    >>> index.node_by_ip["10.0.0.11"], index.gateway["worker-1"]
+    ('worker-1', ('cni0', '10.244.1.1'))
+    >>> sorted(nx.shortest_path(index.graph, "node/worker-1/cni0", "node/worker-2/cni0"))[:2]
+    ['net/nodes', 'node/worker-1']
+    """
+    return cluster.state.memoised("network-index", lambda: _build(cluster))
+
+
+def _build(cluster: Any) -> NetworkIndex:
+    state = cluster.state
+    cni = cluster.config.cni
+    index = NetworkIndex(cni)
+    graph = index.graph
+    graph.add_node("net/nodes", kind="network")
+    graph.add_node("net/internet", kind="internet")
+    graph.add_node("cloud/lb", kind="load-balancer")
+    graph.add_edge("net/nodes", "net/internet", via="default route")
+    graph.add_edge("cloud/lb", "net/internet", via="public network")
+    graph.add_edge("cloud/lb", "net/nodes", via="cloud network")
+    tunnel = TUNNEL_DEVICE[cni]
+    for node in state.of_kind("Node"):
+        name = node["metadata"]["name"]
+        ip = next(
+            (a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"), ""
+        )
+        index.node_ip[name] = ip
+        index.node_by_ip[ip] = name
+        if any(
+            x.get("type") == "Ready" and x.get("status") == "True"
+            for x in node["status"].get("conditions") or []
+        ):
+            index.ready_nodes.add(name)
+        addressing = state.ipam.nodes.get(name)
+        host = f"node/{name}"
+        graph.add_node(host, kind="host", node=name, ip=ip)
+        graph.add_edge(host, "net/nodes", via="eth0")
+        if addressing is None:
+            continue
+        index.gateway[name] = (addressing.device, addressing.gateway_ip)
+        index.pod_ranges[name] = [ipaddress.ip_network(r) for r in addressing.ranges]
+        gateway = f"node/{name}/{BRIDGE_DEVICE[cni] or 'routes'}"
+        graph.add_node(gateway, kind="bridge" if BRIDGE_DEVICE[cni] else "routes", node=name)
+        graph.add_edge(gateway, host, via="host routing")
+        graph.add_node(f"node/{name}/{tunnel}", kind="tunnel", node=name)
+        graph.add_edge(host, f"node/{name}/{tunnel}", via=tunnel)
+    for pod in state.of_kind("Pod"):
+        ip = (pod.get("status") or {}).get("podIP")
+        if ip and not pod["spec"].get("hostNetwork"):
+            index.pod_by_ip[ip] = pod
+    for service in state.of_kind("Service"):
+        spec = service.get("spec") or {}
+        if spec.get("clusterIP") and spec["clusterIP"] != "None":
+            index.service_by_ip[spec["clusterIP"]] = service
+        for ingress in ((service.get("status") or {}).get("loadBalancer") or {}).get(
+            "ingress"
+        ) or []:
+            index.service_by_ip[ingress["ip"]] = service
+    return index
+
+
+def device_path(index: NetworkIndex, source: str, target: str) -> list[str]:
+    """The devices a packet crosses from one device to another (shortest path).
+
+    Raises
+    ------
+    networkx.NetworkXNoPath
+        When nothing connects them.
+    """
+    return nx.shortest_path(index.graph, source, target)

@@ -1,0 +1,112 @@
+"""Many clients changing one workspace at once against a real server: no lost update."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ServerHandle
+
+from .conftest import deployment
+
+pytestmark = pytest.mark.slow
+
+WS = "/api/v1/workspaces"
+THREADS = 8
+PER_THREAD = 10
+
+
+def service(name: str) -> str:
+    return (
+        f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\n"
+        "spec: {type: NodePort, selector: {app: web}, ports: [{port: 80}]}\n"
+    )
+
+
+def test_concurrent_applies_to_one_workspace_lose_nothing(
+    server_factory: Callable[..., ServerHandle], tmp_path: Path
+) -> None:
+    server = server_factory(tmp_path / "data")
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        workspace = client.post(WS, json={}).json()["id"]
+
+    def worker(thread: int) -> list[int]:
+        statuses = []
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            for i in range(PER_THREAD):
+                response = client.post(
+                    f"{WS}/{workspace}/apply",
+                    content=service(f"t{thread}-{i}"),
+                    headers={"content-type": "application/yaml"},
+                )
+                statuses.append(response.status_code)
+        return statuses
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = list(pool.map(worker, range(THREADS)))
+    assert all(s == 200 for statuses in results for s in statuses), results
+
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        services = client.get(f"{WS}/{workspace}/objects?kind=svc&namespace=default").json()
+        names = {s["metadata"]["name"] for s in services["items"]}
+        expected = {f"t{t}-{i}" for t in range(THREADS) for i in range(PER_THREAD)}
+        assert expected <= names, sorted(expected - names)
+        ips = [s["spec"]["clusterIP"] for s in services["items"]]
+        ports = [
+            p["nodePort"] for s in services["items"] for p in s["spec"]["ports"] if "nodePort" in p
+        ]
+        assert len(ips) == len(set(ips)), "two Services got the same ClusterIP"
+        assert len(ports) == len(set(ports)) == THREADS * PER_THREAD, "a NodePort was given twice"
+        summary = client.get(f"{WS}/{workspace}").json()
+        assert summary["userObjects"] == THREADS * PER_THREAD
+
+
+def test_concurrent_scales_leave_a_consistent_deployment(
+    server_factory: Callable[..., ServerHandle], tmp_path: Path
+) -> None:
+    server = server_factory(tmp_path / "data")
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        workspace = client.post(WS, json={}).json()["id"]
+        response = client.post(
+            f"{WS}/{workspace}/apply",
+            content=deployment("web", replicas=1)
+            + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+            "spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}\n",
+            headers={"content-type": "application/yaml"},
+        )
+        assert response.status_code == 200, response.text
+
+    def scale(replicas: int) -> int:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            return client.post(
+                f"{WS}/{workspace}/objects/deploy/default/web/scale", json={"replicas": replicas}
+            ).status_code
+
+    targets = [3, 7] * 4
+    with ThreadPoolExecutor(len(targets)) as pool:
+        statuses = list(pool.map(scale, targets))
+    assert statuses == [200] * len(targets)
+
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        deploy = client.get(f"{WS}/{workspace}/objects/deploy/default/web").json()
+        replicas = deploy["spec"]["replicas"]
+        assert replicas in (3, 7)
+        pods = client.get(f"{WS}/{workspace}/objects?kind=po&namespace=default").json()["items"]
+        assert len(pods) == replicas
+        ips = [p["status"]["podIP"] for p in pods]
+        assert len(set(ips)) == len(ips)
+        replica_sets = client.get(f"{WS}/{workspace}/objects?kind=rs&namespace=default").json()
+        assert [rs["spec"]["replicas"] for rs in replica_sets["items"]] == [replicas]
+        slices = client.get(f"{WS}/{workspace}/objects?kind=endpointslice&namespace=default")
+        addresses = {
+            a
+            for s in slices.json()["items"]
+            if s["metadata"]["labels"].get("kubernetes.io/service-name") == "web"
+            for e in s["endpoints"]
+            for a in e["addresses"]
+        }
+        assert addresses == set(ips)
