@@ -1,0 +1,153 @@
+"""Where a trace starts and where it is sent: ``pod/<ns>/<name>``, ``node/<name>``,
+``external[/<ip>]``; and a URL or ``host:port[/udp]``."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from app.cluster import constants as c
+from app.errors import FieldError, InvalidObjects, NotFound
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # pod, node or external
+    ip: str
+    node: str | None
+    pod: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        if self.pod is not None:
+            return f"Pod {self.pod['metadata']['namespace']}/{self.pod['metadata']['name']}"
+        if self.kind == "node":
+            return f"node {self.node}"
+        return f"the outside client {self.ip}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "ip": self.ip, "node": self.node}
+        if self.pod is not None:
+            data["namespace"] = self.pod["metadata"]["namespace"]
+            data["name"] = self.pod["metadata"]["name"]
+        return data
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str  # http, https or "" for host:port
+    host: str
+    port: int
+    protocol: str  # TCP or UDP
+    path: str
+
+    @property
+    def is_ip(self) -> bool:
+        try:
+            ipaddress.IPv4Address(self.host)
+        except ValueError:
+            return False
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scheme": self.scheme,
+            "host": self.host,
+            "port": self.port,
+            "protocol": self.protocol,
+            "path": self.path,
+        }
+
+
+def _bad(field: str, message: str) -> InvalidObjects:
+    return InvalidObjects(f"{field}: {message}", [FieldError(field, message)])
+
+
+def parse_source(cluster: Any, text: str) -> Source:
+    """Read ``from``.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> parse_source(Cluster.create(seed=1), "external").ip
+    '198.51.100.7'
+    >>> parse_source(Cluster.create(seed=1), "node/worker-2").ip
+    '10.0.0.12'
+
+    Raises
+    ------
+    InvalidObjects
+        For text of the wrong shape.
+    NotFound
+        For a pod or node that does not exist.
+    """
+    parts = text.strip().split("/")
+    if parts[0] == "external" and len(parts) <= 2:
+        ip = parts[1] if len(parts) == 2 else c.EXTERNAL_CLIENT_IP
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError:
+            raise _bad("from", f'Invalid value: "{text}": external/<IPv4 address>') from None
+        return Source("external", ip, None)
+    if parts[0] == "node" and len(parts) == 2:
+        node = cluster.get("Node", "", parts[1])
+        if node is None:
+            raise NotFound(f'nodes "{parts[1]}" not found')
+        ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+        return Source("node", ip, parts[1])
+    if parts[0] == "pod" and len(parts) == 3:
+        pod = cluster.get("Pod", parts[1], parts[2])
+        if pod is None:
+            raise NotFound(f'pods "{parts[2]}" not found in namespace "{parts[1]}"')
+        status = pod.get("status") or {}
+        if not status.get("podIP") or not pod["spec"].get("nodeName"):
+            raise _bad("from", f"Pod {parts[1]}/{parts[2]} is {status.get('phase', 'Pending')} and has no IP yet: it cannot send anything")
+        return Source("pod", status["podIP"], pod["spec"]["nodeName"], pod)
+    raise _bad(
+        "from",
+        f'Invalid value: "{text}": use pod/<namespace>/<name>, node/<name>, external or external/<ip>',
+    )
+
+
+def parse_target(text: str) -> Target:
+    """Read ``to``: a URL (``http://web/api``, ``https://shop.example.com/``) or
+    ``host:port`` with an optional ``/udp`` or ``/tcp``.
+
+    >>> parse_target("http://web.default.svc.cluster.local/api")
+    Target(scheme='http', host='web.default.svc.cluster.local', port=80, protocol='TCP', path='/api')
+    >>> parse_target("10.96.0.10:53/udp")
+    Target(scheme='', host='10.96.0.10', port=53, protocol='UDP', path='')
+    >>> parse_target("https://shop.example.com").port
+    443
+
+    Raises
+    ------
+    InvalidObjects
+        For anything else, naming the field ``to``.
+    """
+    text = text.strip()
+    if not text or len(text) > 2048 or any(ch.isspace() for ch in text):
+        raise _bad("to", f'Invalid value: "{text[:80]}": give a URL or host:port')
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https"):
+            raise _bad("to", f'Unsupported value: "{parts.scheme}": supported values: "http", "https"')
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise _bad("to", f'Invalid value: "{text}": the port must be 1-65535') from None
+        host = (parts.hostname or "").rstrip(".") if parts.hostname else ""
+        if not host:
+            raise _bad("to", f'Invalid value: "{text}": the URL has no host')
+        return Target(parts.scheme, host, port, "TCP", parts.path or "/")
+    protocol = "TCP"
+    lowered = text.lower()
+    if lowered.endswith(("/udp", "/tcp")):
+        protocol = lowered[-3:].upper()
+        text = text[:-4]
+    host, _, port_text = text.rpartition(":")
+    if not host:
+        host, port_text = text, "80"
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise _bad("to", f'Invalid value: "{port_text}": the port must be 1-65535')
+    return Target("", host.rstrip("."), int(port_text), protocol, "")
