@@ -17,7 +17,7 @@ def listening_problem(pod: dict[str, Any], packet: Packet) -> str | None:
 
     >>> pod = {"metadata": {"namespace": "default", "name": "web"},
     ...        "spec": {"containers": [{"ports": [{"containerPort": 8080, "name": "http"}]}]}}
-    >>> listening_problem(pod, Packet("10.244.1.2", 40000, "10.244.2.3", 80))[:40]
+    >>> listening_problem(pod, Packet("10.244.1.2", 40000, "10.244.2.3", 80))[:41]
     'Pod default/web does not listen on TCP 80'
     >>> listening_problem(pod, Packet("10.244.1.2", 40000, "10.244.2.3", 8080)) is None
     True
@@ -29,12 +29,18 @@ def listening_problem(pod: dict[str, Any], packet: Packet) -> str | None:
     ]
     if not declared:
         return None
-    if any(number == packet.dst_port and protocol == packet.protocol for number, protocol, _ in declared):
+    if any(
+        number == packet.dst_port and protocol == packet.protocol
+        for number, protocol, _ in declared
+    ):
         return None
     listed = ", ".join(
-        f"{number}/{protocol}" + (f" ({name})" if name else "") for number, protocol, name in declared
+        f"{number}/{protocol}" + (f" ({name})" if name else "")
+        for number, protocol, name in declared
     )
-    answer = "answers with a TCP reset" if packet.protocol == "TCP" else "answers ICMP port unreachable"
+    answer = (
+        "answers with a TCP reset" if packet.protocol == "TCP" else "answers ICMP port unreachable"
+    )
     return (
         f"Pod {pod['metadata']['namespace']}/{pod['metadata']['name']} does not listen on "
         f"{packet.protocol} {packet.dst_port}: its containers declare {listed}, so it {answer}."
@@ -57,7 +63,11 @@ def no_endpoints_reason(cluster: Any, decision: Any, packet: Packet) -> str:
         )
     wanted = describe({"matchLabels": selector})
     pods = cluster.list("Pod", service.namespace)
-    matching = [p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
+    matching = [
+        p
+        for p in pods
+        if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
+    ]
     if matching:
         states = ", ".join(
             f"{p['metadata']['name']} ({(p.get('status') or {}).get('phase', 'Pending')}, not ready)"

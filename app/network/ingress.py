@@ -173,8 +173,8 @@ def match(cluster: Any, host: str, path: str) -> Match:
     >>> match(cluster, "other.example.com", "/").found
     False
     """
-    ingresses = served_ingresses(cluster)
-    candidates = [r for r in routes(ingresses) if host_matches(r.host, host)]
+    ingresses, all_routes = cluster.state.memoised("ingress-routes", lambda: _routes_of(cluster))
+    candidates = [r for r in all_routes if host_matches(r.host, host)]
     if candidates:
         best_host_rank = min(_host_rank(r.host) for r in candidates)
         candidates = [r for r in candidates if _host_rank(r.host) == best_host_rank]
@@ -204,7 +204,7 @@ def match(cluster: Any, host: str, path: str) -> Match:
                 f"no rule matches {host}{path}, so Ingress {ingress['metadata']['name']}'s "
                 f"defaultBackend, Service {backend.get('name')}, gets it",
             )
-    known = sorted({r.host or "*" for r in routes(ingresses)})
+    known = sorted({r.host or "*" for r in all_routes})
     hint = f" (the rules know {', '.join(known)})" if known else " (no Ingress exists yet)"
     return Match(
         None,
@@ -215,6 +215,11 @@ def match(cluster: Any, host: str, path: str) -> Match:
         f"no Ingress rule matches host {host} and path {path}{hint}, and no Ingress has a "
         "defaultBackend, so ingress-nginx answers 404 Not Found",
     )
+
+
+def _routes_of(cluster: Any) -> tuple[list[dict[str, Any]], list[Route]]:
+    served = served_ingresses(cluster)
+    return served, routes(served)
 
 
 def _host_rank(host: str) -> int:

@@ -17,12 +17,30 @@ def from_outside(run: Any, packet: Packet) -> None:
     from app.network.trace import _through_node
 
     index = run.index
-    run.add(Hop(None, "external client", "send", f"The client {packet.src_ip} sends it: {packet.src} → {packet.dst}.", packet, at="net/internet"))
+    run.add(
+        Hop(
+            None,
+            "external client",
+            "send",
+            f"The client {packet.src_ip} sends it: {packet.src} → {packet.dst}.",
+            packet,
+            at="net/internet",
+        )
+    )
     service = index.service_by_ip.get(packet.dst_ip)
     is_lb = service is not None and packet.dst_ip != (service.get("spec") or {}).get("clusterIP")
     if packet.dst_ip in index.node_by_ip:
         node = index.node_by_ip[packet.dst_ip]
-        run.add(Hop(None, "internet", "route", f"The network carries it to {node}'s address {packet.dst_ip}.", packet, at="net/nodes"))
+        run.add(
+            Hop(
+                None,
+                "internet",
+                "route",
+                f"The network carries it to {node}'s address {packet.dst_ip}.",
+                packet,
+                at="net/nodes",
+            )
+        )
         _through_node(run, node, packet, from_outside=True, client_node=None)
         return
     if is_lb:
@@ -37,8 +55,26 @@ def from_outside(run: Any, packet: Packet) -> None:
             "IP or an Ingress host.",
         )
         return
-    run.add(Hop(None, "internet", "route", f"The internet carries it to {packet.dst_ip}.", packet, at="net/internet"))
-    run.add(Hop(None, "external host", "deliver", f"{packet.dst_ip} receives it; it is not part of the cluster.", packet, at="net/internet"))
+    run.add(
+        Hop(
+            None,
+            "internet",
+            "route",
+            f"The internet carries it to {packet.dst_ip}.",
+            packet,
+            at="net/internet",
+        )
+    )
+    run.add(
+        Hop(
+            None,
+            "external host",
+            "deliver",
+            f"{packet.dst_ip} receives it; it is not part of the cluster.",
+            packet,
+            at="net/internet",
+        )
+    )
     run.trace.endpoint = {"kind": "external", "ip": packet.dst_ip, "port": packet.dst_port}
     run.end("delivered", f"{packet.dst_ip} is outside the cluster; the request never entered it.")
 
@@ -49,15 +85,29 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
     index, cluster = run.index, run.cluster
     spec = service["spec"]
     name = f"{service['metadata']['namespace']}/{service['metadata']['name']}"
-    port = next((p for p in spec.get("ports") or [] if p["port"] == packet.dst_port and p.get("protocol", "TCP") == packet.protocol), None)
+    port = next(
+        (
+            p
+            for p in spec.get("ports") or []
+            if p["port"] == packet.dst_port and p.get("protocol", "TCP") == packet.protocol
+        ),
+        None,
+    )
     if port is None or not port.get("nodePort"):
-        listeners = ", ".join(f"{p['port']}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or [])
-        run.end("refused", f"The load balancer of Service {name} listens on {listeners}, not {packet.dst_port}/{packet.protocol}.")
+        listeners = ", ".join(
+            f"{p['port']}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or []
+        )
+        run.end(
+            "refused",
+            f"The load balancer of Service {name} listens on {listeners}, not {packet.dst_port}/{packet.protocol}.",
+        )
         return
     nodes = []
     for node in cluster.list("Node"):
         node_name = node["metadata"]["name"]
-        if node_name not in index.ready_nodes or EXCLUDE_FROM_LB in (node["metadata"].get("labels") or {}):
+        if node_name not in index.ready_nodes or EXCLUDE_FROM_LB in (
+            node["metadata"].get("labels") or {}
+        ):
             continue
         nodes.append(node_name)
     local = spec.get("externalTrafficPolicy") == "Local"
@@ -70,8 +120,20 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
             if local
             else "no node is Ready"
         )
-        run.add(Hop(None, "cloud load balancer", "drop", f"The load balancer has nowhere to send it: {why}.", packet, at="cloud/lb"))
-        run.end("dropped", f"Service {name}'s load balancer has no healthy node ({why}); the client times out.")
+        run.add(
+            Hop(
+                None,
+                "cloud load balancer",
+                "drop",
+                f"The load balancer has nowhere to send it: {why}.",
+                packet,
+                at="cloud/lb",
+            )
+        )
+        run.end(
+            "dropped",
+            f"Service {name}'s load balancer has no healthy node ({why}); the client times out.",
+        )
         return
     chosen = nodes[run.seed % len(nodes)]
     forwarded = packet.with_dst(index.node_ip[chosen], port["nodePort"])
@@ -87,7 +149,16 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
             at="cloud/lb",
         )
     )
-    run.add(Hop(None, "node network", "route", f"The cloud network carries it to {chosen}.", forwarded, at="net/nodes"))
+    run.add(
+        Hop(
+            None,
+            "node network",
+            "route",
+            f"The cloud network carries it to {chosen}.",
+            forwarded,
+            at="net/nodes",
+        )
+    )
     before = len(run.legs)
     _through_node(run, chosen, forwarded, from_outside=True, client_node=None)
     if len(run.legs) > before:
@@ -95,12 +166,16 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
         run.legs[before].client = packet
 
 
+def slices_of(cluster: Any, namespace: str, name: str) -> list[dict[str, Any]]:
+    """A Service's EndpointSlices, from the cluster's index (no scan)."""
+    keys = cluster.state.slices_by_service.get((namespace, name), ())
+    return [cluster.state.objects[k] for k in sorted(keys)]
+
+
 def _nodes_with_ready_endpoints(cluster: Any, service: dict[str, Any]) -> set[str]:
     namespace, name = service["metadata"]["namespace"], service["metadata"]["name"]
     nodes = set()
-    for slice_ in cluster.list("EndpointSlice", namespace):
-        if (slice_["metadata"].get("labels") or {}).get("kubernetes.io/service-name") != name:
-            continue
+    for slice_ in slices_of(cluster, namespace, name):
         for endpoint in slice_.get("endpoints") or []:
             if (endpoint.get("conditions") or {}).get("ready") and endpoint.get("nodeName"):
                 nodes.add(endpoint["nodeName"])
@@ -116,23 +191,60 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
     host, path, scheme = http.get("host", ""), http.get("path", "/"), http.get("scheme", "http")
     match = ingress.match(cluster, host, path)
     at = datapath.pod_at(controller)
-    terminated = "terminates the TLS connection and " if scheme == "https" else "terminates the client's connection and "
+    terminated = (
+        "terminates the TLS connection and "
+        if scheme == "https"
+        else "terminates the client's connection and "
+    )
     if match.route is not None and match.route.tls and scheme == "http":
         location = f"https://{host}{path}"
-        run.add(Hop(node, "ingress-nginx", "reject", f"ingress-nginx answers 308 Permanent Redirect to {location}: the Ingress has TLS for {host}, so plain HTTP is redirected.", packet, at=at))
-        run.end("refused", f"The Ingress serves {host} over TLS, so ingress-nginx redirects http:// to {location} (308). Send the request to {location}.")
+        run.add(
+            Hop(
+                node,
+                "ingress-nginx",
+                "reject",
+                f"ingress-nginx answers 308 Permanent Redirect to {location}: the Ingress has TLS for {host}, so plain HTTP is redirected.",
+                packet,
+                at=at,
+            )
+        )
+        run.end(
+            "refused",
+            f"The Ingress serves {host} over TLS, so ingress-nginx redirects http:// to {location} (308). Send the request to {location}.",
+        )
         return
     if not match.found:
-        run.add(Hop(node, "ingress-nginx", "reject", f"ingress-nginx {terminated}finds no rule: it answers 404 Not Found.", packet, at=at))
+        run.add(
+            Hop(
+                node,
+                "ingress-nginx",
+                "reject",
+                f"ingress-nginx {terminated}finds no rule: it answers 404 Not Found.",
+                packet,
+                at=at,
+            )
+        )
         run.end("refused", match.explanation.replace("answers 404", "answers 404 Not Found"))
         return
     endpoints = _backend_endpoints(cluster, match.namespace or "", match.service or "", match.port)
     if endpoints is None or not endpoints:
         what = "does not exist" if endpoints is None else "has no ready endpoints"
-        run.add(Hop(node, "ingress-nginx", "reject", f"ingress-nginx {terminated}picks Service {match.service}, which {what}: 503 Service Temporarily Unavailable.", packet, at=at))
-        run.end("refused", f"{match.explanation}; but Service {match.namespace}/{match.service} {what}, so ingress-nginx answers 503 Service Temporarily Unavailable.")
+        run.add(
+            Hop(
+                node,
+                "ingress-nginx",
+                "reject",
+                f"ingress-nginx {terminated}picks Service {match.service}, which {what}: 503 Service Temporarily Unavailable.",
+                packet,
+                at=at,
+            )
+        )
+        run.end(
+            "refused",
+            f"{match.explanation}; but Service {match.namespace}/{match.service} {what}, so ingress-nginx answers 503 Service Temporarily Unavailable.",
+        )
         return
-    ip, port, backend_pod = endpoints[run.seed % len(endpoints)]
+    ip, port, _pod = endpoints[run.seed % len(endpoints)]
     client_ip = packet.src_ip
     headers = {
         "Host": host,
@@ -142,7 +254,15 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
         "X-Forwarded-Host": host,
     }
     controller_ip = (controller.get("status") or {}).get("podIP", "")
-    upstream = Packet(controller_ip, ephemeral_port(run.seed, 2), ip, port, "TCP", None, {"host": host, "path": path, "scheme": "http", "headers": headers})
+    upstream = Packet(
+        controller_ip,
+        ephemeral_port(run.seed, 2),
+        ip,
+        port,
+        "TCP",
+        None,
+        {"host": host, "path": path, "scheme": "http", "headers": headers},
+    )
     run.add(
         Hop(
             node,
@@ -157,10 +277,14 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
     )
     hops, arrival = datapath.route(cluster, run.index, upstream, node)
     run.extend(hops)
-    leg = Leg(client=upstream, nat_node=None, client_node=node, server=upstream, client_pod=controller)
+    leg = Leg(
+        client=upstream, nat_node=None, client_node=node, server=upstream, client_pod=controller
+    )
     _arrive(run, arrival, upstream, leg)
     if run.trace.verdict == "delivered" and run.trace.endpoint:
-        run.trace.reason += f" ingress-nginx passed the address it saw along as X-Forwarded-For: {client_ip}."
+        run.trace.reason += (
+            f" ingress-nginx passed the address it saw along as X-Forwarded-For: {client_ip}."
+        )
         if client_ip != run.source.ip:
             run.trace.reason += (
                 f" That is not the client's {run.source.ip}: the controller's Service has "
@@ -169,21 +293,32 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             )
 
 
-def _backend_endpoints(cluster: Any, namespace: str, name: str, port: int | str | None) -> list[tuple[str, int, str]] | None:
+def _backend_endpoints(
+    cluster: Any, namespace: str, name: str, port: int | str | None
+) -> list[tuple[str, int, str]] | None:
     service = cluster.get("Service", namespace, name)
     if service is None:
         return None
     service_port = next(
-        (p for p in service["spec"].get("ports") or [] if p.get("port") == port or (isinstance(port, str) and p.get("name") == port)),
+        (
+            p
+            for p in service["spec"].get("ports") or []
+            if p.get("port") == port or (isinstance(port, str) and p.get("name") == port)
+        ),
         None,
     )
     if service_port is None:
         return []
     found = []
-    for slice_ in cluster.list("EndpointSlice", namespace):
-        if (slice_["metadata"].get("labels") or {}).get("kubernetes.io/service-name") != name:
-            continue
-        slice_port = next((p for p in slice_.get("ports") or [] if p.get("name", "") == service_port.get("name", "")), None)
+    for slice_ in slices_of(cluster, namespace, name):
+        slice_port = next(
+            (
+                p
+                for p in slice_.get("ports") or []
+                if p.get("name", "") == service_port.get("name", "")
+            ),
+            None,
+        )
         if slice_port is None:
             continue
         for endpoint in slice_.get("endpoints") or []:

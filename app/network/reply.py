@@ -45,7 +45,9 @@ def reply_hops(index: NetworkIndex, legs: list[Leg], cluster: Any) -> list[Hop]:
         if number and hops[start].action == "send":
             # An earlier connection: its server (the ingress controller) relays the answer.
             hops[start].action = "proxy"
-            hops[start].summary = (
+            hops[
+                start
+            ].summary = (
                 f"{hops[start].summary[:-1]}, relaying the answer it got on its own connection."
             )
     last = None
@@ -61,33 +63,103 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
     packet = leg.server.reversed()
     start = leg.responder_node
     if leg.responder == "pod" and leg.pod is not None:
-        hops.append(Hop(start, "pod eth0", "send", f"Pod {datapath.pod_label(leg.pod)} answers {packet.dst}.", packet, at=datapath.pod_at(leg.pod)))
+        hops.append(
+            Hop(
+                start,
+                "pod eth0",
+                "send",
+                f"Pod {datapath.pod_label(leg.pod)} answers {packet.dst}.",
+                packet,
+                at=datapath.pod_at(leg.pod),
+            )
+        )
     elif leg.responder == "host":
-        hops.append(Hop(start, "host network", "send", f"{start} answers {packet.dst}.", packet, at=f"node/{start}"))
+        hops.append(
+            Hop(
+                start,
+                "host network",
+                "send",
+                f"{start} answers {packet.dst}.",
+                packet,
+                at=f"node/{start}",
+            )
+        )
     else:
-        hops.append(Hop(None, "external host", "send", f"{packet.src_ip} answers {packet.dst}.", packet, at="net/internet"))
-        hops.append(Hop(None, "internet", "route", "The internet carries the answer back.", packet, at="net/internet"))
+        hops.append(
+            Hop(
+                None,
+                "external host",
+                "send",
+                f"{packet.src_ip} answers {packet.dst}.",
+                packet,
+                at="net/internet",
+            )
+        )
+        hops.append(
+            Hop(
+                None,
+                "internet",
+                "route",
+                "The internet carries the answer back.",
+                packet,
+                at="net/internet",
+            )
+        )
         start = leg.nat_node
     translator = leg.nat_node or leg.client_node
     if start is not None and translator is not None and start != translator:
         to_host = not index.is_pod_ip(packet.dst_ip) and packet.dst_ip not in index.pod_by_ip
-        hops.extend(datapath._between_nodes(cluster, index, packet, start, translator, "reply", to_host=to_host))
+        hops.extend(
+            datapath._between_nodes(
+                cluster, index, packet, start, translator, "reply", to_host=to_host
+            )
+        )
     node = translator or start
     if leg.snat_to is not None:
         packet = packet.with_dst(leg.client.src_ip, leg.client.src_port)
         hops.append(
-            Hop(node, "conntrack", "dnat", f"conntrack recognises the reply and undoes the masquerade: the destination goes back to {packet.dst}.", packet, at=f"node/{node}")
+            Hop(
+                node,
+                "conntrack",
+                "dnat",
+                f"conntrack recognises the reply and undoes the masquerade: the destination goes back to {packet.dst}.",
+                packet,
+                at=f"node/{node}",
+            )
         )
     if leg.dnat_from is not None:
         packet = packet.with_src(leg.dnat_from.dst_ip, leg.dnat_from.dst_port)
         hops.append(
-            Hop(node, "conntrack", "snat", f"conntrack undoes kube-proxy's DNAT: the source goes back to {packet.src}, the address the client dialled.", packet, at=f"node/{node}")
+            Hop(
+                node,
+                "conntrack",
+                "snat",
+                f"conntrack undoes kube-proxy's DNAT: the source goes back to {packet.src}, the address the client dialled.",
+                packet,
+                at=f"node/{node}",
+            )
         )
     if leg.lb_from is not None:
-        hops.append(Hop(None, "node network", "route", "The node network carries the answer back to the cloud load balancer.", packet, at="net/nodes"))
+        hops.append(
+            Hop(
+                None,
+                "node network",
+                "route",
+                "The node network carries the answer back to the cloud load balancer.",
+                packet,
+                at="net/nodes",
+            )
+        )
         packet = packet.with_src(leg.lb_from.dst_ip, leg.lb_from.dst_port)
         hops.append(
-            Hop(None, "cloud load balancer", "snat", f"The load balancer answers from its own address {packet.src}.", packet, at="cloud/lb")
+            Hop(
+                None,
+                "cloud load balancer",
+                "snat",
+                f"The load balancer answers from its own address {packet.src}.",
+                packet,
+                at="cloud/lb",
+            )
         )
     _deliver_to_client(cluster, index, leg, packet, node, hops)
 
@@ -98,16 +170,61 @@ def _deliver_to_client(
     client_pod = index.pod_by_ip.get(packet.dst_ip)
     if leg.client_node is None:
         if leg.lb_from is None and node is not None:
-            hops.append(Hop(node, "routing table", "route", f"{node} sends the answer out of eth0 towards {packet.dst_ip}.", packet, at=f"node/{node}"))
-        hops.append(Hop(None, "internet", "route", "The internet carries the answer to the client.", packet, at="net/internet"))
-        hops.append(Hop(None, "external client", "deliver", f"The client gets the answer from {packet.src}.", packet, at="net/internet"))
+            hops.append(
+                Hop(
+                    node,
+                    "routing table",
+                    "route",
+                    f"{node} sends the answer out of eth0 towards {packet.dst_ip}.",
+                    packet,
+                    at=f"node/{node}",
+                )
+            )
+        hops.append(
+            Hop(
+                None,
+                "internet",
+                "route",
+                "The internet carries the answer to the client.",
+                packet,
+                at="net/internet",
+            )
+        )
+        hops.append(
+            Hop(
+                None,
+                "external client",
+                "deliver",
+                f"The client gets the answer from {packet.src}.",
+                packet,
+                at="net/internet",
+            )
+        )
         return
     if client_pod is not None:
         if leg.client_node != node and node is not None:
-            hops.extend(datapath._between_nodes(cluster, index, packet, node, leg.client_node, "reply"))
+            hops.extend(
+                datapath._between_nodes(cluster, index, packet, node, leg.client_node, "reply")
+            )
         hops.append(datapath._last_mile(index, packet, leg.client_node, client_pod, "reply"))
         hops.append(
-            Hop(leg.client_node, "pod eth0", "deliver", f"Pod {datapath.pod_label(client_pod)} gets the answer from {packet.src}.", packet, at=datapath.pod_at(client_pod))
+            Hop(
+                leg.client_node,
+                "pod eth0",
+                "deliver",
+                f"Pod {datapath.pod_label(client_pod)} gets the answer from {packet.src}.",
+                packet,
+                at=datapath.pod_at(client_pod),
+            )
         )
         return
-    hops.append(Hop(leg.client_node, "host network", "deliver", f"{leg.client_node} gets the answer from {packet.src}.", packet, at=f"node/{leg.client_node}"))
+    hops.append(
+        Hop(
+            leg.client_node,
+            "host network",
+            "deliver",
+            f"{leg.client_node} gets the answer from {packet.src}.",
+            packet,
+            at=f"node/{leg.client_node}",
+        )
+    )

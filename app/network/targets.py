@@ -101,7 +101,10 @@ def parse_source(cluster: Any, text: str) -> Source:
             raise NotFound(f'pods "{parts[2]}" not found in namespace "{parts[1]}"')
         status = pod.get("status") or {}
         if not status.get("podIP") or not pod["spec"].get("nodeName"):
-            raise _bad("from", f"Pod {parts[1]}/{parts[2]} is {status.get('phase', 'Pending')} and has no IP yet: it cannot send anything")
+            raise _bad(
+                "from",
+                f"Pod {parts[1]}/{parts[2]} is {status.get('phase', 'Pending')} and has no IP yet: it cannot send anything",
+            )
         return Source("pod", status["podIP"], pod["spec"]["nodeName"], pod)
     raise _bad(
         "from",
@@ -131,7 +134,9 @@ def parse_target(text: str) -> Target:
     if "://" in text:
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https"):
-            raise _bad("to", f'Unsupported value: "{parts.scheme}": supported values: "http", "https"')
+            raise _bad(
+                "to", f'Unsupported value: "{parts.scheme}": supported values: "http", "https"'
+            )
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:

@@ -44,7 +44,15 @@ def send_traffic(cluster: Any, source: str, to: str, count: int, seed: int = 0) 
     src = parse_source(cluster, source)
     dst = parse_target(to)
     index = network_index(cluster)
-    result: dict[str, Any] = {"count": count, "endpoints": [], "refused": 0, "dropped": 0, "unreachable": 0, "nxdomain": 0, "note": ""}
+    result: dict[str, Any] = {
+        "count": count,
+        "endpoints": [],
+        "refused": 0,
+        "dropped": 0,
+        "unreachable": 0,
+        "nxdomain": 0,
+        "note": "",
+    }
     address = dst.host
     if not dst.is_ip:
         resolution = dns.resolve(cluster, src.pod, dst.host, "A")
@@ -53,10 +61,12 @@ def send_traffic(cluster: Any, source: str, to: str, count: int, seed: int = 0) 
             result["note"] = f"{dst.host} does not resolve from {src.label}."
             return result
         address = resolution.addresses()[0]
-    landed: Counter[tuple[str, int, str, str]] = Counter()
-    affinity: dict = {}
     service = index.service_by_ip.get(address)
-    is_lb = src.kind == "external" and service is not None and address != service["spec"].get("clusterIP")
+    is_lb = (
+        src.kind == "external"
+        and service is not None
+        and address != service["spec"].get("clusterIP")
+    )
     if is_lb and dst.scheme and service["metadata"]["name"] == "ingress-nginx-controller":
         return _through_ingress(cluster, dst, count, result)
     nodes = _entry_nodes(cluster, index, src, address, service if is_lb else None)
@@ -66,38 +76,43 @@ def send_traffic(cluster: Any, source: str, to: str, count: int, seed: int = 0) 
         return result
     port = dst.port
     if is_lb:
-        lb_port = next((p for p in service["spec"].get("ports") or [] if p["port"] == dst.port), None)
+        lb_port = next(
+            (p for p in service["spec"].get("ports") or [] if p["port"] == dst.port), None
+        )
         if lb_port is None or not nodes:
             result["dropped"] = count
             result["note"] = "the load balancer has no listener or no healthy node"
             return result
         port = lb_port["nodePort"]
-    for number in range(count):
-        request = request_seed(seed, number)
-        node = nodes[request % len(nodes)]
+    # Each node's kube-proxy decides (and keeps ClientIP affinity) on its own; requests to a
+    # load balancer are spread over its healthy nodes in turn.
+    landed: Counter[tuple[str, int, str, str]] = Counter()
+    for position, node in enumerate(nodes):
+        share = count // len(nodes) + (1 if position < count % len(nodes) else 0)
+        if not share:
+            continue
         target_ip = index.node_ip[node] if is_lb else address
-        decision = kubeproxy.decide(
+        counted = kubeproxy.traffic(
             cluster,
             node,
             src.ip,
             target_ip,
             port,
             dst.protocol,
-            seed=request,
+            share,
+            seed=request_seed(seed, position),
             from_outside=src.kind == "external",
-            affinity=affinity,
         )
-        if decision.action == "dnat" and decision.endpoint is not None:
-            ep = decision.endpoint
-            pod = "/".join(ep.pod) if ep.pod else ""
-            landed[(ep.ip, ep.port, pod, ep.node or "")] += 1
-        elif decision.action == "reject":
-            result["refused"] += 1
-        elif decision.action == "drop":
-            result["dropped"] += 1
-        else:
-            result["unreachable"] += 1
-            result["note"] = f"{address}:{dst.port} is not a Service: nothing spreads these requests."
+        for endpoint in counted["endpoints"]:
+            key = (endpoint["ip"], endpoint["port"], endpoint["pod"] or "", endpoint["node"] or "")
+            landed[key] += endpoint["requests"]
+        result["refused"] += counted["refused"]
+        result["dropped"] += counted["dropped"]
+        if counted["unproxied"]:
+            result["unreachable"] += counted["unproxied"]
+            result["note"] = (
+                f"{address}:{dst.port} is not a Service: nothing spreads these requests."
+            )
     result["endpoints"] = [
         {"ip": ip, "port": port_, "pod": pod, "node": node, "requests": n}
         for (ip, port_, pod, node), n in sorted(landed.items(), key=lambda item: item[0][2])
@@ -105,7 +120,9 @@ def send_traffic(cluster: Any, source: str, to: str, count: int, seed: int = 0) 
     return result
 
 
-def _entry_nodes(cluster: Any, index: Any, src: Any, address: str, lb_service: dict | None) -> list[str] | str:
+def _entry_nodes(
+    cluster: Any, index: Any, src: Any, address: str, lb_service: dict | None
+) -> list[str] | str:
     """The node(s) whose kube-proxy sees the requests, or why none does."""
     if src.kind in ("pod", "node"):
         return [src.node]
@@ -116,7 +133,8 @@ def _entry_nodes(cluster: Any, index: Any, src: Any, address: str, lb_service: d
     nodes = [
         n["metadata"]["name"]
         for n in cluster.list("Node")
-        if n["metadata"]["name"] in index.ready_nodes and EXCLUDE_FROM_LB not in (n["metadata"].get("labels") or {})
+        if n["metadata"]["name"] in index.ready_nodes
+        and EXCLUDE_FROM_LB not in (n["metadata"].get("labels") or {})
     ]
     if lb_service["spec"].get("externalTrafficPolicy") == "Local":
         healthy = _nodes_with_ready_endpoints(cluster, lb_service)
@@ -128,12 +146,22 @@ def _through_ingress(cluster: Any, dst: Any, count: int, result: dict[str, Any])
     from app.network import ingress
 
     match = ingress.match(cluster, dst.host, dst.path or "/")
-    endpoints = _backend_endpoints(cluster, match.namespace or "", match.service or "", match.port) if match.found else None
+    endpoints = (
+        _backend_endpoints(cluster, match.namespace or "", match.service or "", match.port)
+        if match.found
+        else None
+    )
     if not endpoints:
         result["refused"] = count
-        result["note"] = match.explanation if not match.found else f"Service {match.service} has no ready endpoints (503)."
+        result["note"] = (
+            match.explanation
+            if not match.found
+            else f"Service {match.service} has no ready endpoints (503)."
+        )
         return result
-    pods = {p["status"].get("podIP"): p for p in cluster.list("Pod", match.namespace) if p.get("status")}
+    pods = {
+        p["status"].get("podIP"): p for p in cluster.list("Pod", match.namespace) if p.get("status")
+    }
     # ingress-nginx balances round-robin over the endpoints itself.
     result["endpoints"] = [
         {
@@ -145,5 +173,7 @@ def _through_ingress(cluster: Any, dst: Any, count: int, result: dict[str, Any])
         }
         for i, (ip, port, pod) in enumerate(endpoints)
     ]
-    result["note"] = "ingress-nginx balances round-robin over the endpoints of " + f"Service {match.service}."
+    result["note"] = (
+        "ingress-nginx balances round-robin over the endpoints of " + f"Service {match.service}."
+    )
     return result

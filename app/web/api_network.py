@@ -34,7 +34,9 @@ class TraceRequest(BaseModel):
         "or host:port, optionally with /udp",
         examples=["http://web.default.svc.cluster.local/"],
     )
-    seed: int = Field(0, description="Decides the random choices (which endpoint), for repeatable traces.")
+    seed: int = Field(
+        0, description="Decides the random choices (which endpoint), for repeatable traces."
+    )
 
 
 class TrafficRequest(TraceRequest):
@@ -58,7 +60,12 @@ def traffic(request: Request, workspace_id: str, body: TrafficRequest) -> Respon
     if not 1 <= body.count <= MAX_TRAFFIC:
         raise InvalidObjects(
             f"count must be between 1 and {MAX_TRAFFIC}",
-            [FieldError("count", f"Invalid value: {body.count}: must be between 1 and {MAX_TRAFFIC}, inclusive")],
+            [
+                FieldError(
+                    "count",
+                    f"Invalid value: {body.count}: must be between 1 and {MAX_TRAFFIC}, inclusive",
+                )
+            ],
         )
     return read_json(
         request,
@@ -86,12 +93,16 @@ def dns_lookup(
     return read_json(request, workspace_id, run)
 
 
-@router.get("/workspaces/{workspace_id}/rules", summary="The NAT rules a node's kube-proxy programs")
+@router.get(
+    "/workspaces/{workspace_id}/rules", summary="The NAT rules a node's kube-proxy programs"
+)
 def node_rules(
     request: Request,
     workspace_id: str,
     node: Annotated[str, Query(description="The node's name")] = "worker-1",
-    mode: Annotated[str | None, Query(description="iptables, ipvs or nftables (default: the cluster's)")] = None,
+    mode: Annotated[
+        str | None, Query(description="iptables, ipvs or nftables (default: the cluster's)")
+    ] = None,
 ) -> Response:
     if mode is not None and mode not in c.PROXY_MODES:
         listed = ", ".join(f'"{m}"' for m in c.PROXY_MODES)
@@ -104,6 +115,11 @@ def node_rules(
         if cluster.get("Node", "", node) is None:
             raise NotFound(f'nodes "{node}" not found')
         ruleset = kubeproxy.rules(cluster, node, mode)
-        return {"node": ruleset.node, "mode": ruleset.mode, "text": ruleset.text, "chains": ruleset.chains}
+        return {
+            "node": ruleset.node,
+            "mode": ruleset.mode,
+            "text": ruleset.text,
+            "chains": ruleset.chains,
+        }
 
     return read_json(request, workspace_id, run)

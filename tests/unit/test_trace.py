@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 
 import pytest
 
@@ -27,12 +28,14 @@ def actions(t: Trace, phase: str = "request") -> list[str]:
 def check_invariants(t: Trace) -> None:
     """Each hop's packet follows from the one before by the hop's action."""
     for hops in ([h for h in t.hops if h.phase == "request"], t.reply):
-        for before, hop in zip(hops, hops[1:], strict=False):
+        for before, hop in itertools.pairwise(hops):
             a, b = before.packet, hop.packet
             if hop.action in ("send", "bridge", "route", "deliver", "reject", "drop"):
                 if hop.action in ("route",) and b.outer is None and a.outer is not None:
                     pytest.fail(f"hop {hop.where} lost the outer header without decapsulating")
-                assert (a.src, a.dst) == (b.src, b.dst), f"{hop.action} at {hop.where} changed addresses"
+                assert (a.src, a.dst) == (b.src, b.dst), (
+                    f"{hop.action} at {hop.where} changed addresses"
+                )
             elif hop.action == "dnat":
                 assert a.src == b.src and a.dst != b.dst, f"dnat at {hop.where}"
             elif hop.action == "snat":
@@ -73,13 +76,23 @@ def test_pod_to_pod_across_nodes_is_wrapped_in_vxlan_node_to_node(cni, device, o
     target = next(p for p in pods_of(c, "web-") if p["spec"]["nodeName"] == "worker-2")
     t = trace(c, "pod/default/client", f"{target['status']['podIP']}:8080")
     check_invariants(t)
-    assert actions(t) == ["send", "route", "encapsulate", "route", "decapsulate", "bridge", "deliver"]
+    assert actions(t) == [
+        "send",
+        "route",
+        "encapsulate",
+        "route",
+        "decapsulate",
+        "bridge",
+        "deliver",
+    ]
     wrapped = t.hops[2].packet.outer
     assert wrapped["src"] == "10.0.0.11" and wrapped["dst"] == "10.0.0.12"
     assert {k: wrapped[k] for k in outer} == outer
     assert t.hops[2].where == device
     client_ip = c.get("Pod", "default", "client")["status"]["podIP"]
-    assert t.hops[-1].packet.src_ip == client_ip, "no NAT between pods: the receiver sees the sender"
+    assert t.hops[-1].packet.src_ip == client_ip, (
+        "no NAT between pods: the receiver sees the sender"
+    )
 
 
 def test_calico_routes_pod_traffic_between_nodes_without_a_tunnel_by_default():
@@ -100,7 +113,15 @@ def test_calico_ip_in_ip_wraps_cross_node_traffic_through_tunl0():
     target = next(p for p in pods_of(c, "web-") if p["spec"]["nodeName"] == "worker-2")
     t = trace(c, "pod/default/client", f"{target['status']['podIP']}:8080")
     check_invariants(t)
-    assert actions(t) == ["send", "route", "encapsulate", "route", "decapsulate", "route", "deliver"]
+    assert actions(t) == [
+        "send",
+        "route",
+        "encapsulate",
+        "route",
+        "decapsulate",
+        "route",
+        "deliver",
+    ]
     assert t.hops[2].where == "tunl0" and t.hops[2].packet.outer["protocol"] == "IPIP"
 
 
@@ -113,7 +134,11 @@ def test_pod_to_service_by_name_looks_it_up_then_kube_proxy_dnats_to_an_endpoint
     t = trace(c, "pod/default/client", "http://web/", seed=4)
     check_invariants(t)
     dns_actions = actions(t, "dns")
-    assert dns_actions[:2] == ["send", "dnat"] and "resolve" in dns_actions and dns_actions[-1] == "deliver"
+    assert (
+        dns_actions[:2] == ["send", "dnat"]
+        and "resolve" in dns_actions
+        and dns_actions[-1] == "deliver"
+    )
     assert t.dns["tried"][0]["name"] == "web.default.svc.cluster.local."
     request = [h for h in t.hops if h.phase == "request"]
     assert request[0].packet.dst == f"{svc_ip}:80"
@@ -126,9 +151,14 @@ def test_pod_to_service_by_name_looks_it_up_then_kube_proxy_dnats_to_an_endpoint
 
 def test_the_seed_decides_the_endpoint_and_the_same_seed_gives_the_same_trace():
     c = with_client(web_app(cluster(), replicas=3))
-    picked = {trace(c, "pod/default/client", "http://web/", seed=s).endpoint["name"] for s in range(30)}
+    picked = {
+        trace(c, "pod/default/client", "http://web/", seed=s).endpoint["name"] for s in range(30)
+    }
     assert len(picked) == 3
-    assert trace(c, "pod/default/client", "http://web/", seed=9).to_dict() == trace(c, "pod/default/client", "http://web/", seed=9).to_dict()
+    assert (
+        trace(c, "pod/default/client", "http://web/", seed=9).to_dict()
+        == trace(c, "pod/default/client", "http://web/", seed=9).to_dict()
+    )
 
 
 def test_a_pod_reaching_itself_through_its_service_is_masqueraded():
@@ -142,7 +172,9 @@ def test_a_pod_reaching_itself_through_its_service_is_masqueraded():
 
 def test_headless_service_goes_straight_to_a_pod_ip():
     c = with_client(cluster())
-    apply_text(c, deployment("db", 2) + "---\n" + service("db", target="http") + "  clusterIP: None\n")
+    apply_text(
+        c, deployment("db", 2) + "---\n" + service("db", target="http") + "  clusterIP: None\n"
+    )
     t = trace(c, "pod/default/client", "db:8080")
     check_invariants(t)
     assert not any(h.action == "dnat" for h in t.hops if h.phase == "request")
@@ -171,7 +203,13 @@ def test_a_target_port_the_pod_does_not_listen_on_is_refused_by_the_pod():
 
 def test_a_short_name_from_another_namespace_is_nxdomain_with_the_names_tried():
     c = with_client(cluster())
-    apply_text(c, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n" + deployment("api", 1, namespace="shop") + "---\n" + service("api", namespace="shop"))
+    apply_text(
+        c,
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+        + deployment("api", 1, namespace="shop")
+        + "---\n"
+        + service("api", namespace="shop"),
+    )
     t = trace(c, "pod/default/client", "http://api/")
     assert t.verdict == "nxdomain"
     assert "api.default.svc.cluster.local." in t.reason
@@ -184,7 +222,8 @@ def test_pods_on_a_not_ready_node_are_never_chosen():
     apply_text(
         c,
         "apiVersion: v1\nkind: Pod\nmetadata: {name: solo, labels: {app: solo}}\n"
-        "spec: {nodeName: worker-1, containers: [{name: c, image: nginx}]}\n---\n" + service("solo", target=80),
+        "spec: {nodeName: worker-1, containers: [{name: c, image: nginx}]}\n---\n"
+        + service("solo", target=80),
     )
     nodes.set_node_ready(c, "worker-1", False)
     t = trace(c, "pod/default/client", "http://solo/")
@@ -275,7 +314,9 @@ def test_ingress_without_a_matching_rule_answers_404_and_without_endpoints_503()
     assert trace(c, "external", "http://shop.example.com/").verdict == "delivered"
     t = trace(c, "external", "http://shop.example.com/api")
     assert t.verdict == "refused" and "503" in t.reason
-    lb_ip = c.get("Service", "ingress-nginx", "ingress-nginx-controller")["status"]["loadBalancer"]["ingress"][0]["ip"]
+    lb_ip = c.get("Service", "ingress-nginx", "ingress-nginx-controller")["status"]["loadBalancer"][
+        "ingress"
+    ][0]["ip"]
     other = trace(c, "external", f"http://{lb_ip}/")  # Host: the bare IP, which no rule names
     assert other.verdict == "refused" and "404" in other.reason
 
@@ -285,7 +326,10 @@ def test_ingress_without_a_matching_rule_answers_404_and_without_endpoints_503()
 
 def test_external_name_is_a_cname_then_egress_masqueraded_to_the_node():
     c = with_client(cluster())
-    apply_text(c, "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {type: ExternalName, externalName: db.example.com}\n")
+    apply_text(
+        c,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: db}\nspec: {type: ExternalName, externalName: db.example.com}\n",
+    )
     t = trace(c, "pod/default/client", "db:5432")
     check_invariants(t)
     assert any(r["type"] == "CNAME" for r in t.dns["answers"])

@@ -125,8 +125,11 @@ def _endpoint_groups(
                 "uid": pod["metadata"]["uid"],
             },
         }
-        if spec.get("clusterIP") == "None" and pod["spec"].get("hostname"):
-            endpoint["hostname"] = pod["spec"]["hostname"]
+        # The endpoint carries the pod's hostname only when the pod names this Service as its
+        # subdomain, as the EndpointSlice controller does (it feeds the DNS records).
+        pod_spec = pod["spec"]
+        if pod_spec.get("hostname") and pod_spec.get("subdomain") == service["metadata"]["name"]:
+            endpoint["hostname"] = pod_spec["hostname"]
         group = by_ports.setdefault(canonical_json(ports), (ports, []))
         group[1].append(endpoint)
     if not by_ports:

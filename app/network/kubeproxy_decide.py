@@ -1,0 +1,274 @@
+"""How kube-proxy's rules treat one packet: the path through the chains, the endpoint pick, and
+the masquerade mark. :func:`app.network.kubeproxy.decide` is the public entry point.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.network import kubeproxy_model as km
+from app.network import kubeproxy_rules as kr
+from app.network.kubeproxy_model import LOOPBACK, Decision, Endpoint, RuleRef
+
+
+def pick(mode: str, n: int, seed: int) -> int:
+    """Which of ``n`` endpoints (0-based, in chain order) the mode's load balancing picks.
+
+    iptables walks the ``-m statistic --mode random --probability 1/(n-i)`` cascade with
+    ``random.Random(seed)`` (the last rule always matches); nftables' ``numgen random mod n``
+    is one uniform draw; IPVS ``rr`` takes ``seed mod n``.
+
+    >>> [pick("ipvs", 3, s) for s in range(4)]
+    [0, 1, 2, 0]
+    >>> pick("iptables", 1, 42)
+    0
+    """
+    if mode == "ipvs":
+        return seed % n
+    rng = random.Random(seed)
+    if mode == "nftables":
+        return rng.randrange(n)
+    for i in range(n - 1):
+        if rng.random() < 1.0 / (n - i):
+            return i
+    return n - 1
+
+
+def picks(mode: str, n: int, first_seed: int, count: int) -> list[int]:
+    """``[pick(mode, n, first_seed + i) for i in range(count)]``, inlined for speed."""
+    seeds = range(first_seed, first_seed + count)
+    if mode == "ipvs":
+        return [s % n for s in seeds]
+    rng = random.Random
+    if mode == "nftables":
+        return [rng(s).randrange(n) for s in seeds]
+    odds = [1.0 / (n - i) for i in range(n - 1)]
+    out = []
+    for s in seeds:
+        draw = rng(s).random
+        for i, p in enumerate(odds):
+            if draw() < p:
+                out.append(i)
+                break
+        else:
+            out.append(n - 1)
+    return out
+
+
+@dataclass
+class _Walk:
+    mode: str
+    keys: list[tuple[Any, ...]] = field(default_factory=list)
+    masq: bool = False
+    pool: list[Endpoint] = field(default_factory=list)  # where the random pick happens
+    pool_chain: str = ""
+
+    def hit(self, *keys: tuple[Any, ...]) -> None:
+        self.keys.extend(keys)
+
+    def mark(self) -> None:
+        self.masq = True
+        self.keys.append(("mark-masq",))
+
+
+Result = tuple[Decision, list[Endpoint]]
+
+
+def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> Result:
+    """The decision, and the endpoints its pick chose among (empty when nothing was picked)."""
+    src_ip, dst_ip, dst_port, proto = packet
+    view = km.view(cluster)
+    ctx, local_addrs = km.context(cluster, node)
+    program = km.program(cluster, node, mode)
+    src = ipaddress.ip_address(src_ip)
+    dst = ipaddress.ip_address(dst_ip)
+    src_local = not from_outside and (src_ip in local_addrs or src in LOOPBACK)
+    src_pod = src in _network(ctx.cluster_cidr)
+    # iptables mode keeps localhost NodePorts (route_localnet); nftables and ipvs do not.
+    dst_local = dst_ip in local_addrs or (mode == "iptables" and dst in LOOPBACK)
+    w = _Walk(mode)
+    w.hit(("jump", "nat", "OUTPUT" if src_local else "PREROUTING"), ("nft-services-vmap",))
+    found = view.by_vip.get((dst_ip, proto, dst_port))
+    sp, kind = found if found else (None, "")
+    if sp is None and dst_local and (sp := view.by_node_port.get((proto, dst_port))):
+        kind = "np"
+    if sp is None:
+        if dst_local:
+            w.hit(("nodeports-final",))
+        why = f"no Service listens on {dst_ip}:{dst_port}/{proto}, so kube-proxy leaves the packet alone and it is routed as is"
+        return _finish(program, w, "none", None, None, why), []
+    ready = list(sp.endpoints)
+    local = [e for e in ready if e.node == node]
+    if mode == "ipvs":
+        return _decide_ipvs(
+            program, w, sp, kind, packet, ready, local, src_pod, seed, affinity, node
+        )
+    hook = "INPUT" if dst_local else ("OUTPUT" if src_local else "FORWARD")
+    if kind == "cluster":
+        if not ready or (sp.internal_policy == "Local" and not local):
+            w.hit(("jump", "filter", hook, "KUBE-SERVICES"), ("jump", "filter", hook, "svc"))
+            w.hit(("nft-f-svc",), ("f-svc", sp.name))
+            return _refuse(program, w, sp, ready, node, "internalTrafficPolicy"), []
+        w.hit(("svc-clusterip", sp.name))
+        chain, pool = ("SVL", local) if sp.internal_policy == "Local" else ("SVC", ready)
+        if not src_pod:  # the local-traffic detector: ! -s <cluster-cidr>
+            w.hit(("masq-clusterip", sp.name))
+            w.mark()
+    else:
+        if kind == "np":
+            w.hit(("nodeports-final",), ("np", sp.name))
+        else:
+            w.hit(("svc-ext", sp.name, dst_ip))
+        chain, pool = "SVC", ready
+        if ready and sp.external_policy != "Local":
+            w.hit(("ext-masq", sp.name))
+            w.mark()
+            w.hit(("ext-policy", sp.name))
+        elif ready and src_pod:
+            w.hit(("ext-pod", sp.name))
+        elif ready and src_local:
+            w.hit(("ext-local-masq", sp.name))
+            w.mark()
+            w.hit(("ext-local-route", sp.name))
+        elif local:
+            chain, pool = "SVL", local
+            w.hit(("ext-policy", sp.name))
+        else:
+            if kind == "np":
+                w.hit(("jump", "filter", hook, "KUBE-EXTERNAL-SERVICES"), ("nft-f-np",))
+            else:
+                w.hit(("jump", "filter", hook, "KUBE-SERVICES"), ("jump", "filter", hook, "svc"))
+                w.hit(("jump", "filter", hook, "KUBE-EXTERNAL-SERVICES"), ("nft-f-svc",))
+            w.hit(("f-ext", sp.name, "np" if kind == "np" else dst_ip))
+            return _refuse(program, w, sp, ready, node, "externalTrafficPolicy"), []
+    proto_l = sp.protocol.lower()
+    if mode == "nftables":
+        base = kr.nft_chain_base(sp.namespace, sp.service, proto_l, sp.port_name)
+        chain_id = f"{'local' if chain == 'SVL' else 'service'}-{base}"
+    else:
+        chain_id = sp.chain if chain == "SVC" else kr.chain_name("KUBE-SVL-", sp.name, proto_l)
+    index, sticky = _choose(mode, pool, seed, affinity, src_ip, sp)
+    ep = pool[index]
+    eps = f"{ep.ip}:{ep.port}"
+    n = len(pool)
+    if sticky:
+        w.hit(("affinity", chain_id, eps))
+        why = f"the Service has sessionAffinity: ClientIP and {src_ip} went to {eps} before, so the -m recent rule in {chain_id} sends it there again"
+    elif mode == "nftables":
+        w.hit(("numgen", chain_id))
+        why = f"kube-proxy's {chain_id} chain picked endpoint {eps} (numgen random mod {n} gave {index}; each endpoint has 1/{n})"
+    else:
+        w.hit(("lb", chain_id, eps))
+        left = n - index
+        odds = "the last rule, which always matches" if left == 1 else f"probability {1.0 / left:g}"
+        why = (
+            f"kube-proxy's {chain_id} chain picked endpoint {eps} (rule {index + 1} of {n}, {odds})"
+        )
+    if mode == "nftables":
+        sep = "endpoint-" + kr.nft_chain_base(sp.namespace, sp.service, proto_l, sp.port_name, eps)
+    else:
+        sep = kr.endpoint_chain_name(sp.name, proto_l, eps)
+    if src_ip == ep.ip:
+        w.hit(("sep-hairpin", sep))
+        w.mark()
+        why += (
+            "; the pod reached itself through its Service, so the packet is masqueraded (hairpin)"
+        )
+    if sp.affinity_timeout and mode == "nftables":
+        w.hit(("affinity-update", sep[len("endpoint-") :]))
+    w.hit(("sep-dnat", sep))
+    return _finish(program, w, "dnat", sp, ep, why), pool
+
+
+@functools.lru_cache(maxsize=16)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr)
+
+
+def _choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
+    if sp.affinity_timeout and affinity is not None:
+        previous = affinity.get((src_ip, sp.name))
+        for i, e in enumerate(pool):
+            if f"{e.ip}:{e.port}" == previous:
+                return i, True
+    index = pick(mode, len(pool), seed)
+    if sp.affinity_timeout and affinity is not None:
+        affinity[(src_ip, sp.name)] = f"{pool[index].ip}:{pool[index].port}"
+    return index, False
+
+
+def _refuse(program, w, sp, ready, node, policy) -> Decision:
+    label = f"Service {sp.namespace}/{sp.service}"
+    if not ready:
+        w.hit(("reject-chain",))
+        why = f"{label} has no ready endpoints (its selector matches no ready pod), so kube-proxy REJECTs the packet with ICMP port unreachable and the client sees connection refused at once"
+        return _finish(program, w, "reject", sp, None, why, post=False)
+    why = f"{label} has {policy}: Local and no ready endpoint on node {node}, so kube-proxy drops the packet and the client times out"
+    return _finish(program, w, "drop", sp, None, why, post=False)
+
+
+def _decide_ipvs(program, w, sp, kind, packet, ready, local, src_pod, seed, affinity, node):
+    src_ip, dst_ip, dst_port, _proto = packet
+    ext_local = sp.external_policy == "Local"
+    policy = "externalTrafficPolicy"
+    if kind == "cluster":
+        if not src_pod:
+            w.hit(("ipvs-clusterip-masq",))
+            w.mark()
+        w.hit(("nodeports-final",), ("ipvs-accept-clusterip",))  # VIPs are local on kube-ipvs0
+        int_local = sp.internal_policy == "Local"
+        pool, policy = (local if int_local else ready), "internalTrafficPolicy"
+    elif kind == "np":
+        w.hit(("nodeports-final",))
+        if ext_local:
+            w.hit(("ipvs-np-local", sp.protocol.lower()))
+        else:
+            w.hit(("ipvs-np-masq", sp.protocol.lower()))
+            w.mark()
+        pool = local if ext_local else ready
+    else:
+        if dst_ip in sp.load_balancer_ips:
+            w.hit(("ipvs-lb-jump",))
+            if ext_local:
+                w.hit(("ipvs-lb-local",))
+            else:
+                w.hit(("ipvs-lb-masq",))
+                w.mark()
+            w.hit(("nodeports-final",), ("ipvs-accept-lb",))
+        pool = local if ext_local else ready
+    vs = f"{sp.protocol} {dst_ip}:{dst_port}"
+    if not pool:
+        return _refuse(program, w, sp, ready, node, policy), []
+    index, sticky = _choose("ipvs", pool, seed, affinity, src_ip, sp)
+    ep = pool[index]
+    eps = f"{ep.ip}:{ep.port}"
+    w.hit(("ipvs-rs", sp.name, dst_ip, dst_port, eps))
+    if sticky:
+        why = f"IPVS virtual server {vs} is persistent (sessionAffinity: ClientIP) and sent {src_ip} to {eps} before, so it does again"
+    else:
+        why = f"IPVS virtual server {vs} picked real server {eps} by round robin ({index + 1} of {len(pool)})"
+    if src_ip == ep.ip:
+        w.hit(("jump", "nat", "POSTROUTING"), ("ipvs-loopback",))
+        w.masq = True
+        why += "; the pod reached itself through its Service, so KUBE-LOOP-BACK masquerades it (hairpin)"
+        return _finish(program, w, "dnat", sp, ep, why, post=False), pool
+    return _finish(program, w, "dnat", sp, ep, why), pool
+
+
+def _finish(program, w, action, sp, ep, why, post: bool = True) -> Decision:
+    if post and action == "dnat":
+        w.hit(("jump", "nat", "POSTROUTING"))
+        w.hit(*((("postrouting", 1), ("postrouting", 2)) if w.masq else [("postrouting", 0)]))
+        if w.masq and not why.endswith("(hairpin)"):
+            why += ", then KUBE-POSTROUTING masquerades it to the node's address"
+    matched: list[RuleRef] = []
+    for key in w.keys:
+        hit = program.by_key.get(key)
+        if hit is not None:
+            ch, rule = hit
+            matched.append(RuleRef(ch.table, ch.name, rule.index, rule.text))
+    return Decision(action, sp, ep, w.masq, matched, why[0].upper() + why[1:] + ".")

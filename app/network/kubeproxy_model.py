@@ -1,0 +1,226 @@
+"""kube-proxy's view of the cluster: one :class:`ServicePort` per proxied Service port, and the
+per-node programs built from it (memoised on the cluster state's resourceVersion).
+
+See :mod:`app.network.kubeproxy` for the public API; the names here are re-exported there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.cluster import constants as c
+from app.errors import NotFound
+from app.network import kubeproxy_nft_ipvs as kn
+from app.network import kubeproxy_rules as kr
+
+_POD_CIDRS = {"flannel": c.FLANNEL_CIDR, "calico": c.CALICO_POOL, "weave": c.WEAVE_RANGE}
+LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    ip: str
+    port: int
+    node: str | None
+    pod: tuple[str, str] | None  # (namespace, name)
+    ready: bool = True
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    """One (Service, port) as kube-proxy sees it."""
+
+    namespace: str
+    service: str
+    port_name: str
+    protocol: str  # "TCP" | "UDP" | "SCTP"
+    cluster_ip: str | None
+    port: int
+    node_port: int | None
+    load_balancer_ips: tuple[str, ...]
+    external_policy: str
+    internal_policy: str
+    affinity_timeout: int | None  # seconds, when sessionAffinity is ClientIP
+    endpoints: tuple[Endpoint, ...]  # ready ones only, sorted by "ip:port"
+    chain: str  # KUBE-SVC-...
+    external_ips: tuple[str, ...] = ()
+    health_check_node_port: int | None = None
+
+    @property
+    def name(self) -> str:
+        """kube-proxy's ``ServicePortName.String()``: ``ns/name:port``, no ``:`` part when the
+        port is unnamed.
+
+        >>> from app.cluster.cluster import Cluster
+        >>> [sp.name for sp in service_table(Cluster.create(seed=1)) if sp.service == "kube-dns"]
+        ['kube-system/kube-dns:dns', 'kube-system/kube-dns:dns-tcp', 'kube-system/kube-dns:metrics']
+        """
+        suffix = f":{self.port_name}" if self.port_name else ""
+        return f"{self.namespace}/{self.service}{suffix}"
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    table: str
+    chain: str
+    index: int  # 1-based, as ``iptables -L --line-numbers``
+    text: str
+
+
+@dataclass
+class Decision:
+    action: str  # "dnat" | "reject" | "drop" | "none"
+    service: ServicePort | None
+    endpoint: Endpoint | None
+    masquerade: bool
+    matched: list[RuleRef]
+    reason: str
+
+
+@dataclass
+class RuleSet:
+    node: str
+    mode: str
+    text: str
+    chains: list[dict[str, Any]]
+
+
+# --- the service table ---------------------------------------------------------------------
+def service_table(cluster: Any) -> list[ServicePort]:
+    """Every proxied Service port, sorted by name; headless and ExternalName Services are
+    skipped, as kube-proxy skips them.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> table = service_table(Cluster.create(seed=1))
+    >>> table[0].name, table[0].chain, table[0].endpoints[0].ip
+    ('default/kubernetes:https', 'KUBE-SVC-NPX46M4PTMTKRN6Y', '10.0.0.10')
+    """
+    return list(view(cluster).table)
+
+
+@dataclass
+class _View:
+    table: list[ServicePort]
+    by_vip: dict[tuple[str, str, int], tuple[ServicePort, str]] = field(default_factory=dict)
+    by_node_port: dict[tuple[str, int], ServicePort] = field(default_factory=dict)
+    nodes: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # ip, local addrs
+
+
+def view(cluster: Any) -> _View:
+    return cluster.state.memoised("kubeproxy.view", lambda: _build_view(cluster))
+
+
+def _build_view(cluster: Any) -> _View:
+    table: list[ServicePort] = []
+    for svc in cluster.list("Service"):
+        spec = svc.get("spec") or {}
+        ip = spec.get("clusterIP")
+        if spec.get("type") == "ExternalName" or not ip or ip == "None":
+            continue
+        meta = svc["metadata"]
+        ns, name = meta.get("namespace", "default"), meta["name"]
+        slices = [s for s in cluster.list("EndpointSlice", ns) if _slice_of(s) == name]
+        affinity = None
+        if spec.get("sessionAffinity") == "ClientIP":
+            config = (spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}
+            affinity = int(config.get("timeoutSeconds") or 10800)
+        lb_ips = tuple(
+            i["ip"]
+            for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
+            if i.get("ip")
+        )
+        for port in spec.get("ports") or ():
+            protocol = port.get("protocol", "TCP")
+            port_name = port.get("name") or ""
+            eps = _endpoints(slices, port_name, protocol)
+            sp_name = f"{ns}/{name}" + (f":{port_name}" if port_name else "")
+            table.append(
+                ServicePort(
+                    namespace=ns,
+                    service=name,
+                    port_name=port_name,
+                    protocol=protocol,
+                    cluster_ip=ip,
+                    port=int(port["port"]),
+                    node_port=port.get("nodePort") or None,
+                    load_balancer_ips=lb_ips,
+                    external_policy=spec.get("externalTrafficPolicy") or "Cluster",
+                    internal_policy=spec.get("internalTrafficPolicy") or "Cluster",
+                    affinity_timeout=affinity,
+                    endpoints=eps,
+                    chain=kr.chain_name("KUBE-SVC-", sp_name, protocol),
+                    external_ips=tuple(spec.get("externalIPs") or ()),
+                    health_check_node_port=spec.get("healthCheckNodePort") or None,
+                )
+            )
+    table.sort(key=lambda sp: sp.name)
+    view = _View(table)
+    for sp in table:
+        proto = sp.protocol
+        view.by_vip.setdefault((sp.cluster_ip or "", proto, sp.port), (sp, "cluster"))
+        for ip in sp.external_ips + sp.load_balancer_ips:
+            view.by_vip.setdefault((ip, proto, sp.port), (sp, "ext"))
+        if sp.node_port:
+            view.by_node_port.setdefault((proto, sp.node_port), sp)
+    for node in cluster.list("Node"):
+        summary = cluster.node_summary(node)
+        gateway = (summary.get("gateway") or {}).get("ip")
+        view.nodes[summary["name"]] = (
+            summary["internalIP"],
+            {summary["internalIP"], gateway} - {None, ""},
+        )
+    return view
+
+
+def _slice_of(s: dict[str, Any]) -> str | None:
+    return ((s.get("metadata") or {}).get("labels") or {}).get(c.SERVICE_NAME_LABEL)
+
+
+def _endpoints(slices: list[dict[str, Any]], port_name: str, protocol: str) -> tuple[Endpoint, ...]:
+    found: dict[str, Endpoint] = {}
+    for s in slices:
+        for p in s.get("ports") or ():
+            if (
+                (p.get("name") or "") != port_name
+                or p.get("protocol", "TCP") != protocol
+                or not p.get("port")
+            ):
+                continue
+            for e in s.get("endpoints") or ():
+                if (e.get("conditions") or {}).get("ready") is False:
+                    continue  # a nil "ready" means ready (EndpointConditions docs)
+                ref = e.get("targetRef") or {}
+                pod = (ref.get("namespace", ""), ref["name"]) if ref.get("kind") == "Pod" else None
+                for addr in e.get("addresses") or ():
+                    key = f"{addr}:{p['port']}"
+                    found.setdefault(
+                        key, Endpoint(addr, int(p["port"]), e.get("nodeName"), pod, True)
+                    )
+    return tuple(found[k] for k in sorted(found))  # EndpointSliceCache: byEndpoint, by String()
+
+
+# --- per-node programs ---------------------------------------------------------------------------------
+def context(cluster: Any, node: str) -> tuple[kr.NodeContext, set[str]]:
+    v = view(cluster)
+    if node not in v.nodes:
+        raise NotFound(f'nodes "{node}" not found')
+    ip, local = v.nodes[node]
+    return kr.NodeContext(node, ip, str(_POD_CIDRS[cluster.config.cni])), local
+
+
+def program(cluster: Any, node: str, mode: str) -> kr.Program:
+    ctx, _local = context(cluster, node)
+    table = view(cluster).table
+
+    def build() -> kr.Program:
+        if mode == "iptables":
+            return kr.build_iptables(table, ctx)
+        if mode == "nftables":
+            return kn.build_nftables(table, ctx)
+        if mode == "ipvs":
+            return kn.build_ipvs(table, ctx, [ctx.node_ip])
+        raise ValueError(f"unknown proxy mode {mode!r}: must be one of {', '.join(c.PROXY_MODES)}")
+
+    return cluster.state.memoised(f"kubeproxy.program.{node}.{mode}", build)

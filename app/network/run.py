@@ -1,0 +1,81 @@
+"""The state of one trace while it is being built, shared by the trace modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.network.model import Hop, Packet, Trace, changed_fields
+from app.network.reply import Leg
+from app.network.targets import Source, Target
+from app.network.topology import NetworkIndex
+
+EPHEMERAL_LOW, EPHEMERAL_SPAN = 32768, 28232  # Linux net.ipv4.ip_local_port_range
+
+
+def ephemeral_port(seed: int, salt: int = 0) -> int:
+    """A client port from the Linux ephemeral range, chosen by the seed.
+
+    >>> 32768 <= ephemeral_port(7) <= 60999
+    True
+    """
+    return EPHEMERAL_LOW + (seed * 7919 + salt * 104729) % EPHEMERAL_SPAN
+
+
+@dataclass
+class TraceRun:
+    cluster: Any
+    index: NetworkIndex
+    source: Source
+    target: Target
+    seed: int
+    affinity: dict | None
+    trace: Trace
+    legs: list[Leg] = field(default_factory=list)
+    last: Packet | None = None
+
+    def add(self, hop: Hop) -> None:
+        hop.changed = changed_fields(self.last, hop.packet)
+        self.last = hop.packet
+        self.trace.hops.append(hop)
+
+    def extend(self, hops: list[Hop]) -> None:
+        for hop in hops:
+            self.add(hop)
+
+    def end(self, verdict: str, reason: str) -> Trace:
+        self.trace.verdict = verdict
+        self.trace.reason = reason
+        return self.trace
+
+
+def chain_where(decision: Any) -> str:
+    chains = [r.chain for r in decision.matched if r.table == "nat"]
+    return "netfilter " + " → ".join(dict.fromkeys(chains)) if chains else "netfilter"
+
+
+def rule_of(decision: Any) -> dict[str, Any] | None:
+    if not decision.matched:
+        return None
+    # The rule that did the deed: the DNAT (or REJECT/DROP), not the postrouting that follows.
+    deciding = [r for r in decision.matched if "POSTROUTING" not in r.chain]
+    last = next(
+        (
+            r
+            for r in reversed(deciding)
+            if any(
+                w in r.text for w in ("DNAT", "dnat to", "REJECT", "DROP", "reject", "drop", "->")
+            )
+        ),
+        deciding[-1] if deciding else decision.matched[-1],
+    )
+    return {
+        "table": last.table,
+        "chain": last.chain,
+        "index": last.index,
+        "text": last.text,
+        "matched": [
+            {"table": r.table, "chain": r.chain, "index": r.index, "text": r.text}
+            for r in decision.matched
+        ],
+    }

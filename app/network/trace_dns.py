@@ -1,0 +1,129 @@
+"""The DNS lookup at the start of a trace that names its target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.network import datapath, dns, kubeproxy
+from app.network.model import Hop, Packet
+from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
+
+
+def resolve_target(run: TraceRun) -> str | None:
+    src, name = run.source, run.target.host
+    resolution = dns.resolve(run.cluster, src.pod, name, "A")
+    run.trace.dns = resolution.to_dict()
+    tried = ", ".join(a.name for a in resolution.tried)
+    addresses = resolution.addresses()
+    server = resolution.nameserver
+    if src.kind == "pod" and src.pod is not None and server == "10.96.0.10":
+        _dns_hops_in_cluster(run, resolution)
+    else:
+        where = (
+            "the node's resolver (its /etc/resolv.conf, not CoreDNS)"
+            if src.kind == "node"
+            else "public DNS"
+        )
+        query = Packet(src.ip, ephemeral_port(run.seed, 1), server, 53, "UDP")
+        run.add(
+            Hop(
+                src.node,
+                "resolver",
+                "resolve",
+                f"{src.label} asks {where} for {name}: tried {tried}; answer {resolution.rcode}"
+                + (f" {', '.join(addresses)}." if addresses else "."),
+                query,
+                phase="dns",
+                at=f"node/{src.node}" if src.node else "net/internet",
+            )
+        )
+    if resolution.rcode != "NOERROR" or not addresses:
+        hint = ""
+        if (src.kind != "pod" and name.endswith((".cluster.local", ".svc"))) or (
+            src.kind != "pod" and "." not in name
+        ):
+            hint = " Cluster names only resolve inside pods, whose resolver asks CoreDNS; this client uses ordinary DNS."
+        elif src.kind == "pod" and "." not in name:
+            hint = (
+                f" A short name only finds Services in the pod's own namespace "
+                f"({src.pod['metadata']['namespace']}); for another namespace use <service>.<namespace>."
+            )
+        run.end("nxdomain", f"The name {name} does not resolve (NXDOMAIN): tried {tried}.{hint}")
+        return None
+    # CoreDNS's loadbalance plugin shuffles the A records; the client takes the first.
+    return addresses[run.seed % len(addresses)]
+
+
+def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> None:
+    """The query's own trip: to kube-dns's ClusterIP, DNAT to a CoreDNS pod, and back."""
+    src = run.source
+    assert src.pod is not None and src.node is not None
+    query = Packet(src.ip, ephemeral_port(run.seed, 1), resolution.nameserver, 53, "UDP")
+    names = ", ".join(a.name for a in resolution.tried)
+    run.add(
+        Hop(
+            src.node,
+            "pod eth0",
+            "send",
+            f"{src.label} asks its nameserver 10.96.0.10 (kube-dns) for {run.target.host}.",
+            query,
+            "dns",
+            datapath.pod_at(src.pod),
+        )
+    )
+    decision = kubeproxy.decide(
+        run.cluster, src.node, query.src_ip, query.dst_ip, 53, "UDP", seed=run.seed
+    )
+    if decision.action != "dnat" or decision.endpoint is None:
+        run.add(
+            Hop(
+                src.node,
+                "netfilter",
+                "drop",
+                f"kube-dns has no ready CoreDNS pod: {decision.reason}",
+                query,
+                "dns",
+                f"node/{src.node}",
+            )
+        )
+        return
+    forwarded = query.with_dst(decision.endpoint.ip, decision.endpoint.port)
+    run.add(
+        Hop(
+            src.node,
+            chain_where(decision),
+            "dnat",
+            f"kube-proxy sends the query to CoreDNS pod {decision.endpoint.ip}. {decision.reason}",
+            forwarded,
+            "dns",
+            f"node/{src.node}",
+            rule_of(decision),
+        )
+    )
+    hops, arrival = datapath.route(run.cluster, run.index, forwarded, src.node, phase="dns")
+    run.extend(hops)
+    coredns_node = arrival.node or src.node
+    answers = ", ".join(resolution.addresses()) or "no records"
+    run.add(
+        Hop(
+            coredns_node,
+            "CoreDNS",
+            "resolve",
+            f"CoreDNS answers. The resolver tried {names} (search list, ndots:5); final answer {resolution.rcode}: {answers}.",
+            forwarded.reversed(),
+            "dns",
+            datapath.pod_at(arrival.pod) if arrival.pod else f"node/{coredns_node}",
+        )
+    )
+    back = Packet(resolution.nameserver, 53, src.ip, query.src_port, "UDP")
+    run.add(
+        Hop(
+            src.node,
+            "pod eth0",
+            "deliver",
+            "The answer comes back; conntrack rewrites its source to 10.96.0.10, the address the pod asked.",
+            back,
+            "dns",
+            datapath.pod_at(src.pod),
+        )
+    )

@@ -1,0 +1,123 @@
+"""Trace benchmarks (issue 3).
+
+Prints the median time of one trace (in-process) on the default cluster and on a 50-node
+cluster with 5,000 pods, 1,000 Services and 200 Ingress paths, and their ratio (goal: under
+1 ms on the default cluster, the large one within 3x of it); and the median of `traffic`
+with count 10,000 (goal: under 100 ms).
+
+Run: ./dev bench  (or .venv/bin/python bench/trace.py)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.cluster.apply import apply_text
+from app.cluster.cluster import Cluster
+from app.cluster.state import ClusterConfig
+from app.network.trace import trace
+from app.network.traffic import send_traffic
+from bench.apply import big_manifest
+
+CLIENT = """apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {app: client}}
+spec: {nodeName: worker-1, containers: [{name: shell, image: busybox}]}
+"""
+
+
+def ingress_manifest(paths: int = 200, per_ingress: int = 10) -> str:
+    docs = []
+    for i in range(paths // per_ingress):
+        rules = "\n".join(
+            f"      - {{path: /p{i}-{j}, pathType: Prefix, backend: {{service: {{name: app-{i * per_ingress + j}, port: {{number: 80}}}}}}}}"
+            for j in range(per_ingress)
+        )
+        docs.append(
+            f"""apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {{name: site-{i}}}
+spec:
+  rules:
+  - host: site-{i}.example.com
+    http:
+      paths:
+{rules}
+"""
+        )
+    return "---\n".join(docs)
+
+
+def median_ms(fn, rounds: int) -> float:
+    fn()  # warm the indexes, as a second trace on an unchanged cluster would find them
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def scenario(cluster: Cluster) -> None:
+    apply_text(cluster, CLIENT)
+
+
+def main() -> None:
+    small = Cluster.create(ClusterConfig(), seed=1)
+    apply_text(small, big_manifest(deployments=3, replicas=3))
+    scenario(small)
+    large = Cluster.create(
+        ClusterConfig(workers=50, max_pods=10_000, max_services=2_000, max_objects=20_000), seed=1
+    )
+    apply_text(large, big_manifest())
+    apply_text(large, ingress_manifest())
+    scenario(large)
+    pods = large.state.count("Pod")
+    services = large.state.count("Service")
+    cases = [
+        ("pod -> Service by name", "pod/default/client", "http://app-1/"),
+        ("pod -> ClusterIP", "pod/default/client", None),
+        ("outside -> Ingress host", "external", "http://site-0.example.com/p0-1"),
+    ]
+    print("median time of one trace, in-process (goal: < 1 ms default, large within 3x)")
+    for label, source, target in cases:
+        results = []
+        for cluster in (small, large):
+            if target is None:
+                ip = cluster.get("Service", "default", "app-1")["spec"]["clusterIP"]
+                target_for = f"http://{ip}/"
+            else:
+                target_for = target
+            if "site-0" in target_for and cluster is small:
+                apply_text(small, ingress_manifest(paths=10))
+            seeds = iter(range(10**9))
+            results.append(
+                median_ms(
+                    lambda c=cluster, s=source, t=target_for, n=seeds: trace(c, s, t, seed=next(n)),
+                    200,
+                )
+            )
+        print(
+            f"  {label:26} default {results[0]:6.3f} ms   large {results[1]:6.3f} ms   ratio {results[1] / results[0]:4.2f}x"
+        )
+    print(
+        f"  (large: {len(large.list('Node'))} nodes, {pods} pods, {services} Services, 200 Ingress paths)"
+    )
+    ip = small.get("Service", "default", "app-1")["spec"]["clusterIP"]
+    traffic_ms = median_ms(
+        lambda: send_traffic(small, "pod/default/client", f"{ip}:80", 10_000, seed=3), 15
+    )
+    traffic_large = median_ms(
+        lambda: send_traffic(large, "pod/default/client", "http://app-1/", 10_000, seed=3), 15
+    )
+    print("traffic, 10,000 requests (goal: < 100 ms)")
+    print(f"  default cluster {traffic_ms:6.1f} ms   large cluster {traffic_large:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
