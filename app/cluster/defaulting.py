@@ -6,7 +6,7 @@ caller's. A namespace written on a cluster-scoped object is cleared, as the API 
 
 from __future__ import annotations
 
-import copy
+from app.cluster.objects import deep_copy
 
 _CLUSTER_SCOPED = {"Namespace", "Node", "IngressClass"}
 
@@ -205,7 +205,7 @@ def apply_defaults(obj: dict) -> dict:
     >>> apply_defaults({"kind": "Deployment", "spec": {}})["spec"]["strategy"]
     {'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': '25%', 'maxSurge': '25%'}}
     """
-    out = copy.deepcopy(obj)
+    out = deep_copy(obj)
     if not isinstance(out, dict):
         return out
     kind = out.get("kind")

@@ -85,6 +85,9 @@ class ClusterState:
         # Indexes.
         self.pods_by_label: dict[tuple[str, str, str], set[ObjectKey]] = defaultdict(set)
         self.pods_by_node: dict[str, set[ObjectKey]] = defaultdict(set)
+        # Nodes by how many pods they run, so the scheduler finds the least loaded at once.
+        self.nodes_by_load: dict[int, set[str]] = defaultdict(set)
+        self.load_of: dict[str, int] = {}
         self.pods_by_owner: dict[tuple[str, str, str], set[ObjectKey]] = defaultdict(set)
         self.services_by_selector: dict[tuple[str, str, str], set[ObjectKey]] = defaultdict(set)
         self.slices_by_service: dict[tuple[str, str], set[ObjectKey]] = defaultdict(set)
@@ -169,15 +172,27 @@ class ClusterState:
         self.dirty[key.kind].add(key)
         return obj
 
-    def modify(self, key: ObjectKey, change: Any) -> dict[str, Any]:
-        """Change a stored object in place with ``change(obj)``, keeping the indexes right."""
+    def modify(self, key: ObjectKey, change: Any, status_only: bool = False) -> dict[str, Any]:
+        """Change a stored object in place with ``change(obj)``, keeping the indexes right.
+
+        ``status_only`` promises that ``change`` touches nothing the indexes read (labels,
+        owners, ``spec.nodeName``, selectors), which saves re-indexing.
+        """
         obj = self.objects[key]
         self.writes += 1
         self.changed.add(key)
-        self._unindex(key, obj)
+        if not status_only:
+            self._unindex(key, obj)
         change(obj)
         obj["metadata"]["resourceVersion"] = self.next_resource_version()
-        self._index(key, obj)
+        if status_only:
+            if key.kind == "Pod":  # readiness decides endpoints and owners' status
+                self._mark_services_for(key.namespace, labels_of(obj))
+                owner = controller_of(obj)
+                if owner:
+                    self.touched_owners.add((owner[0], key.namespace, owner[1]))
+        else:
+            self._index(key, obj)
         self.dirty[key.kind].add(key)
         return obj
 
@@ -203,9 +218,20 @@ class ClusterState:
             self.applied[key] = applied
         self._index(key, obj)
 
+    def _set_load(self, node: str, load: int) -> None:
+        old = self.load_of.get(node)
+        if old is not None:
+            bucket = self.nodes_by_load[old]
+            bucket.discard(node)
+            if not bucket:
+                del self.nodes_by_load[old]
+        self.load_of[node] = load
+        self.nodes_by_load[load].add(node)
+
     def _index(self, key: ObjectKey, obj: dict[str, Any]) -> None:
         if key.kind == "Node":
             self.feasible_nodes.clear()
+            self._set_load(key.name, len(self.pods_by_node.get(key.name, ())))
         elif key.kind != "Pod":
             owner = controller_of(obj)
             if owner:
@@ -216,6 +242,8 @@ class ClusterState:
             node = (obj.get("spec") or {}).get("nodeName")
             if node:
                 self.pods_by_node[node].add(key)
+                if node in self.load_of:
+                    self._set_load(node, len(self.pods_by_node[node]))
             owner = controller_of(obj)
             if owner:
                 self.pods_by_owner[(owner[0], key.namespace, owner[1])].add(key)
@@ -234,6 +262,11 @@ class ClusterState:
     def _unindex(self, key: ObjectKey, obj: dict[str, Any]) -> None:
         if key.kind == "Node":
             self.feasible_nodes.clear()
+            old = self.load_of.pop(key.name, None)
+            if old is not None:
+                self.nodes_by_load[old].discard(key.name)
+                if not self.nodes_by_load[old]:
+                    del self.nodes_by_load[old]
         elif key.kind != "Pod":
             owner = controller_of(obj)
             if owner:
@@ -244,6 +277,8 @@ class ClusterState:
             node = (obj.get("spec") or {}).get("nodeName")
             if node:
                 self.pods_by_node[node].discard(key)
+                if node in self.load_of:
+                    self._set_load(node, len(self.pods_by_node[node]))
             owner = controller_of(obj)
             if owner:
                 self.pods_by_owner[(owner[0], key.namespace, owner[1])].discard(key)

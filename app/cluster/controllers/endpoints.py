@@ -15,7 +15,7 @@ from typing import Any
 
 from app.cluster import constants as c
 from app.cluster.controllers.workloads import owner_reference, pod_is_ready, random_suffix
-from app.cluster.objects import ObjectKey, canonical_json, deep_copy
+from app.cluster.objects import ObjectKey, canonical_json
 from app.cluster.state import ClusterState
 
 MAX_ENDPOINTS_PER_SLICE = 100  # kube-controller-manager's --max-endpoints-per-slice default
@@ -97,7 +97,7 @@ def _endpoint_groups(
     spec = service["spec"]
     namespace = service["metadata"]["namespace"]
     publish_all = bool(spec.get("publishNotReadyAddresses"))
-    by_ports: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+    by_ports: dict[tuple, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
     for pod in state.pods_matching(namespace, spec["selector"]):
         status = pod.get("status") or {}
         ip = status.get("podIP")
@@ -130,7 +130,8 @@ def _endpoint_groups(
         pod_spec = pod["spec"]
         if pod_spec.get("hostname") and pod_spec.get("subdomain") == service["metadata"]["name"]:
             endpoint["hostname"] = pod_spec["hostname"]
-        group = by_ports.setdefault(canonical_json(ports), (ports, []))
+        group_key = tuple((p["name"], p["port"], p["protocol"], p.get("appProtocol")) for p in ports)
+        group = by_ports.setdefault(group_key, (ports, []))
         group[1].append(endpoint)
     if not by_ports:
         return [([], [])]  # a placeholder slice, as the controller keeps for empty Services
@@ -162,8 +163,8 @@ def _slice_body(
             "ownerReferences": [owner_reference(service)],
         },
         "addressType": "IPv4",
-        "endpoints": deep_copy(endpoints),
-        "ports": deep_copy(ports),
+        "endpoints": endpoints,  # built afresh for this slice: nothing else holds them
+        "ports": [dict(p) for p in ports],
     }
 
 
@@ -175,7 +176,9 @@ def _sync_load_balancer(state: ClusterState, service: dict[str, Any]) -> None:
     if service["spec"].get("type") != "LoadBalancer":
         if ingress:
             state.allocator.release_lb_ips_of(owner)
-            state.modify(key, lambda o: o.__setitem__("status", {"loadBalancer": {}}))
+            state.modify(
+                key, lambda o: o.__setitem__("status", {"loadBalancer": {}}), status_only=True
+            )
             state.dirty["Service"].discard(key)
             state.record("Normal", "DeletedLoadBalancer", key, "Deleted load balancer")
         return
@@ -192,6 +195,6 @@ def _sync_load_balancer(state: ClusterState, service: dict[str, Any]) -> None:
         )
         return
     status = {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}
-    state.modify(key, lambda o: o.__setitem__("status", status))
+    state.modify(key, lambda o: o.__setitem__("status", status), status_only=True)
     state.dirty["Service"].discard(key)
     state.record("Normal", "EnsuredLoadBalancer", key, f"Ensured load balancer {ip}")

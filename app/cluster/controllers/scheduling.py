@@ -80,7 +80,8 @@ def _why_not(pod: dict[str, Any], node: dict[str, Any]) -> str | None:
 def _filter_nodes(state: ClusterState, pod: dict[str, Any]) -> tuple[list[str], Counter[str]]:
     """The nodes that pass the static filters for pods like this one (cached per profile)."""
     spec = pod["spec"]
-    profile = canonical_json([spec.get("tolerations"), spec.get("nodeSelector")])
+    tolerations, selector = spec.get("tolerations"), spec.get("nodeSelector")
+    profile = canonical_json([tolerations, selector]) if tolerations or selector else ""
     cached = state.feasible_nodes.get(profile)
     if cached is None:
         reasons: Counter[str] = Counter()
@@ -123,13 +124,29 @@ def schedule(state: ClusterState, key: ObjectKey) -> None:
             node = state.objects[sibling]["spec"].get("nodeName")
             if node:
                 siblings_on[node] += 1
-    scores = {n: (siblings_on[n], len(state.pods_by_node.get(n, ()))) for n in feasible}
-    best = min(scores.values())
-    chosen = state.rng().choice([n for n in feasible if scores[n] == best])
+    choices = _least_loaded_without_siblings(state, feasible, siblings_on)
+    if not choices:
+        scores = {n: (siblings_on[n], len(state.pods_by_node.get(n, ()))) for n in feasible}
+        best = min(scores.values())
+        choices = [n for n in feasible if scores[n] == best]
+    chosen = state.rng().choice(choices)
     state.modify(key, lambda obj: obj["spec"].__setitem__("nodeName", chosen))
     state.record(
         "Normal", "Scheduled", key, f"Successfully assigned {key.namespace}/{key.name} to {chosen}"
     )
+
+
+def _least_loaded_without_siblings(
+    state: ClusterState, feasible: list[str], siblings_on: Counter[str]
+) -> list[str]:
+    """The feasible nodes with none of the pod's siblings and the fewest pods, found through
+    the load buckets instead of scoring every node; empty when every node has a sibling."""
+    allowed = set(feasible)
+    for load in sorted(state.nodes_by_load):
+        nodes = [n for n in state.nodes_by_load[load] if n in allowed and not siblings_on[n]]
+        if nodes:
+            return sorted(nodes)
+    return []
 
 
 def _set_unschedulable(state: ClusterState, pod: dict[str, Any], message: str) -> None:
@@ -147,7 +164,7 @@ def _set_unschedulable(state: ClusterState, pod: dict[str, Any], message: str) -
     }
     if pod.get("status") != status:
         key = ObjectKey("Pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
-        state.modify(key, lambda obj: obj.__setitem__("status", status))
+        state.modify(key, lambda obj: obj.__setitem__("status", status), status_only=True)
         state.dirty["Pod"].discard(key)
 
 
@@ -205,7 +222,7 @@ def start(state: ClusterState, key: ObjectKey) -> None:
         status["conditions"][2]["reason"] = "NodeNotReady"
     for container in status.get("containerStatuses") or []:
         container["ready"] = ready
-    state.modify(key, lambda obj: obj.__setitem__("status", status))
+    state.modify(key, lambda obj: obj.__setitem__("status", status), status_only=True)
     state.dirty["Pod"].discard(key)
     if fresh:
         names = ", ".join(c["name"] for c in pod["spec"].get("containers") or [])

@@ -290,7 +290,11 @@ def refresh_owner_status(state: ClusterState, kind: str, namespace: str, name: s
             "numberMisscheduled": 0,
         }
     if obj.get("status") != status:
-        state.modify(ObjectKey(kind, namespace, name), lambda o: o.__setitem__("status", status))
+        state.modify(
+            ObjectKey(kind, namespace, name),
+            lambda o: o.__setitem__("status", status),
+            status_only=True,
+        )
         state.dirty[kind].discard(ObjectKey(kind, namespace, name))
     if kind == "ReplicaSet":
         for ref in obj["metadata"].get("ownerReferences") or ():
@@ -331,5 +335,5 @@ def refresh_deployment_status(state: ClusterState, namespace: str, name: str) ->
         del status["unavailableReplicas"]
     if deployment.get("status") != status:
         key = ObjectKey("Deployment", namespace, name)
-        state.modify(key, lambda o: o.__setitem__("status", status))
+        state.modify(key, lambda o: o.__setitem__("status", status), status_only=True)
         state.dirty["Deployment"].discard(key)
