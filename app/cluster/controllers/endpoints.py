@@ -130,7 +130,9 @@ def _endpoint_groups(
         pod_spec = pod["spec"]
         if pod_spec.get("hostname") and pod_spec.get("subdomain") == service["metadata"]["name"]:
             endpoint["hostname"] = pod_spec["hostname"]
-        group_key = tuple((p["name"], p["port"], p["protocol"], p.get("appProtocol")) for p in ports)
+        group_key = tuple(
+            (p["name"], p["port"], p["protocol"], p.get("appProtocol")) for p in ports
+        )
         group = by_ports.setdefault(group_key, (ports, []))
         group[1].append(endpoint)
     if not by_ports:
