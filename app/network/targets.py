@@ -132,18 +132,22 @@ def parse_target(text: str) -> Target:
     if not text or len(text) > 2048 or any(ch.isspace() for ch in text):
         raise _bad("to", f'Invalid value: "{text[:80]}": give a URL or host:port')
     if "://" in text:
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError:
+            raise _bad(
+                "to", f'Invalid value: "{text}": not a URL with a host and a port 1-65535'
+            ) from None
         if parts.scheme not in ("http", "https"):
             raise _bad(
                 "to", f'Unsupported value: "{parts.scheme}": supported values: "http", "https"'
             )
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            raise _bad("to", f'Invalid value: "{text}": the port must be 1-65535') from None
-        host = (parts.hostname or "").rstrip(".") if parts.hostname else ""
-        if not host:
-            raise _bad("to", f'Invalid value: "{text}": the URL has no host')
+        if port is None:
+            port = 443 if parts.scheme == "https" else 80
+        host = _host(parts.hostname or "", text)
+        if not 1 <= port <= 65535:
+            raise _bad("to", f'Invalid value: "{text}": the port must be 1-65535')
         return Target(parts.scheme, host, port, "TCP", parts.path or "/")
     protocol = "TCP"
     lowered = text.lower()
@@ -153,6 +157,28 @@ def parse_target(text: str) -> Target:
     host, _, port_text = text.rpartition(":")
     if not host:
         host, port_text = text, "80"
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
         raise _bad("to", f'Invalid value: "{port_text}": the port must be 1-65535')
-    return Target("", host.rstrip("."), int(port_text), protocol, "")
+    return Target("", _host(host, text), int(port_text), protocol, "")
+
+
+def _host(host: str, text: str) -> str:
+    """A host name (DNS labels) or an IPv4 address, lower-cased, without a trailing dot."""
+    host = host.rstrip(".").lower()
+    labels = host.split(".")
+    valid = (
+        bool(host)
+        and len(host) <= 253
+        and all(
+            label
+            and len(label) <= 63
+            and label.isascii()
+            and all(ch.isalnum() or ch == "-" for ch in label)
+            and not label.startswith("-")
+            and not label.endswith("-")
+            for label in labels
+        )
+    )
+    if not valid:
+        raise _bad("to", f'Invalid value: "{text}": the host must be a DNS name or an IPv4 address')
+    return host

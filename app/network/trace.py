@@ -9,6 +9,7 @@ undoes every NAT so the client sees the address it dialled.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from app.network import datapath, ingress, kubeproxy
@@ -177,6 +178,9 @@ def _through_node(
         )
         leg.nat_node, leg.dnat_from = node, packet
         packet = translated
+    if decision.action == "none" and _is_virtual(run, packet.dst_ip):
+        _unexposed_port(run, node, packet)
+        return
     hops, arrival = datapath.route(run.cluster, run.index, packet, node)
     if decision.action == "dnat" and decision.masquerade:
         hops, packet = _with_masquerade(run, hops, packet, node, arrival)
@@ -250,6 +254,61 @@ def _with_src(packet: Packet, ip: str) -> Packet:
         packet.protocol,
         packet.outer,
         packet.http,
+    )
+
+
+def _is_virtual(run: TraceRun, ip: str) -> bool:
+    """A ClusterIP or a LoadBalancer IP: addresses only kube-proxy's rules give meaning to."""
+    from app.cluster import constants as c
+
+    return ip in run.index.service_by_ip or ipaddress.ip_address(ip) in c.SERVICE_CIDR
+
+
+def _unexposed_port(run: TraceRun, node: str, packet: Packet) -> None:
+    service = run.index.service_by_ip.get(packet.dst_ip)
+    if service is not None:
+        name = f"Service {service['metadata']['namespace']}/{service['metadata']['name']}"
+        ports = ", ".join(
+            f"{p['port']}/{p.get('protocol', 'TCP')}" for p in service["spec"].get("ports") or []
+        )
+        what = f"{name} exposes {ports or 'no ports'}, not {packet.dst_port}/{packet.protocol}"
+    else:
+        what = f"no Service has the ClusterIP {packet.dst_ip}"
+    mode = run.cluster.config.proxy_mode
+    if mode == "iptables":
+        run.add(
+            Hop(
+                node,
+                "netfilter KUBE-SERVICES",
+                "drop",
+                f"No kube-proxy rule matches {packet.dst}: {what}. The address is virtual, so nothing answers it.",
+                packet,
+                at=f"node/{node}",
+            )
+        )
+        run.end(
+            "dropped",
+            f"{what}. In iptables mode no rule matches {packet.dst}, and a ClusterIP belongs to no machine, so the packet goes nowhere and the client times out. Use a port the Service exposes.",
+        )
+        return
+    why = (
+        "kube-proxy's nftables rules reject traffic to a ClusterIP on a port no Service exposes"
+        if mode == "nftables"
+        else "IPVS binds every ClusterIP to the kube-ipvs0 interface, so the node itself answers, and nothing listens on that port"
+    )
+    run.add(
+        Hop(
+            node,
+            "netfilter" if mode == "nftables" else "kube-ipvs0",
+            "reject",
+            f"{what}: {why}.",
+            packet,
+            at=f"node/{node}",
+        )
+    )
+    run.end(
+        "refused",
+        f"{what}. {why[0].upper() + why[1:]}, so the connection is refused. Use a port the Service exposes.",
     )
 
 
@@ -336,7 +395,11 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
         return
     run.trace.endpoint = _endpoint(pod, packet)
     seen = packet.src_ip
-    who = "its own address" if seen == run.source.ip else f"{seen}, not {run.source.ip}"
+    who = (
+        f"the client's own address {seen} (no NAT on the way)"
+        if seen == run.source.ip
+        else f"{seen}, not the client's {run.source.ip}"
+    )
     run.end(
         "delivered",
         f"Pod {pod['metadata']['namespace']}/{pod['metadata']['name']} on {arrival.node} got it on "

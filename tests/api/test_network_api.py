@@ -825,7 +825,7 @@ def post_no_raise(api: Api, url: str, body: dict[str, Any]) -> httpx.Response:
 @pytest.mark.parametrize("value", ODD)
 @pytest.mark.parametrize("field", ["from", "to"])
 @pytest.mark.parametrize("call", ["trace", "traffic"])
-def test_odd_from_and_to_are_4xx_naming_the_field(
+def test_odd_from_or_to_is_a_4xx_never_a_500(
     cluster: Cluster, call: str, field: str, value: str
 ) -> None:
     body: dict[str, Any] = {"from": "pod/default/client", "to": "http://web/", field: value}
@@ -833,5 +833,21 @@ def test_odd_from_and_to_are_4xx_naming_the_field(
         body["count"] = 3
     response = post_no_raise(cluster.api, f"{WS}/{cluster.ws}/{call}", body)
     assert 400 <= response.status_code < 500, (response.status_code, response.text[:300])
-    if response.status_code == 422:
-        assert error_fields(response) == [field]
+    if field == "from" and response.status_code == 422:
+        assert error_fields(response) == ["from"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["pod/x", ":80", "/udp", "ünïcödé/☃", "a b:80", "ftp://a", "a:99999", "http://", "x" * 5000],
+)
+@pytest.mark.parametrize("call", ["trace", "traffic"])
+def test_to_that_is_neither_url_nor_host_port_is_422_naming_to(
+    cluster: Cluster, call: str, value: str
+) -> None:
+    body: dict[str, Any] = {"from": "pod/default/client", "to": value, "count": 3}
+    if call == "trace":
+        del body["count"]
+    response = post_no_raise(cluster.api, f"{WS}/{cluster.ws}/{call}", body)
+    assert response.status_code == 422, response.text[:300]
+    assert error_fields(response) == ["to"], response.text[:300]

@@ -356,3 +356,16 @@ def test_outside_clients_cannot_reach_cluster_ips():
     svc_ip = c.get("Service", "default", "web")["spec"]["clusterIP"]
     t = trace(c, "external", f"http://{svc_ip}/")
     assert t.verdict == "unreachable" and "ClusterIP" in t.reason
+
+
+@pytest.mark.parametrize("mode,verdict", [("iptables", "dropped"), ("nftables", "refused"), ("ipvs", "refused")])
+def test_a_clusterip_on_a_port_the_service_does_not_expose(mode, verdict):
+    """iptables has no rule for it (the packet goes nowhere); nftables rejects it; IPVS binds
+    the ClusterIP to kube-ipvs0, so the node answers with a reset."""
+    from app.cluster.cluster import Cluster
+    from app.cluster.state import ClusterConfig
+
+    c = with_client(web_app(Cluster.create(ClusterConfig(proxy_mode=mode), seed=2), replicas=1))
+    t = trace(c, "pod/default/client", "web:81")
+    assert t.verdict == verdict
+    assert "exposes 80/TCP, not 81/TCP" in t.reason
