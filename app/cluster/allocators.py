@@ -50,8 +50,12 @@ class ServiceAllocator:
 
     # --- ClusterIPs -------------------------------------------------------------------------
     def cluster_ip_problem(self, ip: str) -> str | None:
-        """Why ``ip`` cannot be given to a new Service, or None when it can."""
-        address = ipaddress.ip_address(ip)
+        """Why ``ip`` cannot be given to a new Service, or None when it can (or when it is no
+        IP address at all: that is the validation's to report)."""
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return None
         net = c.SERVICE_CIDR
         if address not in net or address in (net.network_address, net.broadcast_address):
             return f"provided IP is not in the valid range. The range of valid IPs is {net}"

@@ -18,7 +18,8 @@ from app.cluster.controllers import workloads
 from app.cluster.defaulting import apply_defaults
 from app.cluster.manifests import Document, parse_manifests
 from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, canonical_json, deep_copy, key_of
-from app.cluster.validation import validate_manifest, validate_update
+from app.cluster.validation import SUPPORTED_KINDS, validate_manifest, validate_update
+from app.cluster.validation.schema import validate_schema
 from app.errors import NOT_FOUND, FieldError, Forbidden, InvalidObjects, NotFound
 
 # Fields the server sets; a manifest that carries them (an exported ``kubectl get -o yaml``)
@@ -117,10 +118,15 @@ def apply_text(cluster: Cluster, text: str) -> ApplyResult:
 def apply_documents(cluster: Cluster, docs: list[Document], text: str | None = None) -> ApplyResult:
     """Apply parsed documents; see :func:`apply_text`. ``text``, when given, is what the
     documents were parsed from, read again to give each error its line."""
-    items, errors = _validate_documents(docs)
-    # The documents that passed are checked against the cluster too, so that one answer
+    items, errors, rejected = _validate_documents(docs)
+    # Every well-formed document is checked against the cluster too, so that one answer
     # lists every error of every document.
-    errors = sorted(errors + _check_against_cluster(cluster, items), key=lambda e: e.document or 0)
+    clashes = _check_against_cluster(
+        cluster,
+        sorted(items + rejected, key=lambda i: i.doc.number),
+        already_invalid={i.doc.number for i in rejected},
+    )
+    errors = sorted(errors + clashes, key=lambda e: e.document or 0)
     if errors:
         if text is not None:
             errors = _with_lines(errors, parse_manifests(text, track_lines=True))
@@ -167,9 +173,27 @@ def _summary(errors: list[FieldError]) -> str:
     return f"{what} is invalid: {first.describe()}{more}"
 
 
-def _validate_documents(docs: list[Document]) -> tuple[list[_Item], list[FieldError]]:
+def _well_formed(body: dict[str, Any]) -> bool:
+    """Whether a document passes the schema (right kinds, types and fields), so that the
+    checks against the cluster can read it safely even though it breaks another rule."""
+    api_version, kind = body.get("apiVersion"), body.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return False
+    if (api_version, kind) not in SUPPORTED_KINDS:
+        return False
+    meta = body.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+        return False
+    return not validate_schema(body)
+
+
+def _validate_documents(
+    docs: list[Document],
+) -> tuple[list[_Item], list[FieldError], list[_Item]]:
+    """The valid documents, every error, and the well-formed but invalid documents."""
     items: list[_Item] = []
     errors: list[FieldError] = []
+    rejected: list[_Item] = []
     for doc in docs:
         body = doc.body
         if not isinstance(body, dict):
@@ -193,11 +217,17 @@ def _validate_documents(docs: list[Document]) -> tuple[list[_Item], list[FieldEr
         problems = validate_manifest(body)
         if problems:
             errors.extend(p.located(**where, line=doc.line_of(p.field)) for p in problems)
+            if not _well_formed(body):
+                continue
+            # Well-typed but breaking a rule: its clashes with the cluster are reported too,
+            # so that one answer lists every error; it is never applied.
+            written = _strip_server_fields(body)
+            rejected.append(_Item(doc, written, apply_defaults(written), key_of(written)))
             continue
         written = _strip_server_fields(body)
         manifest = apply_defaults(written)
         items.append(_Item(doc, written, manifest, key_of(manifest)))
-    return items, errors
+    return items, errors, rejected
 
 
 def _normalise(body: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +247,9 @@ def _strip_server_fields(body: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
-def _check_against_cluster(cluster: Cluster, items: list[_Item]) -> list[FieldError]:
+def _check_against_cluster(
+    cluster: Cluster, items: list[_Item], already_invalid: set[int] | frozenset[int] = frozenset()
+) -> list[FieldError]:
     state = cluster.state
     errors: list[FieldError] = []
     new_namespaces = {i.key.name for i in items if i.key.kind == "Namespace"}
@@ -236,11 +268,17 @@ def _check_against_cluster(cluster: Cluster, items: list[_Item]) -> list[FieldEr
                 )
             )
         live = state.objects.get(key)
-        if live is not None:
-            candidate = _merge_for_update(live, manifest)
-            problems.extend(validate_update(_without_status(live), candidate))
-        if key.kind == "Service":
-            problems.extend(services.check_allocations(state, manifest, live, claims))
+        try:
+            if live is not None:
+                candidate = _merge_for_update(live, manifest)
+                problems.extend(validate_update(_without_status(live), candidate))
+            if key.kind == "Service":
+                problems.extend(services.check_allocations(state, manifest, live, claims))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            if doc.number not in already_invalid:
+                raise
+            # A document that already broke a rule can break these checks' assumptions too;
+            # its own errors are reported, and it is never applied.
         if key.kind == "Node" and live is None:
             workers = state.count("Node") - 1
             if workers + 1 > cluster.config.max_workers:

@@ -121,3 +121,14 @@ def test_deployment_selector_is_immutable():
         apply_text(c, deployment("web", 1, labels={"app": "web", "v": "two"}))
     assert raised.value.errors[0].field.startswith("spec.selector")
     assert "field is immutable" in raised.value.errors[0].message
+
+
+def test_a_document_that_breaks_a_rule_still_has_its_clashes_with_the_cluster_reported():
+    c = cluster()
+    text = "apiVersion: v1\nkind: Service\nmetadata: {name: 9web}\nspec:\n  type: NodePort\n  clusterIP: bogus\n  ports: [{port: 80, nodePort: 80}]\n"
+    with pytest.raises(InvalidObjects) as raised:
+        apply_text(c, text)
+    fields = [(e.field, e.line) for e in raised.value.errors]
+    assert ("metadata.name", 3) in fields
+    assert ("spec.ports[0].nodePort", 7) in fields
+    assert any(f == "spec.clusterIPs[0]" for f, _ in fields)

@@ -358,7 +358,9 @@ def test_outside_clients_cannot_reach_cluster_ips():
     assert t.verdict == "unreachable" and "ClusterIP" in t.reason
 
 
-@pytest.mark.parametrize("mode,verdict", [("iptables", "dropped"), ("nftables", "refused"), ("ipvs", "refused")])
+@pytest.mark.parametrize(
+    "mode,verdict", [("iptables", "dropped"), ("nftables", "refused"), ("ipvs", "refused")]
+)
 def test_a_clusterip_on_a_port_the_service_does_not_expose(mode, verdict):
     """iptables has no rule for it (the packet goes nowhere); nftables rejects it; IPVS binds
     the ClusterIP to kube-ipvs0, so the node answers with a reset."""
