@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network import datapath, ingress
+from app.network import datapath, ingress, trace_policy
 from app.network.model import Hop, Packet
 from app.network.reply import Leg
 
@@ -275,6 +275,8 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             at=at,
         )
     )
+    if trace_policy.blocked(run, "Egress", controller, upstream, node):
+        return
     hops, arrival = datapath.route(cluster, run.index, upstream, node)
     run.extend(hops)
     leg = Leg(

@@ -33,6 +33,7 @@ class TraceRun:
     trace: Trace
     legs: list[Leg] = field(default_factory=list)
     last: Packet | None = None
+    notes: list[str] = field(default_factory=list)  # said at the end of a delivered trace
 
     def add(self, hop: Hop) -> None:
         hop.changed = changed_fields(self.last, hop.packet)
@@ -46,6 +47,8 @@ class TraceRun:
     def end(self, verdict: str, reason: str) -> Trace:
         self.trace.verdict = verdict
         self.trace.reason = reason
+        if verdict == "delivered" and self.notes:
+            self.trace.reason += " " + " ".join(self.notes)
         return self.trace
 
 

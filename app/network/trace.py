@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from app.network import datapath, ingress, kubeproxy
+from app.network import datapath, ingress, kubeproxy, trace_policy
 from app.network.explain import listening_problem, no_endpoints_reason
 from app.network.model import Hop, Packet, Trace
 from app.network.reply import Leg, reply_hops
@@ -180,6 +180,9 @@ def _through_node(
         packet = translated
     if decision.action == "none" and _is_virtual(run, packet.dst_ip):
         _unexposed_port(run, node, packet)
+        return
+    sender = run.index.pod_by_ip.get(packet.src_ip)
+    if sender is not None and trace_policy.blocked(run, "Egress", sender, packet, node):
         return
     hops, arrival = datapath.route(run.cluster, run.index, packet, node)
     if decision.action == "dnat" and decision.masquerade:
@@ -376,6 +379,8 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
         return
     pod = arrival.pod
     assert pod is not None
+    if trace_policy.blocked(run, "Ingress", pod, packet, arrival.node or ""):
+        return
     problem = listening_problem(pod, packet)
     if problem:
         run.add(Hop(arrival.node, "pod eth0", "reject", problem, packet, at=datapath.pod_at(pod)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network import datapath, dns, kubeproxy
+from app.network import datapath, dns, kubeproxy, trace_policy
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
 
@@ -17,7 +17,8 @@ def resolve_target(run: TraceRun) -> str | None:
     addresses = resolution.addresses()
     server = resolution.nameserver
     if src.kind == "pod" and src.pod is not None and server == "10.96.0.10":
-        _dns_hops_in_cluster(run, resolution)
+        if not _dns_hops_in_cluster(run, resolution):
+            return None
     else:
         where = (
             "the node's resolver (its /etc/resolv.conf, not CoreDNS)"
@@ -54,7 +55,7 @@ def resolve_target(run: TraceRun) -> str | None:
     return addresses[run.seed % len(addresses)]
 
 
-def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> None:
+def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
     """The query's own trip: to kube-dns's ClusterIP, DNAT to a CoreDNS pod, and back."""
     src = run.source
     assert src.pod is not None and src.node is not None
@@ -86,7 +87,12 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> None:
                 f"node/{src.node}",
             )
         )
-        return
+        run.end(
+            "dropped",
+            "The DNS query gets no answer: the kube-dns Service (10.96.0.10) has no ready "
+            "CoreDNS pod, so every name lookup in the cluster times out.",
+        )
+        return False
     forwarded = query.with_dst(decision.endpoint.ip, decision.endpoint.port)
     run.add(
         Hop(
@@ -100,8 +106,14 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> None:
             rule_of(decision),
         )
     )
+    if trace_policy.blocked(run, "Egress", src.pod, forwarded, src.node, phase="dns"):
+        return False
     hops, arrival = datapath.route(run.cluster, run.index, forwarded, src.node, phase="dns")
     run.extend(hops)
+    if arrival.pod is not None and trace_policy.blocked(
+        run, "Ingress", arrival.pod, forwarded, arrival.node or "", phase="dns"
+    ):
+        return False
     coredns_node = arrival.node or src.node
     answers = ", ".join(resolution.addresses()) or "no records"
     run.add(
@@ -127,3 +139,4 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> None:
             datapath.pod_at(src.pod),
         )
     )
+    return True

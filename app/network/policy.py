@@ -1,0 +1,217 @@
+"""NetworkPolicy, evaluated as the Kubernetes documentation defines it.
+
+- A pod is *isolated* for ingress (or egress) when at least one NetworkPolicy in its
+  namespace selects it and lists ``Ingress`` (``Egress``) in its ``policyTypes``. A pod no
+  policy isolates accepts (sends) everything.
+- An isolated pod accepts a connection only when some policy selecting it has a rule that
+  allows it: every peer in ``from`` (``to``) is a ``podSelector`` in the policy's namespace, a
+  ``namespaceSelector``, both together (pods matching in namespaces matching), or an
+  ``ipBlock`` (a CIDR minus its ``except`` ranges); an empty or missing list allows every
+  peer. ``ports`` limits the rule to those ports (named ports are the destination pod's),
+  with ``endPort`` for ranges; an empty or missing list allows every port. Rules add up:
+  policies never deny, they only allow.
+- Both sides must agree: the sender's egress and the receiver's ingress. Replies of an
+  allowed connection are always allowed (the enforcement is stateful).
+- The policy is enforced by the CNI plugin. Calico and Weave Net enforce it; flannel does
+  not, so with flannel every policy is stored and ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.cluster.selectors import matches
+
+ENFORCING = {
+    "calico": "Calico (its Felix agent programs the pod's cali veth)",
+    "weave": "Weave Net's weave-npc",
+}
+
+
+@dataclass
+class PolicyVerdict:
+    """Whether one direction of a connection is allowed, and by or despite which policies."""
+
+    allowed: bool
+    isolating: list[str] = field(default_factory=list)  # "namespace/name" of selecting policies
+    allowed_by: str | None = None
+    ignored: bool = False  # policies select the pod, but the CNI does not enforce them
+
+    @property
+    def applies(self) -> bool:
+        return bool(self.isolating)
+
+
+def enforced(cluster: Any) -> bool:
+    return cluster.config.cni in ENFORCING
+
+
+def _policies(cluster: Any, namespace: str) -> list[dict[str, Any]]:
+    return cluster.list("NetworkPolicy", namespace)
+
+
+def _types(policy: dict[str, Any]) -> list[str]:
+    spec = policy.get("spec") or {}
+    types = spec.get("policyTypes")
+    if types:
+        return list(types)
+    return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+
+
+def _namespace_labels(cluster: Any, name: str) -> dict[str, str]:
+    ns = cluster.get("Namespace", "", name)
+    labels = dict((ns or {}).get("metadata", {}).get("labels") or {})
+    labels.setdefault("kubernetes.io/metadata.name", name)
+    return labels
+
+
+def _peer_matches(
+    cluster: Any,
+    peer: dict[str, Any],
+    policy_namespace: str,
+    other_pod: dict[str, Any] | None,
+    other_ip: str,
+) -> bool:
+    block = peer.get("ipBlock")
+    if block is not None:
+        address = ipaddress.ip_address(other_ip)
+        if address not in ipaddress.ip_network(block["cidr"], strict=False):
+            return False
+        return not any(
+            address in ipaddress.ip_network(e, strict=False) for e in block.get("except") or []
+        )
+    if other_pod is None:
+        return False  # pod and namespace selectors only ever match pods
+    pod_selector = peer.get("podSelector")
+    namespace_selector = peer.get("namespaceSelector")
+    pod_namespace = other_pod["metadata"]["namespace"]
+    if namespace_selector is None:
+        if pod_namespace != policy_namespace:
+            return False
+    elif not matches(namespace_selector, _namespace_labels(cluster, pod_namespace)):
+        return False
+    if pod_selector is None:
+        return True
+    return matches(pod_selector, other_pod["metadata"].get("labels") or {})
+
+
+def _port_matches(
+    rule_ports: list[dict[str, Any]] | None,
+    port: int,
+    protocol: str,
+    target_pod: dict[str, Any] | None,
+) -> bool:
+    if not rule_ports:
+        return True
+    for rule_port in rule_ports:
+        if rule_port.get("protocol", "TCP") != protocol:
+            continue
+        wanted = rule_port.get("port")
+        if wanted is None:
+            return True
+        if isinstance(wanted, str):
+            wanted = _named_port(target_pod, wanted, protocol)
+            if wanted is None:
+                continue
+        end = rule_port.get("endPort", wanted)
+        if wanted <= port <= end:
+            return True
+    return False
+
+
+def _named_port(pod: dict[str, Any] | None, name: str, protocol: str) -> int | None:
+    for container in ((pod or {}).get("spec") or {}).get("containers") or []:
+        for port in container.get("ports") or []:
+            if port.get("name") == name and port.get("protocol", "TCP") == protocol:
+                return port.get("containerPort")
+    return None
+
+
+def check(
+    cluster: Any,
+    direction: str,
+    pod: dict[str, Any],
+    other_pod: dict[str, Any] | None,
+    other_ip: str,
+    port: int,
+    protocol: str,
+    port_pod: dict[str, Any] | None = None,
+) -> PolicyVerdict:
+    """Is ``pod``'s ``direction`` ("Ingress" or "Egress") open for this connection?
+
+    ``other_pod``/``other_ip`` is the peer (the sender for Ingress, the receiver for Egress)
+    as ``pod`` sees it; ``port`` the destination port; ``port_pod`` the pod whose named ports
+    a rule's named port refers to (the receiver).
+
+    Examples
+    --------
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.cluster.state import ClusterConfig
+    >>> from app.cluster.apply import apply_text
+    >>> cluster = Cluster.create(ClusterConfig(cni="calico"), seed=1)
+    >>> _ = apply_text(cluster, '''
+    ... apiVersion: networking.k8s.io/v1
+    ... kind: NetworkPolicy
+    ... metadata: {name: deny-all}
+    ... spec: {podSelector: {}}
+    ... ---
+    ... apiVersion: v1
+    ... kind: Pod
+    ... metadata: {name: db, labels: {app: db}}
+    ... spec: {containers: [{name: db, image: postgres}]}
+    ... ''')
+    >>> db = cluster.get("Pod", "default", "db")
+    >>> v = check(cluster, "Ingress", db, None, "10.0.0.11", 5432, "TCP")
+    >>> v.allowed, v.isolating
+    (False, ['default/deny-all'])
+    """
+    namespace = pod["metadata"]["namespace"]
+    labels = pod["metadata"].get("labels") or {}
+    selecting = [
+        p
+        for p in _policies(cluster, namespace)
+        if direction in _types(p)
+        and matches((p.get("spec") or {}).get("podSelector") or {}, labels)
+    ]
+    names = [f"{namespace}/{p['metadata']['name']}" for p in selecting]
+    if not selecting:
+        return PolicyVerdict(True)
+    if not enforced(cluster):
+        return PolicyVerdict(True, names, ignored=True)
+    key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    for policy in selecting:
+        for rule in (policy.get("spec") or {}).get(key) or []:
+            peers = rule.get(peers_key)
+            if peers and not any(
+                _peer_matches(cluster, peer, namespace, other_pod, other_ip) for peer in peers
+            ):
+                continue
+            if not _port_matches(rule.get("ports"), port, protocol, port_pod):
+                continue
+            return PolicyVerdict(
+                True, names, allowed_by=f"{namespace}/{policy['metadata']['name']}"
+            )
+    return PolicyVerdict(False, names)
+
+
+def describe_denial(
+    verdict: PolicyVerdict,
+    direction: str,
+    pod: dict[str, Any],
+    peer: str,
+    port: int,
+    protocol: str,
+    cni: str,
+) -> str:
+    """One sentence a learner can act on."""
+    name = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+    listed = ", ".join(verdict.isolating)
+    side = "accept" if direction == "Ingress" else "send"
+    towards = f"from {peer}" if direction == "Ingress" else f"to {peer}"
+    return (
+        f"NetworkPolicy {listed} selects Pod {name}, and no rule of theirs lets it {side} "
+        f"{protocol} {port} {towards}, so {ENFORCING.get(cni, cni)} drops the packet and the "
+        f"client times out. Add a {direction.lower()} rule that allows it."
+    )

@@ -1,0 +1,50 @@
+"""Where a trace meets NetworkPolicy: the sender's egress and the receiver's ingress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.network import datapath, policy
+from app.network.model import Hop, Packet
+from app.network.run import TraceRun
+
+
+def blocked(
+    run: TraceRun,
+    direction: str,
+    pod: dict[str, Any],
+    packet: Packet,
+    node: str,
+    phase: str = "request",
+) -> bool:
+    """Check ``pod``'s ``direction`` for ``packet``; when a policy drops it, record the drop
+    hop and end the trace (dropped), and say so. Policies the CNI ignores leave a note."""
+    peer_ip = packet.src_ip if direction == "Ingress" else packet.dst_ip
+    peer_pod = run.index.pod_by_ip.get(peer_ip)
+    receiver = pod if direction == "Ingress" else peer_pod
+    verdict = policy.check(
+        run.cluster, direction, pod, peer_pod, peer_ip, packet.dst_port, packet.protocol, receiver
+    )
+    if verdict.ignored:
+        note = (
+            f"NetworkPolicy {', '.join(verdict.isolating)} selects Pod {datapath.pod_label(pod)}, "
+            "but flannel does not enforce NetworkPolicy, so it changes nothing here."
+        )
+        if note not in run.notes:
+            run.notes.append(note)
+        return False
+    if verdict.allowed:
+        return False
+    peer = f"Pod {datapath.pod_label(peer_pod)}" if peer_pod else peer_ip
+    reason = policy.describe_denial(
+        verdict, direction, pod, peer, packet.dst_port, packet.protocol, run.cluster.config.cni
+    )
+    where = "policy (ingress)" if direction == "Ingress" else "policy (egress)"
+    run.add(Hop(node, where, "drop", reason, packet, phase, datapath.pod_at(pod)))
+    if phase == "dns":
+        reason = (
+            f"The DNS query never gets an answer: {reason} Pods that may only talk to some "
+            "peers still need an egress rule to kube-dns (UDP and TCP 53)."
+        )
+    run.end("dropped", reason)
+    return True
