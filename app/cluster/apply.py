@@ -254,6 +254,7 @@ def _check_against_cluster(
     errors: list[FieldError] = []
     new_namespaces = {i.key.name for i in items if i.key.kind == "Namespace"}
     claims = services.BatchClaims()
+    joining = 0  # new Nodes so far in this apply
     for item in items:
         key, manifest, doc = item.key, item.manifest, item.doc
         problems: list[FieldError] = []
@@ -280,13 +281,23 @@ def _check_against_cluster(
             # A document that already broke a rule can break these checks' assumptions too;
             # its own errors are reported, and it is never applied.
         if key.kind == "Node" and live is None:
-            workers = state.count("Node") - 1
-            if workers + 1 > cluster.config.max_workers:
+            joining += 1
+            workers = state.count("Node") - 1 + joining
+            if workers > cluster.config.max_workers:
                 problems.append(
                     FieldError(
                         "metadata.name",
                         f"Forbidden: this workspace may have at most {cluster.config.max_workers} "
                         "worker nodes",
+                        "FieldValueForbidden",
+                    )
+                )
+            elif joining > state.ipam.blocks_left():
+                problems.append(
+                    FieldError(
+                        "metadata.name",
+                        f"Forbidden: the {cluster.config.cni} pod network has room for "
+                        f"{state.ipam.blocks_left()} more node(s)",
                         "FieldValueForbidden",
                     )
                 )
@@ -317,6 +328,8 @@ def _check_quotas(cluster: Cluster, items: list[_Item]) -> None:
             pods += nodes
         elif kind == "Service" and live is None:
             new_services += 1
+        elif kind == "Node" and live is None:
+            pods += state.count("DaemonSet")  # kube-proxy and the CNI agent start on it
     problems = []
     if pods > config.max_pods:
         problems.append(

@@ -86,20 +86,33 @@ class Ipam:
         return addressing
 
     def _take_block(self, node: str) -> str:
-        pool, prefix = {
+        pool, prefix = self._pool()
+        size = 2 ** (32 - prefix)
+        used = {block for addressing in self.nodes.values() for block in addressing.ranges}
+        # The lowest free range, as kube-controller-manager's allocator reuses released ones.
+        for number in range(pool.num_addresses // size):
+            block = f"{pool.network_address + number * size}/{prefix}"
+            if block not in used:
+                self.next_block = max(self.next_block, number + 1)
+                return block
+        raise Forbidden(
+            f"node {node}: the {self.plugin} pod network {pool} has no free /{prefix} left"
+        )
+
+    def blocks_left(self) -> int:
+        """How many more nodes the pool can give a range to."""
+        return self._block_count() - sum(len(a.ranges) for a in self.nodes.values())
+
+    def _block_count(self) -> int:
+        pool, prefix = self._pool()
+        return pool.num_addresses // 2 ** (32 - prefix)
+
+    def _pool(self) -> tuple[ipaddress.IPv4Network, int]:
+        return {
             "flannel": (c.FLANNEL_CIDR, 24),
             "calico": (c.CALICO_POOL, c.CALICO_BLOCK_PREFIX),
             "weave": (c.WEAVE_RANGE, c.WEAVE_PEER_PREFIX),
         }[self.plugin]
-        size = 2 ** (32 - prefix)
-        count = pool.num_addresses // size
-        if self.next_block >= count:
-            raise Forbidden(
-                f"node {node}: the {self.plugin} pod network {pool} has no free /{prefix} left"
-            )
-        base = pool.network_address + self.next_block * size
-        self.next_block += 1
-        return f"{base}/{prefix}"
 
     def remove_node(self, node: str) -> None:
         """Forget a node's ranges and every address it handed out."""

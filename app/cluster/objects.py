@@ -100,7 +100,15 @@ def labels_of(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def deep_copy(value: Any) -> Any:
-    """A deep copy of a JSON-like value, faster than :func:`copy.deepcopy` for such values."""
+    """A deep copy of a JSON-like value (dicts, lists, strings, numbers, booleans, None).
+
+    Faster than :func:`copy.deepcopy`, which must handle every type and cycle.
+
+    >>> original = {"a": [1, {"b": None}]}
+    >>> copied = deep_copy(original)
+    >>> copied == original, copied["a"] is original["a"]
+    (True, False)
+    """
     if isinstance(value, dict):
         return {k: deep_copy(v) for k, v in value.items()}
     if isinstance(value, list):

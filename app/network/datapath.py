@@ -57,6 +57,8 @@ def route(
     Returns the hops (each with the packet as it leaves) and where the packet arrived.
     """
     dst = packet.dst_ip
+    if dst.startswith("127."):
+        return [], Arrival("host", node)  # loopback never leaves the host
     pod = index.pod_by_ip.get(dst)
     if pod is not None:
         return _to_pod(cluster, index, packet, node, pod, phase)
@@ -64,7 +66,7 @@ def route(
         target = index.node_by_ip[dst]
         if target == node:
             return [], Arrival("host", node)
-        hops = _between_nodes(cluster, index, packet, node, target, phase, to_host=True)
+        hops = between_nodes(cluster, index, packet, node, target, phase, to_host=True)
         hops.append(
             Hop(
                 target,
@@ -94,8 +96,8 @@ def _to_pod(
     target = pod["spec"]["nodeName"]
     hops: list[Hop] = []
     if target != node:
-        hops.extend(_between_nodes(cluster, index, packet, node, target, phase))
-    hops.append(_last_mile(index, packet, target, pod, phase))
+        hops.extend(between_nodes(cluster, index, packet, node, target, phase))
+    hops.append(last_mile(index, packet, target, pod, phase))
     hops.append(
         Hop(
             target,
@@ -110,7 +112,7 @@ def _to_pod(
     return hops, Arrival("pod", target, pod)
 
 
-def _last_mile(
+def last_mile(
     index: NetworkIndex, packet: Packet, node: str, pod: dict[str, Any], phase: str
 ) -> Hop:
     bridge = BRIDGE_DEVICE[index.cni]
@@ -136,7 +138,7 @@ def _last_mile(
     )
 
 
-def _between_nodes(
+def between_nodes(
     cluster: Any,
     index: NetworkIndex,
     packet: Packet,

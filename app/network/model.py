@@ -115,6 +115,7 @@ class Trace:
     reason: str = ""
     endpoint: dict[str, Any] | None = None
     dns: dict[str, Any] | None = None
+    http_status: int | None = None  # when a proxy answered by itself (404, 503, a redirect)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +125,7 @@ class Trace:
             "verdict": self.verdict,
             "reason": self.reason,
             "endpoint": self.endpoint,
+            "http_status": self.http_status,
             "dns": self.dns,
             "hops": [h.to_dict(i) for i, h in enumerate(self.hops)],
             "reply": [h.to_dict(i) for i, h in enumerate(self.reply)],

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network import datapath, ingress, trace_policy
+from app.network import datapath, ingress
 from app.network.model import Hop, Packet
-from app.network.reply import Leg
+from app.network.reply import Leg, Nat
 
 EXCLUDE_FROM_LB = "node.kubernetes.io/exclude-from-external-load-balancers"
 
@@ -159,11 +159,10 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
             at="net/nodes",
         )
     )
-    before = len(run.legs)
-    _through_node(run, chosen, forwarded, from_outside=True, client_node=None)
-    if len(run.legs) > before:
-        run.legs[before].lb_from = packet
-        run.legs[before].client = packet
+    leg = Leg(
+        client=packet, client_node=None, nats=[Nat(None, "lb", packet.dst_ip, packet.dst_port)]
+    )
+    _through_node(run, chosen, forwarded, True, None, leg)
 
 
 def slices_of(cluster: Any, namespace: str, name: str) -> list[dict[str, Any]]:
@@ -184,7 +183,7 @@ def _nodes_with_ready_endpoints(cluster: Any, service: dict[str, Any]) -> set[st
 
 def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packet) -> None:
     """ingress-nginx terminates the connection, matches host and path, and opens its own."""
-    from app.network.trace import _arrive, ephemeral_port
+    from app.network.trace import _through_node, ephemeral_port
 
     cluster = run.cluster
     http = packet.http or {}
@@ -198,49 +197,37 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
     )
     if match.route is not None and match.route.tls and scheme == "http":
         location = f"https://{host}{path}"
-        run.add(
-            Hop(
-                node,
-                "ingress-nginx",
-                "reject",
-                f"ingress-nginx answers 308 Permanent Redirect to {location}: the Ingress has TLS for {host}, so plain HTTP is redirected.",
-                packet,
-                at=at,
-            )
-        )
-        run.end(
-            "refused",
-            f"The Ingress serves {host} over TLS, so ingress-nginx redirects http:// to {location} (308). Send the request to {location}.",
+        _answer(
+            run,
+            controller,
+            node,
+            packet,
+            308,
+            f"ingress-nginx answers 308 Permanent Redirect to {location}: the Ingress has TLS for {host}, so plain HTTP is redirected.",
+            f"The Ingress serves {host} over TLS, so ingress-nginx answers http:// with 308 Permanent Redirect to {location}. Send the request to {location}.",
         )
         return
     if not match.found:
-        run.add(
-            Hop(
-                node,
-                "ingress-nginx",
-                "reject",
-                f"ingress-nginx {terminated}finds no rule: it answers 404 Not Found.",
-                packet,
-                at=at,
-            )
+        _answer(
+            run,
+            controller,
+            node,
+            packet,
+            404,
+            f"ingress-nginx {terminated}finds no rule for it: it answers 404 Not Found.",
+            match.explanation,
         )
-        run.end("refused", match.explanation.replace("answers 404", "answers 404 Not Found"))
         return
     endpoints = _backend_endpoints(cluster, match.namespace or "", match.service or "", match.port)
-    if endpoints is None or not endpoints:
+    if not endpoints:
         what = "does not exist" if endpoints is None else "has no ready endpoints"
-        run.add(
-            Hop(
-                node,
-                "ingress-nginx",
-                "reject",
-                f"ingress-nginx {terminated}picks Service {match.service}, which {what}: 503 Service Temporarily Unavailable.",
-                packet,
-                at=at,
-            )
-        )
-        run.end(
-            "refused",
+        _answer(
+            run,
+            controller,
+            node,
+            packet,
+            503,
+            f"ingress-nginx {terminated}picks Service {match.service}, which {what}: it answers 503 Service Temporarily Unavailable.",
             f"{match.explanation}; but Service {match.namespace}/{match.service} {what}, so ingress-nginx answers 503 Service Temporarily Unavailable.",
         )
         return
@@ -275,14 +262,8 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             at=at,
         )
     )
-    if trace_policy.blocked(run, "Egress", controller, upstream, node):
-        return
-    hops, arrival = datapath.route(cluster, run.index, upstream, node)
-    run.extend(hops)
-    leg = Leg(
-        client=upstream, nat_node=None, client_node=node, server=upstream, client_pod=controller
-    )
-    _arrive(run, arrival, upstream, leg)
+    # The controller dials the pod directly; its node's rules and policies still apply.
+    _through_node(run, node, upstream, False, node)
     if run.trace.verdict == "delivered" and run.trace.endpoint:
         run.trace.reason += (
             f" ingress-nginx passed the address it saw along as X-Forwarded-For: {client_ip}."
@@ -293,6 +274,30 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
                 "externalTrafficPolicy: Cluster, so the node masqueraded the connection; with "
                 "Local the client's address would reach the controller."
             )
+
+
+def _answer(
+    run: Any,
+    controller: dict[str, Any],
+    node: str,
+    packet: Packet,
+    status: int,
+    summary: str,
+    reason: str,
+) -> None:
+    """ingress-nginx answers the request itself (404, 503, a redirect): the connection worked,
+    and the client gets an HTTP status instead of the application's answer."""
+    run.add(Hop(node, "ingress-nginx", "deliver", summary, packet, at=datapath.pod_at(controller)))
+    run.trace.http_status = status
+    run.trace.endpoint = {
+        "kind": "pod",
+        "namespace": controller["metadata"]["namespace"],
+        "name": controller["metadata"]["name"],
+        "ip": packet.dst_ip,
+        "port": packet.dst_port,
+        "node": node,
+    }
+    run.end("delivered", f"HTTP {status} from ingress-nginx, not from an application pod: {reason}")
 
 
 def _backend_endpoints(

@@ -1,13 +1,14 @@
 """The reply path: the server answers, and conntrack undoes every NAT on the way back.
 
 Each connection of a trace is a :class:`Leg` (a request through the ingress controller has
-two). The reply of the last leg travels first; at each node that translated the request,
-conntrack rewrites the reply so that the client sees exactly the address it dialled.
+two). The reply of the last leg travels first. It goes back through every place that
+translated the request, in reverse order, and at each one conntrack rewrites it, so that the
+client sees exactly the address it dialled.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.network import datapath
@@ -16,28 +17,31 @@ from app.network.topology import NetworkIndex
 
 
 @dataclass
+class Nat:
+    """One translation of the request: where, what kind, and the address it replaced."""
+
+    node: str | None  # None for the cloud load balancer
+    kind: str  # "dnat" (destination rewritten), "snat" (source rewritten) or "lb"
+    ip: str
+    port: int
+
+
+@dataclass
 class Leg:
-    """One connection of a trace: who dialled what, and what was translated where."""
+    """One connection of a trace: who dialled, and every translation on the way."""
 
     client: Packet  # as the client sent it
-    nat_node: str | None  # the node whose netfilter translated it
     client_node: str | None  # the client's node (None outside the cluster)
-    dnat_from: Packet | None = None  # the packet before kube-proxy's DNAT
-    snat_to: str | None = None  # the source address a masquerade gave it
+    nats: list[Nat] = field(default_factory=list)
+    visited: set[str] = field(default_factory=set)  # nodes whose netfilter saw the request
     server: Packet | None = None  # as the server received it
     responder: str = "pod"  # pod, host or external
     responder_node: str | None = None
     pod: dict[str, Any] | None = None
-    client_pod: dict[str, Any] | None = None
-    lb_from: Packet | None = None  # the packet before the cloud load balancer rewrote it
 
 
 def reply_hops(index: NetworkIndex, legs: list[Leg], cluster: Any) -> list[Hop]:
-    """Every hop of the reply, last leg first.
-
-    The reply of each leg starts from the server, crosses back to the node that translated
-    the request, is un-NATed there by conntrack, and reaches the leg's client.
-    """
+    """Every hop of the reply, last leg first."""
     hops: list[Hop] = []
     for number, leg in enumerate(reversed(legs)):
         start = len(hops)
@@ -61,11 +65,11 @@ def reply_hops(index: NetworkIndex, legs: list[Leg], cluster: Any) -> list[Hop]:
 def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> None:
     assert leg.server is not None
     packet = leg.server.reversed()
-    start = leg.responder_node
+    here = leg.responder_node
     if leg.responder == "pod" and leg.pod is not None:
         hops.append(
             Hop(
-                start,
+                here,
                 "pod eth0",
                 "send",
                 f"Pod {datapath.pod_label(leg.pod)} answers {packet.dst}.",
@@ -76,12 +80,12 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
     elif leg.responder == "host":
         hops.append(
             Hop(
-                start,
+                here,
                 "host network",
                 "send",
-                f"{start} answers {packet.dst}.",
+                f"{here} answers {packet.dst}.",
                 packet,
-                at=f"node/{start}",
+                at=f"node/{here}",
             )
         )
     else:
@@ -105,79 +109,97 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 at="net/internet",
             )
         )
-        start = leg.nat_node
-    translator = leg.nat_node or leg.client_node
-    if start is not None and translator is not None and start != translator:
-        to_host = not index.is_pod_ip(packet.dst_ip) and packet.dst_ip not in index.pod_by_ip
-        hops.extend(
-            datapath._between_nodes(
-                cluster, index, packet, start, translator, "reply", to_host=to_host
+    outside = leg.responder == "external"
+    for nat in reversed(leg.nats):
+        if nat.kind == "lb":
+            hops.append(
+                Hop(
+                    None,
+                    "node network",
+                    "route",
+                    "The node network carries the answer back to the cloud load balancer.",
+                    packet,
+                    at="net/nodes",
+                )
             )
-        )
-    node = translator or start
-    if leg.snat_to is not None:
-        packet = packet.with_dst(leg.client.src_ip, leg.client.src_port)
-        hops.append(
-            Hop(
-                node,
-                "conntrack",
-                "dnat",
-                f"conntrack recognises the reply and undoes the masquerade: the destination goes back to {packet.dst}.",
-                packet,
-                at=f"node/{node}",
+            packet = packet.with_src(nat.ip, nat.port)
+            hops.append(
+                Hop(
+                    None,
+                    "cloud load balancer",
+                    "snat",
+                    f"The load balancer answers from its own address {packet.src}.",
+                    packet,
+                    at="cloud/lb",
+                )
             )
-        )
-    if leg.dnat_from is not None:
-        packet = packet.with_src(leg.dnat_from.dst_ip, leg.dnat_from.dst_port)
-        hops.append(
-            Hop(
-                node,
-                "conntrack",
-                "snat",
-                f"conntrack undoes kube-proxy's DNAT: the source goes back to {packet.src}, the address the client dialled.",
-                packet,
-                at=f"node/{node}",
+            here, outside = None, True
+            continue
+        if outside:
+            hops.append(
+                Hop(
+                    nat.node,
+                    "eth0",
+                    "route",
+                    f"The answer comes back in on {nat.node}.",
+                    packet,
+                    at=f"node/{nat.node}",
+                )
             )
-        )
-    if leg.lb_from is not None:
-        hops.append(
-            Hop(
-                None,
-                "node network",
-                "route",
-                "The node network carries the answer back to the cloud load balancer.",
-                packet,
-                at="net/nodes",
+        elif here is not None and nat.node is not None and here != nat.node:
+            to_host = not index.is_pod_ip(packet.dst_ip)
+            hops.extend(
+                datapath.between_nodes(
+                    cluster, index, packet, here, nat.node, "reply", to_host=to_host
+                )
             )
-        )
-        packet = packet.with_src(leg.lb_from.dst_ip, leg.lb_from.dst_port)
-        hops.append(
-            Hop(
-                None,
-                "cloud load balancer",
-                "snat",
-                f"The load balancer answers from its own address {packet.src}.",
-                packet,
-                at="cloud/lb",
+        here, outside = nat.node, False
+        if nat.kind == "snat":
+            packet = packet.with_dst(nat.ip, nat.port)
+            hops.append(
+                Hop(
+                    here,
+                    "conntrack",
+                    "dnat",
+                    f"conntrack recognises the reply and undoes the masquerade: the destination goes back to {packet.dst}.",
+                    packet,
+                    at=f"node/{here}",
+                )
             )
-        )
-    _deliver_to_client(cluster, index, leg, packet, node, hops)
+        else:
+            packet = packet.with_src(nat.ip, nat.port)
+            hops.append(
+                Hop(
+                    here,
+                    "conntrack",
+                    "snat",
+                    f"conntrack undoes kube-proxy's DNAT: the source goes back to {packet.src}, the address the client dialled.",
+                    packet,
+                    at=f"node/{here}",
+                )
+            )
+    _deliver_to_client(cluster, index, leg, packet, here, outside, hops)
 
 
 def _deliver_to_client(
-    cluster: Any, index: NetworkIndex, leg: Leg, packet: Packet, node: str | None, hops: list[Hop]
+    cluster: Any,
+    index: NetworkIndex,
+    leg: Leg,
+    packet: Packet,
+    here: str | None,
+    outside: bool,
+    hops: list[Hop],
 ) -> None:
-    client_pod = index.pod_by_ip.get(packet.dst_ip)
     if leg.client_node is None:
-        if leg.lb_from is None and node is not None:
+        if not outside and here is not None:
             hops.append(
                 Hop(
-                    node,
+                    here,
                     "routing table",
                     "route",
-                    f"{node} sends the answer out of eth0 towards {packet.dst_ip}.",
+                    f"{here} sends the answer out of eth0 towards {packet.dst_ip}.",
                     packet,
-                    at=f"node/{node}",
+                    at=f"node/{here}",
                 )
             )
         hops.append(
@@ -201,12 +223,28 @@ def _deliver_to_client(
             )
         )
         return
-    if client_pod is not None:
-        if leg.client_node != node and node is not None:
-            hops.extend(
-                datapath._between_nodes(cluster, index, packet, node, leg.client_node, "reply")
+    if outside:
+        hops.append(
+            Hop(
+                leg.client_node,
+                "eth0",
+                "route",
+                f"The answer comes back in on {leg.client_node}.",
+                packet,
+                at=f"node/{leg.client_node}",
             )
-        hops.append(datapath._last_mile(index, packet, leg.client_node, client_pod, "reply"))
+        )
+        here = leg.client_node
+    if here is not None and here != leg.client_node:
+        to_host = not index.is_pod_ip(packet.dst_ip)
+        hops.extend(
+            datapath.between_nodes(
+                cluster, index, packet, here, leg.client_node, "reply", to_host=to_host
+            )
+        )
+    client_pod = index.pod_by_ip.get(packet.dst_ip)
+    if client_pod is not None:
+        hops.append(datapath.last_mile(index, packet, leg.client_node, client_pod, "reply"))
         hops.append(
             Hop(
                 leg.client_node,

@@ -129,7 +129,7 @@ def parse_target(text: str) -> Target:
         For anything else, naming the field ``to``.
     """
     text = text.strip()
-    if not text or len(text) > 2048 or any(ch.isspace() for ch in text):
+    if not text or len(text) > 2048 or any(ch.isspace() or not ch.isprintable() for ch in text):
         raise _bad("to", f'Invalid value: "{text[:80]}": give a URL or host:port')
     if "://" in text:
         try:
@@ -181,4 +181,12 @@ def _host(host: str, text: str) -> str:
     )
     if not valid:
         raise _bad("to", f'Invalid value: "{text}": the host must be a DNS name or an IPv4 address')
+    try:
+        address = ipaddress.IPv4Address(host)
+    except ValueError:
+        return host
+    if address in ipaddress.ip_network("0.0.0.0/8") or address.is_multicast or address.is_reserved:
+        raise _bad(
+            "to", f'Invalid value: "{text}": {host} is not an address one host can connect to'
+        )
     return host

@@ -9,13 +9,12 @@ undoes every NAT so the client sees the address it dialled.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
-from app.network import datapath, ingress, kubeproxy, trace_policy
+from app.network import datapath, failures, hosts, ingress, kubeproxy, masquerade, trace_policy
 from app.network.explain import listening_problem, no_endpoints_reason
 from app.network.model import Hop, Packet, Trace
-from app.network.reply import Leg, reply_hops
+from app.network.reply import Leg, Nat, reply_hops
 from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
 from app.network.targets import parse_source, parse_target
 from app.network.topology import network_index
@@ -85,6 +84,8 @@ def _run(run: TraceRun) -> None:
             return
     http = {"host": dst.host, "path": dst.path, "scheme": dst.scheme} if dst.scheme else None
     packet = Packet(src.ip, ephemeral_port(run.seed), address, dst.port, dst.protocol, None, http)
+    if address.startswith("127.") and _loopback(run, packet):
+        return
     if src.kind == "pod":
         assert src.pod is not None and src.node is not None
         run.add(
@@ -115,13 +116,64 @@ def _run(run: TraceRun) -> None:
         _from_outside(run, packet)
 
 
+def _loopback(run: TraceRun, packet: Packet) -> bool:
+    """127.0.0.0/8 is the sender's own loopback: a pod talks to itself, the outside client to
+    its own machine. True when that settles the trace (a node's goes through its rules)."""
+    src = run.source
+    if src.kind == "external":
+        run.end(
+            "unreachable",
+            f"{packet.dst_ip} is the client's own loopback address: the packet never leaves its machine, let alone reaches the cluster.",
+        )
+        return True
+    if src.kind != "pod" or src.pod is None:
+        return False
+    run.add(
+        Hop(
+            src.node,
+            "lo",
+            "send",
+            f"{src.label} sends it to its own loopback {packet.dst}: it never leaves the pod's network namespace.",
+            packet,
+            at=datapath.pod_at(src.pod),
+        )
+    )
+    problem = listening_problem(src.pod, packet)
+    if problem:
+        run.add(Hop(src.node, "lo", "reject", problem, packet, at=datapath.pod_at(src.pod)))
+        run.end("refused", problem)
+        return True
+    run.add(
+        Hop(
+            src.node,
+            "lo",
+            "deliver",
+            f"{src.label} receives it on lo.",
+            packet,
+            at=datapath.pod_at(src.pod),
+        )
+    )
+    run.trace.endpoint = _endpoint(src.pod, packet)
+    run.end(
+        "delivered",
+        f"{src.label} reached itself on {packet.dst}: 127.0.0.1 is each pod's own loopback, not the node's.",
+    )
+    return True
+
+
 # --- through a node's netfilter -------------------------------------------------------------------
 
 
 def _through_node(
-    run: TraceRun, node: str, packet: Packet, from_outside: bool, client_node: str | None
+    run: TraceRun,
+    node: str,
+    packet: Packet,
+    from_outside: bool,
+    client_node: str | None,
+    leg: Leg | None = None,
 ) -> None:
-    """kube-proxy's rules on ``node``, then the datapath onwards."""
+    """kube-proxy's rules on ``node``, then the datapath onwards (and the next node's rules,
+    when the packet is for that node's own address: a NodePort there)."""
     decision = kubeproxy.decide(
         run.cluster,
         node,
@@ -133,34 +185,27 @@ def _through_node(
         from_outside=from_outside,
         affinity=run.affinity,
     )
-    leg = Leg(client=packet, nat_node=None, client_node=client_node)
-    if decision.action == "reject":
+    if leg is None:
+        leg = Leg(client=packet, client_node=client_node)
+    leg.visited.add(node)
+    here = f"node/{node}"
+    if decision.action in ("reject", "drop"):
+        verb = "rejects" if decision.action == "reject" else "drops"
         run.add(
             Hop(
                 node,
                 chain_where(decision),
-                "reject",
-                f"kube-proxy's rule rejects it: {decision.reason}",
+                decision.action,
+                f"kube-proxy's rule {verb} it: {decision.reason}",
                 packet,
-                at=f"node/{node}",
+                at=here,
                 rule=rule_of(decision),
             )
         )
-        run.end("refused", no_endpoints_reason(run.cluster, decision, packet))
-        return
-    if decision.action == "drop":
-        run.add(
-            Hop(
-                node,
-                chain_where(decision),
-                "drop",
-                f"kube-proxy's rule drops it: {decision.reason}",
-                packet,
-                at=f"node/{node}",
-                rule=rule_of(decision),
-            )
-        )
-        run.end("dropped", _drop_reason(run, decision, node))
+        if decision.action == "reject":
+            run.end("refused", no_endpoints_reason(run.cluster, decision, packet))
+        else:
+            run.end("dropped", failures.drop_reason(run, decision, node))
         return
     if decision.action == "dnat" and decision.endpoint is not None:
         ep = decision.endpoint
@@ -172,161 +217,45 @@ def _through_node(
                 "dnat",
                 f"kube-proxy rewrites the destination to endpoint {ep.ip}:{ep.port}. {decision.reason}",
                 translated,
-                at=f"node/{node}",
+                at=here,
                 rule=rule_of(decision),
             )
         )
-        leg.nat_node, leg.dnat_from = node, packet
+        leg.nats.append(Nat(node, "dnat", packet.dst_ip, packet.dst_port))
         packet = translated
-    if decision.action == "none" and _is_virtual(run, packet.dst_ip):
-        _unexposed_port(run, node, packet)
+    elif failures.is_virtual(run, packet.dst_ip):
+        failures.unexposed_port(run, node, packet)
         return
     sender = run.index.pod_by_ip.get(packet.src_ip)
     if sender is not None and trace_policy.blocked(run, "Egress", sender, packet, node):
         return
-    hops, arrival = datapath.route(run.cluster, run.index, packet, node)
+    snat = None
+    target_node = _node_of(run, packet.dst_ip)
     if decision.action == "dnat" and decision.masquerade:
-        hops, packet = _with_masquerade(run, hops, packet, node, arrival)
-        leg.snat_to = packet.src_ip
-    elif arrival.kind == "external" and run.index.is_pod_ip(packet.src_ip):
-        snat = datapath.masquerade_to_outside(run.index, packet, node, "request")
-        hops = [*hops, snat]
-        leg.nat_node, leg.snat_to = node, snat.packet.src_ip
+        snat = masquerade.snat_hop(run.cluster, run.index, packet, node, by_kube_proxy=True)
+    elif masquerade.needs_cni_masquerade(run.index, packet, node, target_node):
+        snat = masquerade.snat_hop(run.cluster, run.index, packet, node, by_kube_proxy=False)
+    original = packet
+    if snat is not None:
+        leg.nats.append(Nat(node, "snat", packet.src_ip, packet.src_port))
         packet = snat.packet
+    hops, arrival = datapath.route(run.cluster, run.index, packet, node)
+    if snat is not None:
+        hops = masquerade.insert_snat(hops, snat, node, original)
     run.extend(hops)
+    if arrival.kind == "host" and arrival.node not in leg.visited:
+        # The packet is for another node's own address: that node's rules see it first.
+        _through_node(run, arrival.node, packet, True, client_node, leg)
+        return
     leg.server = packet
     _arrive(run, arrival, packet, leg)
 
 
-def _with_masquerade(
-    run: TraceRun, hops: list[Hop], packet: Packet, node: str, arrival: datapath.Arrival
-) -> tuple[list[Hop], Packet]:
-    """KUBE-POSTROUTING masquerades marked packets to the address of the interface they
-    leave by: the node's eth0, or the tunnel or bridge device on the way to a pod."""
-    index = run.index
-    cross_node = arrival.node is not None and arrival.node != node
-    device, ip = "eth0", index.node_ip[node]
-    if arrival.kind == "pod":
-        if cross_node and index.cni == "flannel":
-            device, ip = "flannel.1", index.gateway[node][1].rsplit(".", 1)[0] + ".0"
-        elif cross_node and index.cni == "calico" and datapath.calico_mode(run.cluster) == "ipip":
-            device, ip = "tunl0", index.gateway[node][1]
-        elif (not cross_node and index.cni in ("flannel", "weave")) or (
-            cross_node and index.cni == "weave"
-        ):
-            device, ip = index.gateway[node]
-    snatted = packet.with_src(ip)
-    hop = Hop(
-        node,
-        "netfilter KUBE-POSTROUTING",
-        "snat",
-        f"The packet was marked for masquerade (KUBE-MARK-MASQ), so KUBE-POSTROUTING rewrites its "
-        f"source to {ip}, the address of {device} on {node}, the interface it leaves by. The pod "
-        f"will see {ip}, not {packet.src_ip}.",
-        snatted,
-        at=f"node/{node}",
-        rule={
-            "table": "nat",
-            "chain": "KUBE-POSTROUTING",
-            "index": 2,
-            "text": '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
-        },
-    )
-    # The rewrite happens as the packet leaves the node: before any tunnel wraps it.
-    position = next(
-        (i for i, h in enumerate(hops) if h.action in ("encapsulate",) or h.node != node), len(hops)
-    )
-    if position == len(hops) and hops and hops[-1].action == "deliver":
-        position = len(hops) - 1
-    rewritten = []
-    for i, h in enumerate(hops):
-        if i >= position:
-            h.packet = _with_src(h.packet, ip)
-            h.summary = h.summary.replace(f"from {packet.src_ip}", f"from {ip}")
-        rewritten.append(h)
-    rewritten.insert(position, hop)
-    return rewritten, snatted
-
-
-def _with_src(packet: Packet, ip: str) -> Packet:
-    return Packet(
-        ip,
-        packet.src_port,
-        packet.dst_ip,
-        packet.dst_port,
-        packet.protocol,
-        packet.outer,
-        packet.http,
-    )
-
-
-def _is_virtual(run: TraceRun, ip: str) -> bool:
-    """A ClusterIP or a LoadBalancer IP: addresses only kube-proxy's rules give meaning to."""
-    from app.cluster import constants as c
-
-    return ip in run.index.service_by_ip or ipaddress.ip_address(ip) in c.SERVICE_CIDR
-
-
-def _unexposed_port(run: TraceRun, node: str, packet: Packet) -> None:
-    service = run.index.service_by_ip.get(packet.dst_ip)
-    if service is not None:
-        name = f"Service {service['metadata']['namespace']}/{service['metadata']['name']}"
-        ports = ", ".join(
-            f"{p['port']}/{p.get('protocol', 'TCP')}" for p in service["spec"].get("ports") or []
-        )
-        what = f"{name} exposes {ports or 'no ports'}, not {packet.dst_port}/{packet.protocol}"
-    else:
-        what = f"no Service has the ClusterIP {packet.dst_ip}"
-    mode = run.cluster.config.proxy_mode
-    if mode == "iptables":
-        run.add(
-            Hop(
-                node,
-                "netfilter KUBE-SERVICES",
-                "drop",
-                f"No kube-proxy rule matches {packet.dst}: {what}. The address is virtual, so nothing answers it.",
-                packet,
-                at=f"node/{node}",
-            )
-        )
-        run.end(
-            "dropped",
-            f"{what}. In iptables mode no rule matches {packet.dst}, and a ClusterIP belongs to no machine, so the packet goes nowhere and the client times out. Use a port the Service exposes.",
-        )
-        return
-    why = (
-        "kube-proxy's nftables rules reject traffic to a ClusterIP on a port no Service exposes"
-        if mode == "nftables"
-        else "IPVS binds every ClusterIP to the kube-ipvs0 interface, so the node itself answers, and nothing listens on that port"
-    )
-    run.add(
-        Hop(
-            node,
-            "netfilter" if mode == "nftables" else "kube-ipvs0",
-            "reject",
-            f"{what}: {why}.",
-            packet,
-            at=f"node/{node}",
-        )
-    )
-    run.end(
-        "refused",
-        f"{what}. {why[0].upper() + why[1:]}, so the connection is refused. Use a port the Service exposes.",
-    )
-
-
-def _drop_reason(run: TraceRun, decision: Any, node: str) -> str:
-    service = decision.service
-    name = f"{service.namespace}/{service.service}" if service else "the Service"
-    if service is not None and service.external_policy == "Local":
-        nodes = sorted({e.node for e in service.endpoints if e.node})
-        where = ", ".join(nodes) if nodes else "no node"
-        return (
-            f"Service {name} has externalTrafficPolicy: Local, and {node} runs none of its pods "
-            f"(they run on {where}), so the packet is dropped and the client times out. Send it "
-            "to a node that runs one, or use externalTrafficPolicy: Cluster."
-        )
-    return f"kube-proxy dropped it on {node}: {decision.reason}"
+def _node_of(run: TraceRun, ip: str) -> str | None:
+    pod = run.index.pod_by_ip.get(ip)
+    if pod is not None:
+        return pod["spec"].get("nodeName")
+    return run.index.node_by_ip.get(ip)
 
 
 # --- arriving -----------------------------------------------------------------------------------
@@ -366,6 +295,26 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
         )
         return
     if arrival.kind == "host":
+        daemon = hosts.listener(run.cluster, arrival.node or "", packet.dst_port, packet.protocol)
+        if daemon is None:
+            problem = (
+                f"Nothing on {arrival.node} listens on {packet.protocol} {packet.dst_port}, and no "
+                f"Service has that NodePort, so the node answers with a reset."
+            )
+            run.add(
+                Hop(
+                    arrival.node,
+                    "host network",
+                    "reject",
+                    problem,
+                    packet,
+                    at=f"node/{arrival.node}",
+                )
+            )
+            run.end(
+                "refused", problem + " NodePorts are 30000-32767; check the Service's nodePort."
+            )
+            return
         leg.responder = "host"
         leg.responder_node = arrival.node
         run.legs.append(leg)
@@ -375,7 +324,10 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
             "ip": packet.dst_ip,
             "port": packet.dst_port,
         }
-        run.end("delivered", f"Node {arrival.node} got it on {packet.dst}, from {packet.src_ip}.")
+        run.end(
+            "delivered",
+            f"{daemon} on node {arrival.node} got it on {packet.dst}, from {packet.src_ip}.",
+        )
         return
     pod = arrival.pod
     assert pod is not None

@@ -127,13 +127,32 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
             datapath.pod_at(arrival.pod) if arrival.pod else f"node/{coredns_node}",
         )
     )
-    back = Packet(resolution.nameserver, 53, src.ip, query.src_port, "UDP")
+    # The answer travels back to the client's node, where conntrack undoes the DNAT.
+    answer = forwarded.reversed()
+    hops, _ = datapath.route(run.cluster, run.index, answer, coredns_node, phase="dns")
+    *travel, last_mile, _deliver = hops
+    run.extend(travel)
+    back = answer.with_src(resolution.nameserver, 53)
+    run.add(
+        Hop(
+            src.node,
+            "conntrack",
+            "snat",
+            f"conntrack on {src.node} undoes kube-proxy's DNAT: the answer's source goes back to "
+            f"{resolution.nameserver}:53, the nameserver the pod asked.",
+            back,
+            "dns",
+            f"node/{src.node}",
+        )
+    )
+    last_mile.packet = back
+    run.add(last_mile)
     run.add(
         Hop(
             src.node,
             "pod eth0",
             "deliver",
-            "The answer comes back; conntrack rewrites its source to 10.96.0.10, the address the pod asked.",
+            f"{src.label} gets the answer from {resolution.nameserver}:53.",
             back,
             "dns",
             datapath.pod_at(src.pod),

@@ -55,6 +55,9 @@ class Workspaces:
         self._locks_guard = threading.Lock()
 
     def _lock(self, workspace_id: str) -> threading.Lock:
+        # Ids that cannot exist get no lock: the table must not grow with every bad URL.
+        if not looks_like_id(workspace_id) or self.backend.version(workspace_id) is None:
+            raise NotFound(f'workspaces "{workspace_id[:80]}" not found')
         with self._locks_guard:
             lock = self._locks.get(workspace_id)
             if lock is None:
@@ -77,12 +80,15 @@ class Workspaces:
     def _load(self, workspace_id: str) -> tuple[int, Cluster]:
         if not looks_like_id(workspace_id):
             raise NotFound(f'workspaces "{workspace_id}" not found')
-        cached = self._cache.get(workspace_id)
+        with self._locks_guard:  # the cache is shared by every workspace's lock holder
+            cached = self._cache.get(workspace_id)
         version = self.backend.version(workspace_id)
         if version is None:
             raise NotFound(f'workspaces "{workspace_id}" not found')
         if cached is not None and cached[0] == version:
-            self._cache.move_to_end(workspace_id)
+            with self._locks_guard:
+                if workspace_id in self._cache:
+                    self._cache.move_to_end(workspace_id)
             return cached
         row = self.backend.load(workspace_id)
         if row is None:
@@ -92,10 +98,15 @@ class Workspaces:
         return row[0], cluster
 
     def _remember(self, workspace_id: str, version: int, cluster: Cluster) -> None:
-        self._cache[workspace_id] = (version, cluster)
-        self._cache.move_to_end(workspace_id)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        with self._locks_guard:
+            self._cache[workspace_id] = (version, cluster)
+            self._cache.move_to_end(workspace_id)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    def _forget(self, workspace_id: str) -> None:
+        with self._locks_guard:
+            self._cache.pop(workspace_id, None)
 
     def read(self, workspace_id: str, reader: Callable[[Cluster], T]) -> T:
         """Run ``reader`` on the workspace's current cluster (it must not change it).
@@ -121,16 +132,16 @@ class Workspaces:
                     result = change(cluster)
                 except BaseException:
                     if cluster.state.writes != writes:
-                        self._cache.pop(workspace_id, None)  # part-changed: reload what was saved
+                        self._forget(workspace_id)  # part-changed: reload what was saved
                     raise
                 try:
                     changes = persistence.take_changes(cluster.state)
                     new_version = self.backend.save(workspace_id, changes, version)
                 except StaleWrite:
-                    self._cache.pop(workspace_id, None)  # another process won: redo on theirs
+                    self._forget(workspace_id)  # another process won: redo on theirs
                     continue
                 except BaseException:
-                    self._cache.pop(workspace_id, None)
+                    self._forget(workspace_id)
                     raise
                 self._remember(workspace_id, new_version, cluster)
                 return result

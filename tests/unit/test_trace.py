@@ -309,16 +309,20 @@ def test_ingress_host_goes_through_the_controller_which_opens_a_second_connectio
 
 
 def test_ingress_without_a_matching_rule_answers_404_and_without_endpoints_503():
+    """The controller answers these itself: the connection works, the client gets a status."""
     c = web_app(cluster(), replicas=1)
     apply_text(c, service("api") + "---\n" + INGRESS)
-    assert trace(c, "external", "http://shop.example.com/").verdict == "delivered"
+    assert trace(c, "external", "http://shop.example.com/").http_status is None
     t = trace(c, "external", "http://shop.example.com/api")
-    assert t.verdict == "refused" and "503" in t.reason
+    check_invariants(t)
+    assert t.verdict == "delivered" and t.http_status == 503 and "no ready endpoints" in t.reason
+    assert t.endpoint["namespace"] == "ingress-nginx" and t.reply[-1].action == "deliver"
     lb_ip = c.get("Service", "ingress-nginx", "ingress-nginx-controller")["status"]["loadBalancer"][
         "ingress"
     ][0]["ip"]
     other = trace(c, "external", f"http://{lb_ip}/")  # Host: the bare IP, which no rule names
-    assert other.verdict == "refused" and "404" in other.reason
+    assert other.http_status == 404 and "404" in other.reason
+    assert "Not Found Not Found" not in other.reason
 
 
 # --- 7. ExternalName and the internet --------------------------------------------------------------
@@ -334,7 +338,7 @@ def test_external_name_is_a_cname_then_egress_masqueraded_to_the_node():
     check_invariants(t)
     assert any(r["type"] == "CNAME" for r in t.dns["answers"])
     assert t.verdict == "delivered" and t.endpoint["kind"] == "external"
-    snat = next(h for h in t.hops if h.action == "snat")
+    snat = next(h for h in t.hops if h.action == "snat" and h.phase == "request")
     assert snat.packet.src_ip == "10.0.0.11"
     assert ipaddress.ip_address(t.endpoint["ip"]) in ipaddress.ip_network("192.0.2.0/24")
 
@@ -371,3 +375,45 @@ def test_a_clusterip_on_a_port_the_service_does_not_expose(mode, verdict):
     t = trace(c, "pod/default/client", "web:81")
     assert t.verdict == verdict
     assert "exposes 80/TCP, not 81/TCP" in t.reason
+
+
+def test_a_nodeport_on_another_node_is_translated_by_that_nodes_rules():
+    """kube-proxy on the node that owns the address answers for its NodePorts, whoever sends."""
+    c = with_client(web_app(cluster(), replicas=1, type_="NodePort"), node="worker-2")
+    node_port = c.get("Service", "default", "web")["spec"]["ports"][0]["nodePort"]
+    t = trace(c, "pod/default/client", f"http://10.0.0.11:{node_port}/")
+    check_invariants(t)
+    assert t.verdict == "delivered" and t.endpoint["name"].startswith("web-")
+    dnat = next(h for h in t.hops if h.action == "dnat")
+    assert dnat.node == "worker-1"
+    first_snat = next(h for h in t.hops if h.action == "snat")
+    assert (
+        first_snat.node == "worker-2" and first_snat.packet.src_ip == "10.0.0.12"
+    )  # the CNI masquerades pod → node
+    assert t.reply[-1].packet.src == f"10.0.0.11:{node_port}"
+
+
+def test_a_node_port_nothing_listens_on_is_refused_by_the_node():
+    c = with_client(cluster(), node="worker-2")
+    t = trace(c, "pod/default/client", "10.0.0.11:30001")
+    assert t.verdict == "refused" and "Nothing on worker-1 listens" in t.reason
+    assert trace(c, "node/worker-2", "10.0.0.10:6443").endpoint["name"] == "control-plane"
+
+
+def test_loopback_stays_inside_the_sender():
+    c = with_client(cluster())
+    apply_text(c, deployment("web", 1))
+    web = pods_of(c, "web-")[0]["metadata"]["name"]
+    t = trace(c, f"pod/default/{web}", "http://127.0.0.1:8080/")
+    assert t.verdict == "delivered" and t.endpoint["name"] == web and len(t.hops) == 2
+    assert trace(c, f"pod/default/{web}", "http://127.0.0.1:9999/").verdict == "refused"
+    assert trace(c, "external", "http://127.0.0.1/").verdict == "unreachable"
+
+
+def test_the_dns_answer_comes_back_through_conntrack():
+    c = with_client(web_app(cluster(), replicas=1))
+    t = trace(c, "pod/default/client", "http://web/")
+    dns_hops = [h for h in t.hops if h.phase == "dns"]
+    undo = next(h for h in dns_hops if h.action == "snat")
+    assert undo.where == "conntrack" and undo.packet.src == "10.96.0.10:53"
+    assert dns_hops[-1].action == "deliver" and dns_hops[-1].packet.src == "10.96.0.10:53"

@@ -103,7 +103,13 @@ def schedule(state: ClusterState, key: ObjectKey) -> None:
         return
     feasible, static_reasons = _filter_nodes(state, pod)
     reasons = Counter(static_reasons)
-    full = [n for n in feasible if len(state.pods_by_node.get(n, ())) >= MAX_PODS_PER_NODE]
+    full = [
+        n
+        for load, nodes in state.nodes_by_load.items()
+        if load >= MAX_PODS_PER_NODE
+        for n in nodes
+        if n in feasible
+    ]
     if full:
         reasons["Too many pods"] += len(full)
         feasible = [n for n in feasible if n not in set(full)]

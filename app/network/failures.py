@@ -1,0 +1,77 @@
+"""Failures kube-proxy decides: a ClusterIP on a port no Service exposes, a Local-policy drop."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from app.cluster import constants as c
+from app.network.model import Hop, Packet
+from app.network.run import TraceRun
+
+
+def is_virtual(run: TraceRun, ip: str) -> bool:
+    """A ClusterIP or a LoadBalancer IP: addresses only kube-proxy's rules give meaning to."""
+    return ip in run.index.service_by_ip or ipaddress.ip_address(ip) in c.SERVICE_CIDR
+
+
+def unexposed_port(run: TraceRun, node: str, packet: Packet) -> None:
+    service = run.index.service_by_ip.get(packet.dst_ip)
+    if service is not None:
+        name = f"Service {service['metadata']['namespace']}/{service['metadata']['name']}"
+        ports = ", ".join(
+            f"{p['port']}/{p.get('protocol', 'TCP')}" for p in service["spec"].get("ports") or []
+        )
+        what = f"{name} exposes {ports or 'no ports'}, not {packet.dst_port}/{packet.protocol}"
+    else:
+        what = f"no Service has the ClusterIP {packet.dst_ip}"
+    mode = run.cluster.config.proxy_mode
+    if mode == "iptables":
+        run.add(
+            Hop(
+                node,
+                "netfilter KUBE-SERVICES",
+                "drop",
+                f"No kube-proxy rule matches {packet.dst}: {what}. The address is virtual, so nothing answers it.",
+                packet,
+                at=f"node/{node}",
+            )
+        )
+        run.end(
+            "dropped",
+            f"{what}. In iptables mode no rule matches {packet.dst}, and a ClusterIP belongs to no machine, so the packet goes nowhere and the client times out. Use a port the Service exposes.",
+        )
+        return
+    why = (
+        "kube-proxy's nftables rules reject traffic to a ClusterIP on a port no Service exposes"
+        if mode == "nftables"
+        else "IPVS binds every ClusterIP to the kube-ipvs0 interface, so the node itself answers, and nothing listens on that port"
+    )
+    run.add(
+        Hop(
+            node,
+            "netfilter" if mode == "nftables" else "kube-ipvs0",
+            "reject",
+            f"{what}: {why}.",
+            packet,
+            at=f"node/{node}",
+        )
+    )
+    run.end(
+        "refused",
+        f"{what}. {why[0].upper() + why[1:]}, so the connection is refused. Use a port the Service exposes.",
+    )
+
+
+def drop_reason(run: TraceRun, decision: Any, node: str) -> str:
+    service = decision.service
+    name = f"{service.namespace}/{service.service}" if service else "the Service"
+    if service is not None and service.external_policy == "Local":
+        nodes = sorted({e.node for e in service.endpoints if e.node})
+        where = ", ".join(nodes) if nodes else "no node"
+        return (
+            f"Service {name} has externalTrafficPolicy: Local, and {node} runs none of its pods "
+            f"(they run on {where}), so the packet is dropped and the client times out. Send it "
+            "to a node that runs one, or use externalTrafficPolicy: Cluster."
+        )
+    return f"kube-proxy dropped it on {node}: {decision.reason}"
