@@ -218,7 +218,7 @@ class Cluster:
         Forbidden
             For the namespaces Kubernetes protects and the control-plane node.
         """
-        from app.cluster.apply import delete_object
+        from app.cluster.deletion import delete_object
 
         return delete_object(self, kind, namespace, name)
 

@@ -10,10 +10,11 @@ DaemonSet pods tolerate the taint and stay.
 from __future__ import annotations
 
 from app.cluster import bootstrap
-from app.cluster.apply import change_since, delete_object, upsert
+from app.cluster.apply import change_since, upsert
 from app.cluster.cluster import Change, Cluster
 from app.cluster.controllers import workloads
 from app.cluster.controllers.scheduling import node_internal_ip, node_is_ready
+from app.cluster.deletion import delete_object
 from app.cluster.objects import ObjectKey, deep_copy
 from app.errors import Conflict, FieldError, Forbidden, InvalidObjects, NotFound
 

@@ -14,7 +14,7 @@ EXCLUDE_FROM_LB = "node.kubernetes.io/exclude-from-external-load-balancers"
 
 def from_outside(run: Any, packet: Packet) -> None:
     """The client outside sends ``packet``: to a node, to a load balancer, or nowhere."""
-    from app.network.trace import _through_node
+    from app.network.trace import _arrive, _through_node
 
     index = run.index
     run.add(
@@ -55,28 +55,9 @@ def from_outside(run: Any, packet: Packet) -> None:
             "IP or an Ingress host.",
         )
         return
-    run.add(
-        Hop(
-            None,
-            "internet",
-            "route",
-            f"The internet carries it to {packet.dst_ip}.",
-            packet,
-            at="net/internet",
-        )
-    )
-    run.add(
-        Hop(
-            None,
-            "external host",
-            "deliver",
-            f"{packet.dst_ip} receives it; it is not part of the cluster.",
-            packet,
-            at="net/internet",
-        )
-    )
-    run.trace.endpoint = {"kind": "external", "ip": packet.dst_ip, "port": packet.dst_port}
-    run.end("delivered", f"{packet.dst_ip} is outside the cluster; the request never entered it.")
+    # Another address on the internet: the request never enters the cluster.
+    leg = Leg(client=packet, client_node=None, server=packet)
+    _arrive(run, datapath.Arrival("external"), packet, leg)
 
 
 def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) -> None:

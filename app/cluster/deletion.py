@@ -1,0 +1,72 @@
+"""``kubectl delete``: an object goes, and the controllers react (a Deployment's pod comes
+back with a new name and IP; a Namespace takes everything in it along; a Node evicts its pods)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.cluster import constants as c
+from app.cluster import services
+from app.cluster.apply import change_since
+from app.cluster.cluster import Change, Cluster, resource_name
+from app.cluster.controllers import workloads
+from app.cluster.objects import CLUSTER_SCOPED, ObjectKey
+from app.errors import Forbidden, NotFound
+
+
+def delete_object(cluster: Cluster, kind: str, namespace: str, name: str) -> Change:
+    """See :meth:`Cluster.delete`."""
+    state = cluster.state
+    key = ObjectKey(kind, "" if kind in CLUSTER_SCOPED else namespace, name)
+    obj = state.objects.get(key)
+    if obj is None:
+        raise NotFound(f'{resource_name(kind)} "{name}" not found')
+    if kind == "Namespace" and name in c.PROTECTED_NAMESPACES:
+        raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted')
+    if kind == "Node" and name == c.CONTROL_PLANE_NAME:
+        raise Forbidden(
+            f'nodes "{name}" is forbidden: Podpath keeps the control-plane node '
+            "(it runs the API server, etcd and the scheduler)"
+        )
+    mark = (state.event_seq, set(state.objects))
+    if kind == "Namespace":
+        for other in [k for k in state.objects if k.namespace == name]:
+            _remove(cluster, other)
+    _remove(cluster, key)
+    cluster.reconcile()
+    return change_since(cluster, mark)
+
+
+def _remove(cluster: Cluster, key: ObjectKey) -> None:
+    state = cluster.state
+    obj = state.objects.get(key)
+    if obj is None:
+        return
+    if key.kind == "Pod":
+        workloads.delete_pod(state, key)
+        state.record("Normal", "Killing", key, f"Stopping container {_containers(obj)}")
+        return
+    if key.kind == "Service":
+        services.release(state, obj)
+    if key.kind == "Node":
+        for pod_key in sorted(state.pods_by_node.get(key.name, ())):
+            workloads.delete_pod(state, pod_key)
+        state.ipam.remove_node(key.name)
+        state.record(
+            "Normal",
+            "RemovingNode",
+            key,
+            f"Node {key.name} event: Removing Node {key.name} from Controller",
+        )
+    if key.kind == "ReplicaSet" or key.kind == "DaemonSet":
+        for owner in obj["metadata"].get("ownerReferences") or ():
+            state.dirty[owner["kind"]].add(ObjectKey(owner["kind"], key.namespace, owner["name"]))
+    if key.kind == "EndpointSlice":
+        service = (obj["metadata"].get("labels") or {}).get(c.SERVICE_NAME_LABEL)
+        if service:
+            state.dirty["Service"].add(ObjectKey("Service", key.namespace, service))
+    state.remove(key)
+
+
+def _containers(pod: dict[str, Any]) -> str:
+    return ", ".join(ct["name"] for ct in pod["spec"].get("containers") or [])
