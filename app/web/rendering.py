@@ -23,14 +23,26 @@ def render(
     context: dict[str, Any],
     block: str | None = None,
     status_code: int = 200,
+    also: tuple[str, ...] = (),
 ) -> HTMLResponse:
-    """The whole page, or only ``block`` when htmx asked (and ``block`` is given)."""
+    """The whole page, or only ``block`` when htmx asked (and ``block`` is given).
+
+    ``also`` names more blocks to send along for an htmx request; each is wrapped for an
+    out-of-band swap into the element whose id is the block's name with ``_`` as ``-``
+    (block ``map_area`` replaces the inside of ``#map-area``).
+    """
     env = request.app.state.templates.env
     template = env.get_template(template_name)
     context = {"request": request, **context}
     if block is not None and is_htmx(request):
-        block_render = template.blocks[block]
-        html = "".join(block_render(template.new_context(context)))
+        html = _block(template, block, context)
+        for extra in also:
+            element = extra.replace("_", "-")
+            html += f'<div id="{element}" hx-swap-oob="innerHTML">{_block(template, extra, context)}</div>'
     else:
         html = template.render(context)
     return HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request"})
+
+
+def _block(template: Any, name: str, context: dict[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(context)))

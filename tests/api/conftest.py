@@ -7,6 +7,7 @@ errors here, so each call runs ``httpx.AsyncClient`` over ``ASGITransport`` in `
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,13 @@ class Api:
                 await response.aread()
                 return response
 
-        return asyncio.run(call())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(call())
+        # A loop already runs in this thread (Playwright's sync API leaves one): use another.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, call()).result()
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, **kwargs)

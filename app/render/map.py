@@ -1,0 +1,420 @@
+"""The cluster map's view model: every box, line and device anchor the SVG draws.
+
+:func:`build_map` reads the cluster (never changes it) and places, top to bottom, the internet,
+the cloud load balancer, the Services and the ingress controller, then the nodes with their
+pods and devices, and the node network bar. ``anchors`` maps every device id a trace hop can
+be at (``hop.at``, see :mod:`app.network.topology`) to a point on the map, so the packet
+animation moves between them; a pod that is not drawn is anchored at its node's gateway.
+
+>>> from app.cluster.cluster import Cluster
+>>> view = build_map(Cluster.create(seed=1))
+>>> view.width, view.anchors["net/internet"], len(view.nodes)
+(1280, (640.0, 45.0), 3)
+>>> view.anchors["pod/kube-system/coredns-6d79444649-6pds4"] == view.anchors["node/worker-2/cni0"]
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from app.cluster import constants as c
+from app.network.topology import BRIDGE_DEVICE, TUNNEL_DEVICE
+from app.render import map_layout as L
+from app.render.map_boxes import ingress_box, lb_ips, legend, plural, service_box
+from app.render.map_layout import Rect, curve
+from app.render.map_model import (
+    HIDDEN_LABELS,
+    Device,
+    IngressView,
+    LineView,
+    MapView,
+    MoreTile,
+    NodeView,
+    PodView,
+    ServiceView,
+    app_of,
+    is_system,
+    natural_key,
+    ready_endpoint_pods,
+    slices_by_service,
+)
+
+__all__ = ["MapView", "build_map"]
+
+
+def build_map(cluster: Any, show_system: bool = False, namespace: str | None = None) -> MapView:
+    """The cluster map of ``cluster``.
+
+    ``show_system`` draws the system namespaces' pods and Services too; ``namespace`` draws
+    only that namespace's pods, Services and Ingresses (nodes and devices are always drawn).
+    """
+    return _Builder(cluster, show_system, namespace).build()
+
+
+class _Builder:
+    def __init__(self, cluster: Any, show_system: bool, namespace: str | None) -> None:
+        self.cluster = cluster
+        self.show_system = show_system
+        self.namespace = namespace
+        self.cni = cluster.config.cni
+        self.anchors: dict[str, tuple[float, float]] = {}
+        self.slices = slices_by_service(cluster)
+        self.drawn: dict[str, PodView] = {}
+        self.slot: dict[str, tuple[int, int]] = {}  # pod anchor -> (row, column) in its node
+        self.by_node: dict[str, list[dict[str, Any]]] = {}
+        self.pod_node: dict[str, Rect] = {}
+        self.app_colours: dict[str, int] = {}
+
+    def in_namespace(self, obj: dict[str, Any]) -> bool:
+        return self.namespace is None or obj["metadata"].get("namespace") == self.namespace
+
+    def visible(self, obj: dict[str, Any]) -> bool:
+        return self.in_namespace(obj) and (self.show_system or not is_system(obj))
+
+    # --- the whole map ------------------------------------------------------------------
+    def build(self) -> MapView:
+        summary = sorted(self.cluster.summary()["nodes"], key=lambda n: natural_key(n["name"]))
+        by_node = self.by_node
+        pending = []
+        for pod in self.cluster.list("Pod"):
+            node = pod["spec"].get("nodeName")
+            if node:
+                by_node.setdefault(node, []).append(pod)
+            else:
+                pending.append(pod)
+        apps = {id(p): app_of(self.cluster, p) for ps in by_node.values() for p in ps}
+        plans = {n["name"]: self._plan(by_node.get(n["name"], []), apps) for n in summary}
+        app_names = sorted({apps[id(p)] for plan in plans.values() for p in plan[0]})
+        app_colours = {name: i % L.PALETTE_SIZE for i, name in enumerate(app_names)}
+        self.app_colours = app_colours
+
+        columns = L.node_columns(len(summary))
+        width = L.map_width(columns)
+        internet = Device(
+            "net/internet",
+            "Internet",
+            "",
+            "internet",
+            (width - L.INTERNET_W) / 2,
+            L.INTERNET_Y,
+            L.INTERNET_W,
+            L.INTERNET_H,
+        )
+        lb_y = internet.y + internet.h + L.BAND_GAP
+        lb = Device("cloud/lb", "Cloud load balancer", "", "load-balancer", 0, lb_y, 0, 0)
+        lb.x, lb.w, lb.h = (width - L.LB_W) / 2, L.LB_W, L.LB_H
+
+        services_y = lb.y + lb.h + L.BAND_GAP + 8
+        services = [s for s in self.cluster.list("Service") if self.visible(s)]
+        ingress = ingress_box(
+            self.cluster,
+            [i for i in self.cluster.list("Ingress") if self.in_namespace(i)],
+            self.slices,
+        )
+        service_views, band_bottom = self._place_services(services, ingress, width, services_y)
+
+        nodes, bars, net = self._place_nodes(summary, plans, apps, app_colours, width, band_bottom)
+        for view in service_views:
+            self._connect(view, view.x + view.w / 2, view.y + view.h)
+            colours = Counter(line.colour for line in view.lines)
+            if colours:
+                view.colour = colours.most_common(1)[0][0]
+        if ingress is not None:
+            self._connect(ingress, ingress.x + ingress.w / 2, ingress.y + ingress.h)
+
+        lb_links = [
+            curve(lb.x + lb.w / 2, lb.y + lb.h, box.x + box.w / 2, box.y)
+            for box in [*service_views, *([ingress] if ingress else [])]
+            if (box.type if isinstance(box, ServiceView) else "LoadBalancer") == "LoadBalancer"
+            and box.external_ip
+            and box.external_ip != "<pending>"
+        ]
+        for pod in pending:
+            meta = pod["metadata"]
+            self.anchors[f"pod/{meta['namespace']}/{meta['name']}"] = net.centre
+        for anchor, device in (("net/internet", internet), ("cloud/lb", lb), ("net/nodes", net)):
+            self.anchors[anchor] = device.centre
+
+        legend_y = bars[-1].bottom + 34
+        legend_items, legend_bottom = legend(app_colours, width, legend_y)
+        shown_pods = sum(len(n.pods) + (n.more.count if n.more else 0) for n in nodes)
+        hidden = sum(n.hidden_pods - (n.more.count if n.more else 0) for n in nodes)
+        desc = ", ".join(
+            [
+                plural(len(nodes), "node"),
+                plural(shown_pods, "pod"),
+                plural(len(service_views), "Service"),
+            ]
+            + ([plural(len(ingress.rules) + ingress.more_rules, "Ingress rule")] if ingress else [])
+        )
+        if hidden:
+            desc += f"; {plural(hidden, 'pod')} hidden"
+        desc += f". CNI: {self.cni}."
+        return MapView(
+            width=width,
+            height=legend_bottom + 12,
+            cni=self.cni,
+            show_system=self.show_system,
+            namespace=self.namespace,
+            internet=internet,
+            client_ip=c.EXTERNAL_CLIENT_IP,
+            lb=lb,
+            lb_ips=lb_ips(self.cluster, services, ingress),
+            lb_links=lb_links,
+            node_network=net,
+            node_network_cidr=str(c.NODE_NETWORK),
+            bars=bars,
+            trunk=[12, bars[0].cy, bars[-1].cy] if len(bars) > 1 else None,
+            services_y=services_y,
+            services=service_views,
+            ingresses=ingress,
+            nodes=nodes,
+            app_colours=app_colours,
+            anchors=self.anchors,
+            legend=legend_items,
+            pending=len(pending),
+            dense=sum(len(s.lines) for s in service_views) > 40,
+            title="Cluster map",
+            desc=desc,
+        )
+
+    # --- nodes and pods -------------------------------------------------------------------
+    def _plan(
+        self, pods: list[dict[str, Any]], apps: dict[int, str]
+    ) -> tuple[list[dict[str, Any]], int, int, int]:
+        """(pods drawn, pods collapsed into "+N more", system pods hidden, others hidden)."""
+        shown = sorted(
+            (p for p in pods if self.visible(p)),
+            key=lambda p: (
+                is_system(p),
+                p["metadata"]["namespace"],
+                apps[id(p)],
+                p["metadata"]["name"],
+            ),
+        )
+        system = sum(1 for p in pods if self.in_namespace(p) and not self.visible(p))
+        other = sum(1 for p in pods if not self.in_namespace(p))
+        if len(shown) > L.MAX_SHOWN_PODS:
+            keep = L.MAX_SHOWN_PODS - 1
+            return shown[:keep], len(shown) - keep, system, other
+        return shown, 0, system, other
+
+    def _place_nodes(
+        self,
+        summary: list[dict[str, Any]],
+        plans: dict[str, tuple[list[dict[str, Any]], int, int, int]],
+        apps: dict[int, str],
+        app_colours: dict[str, int],
+        width: float,
+        top: float,
+    ) -> tuple[list[NodeView], list[Rect], Device]:
+        columns = L.node_columns(len(summary))
+        nodes: list[NodeView] = []
+        bars: list[Rect] = []
+        y = top
+        for start in range(0, max(len(summary), 1), columns):
+            row = summary[start : start + columns]
+            heights = []
+            for info in row:
+                drawn, more, system, other = plans[info["name"]]
+                tiles = len(drawn) + (1 if more else 0)
+                heights.append(L.node_height(tiles, bool(tiles and (system or other))))
+            row_h = max(heights, default=L.node_height(0, False))
+            row_w = len(row) * L.NODE_W + (len(row) - 1) * L.NODE_GAP
+            x = (width - row_w) / 2
+            for info in row:
+                box = Rect(x, y, L.NODE_W, row_h)
+                nodes.append(self._node(info, box, plans[info["name"]], apps, app_colours))
+                x += L.NODE_W + L.NODE_GAP
+            bar_y = y + row_h + 24
+            bars.append(Rect(8, bar_y, width - 16, L.BAR_H))
+            y = bar_y + L.BAR_H + L.BAR_TO_NEXT_ROW
+        first = bars[0]
+        net = Device("net/nodes", "node network", str(c.NODE_NETWORK), "network", 0, 0, 0, 0)
+        net.x, net.y, net.w, net.h = first.x, first.y, first.w, first.h
+        return nodes, bars, net
+
+    def _node(
+        self,
+        info: dict[str, Any],
+        box: Rect,
+        plan: tuple[list[dict[str, Any]], int, int, int],
+        apps: dict[int, str],
+        app_colours: dict[str, int],
+    ) -> NodeView:
+        name = info["name"]
+        drawn, more, system, other = plan
+        gateway_info = info.get("gateway") or {}
+        bridge = BRIDGE_DEVICE[self.cni]
+        tunnel_name = TUNNEL_DEVICE[self.cni]
+        dev_y = box.bottom - L.NODE_PAD - L.DEVICE_H
+        side_w = 112
+        gateway = Device(
+            f"node/{name}/{bridge or 'routes'}",
+            bridge or "routes",
+            gateway_info.get("ip", "") if bridge else "",
+            "bridge" if bridge else "routes",
+            box.x + L.NODE_PAD,
+            dev_y,
+            side_w,
+            L.DEVICE_H,
+            note="" if bridge else "cali* veths",
+        )
+        host = Device(
+            f"node/{name}",
+            "eth0",
+            info.get("internalIP", ""),
+            "host",
+            box.cx - 59,
+            dev_y,
+            118,
+            L.DEVICE_H,
+        )
+        tunnel = Device(
+            f"node/{name}/{tunnel_name}",
+            tunnel_name,
+            gateway_info.get("ip", "") if self.cni == "calico" else "",
+            "tunnel",
+            box.x + box.w - L.NODE_PAD - side_w,
+            dev_y,
+            side_w,
+            L.DEVICE_H,
+            note="" if self.cni == "calico" else "VXLAN",
+        )
+        for device in (gateway, host, tunnel):
+            self.anchors[device.anchor] = device.centre
+
+        pods = []
+        for index, pod in enumerate(drawn):
+            slot = L.pod_slot(box, index)
+            view = self._pod(pod, name, slot, apps[id(pod)], app_colours)
+            pods.append(view)
+            self.drawn[view.anchor] = view
+            self.slot[view.anchor] = divmod(index, L.POD_COLUMNS)
+            self.pod_node[view.anchor] = box
+            self.anchors[view.anchor] = (slot.cx, slot.cy)
+        more_tile = None
+        if more:
+            slot = L.pod_slot(box, len(drawn))
+            more_tile = MoreTile(more, slot.x, slot.y, slot.w, slot.h)
+        drawn_ids = {id(p) for p in drawn}
+        for pod in self.by_node.get(name, []):
+            if id(pod) not in drawn_ids:
+                meta = pod["metadata"]
+                self.anchors[f"pod/{meta['namespace']}/{meta['name']}"] = gateway.centre
+
+        notes = []
+        if system:
+            notes.append(f"{plural(system, 'system pod')} hidden")
+        if other:
+            notes.append(f"{plural(other, 'pod')} in other namespaces")
+        tiles = len(pods) + (1 if more_tile else 0)
+        if not tiles:
+            notes.insert(0, "no pods")
+        rows = L.pod_rows(tiles)
+        pods_bottom = box.y + L.NODE_HEAD + rows * L.POD_H + (rows - 1) * L.POD_GAP
+        return NodeView(
+            name=name,
+            internal_ip=info.get("internalIP", ""),
+            pod_cidrs=list(info.get("podCIDRs") or []),
+            ready=bool(info.get("ready")),
+            role=info.get("roles", "<none>"),
+            x=box.x,
+            y=box.y,
+            w=box.w,
+            h=box.h,
+            host=host,
+            gateway=gateway,
+            tunnel=tunnel,
+            pods=pods,
+            more=more_tile,
+            hidden_pods=more + system + other,
+            hidden_system=system,
+            note=" · ".join(notes),
+            note_y=box.y + L.NODE_HEAD + 20 if not tiles else pods_bottom + 17,
+        )
+
+    def _pod(
+        self, pod: dict[str, Any], node: str, slot: Rect, app: str, app_colours: dict[str, int]
+    ) -> PodView:
+        meta = pod["metadata"]
+        labels = dict(meta.get("labels") or {})
+        host_network = bool(pod["spec"].get("hostNetwork"))
+        return PodView(
+            name=meta["name"],
+            namespace=meta["namespace"],
+            node=node,
+            ip=(pod.get("status") or {}).get("podIP") or "",
+            labels=labels,
+            labels_text=", ".join(f"{k}={v}" for k, v in labels.items() if k not in HIDDEN_LABELS),
+            app=app,
+            colour=app_colours[app],
+            system=is_system(pod),
+            ready=_pod_ready(pod),
+            host_network=host_network,
+            phase=(pod.get("status") or {}).get("phase", "Pending"),
+            x=slot.x,
+            y=slot.y,
+            w=slot.w,
+            h=slot.h,
+        )
+
+    # --- Services and the ingress controller -------------------------------------------------
+    def _connect(self, view: ServiceView | IngressView, x: float, y: float) -> None:
+        """Lines from the box's bottom to each of its ready endpoint pods that is drawn."""
+        key = (view.namespace, view.name)
+        endpoints = ready_endpoint_pods(self.slices.get(key, []))
+        for anchor in endpoints:
+            pod = self.drawn.get(anchor)
+            if pod is None:
+                continue
+            row, column = self.slot[anchor]
+            path = L.route_to_pod(
+                x, y, self.pod_node[anchor], Rect(pod.x, pod.y, pod.w, pod.h), row, column
+            )
+            view.lines.append(LineView(anchor, pod.colour, x, y, pod.x + pod.w / 2, pod.y, path))
+        if isinstance(view, ServiceView):
+            view.hidden_endpoints = len(endpoints) - len(view.lines)
+
+    def _place_services(
+        self,
+        services: list[dict[str, Any]],
+        ingress: IngressView | None,
+        width: float,
+        top: float,
+    ) -> tuple[list[ServiceView], float]:
+        extra = L.INGRESS_W + L.SERVICE_GAP if ingress else 0
+        avail = width - 2 * L.MARGIN - extra
+        columns = max(1, int((avail + L.SERVICE_GAP) // (L.SERVICE_W + L.SERVICE_GAP)))
+        rows = math.ceil(len(services) / columns)
+        first = min(len(services), columns)
+        group = first * L.SERVICE_W + max(first - 1, 0) * L.SERVICE_GAP
+        group += extra if services else (L.INGRESS_W if ingress else 0)
+        x0 = (width - group) / 2 if rows <= 1 else L.MARGIN
+        views = []
+        for index, service in enumerate(services):
+            row, column = divmod(index, columns)
+            x = x0 + column * (L.SERVICE_W + L.SERVICE_GAP)
+            views.append(
+                service_box(
+                    service,
+                    x,
+                    top + row * (L.SERVICE_H + L.SERVICE_GAP),
+                    self.slices,
+                    self.app_colours,
+                )
+            )
+        height = rows * L.SERVICE_H + max(rows - 1, 0) * L.SERVICE_GAP
+        if ingress is not None:
+            ingress.x = x0 + (first * (L.SERVICE_W + L.SERVICE_GAP) if services else 0)
+            ingress.y = top
+            height = max(height, ingress.h)
+        return views, top + max(height, 40) + 60
+
+
+def _pod_ready(pod: dict[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(x.get("type") == "Ready" and x.get("status") == "True" for x in conditions)

@@ -1,0 +1,121 @@
+"""View models for the sandbox's side panel: what a trace can start from and be sent to, the
+points a trace's packet moves through on the map, and the DNS and rules tabs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SYSTEM_NAMESPACES = {
+    "kube-system",
+    "kube-flannel",
+    "ingress-nginx",
+    "kube-public",
+    "kube-node-lease",
+}
+
+
+def source_options(cluster: Any) -> list[dict[str, str]]:
+    """Where a trace can start: the learner's pods first, then nodes, the outside, system pods.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> options = source_options(Cluster.create(seed=1))
+    >>> options[0]["value"], options[0]["group"]
+    ('node/control-plane', 'Nodes (host network)')
+    >>> any(o["value"] == "external" for o in options)
+    True
+    """
+    options: list[dict[str, str]] = []
+    system: list[dict[str, str]] = []
+    for pod in cluster.list("Pod"):
+        status = pod.get("status") or {}
+        if not status.get("podIP") or pod["spec"].get("hostNetwork"):
+            continue
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        entry = {"value": f"pod/{ns}/{name}", "label": f"{ns}/{name} ({status['podIP']})"}
+        if ns in SYSTEM_NAMESPACES:
+            system.append({**entry, "group": "System pods"})
+        else:
+            options.append({**entry, "group": "Pods"})
+    for node in cluster.list("Node"):
+        summary = cluster.node_summary(node)
+        options.append(
+            {
+                "value": f"node/{summary['name']}",
+                "label": f"{summary['name']} ({summary['internalIP']})",
+                "group": "Nodes (host network)",
+            }
+        )
+    options.append(
+        {"value": "external", "label": "a browser outside (198.51.100.7)", "group": "Outside"}
+    )
+    order = {"Pods": 0, "Nodes (host network)": 1, "Outside": 2}
+    options.sort(key=lambda o: order[o["group"]])
+    return options + system
+
+
+def target_suggestions(cluster: Any) -> list[str]:
+    """What a learner might send a request to: Service names and FQDNs, ClusterIP:port, node
+    IP:NodePort, LoadBalancer IPs, Ingress hosts and paths."""
+    found: list[str] = []
+    nodes = [cluster.node_summary(n)["internalIP"] for n in cluster.list("Node")]
+    for service in cluster.list("Service"):
+        ns, name = service["metadata"]["namespace"], service["metadata"]["name"]
+        spec = service.get("spec") or {}
+        if ns in SYSTEM_NAMESPACES and name != "kube-dns":
+            continue
+        ports = spec.get("ports") or []
+        first = ports[0]["port"] if ports else 80
+        scheme = "http://" if first in (80, 8080) else ""
+        suffix = "/" if scheme else f":{first}"
+        found.append(f"{scheme}{name}{'' if first == 80 or not scheme else f':{first}'}{suffix}")
+        found.append(
+            f"{scheme}{name}.{ns}.svc.cluster.local{'' if first == 80 or not scheme else f':{first}'}{suffix}"
+        )
+        if spec.get("clusterIP") not in (None, "None"):
+            found.append(f"{spec['clusterIP']}:{first}")
+        for port in ports:
+            if port.get("nodePort"):
+                found.extend(f"http://{ip}:{port['nodePort']}/" for ip in nodes[1:3])
+        for ingress in ((service.get("status") or {}).get("loadBalancer") or {}).get(
+            "ingress"
+        ) or []:
+            found.append(f"http://{ingress['ip']}/")
+    for ingress in cluster.list("Ingress"):
+        for rule in (ingress.get("spec") or {}).get("rules") or []:
+            host = rule.get("host")
+            if not host or host.startswith("*."):
+                continue
+            for path in (rule.get("http") or {}).get("paths") or []:
+                found.append(f"http://{host}{path.get('path', '/')}")
+    return list(dict.fromkeys(found))
+
+
+def trace_points(
+    anchors: dict[str, tuple[float, float]], trace: dict[str, Any]
+) -> dict[str, list[list[float]]]:
+    """The map coordinates of each hop, from its ``at`` device (the last known point when a
+    device is not on the map).
+
+    >>> trace_points({"a": (1, 2)}, {"hops": [{"at": "a"}, {"at": "b"}], "reply": []})
+    {'hops': [[1, 2], [1, 2]], 'reply': []}
+    """
+    points: dict[str, list[list[float]]] = {}
+    last = next(iter(anchors.values()), (0.0, 0.0))
+    for part in ("hops", "reply"):
+        points[part] = []
+        for hop in trace.get(part) or []:
+            point = anchors.get(hop.get("at", ""))
+            if point is None:
+                node = hop.get("node")
+                point = anchors.get(f"node/{node}") if node else None
+            last = point or last
+            points[part].append([last[0], last[1]])
+    return points
+
+
+def rules_view(ruleset: Any, highlight: list[str] | None = None) -> dict[str, Any]:
+    """The node's rules as lines, the ones a trace matched marked."""
+    marked = set(highlight or [])
+    lines = [{"text": line, "hit": line.strip() in marked} for line in ruleset.text.splitlines()]
+    hits = sum(1 for line in lines if line["hit"])
+    return {"node": ruleset.node, "mode": ruleset.mode, "lines": lines, "hits": hits}

@@ -1,0 +1,181 @@
+"""The sandbox page, ``/w/{id}``: the cluster map, the side panel's tabs, and traces.
+
+Every action is a plain form or link first; htmx swaps just the part that changed (the
+panel, the map, the trace) when JavaScript is there.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from app.cluster import constants as c
+from app.cluster.apply import apply_text
+from app.cluster.cluster import Cluster
+from app.errors import PodpathError
+from app.network import dns, kubeproxy
+from app.network.trace import trace
+from app.network.traffic import send_traffic
+from app.render.map import build_map
+from app.render.sandbox import rules_view, source_options, target_suggestions, trace_points
+from app.render.tables import workspace_view
+from app.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+
+TABS = ("build", "trace", "objects", "rules", "dns", "events")
+
+
+def _context(
+    cluster: Cluster, workspace_id: str, tab: str, show_system: bool, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Everything the page shows, built while the workspace is locked (nothing shared)."""
+    return {
+        "workspace_id": workspace_id,
+        "tab": tab,
+        "tabs": TABS,
+        "show_system": show_system,
+        "view": workspace_view(cluster),
+        "map": build_map(cluster, show_system=show_system),
+        "sources": source_options(cluster),
+        "suggestions": target_suggestions(cluster),
+        "node_names": [n["metadata"]["name"] for n in cluster.list("Node")],
+        "proxy_modes": c.PROXY_MODES,
+        **extra,
+    }
+
+
+def _page(
+    request: Request, workspace_id: str, tab: str, show_system: bool, build: Any = None
+) -> dict[str, Any]:
+    def read(cluster: Cluster) -> dict[str, Any]:
+        extra = build(cluster) if build else {}
+        return _context(cluster, workspace_id, tab, show_system, extra)
+
+    return request.app.state.workspaces.read(workspace_id, read)
+
+
+@router.get("/w/{workspace_id}")
+def sandbox(
+    request: Request,
+    workspace_id: str,
+    tab: Annotated[str, Query()] = "build",
+    system: Annotated[bool, Query()] = False,
+    node: Annotated[str | None, Query()] = None,
+    mode: Annotated[str | None, Query()] = None,
+    source: Annotated[str | None, Query(alias="from")] = None,
+    to: Annotated[str | None, Query()] = None,
+    seed: Annotated[int, Query()] = 0,
+    name: Annotated[str | None, Query()] = None,
+    type: Annotated[str, Query()] = "A",
+) -> Response:
+    tab = tab if tab in TABS else "build"
+
+    def build(cluster: Cluster) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if tab == "rules":
+            nodes = [n["metadata"]["name"] for n in cluster.list("Node")]
+            chosen = node if node in nodes else (nodes[1] if len(nodes) > 1 else nodes[0])
+            chosen_mode = mode if mode in c.PROXY_MODES else cluster.config.proxy_mode
+            highlight: list[str] = []
+            if source and to:
+                try:
+                    result = trace(cluster, source, to, seed)
+                    highlight = [
+                        m["text"]
+                        for hop in result.hops
+                        if hop.rule and hop.node == chosen
+                        for m in hop.rule.get("matched", [hop.rule])
+                    ]
+                except PodpathError:
+                    highlight = []
+            extra["rules"] = rules_view(kubeproxy.rules(cluster, chosen, chosen_mode), highlight)
+            extra["rules_query"] = {"from": source, "to": to, "seed": seed}
+        if tab == "dns" and name:
+            try:
+                from app.network.targets import parse_source
+
+                client = parse_source(cluster, source or "external")
+                extra["dns_result"] = dns.resolve(cluster, client.pod, name, type.upper()).to_dict()
+            except PodpathError as error:
+                extra["dns_error"] = error
+            extra["dns_query"] = {"from": source, "name": name, "type": type.upper()}
+        return extra
+
+    context = _page(request, workspace_id, tab, system, build)
+    return render(request, "workspace.html", context, block="panel")
+
+
+@router.post("/w/{workspace_id}/apply")
+async def sandbox_apply(
+    request: Request, workspace_id: str, manifest: Annotated[str, Form()] = ""
+) -> Response:
+    def run(cluster: Cluster) -> list[str]:
+        result = apply_text(cluster, manifest)
+        return [f"{o.kind.lower()}/{o.name} {o.action}" for o in result.objects]
+
+    store = request.app.state.workspaces
+    try:
+        lines = await run_in_threadpool(store.change, workspace_id, run)
+    except PodpathError as error:
+        if error.status == 404:
+            raise
+        context = _page(request, workspace_id, "build", False)
+        context.update(manifest=manifest, apply_error=error)
+        return render(request, "workspace.html", context, block="panel", status_code=error.status)
+    context = _page(request, workspace_id, "build", False)
+    context.update(manifest="", applied=lines)
+    return render(request, "workspace.html", context, block="panel", also=("map_area",))
+
+
+@router.post("/w/{workspace_id}/trace")
+def sandbox_trace(
+    request: Request,
+    workspace_id: str,
+    source: Annotated[str, Form(alias="from")] = "external",
+    to: Annotated[str, Form()] = "",
+    seed: Annotated[int, Form()] = 0,
+) -> Response:
+    def build(cluster: Cluster) -> dict[str, Any]:
+        try:
+            result = trace(cluster, source, to, seed).to_dict()
+        except PodpathError as error:
+            return {"trace_error": error, "trace_query": {"from": source, "to": to, "seed": seed}}
+        anchors = build_map(cluster).anchors
+        return {
+            "trace": result,
+            "points": trace_points(anchors, result),
+            "trace_query": {"from": source, "to": to, "seed": seed},
+        }
+
+    context = _page(request, workspace_id, "trace", False, build)
+    status = context["trace_error"].status if "trace_error" in context else 200
+    return render(request, "workspace.html", context, block="trace_result", status_code=status)
+
+
+@router.post("/w/{workspace_id}/traffic")
+def sandbox_traffic(
+    request: Request,
+    workspace_id: str,
+    source: Annotated[str, Form(alias="from")] = "external",
+    to: Annotated[str, Form()] = "",
+    count: Annotated[int, Form()] = 100,
+    seed: Annotated[int, Form()] = 0,
+) -> Response:
+    count = max(1, min(count, 10_000))
+
+    def build(cluster: Cluster) -> dict[str, Any]:
+        try:
+            result = send_traffic(cluster, source, to, count, seed)
+        except PodpathError as error:
+            return {"traffic_error": error}
+        top = max([e["requests"] for e in result["endpoints"]] or [1])
+        for endpoint in result["endpoints"]:
+            endpoint["share"] = round(100 * endpoint["requests"] / top)
+        return {"traffic": result, "trace_query": {"from": source, "to": to, "seed": seed}}
+
+    context = _page(request, workspace_id, "trace", False, build)
+    return render(request, "workspace.html", context, block="trace_result")

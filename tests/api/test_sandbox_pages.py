@@ -1,0 +1,107 @@
+"""The sandbox's HTML over plain HTTP: full pages without JavaScript, fragments for htmx."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from tests.api.conftest import Api, apply_ok, new_workspace
+
+WEB = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx, ports: [{name: http, containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}
+"""
+HTMX = {"HX-Request": "true"}
+
+
+def test_opening_a_sandbox_by_form_redirects_to_its_page(api: Api) -> None:
+    response = api.post("/w", data={"cni": "calico", "proxy_mode": "ipvs"})
+    assert response.status_code == 303
+    page = api.get(response.headers["location"])
+    assert page.status_code == 200
+    assert "calico" in page.text and "ipvs" in page.text
+
+
+def test_the_page_has_the_map_every_tab_and_no_htmx_needed(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    page = api.get(f"/w/{workspace}")
+    assert page.status_code == 200 and page.headers["vary"] == "HX-Request"
+    for tab in ("build", "trace", "objects", "rules", "dns", "events"):
+        assert f"?tab={tab}" in page.text
+        assert api.get(f"/w/{workspace}?tab={tab}").status_code == 200
+    start = page.text.index("<svg")
+    svg = page.text[start : page.text.index("</svg>", start) + len("</svg>")]
+    ET.fromstring(svg)  # the map is well-formed SVG
+    assert 'data-anchor="node/worker-1"' in svg
+
+
+def test_htmx_gets_only_the_panel(api: Api) -> None:
+    workspace = new_workspace(api)
+    fragment = api.get(f"/w/{workspace}?tab=events", headers=HTMX)
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and "Events" in fragment.text
+
+
+def test_a_bad_manifest_comes_back_in_the_panel_with_the_text_kept(api: Api) -> None:
+    workspace = new_workspace(api)
+    broken = WEB.replace("name: web}\nspec:\n  replicas", "name: Web}\nspec:\n  replicas")
+    response = api.post(f"/w/{workspace}/apply", data={"manifest": broken}, headers=HTMX)
+    assert response.status_code == 422
+    assert "Nothing was applied" in response.text and "metadata.name" in response.text
+    assert "name: Web}" in response.text
+    ok = api.post(f"/w/{workspace}/apply", data={"manifest": WEB}, headers=HTMX)
+    assert ok.status_code == 200 and "deployment/web created" in ok.text
+    assert 'id="map-area" hx-swap-oob="innerHTML"' in ok.text  # the map is redrawn too
+
+
+def test_a_trace_by_form_renders_the_player_with_its_data(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    response = api.post(
+        f"/w/{workspace}/trace",
+        data={"from": "node/worker-1", "to": "http://web/", "seed": "1"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert "data-trace-player" in response.text and 'id="trace-data"' in response.text
+    full = api.post(f"/w/{workspace}/trace", data={"from": "node/worker-1", "to": "http://web/"})
+    assert "<html" in full.text and "data-trace-player" in full.text  # works without htmx too
+
+
+def test_a_bad_trace_request_shows_an_error_where_the_trace_goes(api: Api) -> None:
+    workspace = new_workspace(api)
+    response = api.post(
+        f"/w/{workspace}/trace",
+        data={"from": "pod/default/ghost", "to": "http://web/"},
+        headers=HTMX,
+    )
+    assert response.status_code == 404 and "ghost" in response.text
+
+
+def test_traffic_shows_bars_per_endpoint(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    service = api.get(f"/api/v1/workspaces/{workspace}/objects/Service/default/web").json()
+    target = f"http://{service['spec']['clusterIP']}/"  # a node's resolver knows no Service names
+    response = api.post(
+        f"/w/{workspace}/traffic",
+        data={"from": "node/worker-1", "to": target, "count": "100"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200 and response.text.count('class="bar-fill"') == 2
+
+
+def test_an_unknown_sandbox_is_a_404_page(api: Api) -> None:
+    response = api.get("/w/this-workspace-does-not-exist")
+    assert response.status_code == 404 and "<html" in response.text

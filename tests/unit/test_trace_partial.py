@@ -1,0 +1,345 @@
+"""templates/_trace.html renders a real trace: verdict, hop strip, inspector, controls, data."""
+
+from __future__ import annotations
+
+import copy
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.cluster.apply import apply_text
+from app.network.trace import trace
+from tests.unit.scenarios import cluster, service, web_app
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+CLIENT = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: client, labels: {app: client}}\n"
+    "spec: {nodeName: worker-1, containers: [{name: shell, image: busybox}]}\n"
+)
+
+
+# --- helpers the browser test shares ------------------------------------------------------------
+
+
+def sample_traces() -> dict[str, dict[str, Any]]:
+    """A delivered trace that crosses nodes in VXLAN, and a refused one (no endpoints).
+
+    Seed 0 sends the client on worker-1 to a web pod on worker-2, so the trace has DNS hops,
+    a DNAT, an encapsulation and a reply.
+    """
+    c = web_app(cluster(), replicas=3)
+    apply_text(c, CLIENT)
+    apply_text(c, service("empty", selector={"app": "nothing"}))
+    delivered = trace(c, "pod/default/client", "http://web/", seed=0).to_dict()
+    refused = trace(c, "pod/default/client", "http://empty/", seed=0).to_dict()
+    return {"delivered": delivered, "refused": refused}
+
+
+def fake_points(t: dict[str, Any]) -> dict[str, list[list[float]]]:
+    """A point per hop, as the page computes them: the same device gives the same point."""
+    seen: dict[str, list[float]] = {}
+    for hop in [*t["hops"], *t["reply"]]:
+        if hop["at"] not in seen:
+            n = len(seen)
+            seen[hop["at"]] = [100.0 + (n % 6) * 150.0, 100.0 + (n // 6) * 180.0]
+    return {part: [seen[h["at"]] for h in t[part]] for part in ("hops", "reply")}
+
+
+def render_trace(t: dict[str, Any], points: dict[str, Any] | None = None, **extra: Any) -> str:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+    return env.get_template("_trace.html").render(
+        trace=t, points=fake_points(t) if points is None else points, **extra
+    )
+
+
+# --- a small DOM, enough to ask questions of the markup ------------------------------------------
+
+VOID = {"br", "hr", "img", "input", "meta", "link", "source", "wbr", "col", "area", "base"}
+
+
+class Node:
+    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Node | None) -> None:
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list[Node | str] = []
+
+    def text(self) -> str:
+        parts = [c if isinstance(c, str) else c.text() for c in self.children]
+        return " ".join(" ".join(parts).split())
+
+    def iter(self):
+        for child in self.children:
+            if isinstance(child, Node):
+                yield child
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, **attrs: str | bool) -> list[Node]:
+        def ok(node: Node) -> bool:
+            if tag and node.tag != tag:
+                return False
+            for name, want in attrs.items():
+                name = name.rstrip("_").replace("_", "-")
+                if want is True:
+                    if name not in node.attrs:
+                        return False
+                elif name == "class":
+                    if want not in (node.attrs.get("class") or "").split():
+                        return False
+                elif node.attrs.get(name) != want:
+                    return False
+            return True
+
+        return [n for n in self.iter() if ok(n)]
+
+    def find(self, tag: str | None = None, **attrs: str | bool) -> Node:
+        found = self.find_all(tag, **attrs)
+        assert found, f"no <{tag or '*'} {attrs}>"
+        return found[0]
+
+    def classes(self) -> list[str]:
+        return (self.attrs.get("class") or "").split()
+
+
+class _Builder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None)
+        self.at = self.root
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = Node(tag, dict(attrs), self.at)
+        self.at.children.append(node)
+        if tag not in VOID:
+            self.at = node
+
+    def handle_endtag(self, tag: str) -> None:
+        node: Node | None = self.at
+        while node is not None and node.tag != tag:
+            node = node.parent
+        assert node is not None and node.parent is not None, f"stray </{tag}>"
+        self.at = node.parent
+
+    def handle_data(self, data: str) -> None:
+        self.at.children.append(data)
+
+
+def parse(html: str) -> Node:
+    builder = _Builder()
+    builder.feed(html)
+    builder.close()
+    assert builder.at is builder.root, f"unclosed <{builder.at.tag}>"
+    return builder.root
+
+
+# --- the tests ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def traces() -> dict[str, dict[str, Any]]:
+    return sample_traces()
+
+
+@pytest.fixture(scope="module")
+def delivered(traces) -> Node:
+    return parse(render_trace(traces["delivered"]))
+
+
+def panel(doc: Node, step: int) -> Node:
+    return doc.find(data_hop_panel=str(step))
+
+
+def field(p: Node, label: str) -> Node:
+    for node in p.find_all("div", class_="pkt-field"):
+        dt = node.find("dt")
+        if dt.text().removesuffix(" changed") == label:
+            return node
+    raise AssertionError(f"no field {label!r}")
+
+
+def test_the_sample_trace_has_what_the_player_shows(traces):
+    t = traces["delivered"]
+    assert {"dns", "request"} <= {h["phase"] for h in t["hops"]} and t["reply"]
+    assert {"dnat", "encapsulate", "decapsulate", "snat"} <= {h["action"] for h in t["hops"]}
+    assert traces["refused"]["verdict"] == "refused"
+
+
+def test_the_strip_is_an_ordered_list_with_one_item_per_hop_in_order(traces, delivered):
+    t = traces["delivered"]
+    steps = [*t["hops"], *t["reply"]]
+    items = delivered.find_all("li", data_hop=True)
+    assert [int(li.attrs["data-hop"]) for li in items] == list(range(len(steps)))
+    assert all(li.parent.tag == "ol" for li in items)
+    for li, hop in zip(items, steps, strict=True):
+        assert li.find(class_="badge").text() == hop["action"]
+        assert li.find(class_="hop-where").text() == " ".join(hop["where"].split())
+        assert li.find(class_="hop-summary").text() == " ".join(hop["summary"].split())
+        assert li.find(class_="hop-node").text() == (
+            f"on {hop['node']}" if hop["node"] else "off the nodes"
+        )
+        assert li.find("button", data_hop_index=li.attrs["data-hop"]).attrs["type"] == "button"
+    # The DNS lookup, the request, then a heading and the reply; numbering carries on.
+    headings = [h.text() for h in delivered.find_all("h3", class_="hop-phase")]
+    assert headings == ["DNS lookup", "Request", "Reply"]
+    lists = delivered.find_all("ol", class_="hop-list")
+    dns = sum(h["phase"] == "dns" for h in t["hops"])
+    assert [ol.attrs["start"] for ol in lists] == ["1", str(dns + 1), str(len(t["hops"]) + 1)]
+    # The first hop is current until the player moves.
+    assert [li.attrs["data-hop"] for li in items if li.attrs.get("aria-current") == "step"] == ["0"]
+
+
+def test_a_polite_live_region_announces_the_hop(delivered):
+    live = delivered.find(data_live=True)
+    assert live.attrs["aria-live"] == "polite"
+    assert "visually-hidden" in live.classes()
+
+
+def test_the_root_carries_the_player_state(delivered):
+    root = delivered.find("section", data_trace_player=True)
+    assert root.attrs["data-current-hop"] == "0"
+    assert root.attrs["data-playing"] == "false"
+    assert root.attrs["data-autoplay"] == "true"
+
+
+def test_autoplay_can_be_turned_off(traces):
+    doc = parse(render_trace(traces["delivered"], autoplay=False))
+    assert doc.find("section", data_trace_player=True).attrs["data-autoplay"] == "false"
+
+
+def test_the_verdict_is_said_in_words_with_a_class_per_verdict(traces, delivered):
+    banner = delivered.find(class_="trace-verdict")
+    assert "verdict-delivered" in banner.classes()
+    assert banner.find(class_="verdict-word").text() == "Delivered"
+    assert banner.find(class_="verdict-reason").text() == traces["delivered"]["reason"]
+    assert not banner.find_all(class_="verdict-http")
+
+
+def test_a_refused_trace_says_so_and_has_no_reply(traces):
+    t = traces["refused"]
+    doc = parse(render_trace(t))
+    banner = doc.find(class_="trace-verdict")
+    assert "verdict-refused" in banner.classes()
+    assert banner.find(class_="verdict-word").text() == "Refused"
+    assert "no endpoints" in banner.find(class_="verdict-reason").text()
+    last = doc.find_all("li", data_hop=True)[-1]
+    assert "action-reject" in last.classes()
+    assert [h.text() for h in doc.find_all("h3", class_="hop-phase")] == ["DNS lookup", "Request"]
+    assert "No reply" in doc.find(class_="hop-noreply").text()
+
+
+@pytest.mark.parametrize(
+    "verdict,word",
+    [
+        ("dropped", "Dropped"),
+        ("nxdomain", "Name not found (NXDOMAIN)"),
+        ("unreachable", "Unreachable"),
+    ],
+)
+def test_every_verdict_has_a_label(traces, verdict, word):
+    t = copy.deepcopy(traces["refused"]) | {"verdict": verdict}
+    banner = parse(render_trace(t)).find(class_="trace-verdict")
+    assert f"verdict-{verdict}" in banner.classes()
+    assert banner.find(class_="verdict-word").text() == word
+
+
+def test_an_http_status_is_shown(traces):
+    t = copy.deepcopy(traces["delivered"]) | {"http_status": 503}
+    banner = parse(render_trace(t)).find(class_="trace-verdict")
+    assert banner.find(class_="verdict-http").text() == "HTTP 503"
+
+
+def test_the_inspector_shows_the_dnat_before_and_after(traces, delivered):
+    t = traces["delivered"]
+    step = next(
+        i for i, h in enumerate(t["hops"]) if h["action"] == "dnat" and h["phase"] == "request"
+    )
+    before, after = t["hops"][step - 1]["packet"], t["hops"][step]["packet"]
+    p = panel(delivered, step)
+    assert "hidden" in p.attrs  # only the current hop's panel shows
+    dst = field(p, "dst")
+    assert "is-changed" in dst.classes()
+    assert dst.find(class_="changed-tag").text() == "changed"
+    assert dst.find("del").text() == before["dst"]
+    assert dst.find("ins").text() == after["dst"]
+    for unchanged in ("src", "protocol"):
+        f = field(p, unchanged)
+        assert "is-changed" not in f.classes() and not f.find_all("del")
+        assert f.find("code").text() == after[unchanged]
+    # The HTTP request line rides along, unchanged.
+    assert field(p, "host").find("code").text() == "web"
+    assert field(p, "path").find("code").text() == "/"
+    assert "KUBE-SEP" in p.find(class_="pkt-rule").text()
+
+
+def test_the_inspector_shows_the_outer_header_added_then_removed(traces, delivered):
+    t = traces["delivered"]
+    enc = next(i for i, h in enumerate(t["hops"]) if h["action"] == "encapsulate")
+    outer = t["hops"][enc]["packet"]["outer"]
+    p = panel(delivered, enc)
+    assert "added" in p.find("h4", class_="is-changed").text()
+    for label, key in [
+        ("outer src", "src"),
+        ("outer dst", "dst"),
+        ("UDP port", "port"),
+        ("VNI", "vni"),
+    ]:
+        f = field(p, label)
+        assert "is-changed" in f.classes()
+        assert f.find("code").text() == str(outer[key])
+    dec = next(i for i, h in enumerate(t["hops"]) if h["action"] == "decapsulate")
+    removed = panel(delivered, dec).find(class_="pkt-removed")
+    assert "removed" in removed.text() and outer["dst"] in removed.text()
+
+
+def test_the_first_hop_of_a_phase_is_a_new_packet_not_a_change(traces, delivered):
+    t = traces["delivered"]
+    first_request = next(i for i, h in enumerate(t["hops"]) if h["phase"] == "request")
+    # The engine says everything changed (compared with the DNS answer before it) ...
+    assert t["hops"][first_request]["changed"]
+    # ... but the request is a new packet: nothing to highlight.
+    assert not panel(delivered, first_request).find_all(class_="is-changed")
+
+
+def test_every_hop_has_a_panel_and_only_the_first_shows(traces, delivered):
+    t = traces["delivered"]
+    panels = delivered.find_all(data_hop_panel=True)
+    assert [p.attrs["data-hop-panel"] for p in panels] == [
+        str(i) for i in range(len(t["hops"]) + len(t["reply"]))
+    ]
+    assert ["hidden" in p.attrs for p in panels] == [False] + [True] * (len(panels) - 1)
+
+
+def test_the_controls_are_labelled_buttons_and_a_speed_select(delivered):
+    controls = delivered.find(class_="trace-controls")
+    buttons = {b.attrs["data-action"]: b for b in controls.find_all("button")}
+    assert set(buttons) == {"play", "back", "forward", "restart"}
+    assert all(b.attrs["type"] == "button" for b in buttons.values())
+    assert buttons["play"].text() == "▶ Play"
+    assert "Step back" in buttons["back"].text() and "Step forward" in buttons["forward"].text()
+    assert "Restart" in buttons["restart"].text()
+    label = controls.find("label", class_="trace-speed")
+    options = label.find("select", data_speed=True).find_all("option")
+    assert [o.attrs["value"] for o in options] == ["0.5", "1", "2"]
+    assert [o.attrs["value"] for o in options if "selected" in o.attrs] == ["1"]
+
+
+def test_the_data_is_the_trace_and_the_points(traces):
+    t = traces["delivered"]
+    points = fake_points(t)
+    doc = parse(render_trace(t, points))
+    script = doc.find("script", id="trace-data")
+    assert script.attrs["type"] == "application/json"
+    assert json.loads(script.text()) == {"trace": t, "points": points}
+
+
+def test_text_from_the_cluster_is_escaped_everywhere(traces):
+    t = copy.deepcopy(traces["refused"])
+    t["reason"] = "</script><script>alert(1)</script>"
+    t["hops"][0]["summary"] = "<b>bold</b>"
+    html = render_trace(t)
+    assert "<script>alert(1)" not in html and "<b>bold</b>" not in html
+    doc = parse(html)
+    assert json.loads(doc.find("script", id="trace-data").text())["trace"]["reason"] == t["reason"]
+    assert doc.find(class_="verdict-reason").text() == t["reason"]
