@@ -53,7 +53,11 @@ class TraceRun:
 
 
 def chain_where(decision: Any) -> str:
-    chains = [r.chain for r in decision.matched if r.table == "nat"]
+    """The nat chains a packet went through, for a hop's ``where`` (the masquerade in
+    POSTROUTING is a hop of its own)."""
+    chains = [
+        r.chain for r in decision.matched if r.table == "nat" and "POSTROUTING" not in r.chain
+    ]
     return "netfilter " + " → ".join(dict.fromkeys(chains)) if chains else "netfilter"
 
 
