@@ -95,6 +95,12 @@ class Cluster:
         """Rebuild a cluster from :meth:`to_state` output (parsed from JSON, not shared)."""
         return cls(persistence.restore(persistence.Saved.from_dict(state)))
 
+    def replace_with(self, other: Cluster) -> None:
+        """Become ``other`` (a reset, or the same objects on another CNI or proxy mode); the
+        next save rewrites the workspace whole."""
+        self.state = other.state
+        self.state.replaced = True
+
     def to_state(self) -> dict[str, Any]:
         """The whole state as JSON-ready data (sharing the live objects: serialise it now)."""
         return persistence.snapshot(self.state).to_dict()

@@ -70,6 +70,7 @@ class Changes:
     deletes: list[str] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     oldest_event_id: int = 0  # events with a smaller id have aged out of the log
+    replace_all: bool = False  # the whole state was swapped: drop every saved row first
 
 
 def meta_of(state: ClusterState) -> dict[str, Any]:
@@ -106,6 +107,10 @@ def save_all(state: ClusterState) -> Saved:
 
 def take_changes(state: ClusterState) -> Changes:
     """What changed since the last save (or load), and mark it saved."""
+    if state.replaced:
+        saved = save_all(state)
+        state.replaced = False
+        return Changes(saved.meta, saved.rows, [], saved.events, 0, replace_all=True)
     changes = Changes(meta_of(state))
     for key in state.changed:
         obj = state.objects.get(key)

@@ -103,6 +103,7 @@ class ClusterState:
         # What changed since the last save (see app/cluster/persistence.py).
         self.changed: set[ObjectKey] = set()
         self.saved_event_seq = 0
+        self.replaced = False  # the whole state is new: the next save rewrites everything
         # Views other packages derive from this state (the network engine's indexes), each
         # kept with the resourceVersion it was built at: any change makes it stale.
         self.memo: dict[str, tuple[int, Any]] = {}

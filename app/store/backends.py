@@ -73,6 +73,8 @@ class MemoryBackend:
             current = self._meta.get(workspace_id)
             if current is None or current[0] != expected_version:
                 raise StaleWrite(workspace_id)
+            if changes.replace_all:
+                self._rows[workspace_id], self._events[workspace_id] = {}, {}
             rows, events = self._rows[workspace_id], self._events[workspace_id]
             for row in changes.upserts:
                 rows[row.id] = _dump({"object": row.object, "applied": row.applied})
@@ -187,6 +189,9 @@ class SqliteBackend:
             )
             if cursor.rowcount != 1:
                 raise StaleWrite(workspace_id)
+            if changes.replace_all:
+                db.execute("DELETE FROM objects WHERE workspace = ?", (workspace_id,))
+                db.execute("DELETE FROM events WHERE workspace = ?", (workspace_id,))
             self._write_rows(db, workspace_id, changes.upserts)
             db.executemany(
                 "DELETE FROM objects WHERE workspace = ? AND id = ?",

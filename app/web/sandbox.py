@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster import constants as c
+from app.cluster import rebuild
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
 from app.errors import PodpathError
@@ -44,6 +45,7 @@ def _context(
         "suggestions": target_suggestions(cluster),
         "node_names": [n["metadata"]["name"] for n in cluster.list("Node")],
         "proxy_modes": c.PROXY_MODES,
+        "cni_plugins": c.CNI_PLUGINS,
         **extra,
     }
 
@@ -179,3 +181,17 @@ def sandbox_traffic(
 
     context = _page(request, workspace_id, "trace", False, build)
     return render(request, "workspace.html", context, block="trace_result")
+
+
+@router.post("/w/{workspace_id}/settings")
+def sandbox_settings(
+    request: Request,
+    workspace_id: str,
+    cni: Annotated[str | None, Form()] = None,
+    proxy_mode: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Switch the CNI plugin or kube-proxy mode: the same objects, re-addressed."""
+    request.app.state.workspaces.change(
+        workspace_id, lambda cluster: rebuild.switch(cluster, cni=cni, proxy_mode=proxy_mode)
+    )
+    return RedirectResponse(f"/w/{workspace_id}", status_code=303)

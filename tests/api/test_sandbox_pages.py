@@ -105,3 +105,20 @@ def test_traffic_shows_bars_per_endpoint(api: Api) -> None:
 def test_an_unknown_sandbox_is_a_404_page(api: Api) -> None:
     response = api.get("/w/this-workspace-does-not-exist")
     assert response.status_code == 404 and "<html" in response.text
+
+
+def test_switching_the_cni_plugin_from_the_page_re_addresses_the_cluster(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    response = api.post(
+        f"/w/{workspace}/settings", data={"cni": "calico", "proxy_mode": "nftables"}
+    )
+    assert response.status_code == 303
+    summary = api.get(f"/api/v1/workspaces/{workspace}").json()
+    assert summary["settings"]["cni"] == "calico" and summary["settings"]["proxyMode"] == "nftables"
+    pods = api.get(f"/api/v1/workspaces/{workspace}/objects?kind=Pod&namespace=default").json()[
+        "items"
+    ]
+    assert len(pods) == 2 and all(p["status"]["podIP"].startswith("192.168.") for p in pods)
+    bad = api.post(f"/w/{workspace}/settings", data={"cni": "cilium"})
+    assert bad.status_code == 422
