@@ -119,3 +119,91 @@ def rules_view(ruleset: Any, highlight: list[str] | None = None) -> dict[str, An
     lines = [{"text": line, "hit": line.strip() in marked} for line in ruleset.text.splitlines()]
     hits = sum(1 for line in lines if line["hit"])
     return {"node": ruleset.node, "mode": ruleset.mode, "lines": lines, "hits": hits}
+
+
+def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
+    """What the details drawer shows for one object: facts, owner, YAML, and whether the
+    learner may delete it."""
+    from app.cluster.manifests import dump_manifests
+
+    meta = obj["metadata"]
+    kind = obj["kind"]
+    status = obj.get("status") or {}
+    spec = obj.get("spec") or {}
+    facts: list[tuple[str, str]] = []
+    if kind == "Pod":
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status.get("conditions") or []
+        )
+        facts += [
+            ("Phase", status.get("phase", "Pending")),
+            ("Ready", "yes" if ready else "no"),
+            ("Pod IP", status.get("podIP") or "none yet"),
+            ("Node", spec.get("nodeName") or "not scheduled"),
+        ]
+        labels = meta.get("labels") or {}
+        facts.append(
+            (
+                "Labels",
+                ", ".join(f"{k}={v}" for k, v in labels.items() if k != "pod-template-hash")
+                or "none",
+            )
+        )
+    elif kind == "Service":
+        facts += [
+            ("Type", spec.get("type", "ClusterIP")),
+            ("ClusterIP", spec.get("clusterIP") or "none"),
+        ]
+        facts.append(
+            (
+                "Ports",
+                ", ".join(
+                    f"{p['port']}→{p.get('targetPort', p['port'])}/{p.get('protocol', 'TCP')}"
+                    + (f" nodePort {p['nodePort']}" if p.get("nodePort") else "")
+                    for p in spec.get("ports") or []
+                )
+                or "none",
+            )
+        )
+        selector = spec.get("selector") or {}
+        facts.append(("Selector", ", ".join(f"{k}={v}" for k, v in selector.items()) or "none"))
+        endpoints = [
+            a
+            for s in cluster.list("EndpointSlice", meta.get("namespace"))
+            if (s["metadata"].get("labels") or {}).get("kubernetes.io/service-name") == meta["name"]
+            for e in s.get("endpoints") or []
+            if (e.get("conditions") or {}).get("ready")
+            for a in e.get("addresses") or []
+        ]
+        facts.append(("Ready endpoints", ", ".join(endpoints) or "none"))
+    elif kind == "Node":
+        summary = cluster.node_summary(obj)
+        facts += [
+            ("Status", "Ready" if summary["ready"] else "NotReady"),
+            ("InternalIP", summary["internalIP"]),
+            ("Pod CIDR", ", ".join(summary["podCIDRs"])),
+            ("Pods", str(summary["pods"])),
+        ]
+    owner = next((r for r in meta.get("ownerReferences") or [] if r.get("controller")), None)
+    note = ""
+    if owner and owner.get("kind") == "ReplicaSet":
+        deployment = owner["name"].rsplit("-", 1)[0]
+        note = (
+            f"Owned by ReplicaSet {owner['name']} of Deployment {deployment}: delete this pod "
+            "and the ReplicaSet replaces it at once, with a new name and a new IP."
+        )
+    elif owner:
+        note = f"Owned by {owner['kind']} {owner['name']}, which keeps it running."
+    shown = {k: v for k, v in obj.items() if k != "metadata"}
+    shown = {"metadata": {k: v for k, v in meta.items() if k not in ("managedFields",)}, **shown}
+    protected = kind == "Namespace" and meta["name"] in SYSTEM_NAMESPACES | {"default"}
+    return {
+        "kind": kind,
+        "name": meta["name"],
+        "namespace": meta.get("namespace", ""),
+        "facts": facts,
+        "note": note,
+        "yaml": dump_manifests([shown]),
+        "deletable": not protected and not (kind == "Node" and meta["name"] == "control-plane"),
+    }

@@ -16,12 +16,19 @@ from app.cluster import constants as c
 from app.cluster import rebuild
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
-from app.errors import PodpathError
+from app.cluster.objects import kind_from_alias
+from app.errors import NotFound, PodpathError
 from app.network import dns, kubeproxy
 from app.network.trace import trace
 from app.network.traffic import send_traffic
 from app.render.map import build_map
-from app.render.sandbox import rules_view, source_options, target_suggestions, trace_points
+from app.render.sandbox import (
+    object_details,
+    rules_view,
+    source_options,
+    target_suggestions,
+    trace_points,
+)
 from app.render.tables import workspace_view
 from app.web.rendering import render
 
@@ -195,3 +202,51 @@ def sandbox_settings(
         workspace_id, lambda cluster: rebuild.switch(cluster, cni=cni, proxy_mode=proxy_mode)
     )
     return RedirectResponse(f"/w/{workspace_id}", status_code=303)
+
+
+@router.get("/w/{workspace_id}/objects/{kind}/{namespace}/{name}")
+def sandbox_details(
+    request: Request, workspace_id: str, kind: str, namespace: str, name: str
+) -> Response:
+    """The details drawer: an object's YAML, its status, and what can be done to it."""
+    resolved = kind_from_alias(kind)
+    if resolved is None:
+        raise NotFound(f'the server doesn\'t have a resource type "{kind}"')
+
+    def build(cluster: Cluster) -> dict[str, Any]:
+        obj = cluster.require(resolved, namespace, name)
+        return {"details": object_details(cluster, obj)}
+
+    context = _page(request, workspace_id, "details", False, build)
+    return render(request, "workspace.html", context, block="panel")
+
+
+@router.post("/w/{workspace_id}/delete")
+def sandbox_delete(
+    request: Request,
+    workspace_id: str,
+    kind: Annotated[str, Form()],
+    namespace: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    """``kubectl delete``, then say what the controllers did next."""
+    resolved = kind_from_alias(kind)
+    if resolved is None:
+        raise NotFound(f'the server doesn\'t have a resource type "{kind}"')
+
+    def run(cluster: Cluster) -> list[str]:
+        change = cluster.delete(resolved, namespace, name)
+        lines = [f"{resolved.lower()}/{name} deleted"]
+        for key in change.created:
+            obj = cluster.state.objects.get(key)
+            if key.kind == "Pod" and obj is not None:
+                ip = (obj.get("status") or {}).get("podIP") or "no IP yet"
+                lines.append(
+                    f"then: pod/{key.name} created ({ip} on {obj['spec'].get('nodeName')})"
+                )
+        return lines
+
+    lines = request.app.state.workspaces.change(workspace_id, run)
+    context = _page(request, workspace_id, "build", False)
+    context.update(applied=lines, manifest="")
+    return render(request, "workspace.html", context, block="panel", also=("map_area",))

@@ -122,3 +122,28 @@ def test_switching_the_cni_plugin_from_the_page_re_addresses_the_cluster(api: Ap
     assert len(pods) == 2 and all(p["status"]["podIP"].startswith("192.168.") for p in pods)
     bad = api.post(f"/w/{workspace}/settings", data={"cni": "cilium"})
     assert bad.status_code == 422
+
+
+def test_the_details_drawer_shows_an_object_and_deleting_a_pod_shows_its_replacement(
+    api: Api,
+) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    pods = api.get(f"/api/v1/workspaces/{workspace}/objects?kind=Pod&namespace=default").json()[
+        "items"
+    ]
+    pod = pods[0]["metadata"]["name"]
+    details = api.get(f"/w/{workspace}/objects/Pod/default/{pod}", headers=HTMX)
+    assert details.status_code == 200
+    assert pods[0]["status"]["podIP"] in details.text and "ReplicaSet" in details.text
+    assert "kind: Pod" in details.text
+    deleted = api.post(
+        f"/w/{workspace}/delete",
+        data={"kind": "Pod", "namespace": "default", "name": pod},
+        headers=HTMX,
+    )
+    assert deleted.status_code == 200
+    assert f"pod/{pod} deleted" in deleted.text and "then: pod/web-" in deleted.text
+    node = api.get(f"/w/{workspace}/objects/Node/-/worker-1", headers=HTMX)
+    assert "10.0.0.11" in node.text
+    assert api.get(f"/w/{workspace}/objects/Pod/default/ghost").status_code == 404

@@ -64,7 +64,7 @@ def pod_names(base_url: str, workspace: str, user_only: bool = False) -> set[str
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     if user_only:
-        items = [p for p in items if p["metadata"].get("namespace") != "kube-system"]
+        items = [p for p in items if p["metadata"].get("namespace") == "default"]
     return {p["metadata"]["name"] for p in items}
 
 
@@ -125,7 +125,9 @@ def test_presentation_screenshot_at_projector_size(
     browser: Browser, live_server, screenshots_dir: Path
 ) -> None:
     workspace = new_workspace(live_server.url)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1920, "height": 1080})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1920, "height": 1080}
+    )
     try:
         page = context.new_page()
         show_trace(page, workspace)
@@ -182,7 +184,9 @@ def test_share_link_opens_a_copy_and_the_original_stays(page: Page, live_server)
     assert copy != original
     # The copy shows the same pods as the original.
     for name in sorted(n for n in before if n.startswith("web-") or n == "client"):
-        expect(page.locator(f'svg.cluster-map [data-kind="Pod"][data-name="{name}"]')).to_have_count(1)
+        expect(
+            page.locator(f'svg.cluster-map [data-kind="Pod"][data-name="{name}"]')
+        ).to_have_count(1)
     assert pod_names(base, copy) == before
 
     # Change the copy in the browser: the original does not move.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 WEB = """apiVersion: apps/v1
@@ -110,3 +111,24 @@ def test_rules_and_dns_tabs(page: Page, screenshots_dir: Path) -> None:
     page.get_by_role("button", name="Look up").click()
     expect(page.locator(".dns-tried")).to_contain_text("web.default.svc.cluster.local.")
     page.screenshot(path=screenshots_dir / "sandbox-dns.png", full_page=True)
+
+
+def test_clicking_a_pod_on_the_map_opens_its_details(page: Page, screenshots_dir: Path) -> None:
+    open_sandbox(page)
+    apply(page, WEB)
+    expect(page.locator(".applied")).to_be_visible()
+    pod = page.locator('svg.cluster-map [data-kind="Pod"][data-name^="web-"]').first
+    name = pod.get_attribute("data-name")
+    pod.click()
+    details = page.locator(".details")
+    expect(details).to_contain_text(f"Pod default/{name}")
+    expect(details).to_contain_text("ReplicaSet")
+    page.screenshot(path=screenshots_dir / "sandbox-details.png", full_page=True)
+    page.get_by_role("button", name=f"Delete pod {name}").click()  # hx-confirm: accepted below
+    expect(page.locator(".applied")).to_contain_text(f"pod/{name} deleted")
+    expect(page.locator(f'svg.cluster-map [data-kind="Pod"][data-name="{name}"]')).to_have_count(0)
+
+
+@pytest.fixture(autouse=True)
+def accept_dialogs(page: Page) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())

@@ -1,0 +1,30 @@
+// Click (or Enter on) a pod, Service or node on the map to open its details in the panel.
+// The map is redrawn by htmx, so the listener sits on the document, not on the SVG.
+const KINDS = new Set(["Pod", "Service", "Node"]);
+
+function target(event) {
+  const element = event.target.closest && event.target.closest("svg.cluster-map [data-kind]");
+  return element && KINDS.has(element.dataset.kind) ? element : null;
+}
+
+function open(element) {
+  const sandbox = document.querySelector(".sandbox[data-workspace]");
+  if (!sandbox || !window.htmx) return;
+  const { kind, namespace, name } = element.dataset;
+  const url = `/w/${sandbox.dataset.workspace}/objects/${kind}/${namespace || "-"}/${name}`;
+  window.htmx.ajax("GET", url, { target: "#panel" });
+}
+
+document.addEventListener("click", (event) => {
+  const element = target(event);
+  if (element) open(element);
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const element = target(event);
+  if (element) {
+    event.preventDefault();
+    open(element);
+  }
+});
