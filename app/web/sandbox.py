@@ -154,8 +154,10 @@ def sandbox_trace(
         except PodpathError as error:
             return {"trace_error": error, "trace_query": {"from": source, "to": to, "seed": seed}}
         anchors = build_map(cluster).anchors
+        rule_nodes = sorted({h["node"] for h in result["hops"] if h.get("rule") and h.get("node")})
         return {
             "trace": result,
+            "rule_nodes": rule_nodes,
             "points": trace_points(anchors, result),
             "trace_query": {"from": source, "to": to, "seed": seed},
         }

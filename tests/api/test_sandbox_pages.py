@@ -147,3 +147,18 @@ def test_the_details_drawer_shows_an_object_and_deleting_a_pod_shows_its_replace
     node = api.get(f"/w/{workspace}/objects/Node/-/worker-1", headers=HTMX)
     assert "10.0.0.11" in node.text
     assert api.get(f"/w/{workspace}/objects/Pod/default/ghost").status_code == 404
+
+
+def test_a_trace_links_to_the_rules_it_matched_and_they_are_highlighted(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    service = api.get(f"/api/v1/workspaces/{workspace}/objects/Service/default/web").json()
+    target = f"http://{service['spec']['clusterIP']}/"
+    response = api.post(
+        f"/w/{workspace}/trace", data={"from": "node/worker-1", "to": target}, headers=HTMX
+    )
+    assert "tab=rules&amp;node=worker-1" in response.text
+    rules = api.get(
+        f"/w/{workspace}?tab=rules&node=worker-1&from=node/worker-1&to={target}", headers=HTMX
+    )
+    assert 'class="hit"' in rules.text and "KUBE-SEP-" in rules.text
