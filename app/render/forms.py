@@ -30,12 +30,6 @@ from app.render.sandbox import SYSTEM_NAMESPACES
 
 Fields = Mapping[str, str]
 
-SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName", "headless")
-PATH_TYPES = ("Prefix", "Exact", "ImplementationSpecific")
-PROTOCOLS = ("TCP", "UDP", "SCTP")
-TRAFFIC_POLICIES = ("Cluster", "Local")
-SESSION_AFFINITIES = ("None", "ClientIP")
-IMAGES = ("nginx:1.27", "hashicorp/http-echo", "busybox", "redis:7", "postgres:16")
 #: Labels the controllers add; a learner does not select on them.
 HIDDEN_LABELS = {"pod-template-hash", "controller-revision-hash", "pod-template-generation"}
 
@@ -390,12 +384,12 @@ def selector_preview(cluster: Any, namespace: str, selector_text: str) -> dict[s
 
 def forms_view(cluster: Any) -> dict[str, Any]:
     """What the Build forms offer to pick from: namespaces, nodes, the learner's
-    Deployments and Services, the labels pods carry, and some images.
+    Deployments and Services, and the labels their pods carry (to pick a selector from).
 
     >>> from app.cluster.cluster import Cluster
     >>> view = forms_view(Cluster.create(seed=1))
-    >>> view["namespaces"], [(n["name"], n["control_plane"]) for n in view["nodes"]]
-    (['default'], [('control-plane', True), ('worker-1', False), ('worker-2', False)])
+    >>> view["namespaces"], [(n["name"], n["roles"]) for n in view["nodes"]]
+    (['default'], [('control-plane', 'control-plane'), ('worker-1', '<none>'), ('worker-2', '<none>')])
     """
     namespaces = [
         ns["metadata"]["name"]
@@ -404,18 +398,7 @@ def forms_view(cluster: Any) -> dict[str, Any]:
         and ns["metadata"]["name"] not in ("kube-public", "kube-node-lease")
     ]
     namespaces.sort(key=lambda n: (n != "default", n))
-    nodes = []
-    for node in cluster.list("Node"):
-        summary = cluster.node_summary(node)
-        nodes.append(
-            {
-                "name": summary["name"],
-                "ready": summary["ready"],
-                "internal_ip": summary["internalIP"],
-                "pods": summary["pods"],
-                "control_plane": summary["roles"] == "control-plane",
-            }
-        )
+    nodes = [cluster.node_summary(n) for n in cluster.list("Node")]
     deployments = [
         {
             "namespace": d["metadata"]["namespace"],
@@ -449,10 +432,4 @@ def forms_view(cluster: Any) -> dict[str, Any]:
         "deployments": deployments,
         "services": services,
         "labels": labels,
-        "images": list(IMAGES),
-        "service_types": list(SERVICE_TYPES),
-        "path_types": list(PATH_TYPES),
-        "protocols": list(PROTOCOLS),
-        "traffic_policies": list(TRAFFIC_POLICIES),
-        "session_affinities": list(SESSION_AFFINITIES),
     }

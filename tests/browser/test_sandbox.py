@@ -132,3 +132,18 @@ def test_clicking_a_pod_on_the_map_opens_its_details(page: Page, screenshots_dir
 @pytest.fixture(autouse=True)
 def accept_dialogs(page: Page) -> None:
     page.on("dialog", lambda dialog: dialog.accept())
+
+
+def test_new_pods_are_highlighted_and_the_map_zooms(page: Page, screenshots_dir: Path) -> None:
+    open_sandbox(page)
+    apply(page, WEB)
+    expect(page.locator(".applied")).to_be_visible()
+    expect(page.locator('svg.cluster-map [data-kind="Pod"].is-new')).to_have_count(
+        4
+    )  # web ×3, client
+    svg = page.locator("svg.cluster-map")
+    width = svg.bounding_box()["width"]
+    page.get_by_role("button", name="Zoom in").click()
+    assert svg.bounding_box()["width"] > width * 1.4
+    page.get_by_role("button", name="Zoom out").click()
+    assert abs(svg.bounding_box()["width"] - width) < 2
