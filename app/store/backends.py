@@ -31,6 +31,10 @@ class Backend(Protocol):
 
     def save(self, workspace_id: str, changes: Changes, expected_version: int) -> int: ...
 
+    def share_token(self, workspace_id: str, new_token: str) -> str: ...
+
+    def shared_workspace(self, token: str) -> str | None: ...
+
 
 def _dump(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
@@ -44,7 +48,19 @@ class MemoryBackend:
         self._meta: dict[str, tuple[int, str]] = {}
         self._rows: dict[str, dict[str, str]] = {}
         self._events: dict[str, dict[int, str]] = {}
+        self._shares: dict[str, str] = {}  # token -> workspace
         self._lock = threading.Lock()
+
+    def share_token(self, workspace_id: str, new_token: str) -> str:
+        with self._lock:
+            for token, workspace in self._shares.items():
+                if workspace == workspace_id:
+                    return token
+            self._shares[new_token] = workspace_id
+            return new_token
+
+    def shared_workspace(self, token: str) -> str | None:
+        return self._shares.get(token)
 
     def insert(self, workspace_id: str, saved: Saved) -> None:
         with self._lock:
@@ -101,6 +117,10 @@ CREATE TABLE IF NOT EXISTS objects (
     applied TEXT,
     PRIMARY KEY (workspace, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS shares (
+    token TEXT PRIMARY KEY,
+    workspace TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS events (
     workspace TEXT NOT NULL,
     id INTEGER NOT NULL,
@@ -207,6 +227,23 @@ class SqliteBackend:
             db.execute("ROLLBACK")
             raise
         return expected_version + 1
+
+    def share_token(self, workspace_id: str, new_token: str) -> str:
+        db = self._connect()
+        db.execute(
+            "INSERT OR IGNORE INTO shares (token, workspace) VALUES (?, ?)",
+            (new_token, workspace_id),
+        )
+        row = db.execute("SELECT token FROM shares WHERE workspace = ?", (workspace_id,)).fetchone()
+        return row[0]
+
+    def shared_workspace(self, token: str) -> str | None:
+        row = (
+            self._connect()
+            .execute("SELECT workspace FROM shares WHERE token = ?", (token,))
+            .fetchone()
+        )
+        return row[0] if row else None
 
     @staticmethod
     def _write_rows(db: sqlite3.Connection, workspace_id: str, rows: list[Row]) -> None:

@@ -149,6 +149,19 @@ class Workspaces:
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
         )
 
+    def share_token(self, workspace_id: str) -> str:
+        """The token of this workspace's share link: its own random id, so that following
+        the link never reveals (nor lets anyone change) the original workspace."""
+        self._lock(workspace_id)  # raises NotFound for a workspace that does not exist
+        return self.backend.share_token(workspace_id, new_workspace_id())
+
+    def fork_shared(self, token: str) -> tuple[str, Cluster]:
+        """A copy of the workspace a share token stands for."""
+        workspace_id = self.backend.shared_workspace(token) if looks_like_id(token) else None
+        if workspace_id is None:
+            raise NotFound(f'shared workspace "{token[:80]}" not found')
+        return self.fork(workspace_id)
+
     def fork(self, workspace_id: str) -> tuple[str, Cluster]:
         """A copy of a workspace under a new id (what a share link opens)."""
         text = self.read(workspace_id, lambda cluster: json.dumps(cluster.to_state()))

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from app.settings import Settings
 from app.store.backends import MemoryBackend, SqliteBackend
 from app.store.workspaces import Workspaces
-from app.web import api, api_network, pages, sandbox
+from app.web import api, api_network, build, instructor, pages, sandbox
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.limits import BodySizeLimit
@@ -66,5 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_network.router)
     app.include_router(pages.router)
     app.include_router(sandbox.router)
+    app.include_router(instructor.router)
+    app.include_router(build.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,7 +1,9 @@
 """For instructors: share a sandbox as a link that opens a copy, and reset it to the defaults.
 
-``GET /s/{id}`` forks workspace ``id`` and sends the visitor to the copy, so everyone who
-follows a shared link gets a sandbox of their own and the original stays as it was.
+``GET /s/{token}`` forks the workspace the share token stands for and sends the visitor to
+the copy, so everyone who follows a shared link gets a sandbox of their own and the original
+stays as it was. The token is not the workspace's id, so the link cannot be used to reach
+(and change) the original.
 ``POST /w/{id}/reset`` puts a fresh default cluster with the same settings (CNI plugin,
 kube-proxy mode, workers) in the workspace's place: the learner's objects and events go.
 
@@ -26,23 +28,23 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def share_path(workspace_id: str) -> str:
-    """The path of the link that opens a copy of this workspace.
+def share_path(token: str) -> str:
+    """The path of the link that opens a copy of a workspace.
 
     >>> share_path("abc")
     '/s/abc'
     """
-    return f"/s/{workspace_id}"
+    return f"/s/{token}"
 
 
-@router.get("/s/{workspace_id}")
+@router.get("/s/{token}")
 async def open_shared(
     request: Request,
-    workspace_id: str,
+    token: str,
     present: Annotated[bool, Query()] = False,
 ) -> Response:
     """Fork the shared workspace and redirect (303) to the copy; 404 when there is none."""
-    new_id, _ = await run_in_threadpool(request.app.state.workspaces.fork, workspace_id)
+    new_id, _ = await run_in_threadpool(request.app.state.workspaces.fork_shared, token)
     target = f"/w/{new_id}" + ("?present=1" if present else "")
     return RedirectResponse(target, status_code=303, headers=NO_STORE)
 

@@ -21,6 +21,7 @@ from app.errors import NotFound, PodpathError
 from app.network import dns, kubeproxy
 from app.network.trace import trace
 from app.network.traffic import send_traffic
+from app.render.forms import forms_view
 from app.render.map import build_map
 from app.render.sandbox import (
     object_details,
@@ -53,6 +54,7 @@ def _context(
         "node_names": [n["metadata"]["name"] for n in cluster.list("Node")],
         "proxy_modes": c.PROXY_MODES,
         "cni_plugins": c.CNI_PLUGINS,
+        "forms": forms_view(cluster),
         **extra,
     }
 
@@ -64,7 +66,10 @@ def _page(
         extra = build(cluster) if build else {}
         return _context(cluster, workspace_id, tab, show_system, extra)
 
-    return request.app.state.workspaces.read(workspace_id, read)
+    store = request.app.state.workspaces
+    context = store.read(workspace_id, read)
+    context["share_token"] = store.share_token(workspace_id)
+    return context
 
 
 @router.get("/w/{workspace_id}")

@@ -48,7 +48,9 @@ def api(tmp_path: Path) -> Api:
 
 
 def names(api: Api, workspace: str, kind: str) -> list[str]:
-    return [o["metadata"]["name"] for o in list_items(api, workspace, f"kind={kind}")]
+    """The names of the ``kind`` objects in the default namespace (or of the nodes)."""
+    query = f"kind={kind}" + ("" if kind == "Node" else "&namespace=default")
+    return [o["metadata"]["name"] for o in list_items(api, workspace, query)]
 
 
 def input_values(html: str, name: str) -> list[str]:
@@ -210,12 +212,12 @@ def test_node_buttons(api: Api) -> None:
 
     removed = api.post(f"/w/{workspace}/build/nodes/worker-3/remove", headers=HTMX)
     assert removed.status_code == 200 and "node/worker-3 deleted" in removed.text
-    assert "worker-3" not in names(api, workspace, "Node")
+    assert names(api, workspace, "Node") == ["control-plane", "worker-1", "worker-2"]
     refused = api.post(f"/w/{workspace}/build/nodes/control-plane/remove", headers=HTMX)
     assert refused.status_code == 403 and "control plane" in refused.text
     missing = api.post(f"/w/{workspace}/build/nodes/worker-9/ready", data={"ready": "false"})
     assert missing.status_code == 404 and "<html" in missing.text  # the page, with the error
-    assert 'nodes "worker-9" not found' in missing.text
+    assert "nodes &#34;worker-9&#34; not found" in missing.text
 
 
 def test_scale_a_deployment(api: Api) -> None:

@@ -176,8 +176,9 @@ def test_share_link_opens_a_copy_and_the_original_stays(page: Page, live_server)
     before = pod_names(base, original)
     page.goto(f"/w/{original}")
     link = page.locator("#share-link")
-    expect(link).to_have_attribute("href", f"/s/{original}")
-    expect(link).to_have_text(f"{base}/s/{original}")
+    token = (link.get_attribute("href") or "").removeprefix("/s/")
+    assert token and token != original, "the link must not reveal the original's id"
+    expect(link).to_have_text(f"{base}/s/{token}")
     link.click()
     page.wait_for_url("**/w/**")
     copy = page.url.split("/w/")[1].split("?")[0]
@@ -197,11 +198,12 @@ def test_share_link_opens_a_copy_and_the_original_stays(page: Page, live_server)
     assert pod_names(base, original) == before
 
     # Each visit to the link is a new copy.
-    again = httpx.get(f"{base}/s/{original}", follow_redirects=False)
+    again = httpx.get(f"{base}/s/{token}", follow_redirects=False)
     assert again.status_code == 303
     assert again.headers["location"].startswith("/w/")
     assert again.headers["location"] not in (f"/w/{original}", f"/w/{copy}")
     assert httpx.get(f"{base}/s/no-such-workspace-0000000").status_code == 404
+    assert httpx.get(f"{base}/s/{original}").status_code == 404  # an id is not a share token
 
 
 def test_copy_button_puts_the_link_on_the_clipboard(browser: Browser, live_server) -> None:
@@ -215,7 +217,8 @@ def test_copy_button_puts_the_link_on_the_clipboard(browser: Browser, live_serve
         page.get_by_role("button", name="Copy link").click()
         expect(page.locator("[data-copy-status]")).to_contain_text("Copied")
         copied = page.evaluate("navigator.clipboard.readText()")
-        assert copied == f"{live_server.url}/s/{workspace}"
+        token = page.locator("#share-link").get_attribute("href")
+        assert copied == f"{live_server.url}{token}" and workspace not in copied
     finally:
         context.close()
 
