@@ -206,4 +206,6 @@ def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
         "note": note,
         "yaml": dump_manifests([shown]),
         "deletable": not protected and not (kind == "Node" and meta["name"] == "control-plane"),
+        "editable": kind
+        in ("Pod", "Service", "Deployment", "Namespace", "Ingress", "NetworkPolicy", "DaemonSet"),
     }

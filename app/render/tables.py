@@ -74,11 +74,31 @@ def workspace_view(cluster: Cluster) -> dict[str, Any]:
         }
         for e in cluster.list("EndpointSlice")
     ]
+    ingresses = []
+    for ing in cluster.list("Ingress"):
+        spec = ing.get("spec") or {}
+        hosts = sorted({r.get("host") or "*" for r in spec.get("rules") or []}) or ["*"]
+        lb = cluster.get("Service", "ingress-nginx", "ingress-nginx-controller") or {}
+        address = ",".join(
+            i.get("ip", "")
+            for i in ((lb.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        )
+        ingresses.append(
+            {
+                "namespace": ing["metadata"]["namespace"],
+                "name": ing["metadata"]["name"],
+                "class": spec.get("ingressClassName") or "<none>",
+                "hosts": ",".join(hosts),
+                "address": address,
+                "ports": "80, 443" if spec.get("tls") else "80",
+            }
+        )
     events = [e.to_dict() for e in reversed(cluster.events()[-30:])]
     return {
         "summary": summary,
         "pods": pods,
         "services": services,
         "slices": slices,
+        "ingresses": ingresses,
         "events": events,
     }

@@ -33,6 +33,7 @@ def new_workspace(
     request: Request,
     cni: Annotated[str, Form()] = "flannel",
     proxy_mode: Annotated[str, Form()] = "iptables",
+    present: Annotated[bool, Form()] = False,
 ) -> Response:
     settings = request.app.state.settings
     config = ClusterConfig(
@@ -44,4 +45,5 @@ def new_workspace(
         max_workers=settings.max_workers,
     )
     workspace_id, _ = request.app.state.workspaces.create(config)
-    return RedirectResponse(f"/w/{workspace_id}", status_code=303)
+    target = f"/w/{workspace_id}" + ("?present=1" if present else "")
+    return RedirectResponse(target, status_code=303)

@@ -16,7 +16,9 @@ from app.cluster import constants as c
 from app.cluster import rebuild
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
-from app.cluster.objects import kind_from_alias
+from app.cluster.export import export_yaml
+from app.cluster.manifests import dump_manifests
+from app.cluster.objects import key_of, kind_from_alias
 from app.errors import NotFound, PodpathError
 from app.network import dns, kubeproxy
 from app.network.trace import trace
@@ -35,20 +37,31 @@ from app.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
-TABS = ("build", "trace", "objects", "rules", "dns", "events")
+TABS = ("build", "yaml", "trace", "objects", "rules", "dns", "events")
 
 
 def _context(
-    cluster: Cluster, workspace_id: str, tab: str, show_system: bool, extra: dict[str, Any]
+    cluster: Cluster,
+    workspace_id: str,
+    tab: str,
+    show_system: bool,
+    extra: dict[str, Any],
+    namespace: str | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows, built while the workspace is locked (nothing shared)."""
+    namespaces = [n["metadata"]["name"] for n in cluster.list("Namespace")]
+    namespace = namespace if namespace in namespaces else None
     return {
+        "ns_filter": namespace,  # not "namespace": that would hide Jinja's namespace()
+        "namespaces": namespaces,
         "workspace_id": workspace_id,
         "tab": tab,
         "tabs": TABS,
         "show_system": show_system,
         "view": workspace_view(cluster),
-        "map": build_map(cluster, show_system=show_system),
+        "map": build_map(
+            cluster, show_system=show_system or namespace is not None, namespace=namespace
+        ),
         "sources": source_options(cluster),
         "suggestions": target_suggestions(cluster),
         "node_names": [n["metadata"]["name"] for n in cluster.list("Node")],
@@ -60,11 +73,16 @@ def _context(
 
 
 def _page(
-    request: Request, workspace_id: str, tab: str, show_system: bool, build: Any = None
+    request: Request,
+    workspace_id: str,
+    tab: str,
+    show_system: bool,
+    build: Any = None,
+    namespace: str | None = None,
 ) -> dict[str, Any]:
     def read(cluster: Cluster) -> dict[str, Any]:
         extra = build(cluster) if build else {}
-        return _context(cluster, workspace_id, tab, show_system, extra)
+        return _context(cluster, workspace_id, tab, show_system, extra, namespace)
 
     store = request.app.state.workspaces
     context = store.read(workspace_id, read)
@@ -85,11 +103,17 @@ def sandbox(
     seed: Annotated[int, Query()] = 0,
     name: Annotated[str | None, Query()] = None,
     type: Annotated[str, Query()] = "A",
+    ns: Annotated[str | None, Query()] = None,
+    edit: Annotated[str | None, Query()] = None,
 ) -> Response:
     tab = tab if tab in TABS else "build"
 
     def build(cluster: Cluster) -> dict[str, Any]:
         extra: dict[str, Any] = {}
+        if tab == "yaml":
+            extra["export_yaml"] = export_yaml(cluster)
+            if edit:
+                extra["manifest"] = editable_manifest(cluster, edit)
         if tab == "rules":
             nodes = [n["metadata"]["name"] for n in cluster.list("Node")]
             chosen = node if node in nodes else (nodes[1] if len(nodes) > 1 else nodes[0])
@@ -119,8 +143,33 @@ def sandbox(
             extra["dns_query"] = {"from": source, "name": name, "type": type.upper()}
         return extra
 
-    context = _page(request, workspace_id, tab, system, build)
+    context = _page(request, workspace_id, tab, system, build, ns or None)
     return render(request, "workspace.html", context, block="panel")
+
+
+def _export(cluster: Cluster) -> dict[str, Any]:
+    return {"export_yaml": export_yaml(cluster)}
+
+
+def editable_manifest(cluster: Cluster, ref: str) -> str:
+    """The YAML to start editing an object from: what the learner applied, or (for an object
+    the system made) the live object without its status."""
+    kind, _, rest = ref.partition("/")
+    namespace, _, name = rest.partition("/")
+    resolved = kind_from_alias(kind)
+    obj = cluster.get(resolved, "" if namespace == "-" else namespace, name) if resolved else None
+    if obj is None:
+        return ""
+    key = key_of(obj)
+    manifest = cluster.state.applied.get(key)
+    if manifest is None:
+        manifest = {k: v for k, v in obj.items() if k != "status"}
+        manifest["metadata"] = {
+            k: v
+            for k, v in obj["metadata"].items()
+            if k not in ("uid", "resourceVersion", "generation", "ownerReferences")
+        }
+    return dump_manifests([manifest])
 
 
 @router.post("/w/{workspace_id}/apply")
@@ -137,10 +186,10 @@ async def sandbox_apply(
     except PodpathError as error:
         if error.status == 404:
             raise
-        context = _page(request, workspace_id, "build", False)
+        context = _page(request, workspace_id, "yaml", False, _export)
         context.update(manifest=manifest, apply_error=error)
         return render(request, "workspace.html", context, block="panel", status_code=error.status)
-    context = _page(request, workspace_id, "build", False)
+    context = _page(request, workspace_id, "yaml", False, _export)
     context.update(manifest="", applied=lines)
     return render(request, "workspace.html", context, block="panel", also=("map_area",))
 
@@ -254,6 +303,6 @@ def sandbox_delete(
         return lines
 
     lines = request.app.state.workspaces.change(workspace_id, run)
-    context = _page(request, workspace_id, "build", False)
-    context.update(applied=lines, manifest="")
+    context = _page(request, workspace_id, "objects", False)
+    context.update(outcome=lines)
     return render(request, "workspace.html", context, block="panel", also=("map_area",))

@@ -162,3 +162,29 @@ def test_a_trace_links_to_the_rules_it_matched_and_they_are_highlighted(api: Api
         f"/w/{workspace}?tab=rules&node=worker-1&from=node/worker-1&to={target}", headers=HTMX
     )
     assert 'class="hit"' in rules.text and "KUBE-SEP-" in rules.text
+
+
+def test_the_yaml_tab_exports_and_edits_an_object(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    tab = api.get(f"/w/{workspace}?tab=yaml", headers=HTMX)
+    assert "kind: Deployment" in tab.text and "Download" in tab.text
+    edit = api.get(f"/w/{workspace}?tab=yaml&edit=Service/default/web", headers=HTMX)
+    start = edit.text.index('<textarea id="manifest"')
+    textarea = edit.text[start : edit.text.index("</textarea>", start)]
+    assert "kind: Service" in textarea and "name: web" in textarea
+
+
+def test_the_namespace_filter_and_the_ingress_table(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    page = api.get(f"/w/{workspace}?ns=kube-system")
+    assert 'data-namespace="kube-system"' in page.text and 'data-name="web"' not in page.text
+    objects = api.get(f"/w/{workspace}?tab=objects", headers=HTMX)
+    assert "kubectl get ingress" in objects.text
+
+
+def test_the_home_page_opens_a_class_sandbox_in_presentation_mode(api: Api) -> None:
+    assert "Open for a class" in api.get("/").text
+    response = api.post("/w", data={"present": "1"})
+    assert response.status_code == 303 and response.headers["location"].endswith("?present=1")

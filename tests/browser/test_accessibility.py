@@ -110,7 +110,7 @@ def test_sandbox_with_objects(page: Page, axe: Axe, workspace: str, artifacts_di
     audit(axe, page, "sandbox", artifacts_dir)
 
 
-@pytest.mark.parametrize("tab", ["objects", "rules", "dns", "events"])
+@pytest.mark.parametrize("tab", ["yaml", "objects", "rules", "dns", "events"])
 def test_sandbox_tabs(page: Page, axe: Axe, workspace: str, artifacts_dir: Path, tab: str) -> None:
     page.goto(f"/w/{workspace}?tab={tab}")
     expect(page.locator(".side-panel")).to_be_visible()

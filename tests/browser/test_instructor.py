@@ -164,6 +164,7 @@ def test_presentation_toggle_button_and_key(page: Page, live_server) -> None:
     expect(page.locator(".side-panel")).to_be_visible()
     assert "present=1" not in page.url
     # Typing a "p" into a form field is typing, not a toggle.
+    page.get_by_role("link", name="YAML", exact=True).click()
     page.locator("#manifest").press("p")
     expect(body).not_to_have_class("present")
     expect(page.locator("#manifest")).to_have_value("p")
@@ -191,6 +192,7 @@ def test_share_link_opens_a_copy_and_the_original_stays(page: Page, live_server)
     assert pod_names(base, copy) == before
 
     # Change the copy in the browser: the original does not move.
+    page.get_by_role("link", name="YAML", exact=True).click()
     page.fill("#manifest", EXTRA)
     page.get_by_role("button", name="Apply").click()
     expect(page.locator(".applied")).to_contain_text("pod/only-in-the-copy created")

@@ -43,6 +43,8 @@ def open_sandbox(page: Page) -> str:
 
 
 def apply(page: Page, text: str) -> None:
+    if not page.locator("#manifest").count():
+        page.get_by_role("link", name="YAML", exact=True).click()
     page.fill("#manifest", text)
     page.get_by_role("button", name="Apply").click()
 
