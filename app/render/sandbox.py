@@ -187,8 +187,12 @@ def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
         ]
     owner = next((r for r in meta.get("ownerReferences") or [] if r.get("controller")), None)
     note = ""
+    scale = None
     if owner and owner.get("kind") == "ReplicaSet":
         deployment = owner["name"].rsplit("-", 1)[0]
+        live = cluster.get("Deployment", meta.get("namespace", ""), deployment)
+        if live is not None:
+            scale = {"name": deployment, "replicas": (live.get("spec") or {}).get("replicas", 1)}
         note = (
             f"Owned by ReplicaSet {owner['name']} of Deployment {deployment}: delete this pod "
             "and the ReplicaSet replaces it at once, with a new name and a new IP."
@@ -205,6 +209,7 @@ def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
         "facts": facts,
         "note": note,
         "yaml": dump_manifests([shown]),
+        "scale": scale,
         "deletable": not protected and not (kind == "Node" and meta["name"] == "control-plane"),
         "editable": kind
         in ("Pod", "Service", "Deployment", "Namespace", "Ingress", "NetworkPolicy", "DaemonSet"),

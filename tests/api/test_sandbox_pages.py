@@ -188,3 +188,23 @@ def test_the_home_page_opens_a_class_sandbox_in_presentation_mode(api: Api) -> N
     assert "Open for a class" in api.get("/").text
     response = api.post("/w", data={"present": "1"})
     assert response.status_code == 303 and response.headers["location"].endswith("?present=1")
+
+
+def test_the_drawer_of_a_deployment_pod_can_scale_its_deployment(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    pod = api.get(f"/api/v1/workspaces/{workspace}/objects?kind=Pod&namespace=default").json()[
+        "items"
+    ][0]
+    details = api.get(f"/w/{workspace}/objects/Pod/default/{pod['metadata']['name']}", headers=HTMX)
+    assert "Replicas of Deployment web" in details.text
+    scaled = api.post(
+        f"/w/{workspace}/build/scale",
+        data={"namespace": "default", "name": "web", "replicas": "4"},
+        headers=HTMX,
+    )
+    assert scaled.status_code == 200
+    pods = api.get(f"/api/v1/workspaces/{workspace}/objects?kind=Pod&namespace=default").json()[
+        "items"
+    ]
+    assert len(pods) == 4
