@@ -173,6 +173,20 @@ class ClusterState:
         self.dirty[key.kind].add(key)
         return obj
 
+    def bind(self, key: ObjectKey, node: str) -> dict[str, Any]:
+        """Set a pending pod's ``spec.nodeName`` (the scheduler's binding), touching only the
+        indexes a node changes: the node's pods and its load."""
+        pod = self.objects[key]
+        self.writes += 1
+        self.changed.add(key)
+        pod["spec"]["nodeName"] = node
+        pod["metadata"]["resourceVersion"] = self.next_resource_version()
+        self.pods_by_node[node].add(key)
+        if node in self.load_of:
+            self._set_load(node, len(self.pods_by_node[node]))
+        self.dirty["Pod"].add(key)
+        return pod
+
     def modify(self, key: ObjectKey, change: Any, status_only: bool = False) -> dict[str, Any]:
         """Change a stored object in place with ``change(obj)``, keeping the indexes right.
 

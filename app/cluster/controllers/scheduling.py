@@ -136,7 +136,7 @@ def schedule(state: ClusterState, key: ObjectKey) -> None:
         best = min(scores.values())
         choices = [n for n in feasible if scores[n] == best]
     chosen = state.rng().choice(choices)
-    state.modify(key, lambda obj: obj["spec"].__setitem__("nodeName", chosen))
+    state.bind(key, chosen)
     state.record(
         "Normal", "Scheduled", key, f"Successfully assigned {key.namespace}/{key.name} to {chosen}"
     )

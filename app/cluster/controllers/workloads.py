@@ -29,7 +29,7 @@ def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:
 
 def random_suffix(state: ClusterState) -> str:
     rng = state.rng()
-    return "".join(rng.choice(c.NAME_SUFFIX_ALPHABET) for _ in range(c.NAME_SUFFIX_LENGTH))
+    return "".join(rng.choices(c.NAME_SUFFIX_ALPHABET, k=c.NAME_SUFFIX_LENGTH))
 
 
 def new_pod(
