@@ -230,11 +230,14 @@ class SqliteBackend:
 
     def share_token(self, workspace_id: str, new_token: str) -> str:
         db = self._connect()
-        db.execute(
-            "INSERT OR IGNORE INTO shares (token, workspace) VALUES (?, ?)",
-            (new_token, workspace_id),
-        )
-        row = db.execute("SELECT token FROM shares WHERE workspace = ?", (workspace_id,)).fetchone()
+        query = "SELECT token FROM shares WHERE workspace = ?"
+        row = db.execute(query, (workspace_id,)).fetchone()
+        if row is None:  # the first time only: every page shows the link
+            db.execute(
+                "INSERT OR IGNORE INTO shares (token, workspace) VALUES (?, ?)",
+                (new_token, workspace_id),
+            )
+            row = db.execute(query, (workspace_id,)).fetchone()
         return row[0]
 
     def shared_workspace(self, token: str) -> str | None:
