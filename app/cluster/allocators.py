@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 from app.cluster import constants as c
 from app.errors import Forbidden
@@ -136,17 +135,6 @@ class ServiceAllocator:
     def release_lb_ips_of(self, owner: str) -> None:
         for ip in [k for k, v in self.lb_ips.items() if v == owner]:
             del self.lb_ips[ip]
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "cluster_ips": self.cluster_ips,
-            "node_ports": self.node_ports,
-            "lb_ips": self.lb_ips,
-        }
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> ServiceAllocator:
-        return cls(dict(state["cluster_ips"]), dict(state["node_ports"]), dict(state["lb_ips"]))
 
 
 class NodePortsExhausted(Forbidden):

@@ -14,9 +14,9 @@ from typing import Any
 from app.cluster import constants as c
 from app.cluster import persistence
 from app.cluster.controllers import endpoints, scheduling, workloads
-from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, deep_copy, key_of
+from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, key_of
 from app.cluster.state import ClusterConfig, ClusterState, Event
-from app.errors import FieldError, Forbidden, InvalidObjects, NotFound
+from app.errors import FieldError, InvalidObjects, NotFound
 
 MAX_RECONCILE_ROUNDS = 50
 _WATCHED = {"Node", "Deployment", "ReplicaSet", "DaemonSet", "Pod", "Service"}
@@ -204,13 +204,7 @@ class Cluster:
                 endpoints.sync_service(state, key)
         raise RuntimeError("the controllers did not settle")  # a bug, not a user error
 
-    def mark_dirty(self, key: ObjectKey) -> None:
-        self.state.dirty[key.kind].add(key)
-
     # --- changes ------------------------------------------------------------------------
-    def begin(self) -> tuple[int, int]:
-        return (self.state.event_seq, len(self.state.objects))
-
     def delete(self, kind: str, namespace: str, name: str) -> Change:
         """Delete an object the way ``kubectl delete`` does, then let the controllers react.
 
@@ -250,6 +244,3 @@ def resource_name(kind: str) -> str:
     if lower.endswith("y"):
         return lower[:-1] + "ies"
     return lower + "s"
-
-
-__all__ = ["Change", "Cluster", "ClusterConfig", "Forbidden", "deep_copy"]

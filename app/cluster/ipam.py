@@ -169,20 +169,3 @@ class Ipam:
             if any(address in ipaddress.ip_network(r) for r in addressing.ranges):
                 return node
         return None
-
-    def to_state(self) -> dict[str, Any]:
-        return {
-            "plugin": self.plugin,
-            "next_block": self.next_block,
-            "nodes": {n: a.to_state() for n, a in self.nodes.items()},
-            "in_use": self.in_use,
-        }
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> Ipam:
-        return cls(
-            plugin=state["plugin"],
-            nodes={n: NodeAddressing(**a) for n, a in state["nodes"].items()},
-            in_use=dict(state["in_use"]),
-            next_block=state["next_block"],
-        )

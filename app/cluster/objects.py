@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any, NamedTuple
 
@@ -147,10 +146,6 @@ def template_hash(template: dict[str, Any], alphabet: str) -> str:
     """The ``pod-template-hash`` label value of a pod template (fnv32a, safe-encoded)."""
     digest = fnv32a(canonical_json(template).encode())
     return safe_encode(str(digest), alphabet)
-
-
-def stable_digest(text: str) -> bytes:
-    return hashlib.sha256(text.encode()).digest()
 
 
 __all__ = [

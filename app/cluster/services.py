@@ -161,4 +161,4 @@ def release(state: ClusterState, service: dict[str, Any]) -> None:
     state.allocator.release_lb_ips_of(owner)
 
 
-__all__ = ["INVALID", "BatchClaims", "allocate", "check_allocations", "keep_allocations", "release"]
+__all__ = ["BatchClaims", "allocate", "check_allocations", "keep_allocations", "release"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network import datapath, failures, hosts, ingress, kubeproxy, masquerade, trace_policy
+from app.network import datapath, failures, hosts, kubeproxy, masquerade, trace_policy
 from app.network.explain import listening_problem, no_endpoints_reason
 from app.network.model import Hop, Packet, Trace
 from app.network.reply import Leg, Nat, reply_hops
@@ -398,4 +398,4 @@ def _ingress_proxy(run: TraceRun, controller: dict[str, Any], node: str, packet:
     ingress_proxy(run, controller, node, packet)
 
 
-__all__ = ["TraceRun", "_through_node", "ephemeral_port", "ingress", "trace"]
+__all__ = ["TraceRun", "_through_node", "ephemeral_port", "trace"]

@@ -19,7 +19,7 @@ from app.cluster import nodes
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Change, Cluster
 from app.cluster.export import export_objects, export_yaml
-from app.cluster.objects import API_VERSIONS, CLUSTER_SCOPED, ObjectKey, kind_from_alias
+from app.cluster.objects import API_VERSIONS, CLUSTER_SCOPED, kind_from_alias
 from app.cluster.state import ClusterConfig
 from app.errors import FieldError, InvalidObjects, ManifestSyntaxError, NotFound
 from app.store.workspaces import Workspaces
@@ -338,6 +338,3 @@ def events(request: Request, workspace_id: str, namespace: str | None = None):
         return {"items": items}
 
     return read_json(request, workspace_id, run)
-
-
-__all__ = ["ObjectKey", "router"]

@@ -154,13 +154,6 @@ def _scale_replicaset(
     )
 
 
-def _owned_by(obj: dict[str, Any], kind: str, name: str) -> bool:
-    return any(
-        ref.get("kind") == kind and ref.get("name") == name and ref.get("controller")
-        for ref in obj["metadata"].get("ownerReferences") or ()
-    )
-
-
 def delete_replicaset(state: ClusterState, key: ObjectKey) -> None:
     state.remove(key)
     for pod_key in sorted(state.pods_by_owner.get(("ReplicaSet", key.namespace, key.name), ())):
