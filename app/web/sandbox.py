@@ -207,16 +207,16 @@ def sandbox_trace(
             result = trace(cluster, source, to, seed).to_dict()
         except PodpathError as error:
             return {"trace_error": error, "trace_query": {"from": source, "to": to, "seed": seed}}
-        anchors = build_map(cluster).anchors
         rule_nodes = sorted({h["node"] for h in result["hops"] if h.get("rule") and h.get("node")})
         return {
             "trace": result,
             "rule_nodes": rule_nodes,
-            "points": trace_points(anchors, result),
             "trace_query": {"from": source, "to": to, "seed": seed},
         }
 
     context = _page(request, workspace_id, "trace", False, build)
+    if "trace" in context:  # the packet moves over the map the page draws
+        context["points"] = trace_points(context["map"].anchors, context["trace"])
     status = context["trace_error"].status if "trace_error" in context else 200
     return render(request, "workspace.html", context, block="trace_result", status_code=status)
 
