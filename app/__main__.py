@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["sqlite", "memory"],
         help="where workspaces live: sqlite (kept across restarts, default) or memory",
     )
+    parser.add_argument(
+        "--lessons-dir",
+        type=Path,
+        help="a folder of more lessons, listed after Podpath's own (see docs/lessons.md)",
+    )
     return parser
 
 
@@ -37,7 +42,11 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
     """The settings for these command-line arguments (and the environment)."""
     args = build_parser().parse_args(argv)
     return Settings.from_env(
-        host=args.host, port=args.port, data_dir=args.data_dir, store=args.store
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        store=args.store,
+        lessons_dir=args.lessons_dir,
     )
 
 
@@ -46,9 +55,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import uvicorn
 
+    from app.lessons.source import LessonFileError
     from app.web.app import create_app
 
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except LessonFileError as error:
+        raise SystemExit(f"podpath: cannot load the lessons: {error}") from None
     shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::", ""} else settings.host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"

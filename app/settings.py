@@ -44,6 +44,8 @@ class Settings:
     max_workers: int = 250
     #: Workspaces kept in memory at once (least recently used ones are dropped; SQLite keeps them).
     cache_size: int = 64
+    #: A folder of more lessons, listed after the app's own (see docs/lessons.md).
+    lessons_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -55,8 +57,11 @@ class Settings:
             if raw is not None:
                 values[f.name] = _coerce(f.name, raw, getattr(cls, f.name))
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "data_dir" in values:
-            values["data_dir"] = Path(str(values["data_dir"])).expanduser()
+        for name in ("data_dir", "lessons_dir"):
+            if values.get(name):
+                values[name] = Path(str(values[name])).expanduser()
+        if values.get("lessons_dir") == "":
+            values["lessons_dir"] = None
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -97,7 +97,9 @@ class Cluster:
 
     def replace_with(self, other: Cluster) -> None:
         """Become ``other`` (a reset, or the same objects on another CNI or proxy mode); the
-        next save rewrites the workspace whole."""
+        next save rewrites the workspace whole. The lessons' notes stay: they are about the
+        learner, not the cluster."""
+        other.state.notes = self.state.notes
         self.state = other.state
         self.state.replaced = True
 

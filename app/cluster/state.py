@@ -107,6 +107,9 @@ class ClusterState:
         # Views other packages derive from this state (the network engine's indexes), each
         # kept with the resourceVersion it was built at: any change makes it stale.
         self.memo: dict[str, tuple[int, Any]] = {}
+        # What the lessons keep about this workspace (progress, the learner's recent traces).
+        # Not part of the cluster: saved with it, carried across resets and switches.
+        self.notes: dict[str, Any] = {}
 
     # --- randomness and identities --------------------------------------------------------
     def rng(self) -> random.Random:

@@ -11,8 +11,10 @@ Matching follows the Kubernetes Ingress documentation:
   ``ImplementationSpecific`` as a prefix of characters. The longest matching path wins, and
   ``Exact`` wins over ``Prefix`` at the same length.
 - Rules of every Ingress the controller serves are merged, as ingress-nginx merges them into
-  one server per host. When nothing matches, an Ingress ``defaultBackend`` serves the request,
-  else the controller's own default backend answers 404.
+  one server per host. A path no rule of its host matches goes to the ``defaultBackend`` of an
+  Ingress that has rules for that host; a host no rule names goes to the ``defaultBackend`` of
+  an Ingress with no rules at all (the catch-all). Otherwise the controller's own default
+  backend answers 404, as ingress-nginx does.
 """
 
 from __future__ import annotations
@@ -191,7 +193,21 @@ def match(cluster: Any, host: str, path: str) -> Match:
                 f"Ingress {best.ingress[1]}: host {shown_host}, path {best.path} ({best.path_type}) "
                 f"matches {path}, so the request goes to Service {best.service}",
             )
-    for ingress in ingresses:
+        # ingress-nginx gives each host a root location: an Ingress's defaultBackend serves
+        # the paths its own rules for that host do not match.
+        owners = {r.ingress for r in candidates}
+        fallback = [
+            i for i in ingresses if (i["metadata"]["namespace"], i["metadata"]["name"]) in owners
+        ]
+        why = f"no path of host {host} matches {path}"
+    else:
+        # The catch-all server: an Ingress with a defaultBackend and no rules at all.
+        fallback = [i for i in ingresses if not (i.get("spec") or {}).get("rules")]
+        known = sorted({r.host or "*" for r in all_routes})
+        why = f"no Ingress rule matches host {host}" + (
+            f" (the rules know {', '.join(known)})" if known else " (no Ingress exists yet)"
+        )
+    for ingress in fallback:
         backend = ((ingress.get("spec") or {}).get("defaultBackend") or {}).get("service")
         if backend:
             port = backend.get("port") or {}
@@ -201,19 +217,21 @@ def match(cluster: Any, host: str, path: str) -> Match:
                 backend.get("name"),
                 port.get("number", port.get("name")),
                 True,
-                f"no rule matches {host}{path}, so Ingress {ingress['metadata']['name']}'s "
-                f"defaultBackend, Service {backend.get('name')}, gets it",
+                f"{why}, so Ingress {ingress['metadata']['name']}'s defaultBackend, Service "
+                f"{backend.get('name')}, gets it",
             )
-    known = sorted({r.host or "*" for r in all_routes})
-    hint = f" (the rules know {', '.join(known)})" if known else " (no Ingress exists yet)"
+    missing = (
+        "the Ingresses for that host have no defaultBackend"
+        if candidates
+        else "no Ingress without rules has a defaultBackend"
+    )
     return Match(
         None,
         None,
         None,
         None,
         False,
-        f"no Ingress rule matches host {host} and path {path}{hint}, and no Ingress has a "
-        "defaultBackend, so ingress-nginx answers 404 Not Found",
+        f"{why}, and {missing}, so ingress-nginx answers 404 Not Found",
     )
 
 

@@ -49,7 +49,10 @@ def resolve_target(run: TraceRun) -> str | None:
                 f" A short name only finds Services in the pod's own namespace "
                 f"({src.pod['metadata']['namespace']}); for another namespace use <service>.<namespace>."
             )
-        run.end("nxdomain", f"The name {name} does not resolve (NXDOMAIN): tried {tried}.{hint}")
+        stop = "" if tried.endswith(".") else "."  # the last name tried may end in its root dot
+        run.end(
+            "nxdomain", f"The name {name} does not resolve (NXDOMAIN): tried {tried}{stop}{hint}"
+        )
         return None
     # CoreDNS's loadbalance plugin shuffles the A records; the client takes the first.
     return addresses[run.seed % len(addresses)]

@@ -54,6 +54,10 @@ class Workspaces:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
+    def exists(self, workspace_id: str) -> bool:
+        """Whether there is a workspace with this id."""
+        return looks_like_id(workspace_id) and self.backend.version(workspace_id) is not None
+
     def _lock(self, workspace_id: str) -> threading.Lock:
         # Ids that cannot exist get no lock: the table must not grow with every bad URL.
         if not looks_like_id(workspace_id) or self.backend.version(workspace_id) is None:

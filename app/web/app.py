@@ -8,10 +8,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.lessons.catalog import load_catalog
 from app.settings import Settings
 from app.store.backends import MemoryBackend, SqliteBackend
 from app.store.workspaces import Workspaces
-from app.web import api, api_network, build, instructor, pages, sandbox
+from app.web import api, api_network, build, instructor, lessons, pages, sandbox
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.limits import BodySizeLimit
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.workspaces = build_workspaces(settings)
+    # Read every lesson now: a malformed one stops the server with its file and line.
+    app.state.lessons = load_catalog(settings.lessons_dir)
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     install_offline_docs(app)
@@ -68,5 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sandbox.router)
     app.include_router(instructor.router)
     app.include_router(build.router)
+    app.include_router(lessons.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -21,7 +21,7 @@ from app.cluster.cluster import Change, Cluster
 from app.errors import FieldError, Forbidden, InvalidObjects, NotFound, PodpathError
 from app.render.forms import BUILDERS, forms_view, manifest_yaml, selector_preview
 from app.web.rendering import render
-from app.web.sandbox import _page
+from app.web.sandbox import page_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +54,7 @@ def _panel(
             )
         return context
 
-    context = _page(request, workspace_id, "build", False, build)
+    context = page_context(request, workspace_id, "build", False, build)
     return render(
         request,
         "workspace.html",

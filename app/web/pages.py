@@ -9,6 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.cluster import constants as c
 from app.cluster.state import ClusterConfig
+from app.render.lesson import lesson_list
+from app.web.lessons import learner_workspace
 from app.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,10 +23,24 @@ def healthz() -> dict[str, str]:
 
 @router.get("/")
 def home(request: Request) -> Response:
+    """What Podpath is, a new sandbox, and the lessons with the learner's progress."""
+    catalog = request.app.state.lessons
+    workspace_id = learner_workspace(request)
+    if workspace_id is not None:
+        lessons = request.app.state.workspaces.read(
+            workspace_id, lambda cluster: lesson_list(cluster, catalog)
+        )
+    else:
+        lessons = lesson_list(None, catalog)
     return render(
         request,
         "home.html",
-        {"cni_plugins": c.CNI_PLUGINS, "proxy_modes": c.PROXY_MODES},
+        {
+            "cni_plugins": c.CNI_PLUGINS,
+            "proxy_modes": c.PROXY_MODES,
+            "lessons": lessons,
+            "lessons_workspace": workspace_id,
+        },
     )
 
 

@@ -20,7 +20,9 @@ from app.cluster.export import export_yaml
 from app.cluster.manifests import dump_manifests
 from app.cluster.objects import key_of, kind_from_alias
 from app.errors import NotFound, PodpathError
+from app.lessons.activity import dns_record, trace_record, traffic_record
 from app.network import dns, kubeproxy
+from app.network.targets import parse_target
 from app.network.trace import trace
 from app.network.traffic import send_traffic
 from app.render.forms import forms_view
@@ -33,6 +35,7 @@ from app.render.sandbox import (
     trace_points,
 )
 from app.render.tables import workspace_view
+from app.web.lessons import active_lesson_view, record_activity
 from app.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
@@ -72,7 +75,7 @@ def _context(
     }
 
 
-def _page(
+def page_context(
     request: Request,
     workspace_id: str,
     tab: str,
@@ -82,7 +85,9 @@ def _page(
 ) -> dict[str, Any]:
     def read(cluster: Cluster) -> dict[str, Any]:
         extra = build(cluster) if build else {}
-        return _context(cluster, workspace_id, tab, show_system, extra, namespace)
+        context = _context(cluster, workspace_id, tab, show_system, extra, namespace)
+        context["lesson"] = active_lesson_view(request, cluster)
+        return context
 
     store = request.app.state.workspaces
     context = store.read(workspace_id, read)
@@ -137,13 +142,16 @@ def sandbox(
                 from app.network.targets import parse_source
 
                 client = parse_source(cluster, source or "external")
-                extra["dns_result"] = dns.resolve(cluster, client.pod, name, type.upper()).to_dict()
+                resolution = dns.resolve(cluster, client.pod, name, type.upper())
+                extra["dns_result"] = resolution.to_dict()
+                extra["activity"] = dns_record(source or "external", name, type.upper(), resolution)
             except PodpathError as error:
                 extra["dns_error"] = error
             extra["dns_query"] = {"from": source, "name": name, "type": type.upper()}
         return extra
 
-    context = _page(request, workspace_id, tab, system, build, ns or None)
+    context = page_context(request, workspace_id, tab, system, build, ns or None)
+    record_activity(request, workspace_id, context)
     return render(request, "workspace.html", context, block="panel")
 
 
@@ -186,10 +194,10 @@ async def sandbox_apply(
     except PodpathError as error:
         if error.status == 404:
             raise
-        context = _page(request, workspace_id, "yaml", False, _export)
+        context = page_context(request, workspace_id, "yaml", False, _export)
         context.update(manifest=manifest, apply_error=error)
         return render(request, "workspace.html", context, block="panel", status_code=error.status)
-    context = _page(request, workspace_id, "yaml", False, _export)
+    context = page_context(request, workspace_id, "yaml", False, _export)
     context.update(manifest="", applied=lines)
     return render(request, "workspace.html", context, block="panel", also=("map_area",))
 
@@ -204,17 +212,20 @@ def sandbox_trace(
 ) -> Response:
     def build(cluster: Cluster) -> dict[str, Any]:
         try:
-            result = trace(cluster, source, to, seed).to_dict()
+            traced = trace(cluster, source, to, seed)
         except PodpathError as error:
             return {"trace_error": error, "trace_query": {"from": source, "to": to, "seed": seed}}
+        result = traced.to_dict()
         rule_nodes = sorted({h["node"] for h in result["hops"] if h.get("rule") and h.get("node")})
         return {
+            "activity": trace_record(cluster, source, to, traced),
             "trace": result,
             "rule_nodes": rule_nodes,
             "trace_query": {"from": source, "to": to, "seed": seed},
         }
 
-    context = _page(request, workspace_id, "trace", False, build)
+    context = page_context(request, workspace_id, "trace", False, build)
+    record_activity(request, workspace_id, context)
     if "trace" in context:  # the packet moves over the map the page draws
         context["points"] = trace_points(context["map"].anchors, context["trace"])
     status = context["trace_error"].status if "trace_error" in context else 200
@@ -240,9 +251,14 @@ def sandbox_traffic(
         top = max([e["requests"] for e in result["endpoints"]] or [1])
         for endpoint in result["endpoints"]:
             endpoint["share"] = round(100 * endpoint["requests"] / top)
-        return {"traffic": result, "trace_query": {"from": source, "to": to, "seed": seed}}
+        return {
+            "traffic": result,
+            "trace_query": {"from": source, "to": to, "seed": seed},
+            "activity": traffic_record(source, to, parse_target(to).host, result),
+        }
 
-    context = _page(request, workspace_id, "trace", False, build)
+    context = page_context(request, workspace_id, "trace", False, build)
+    record_activity(request, workspace_id, context)
     return render(request, "workspace.html", context, block="trace_result")
 
 
@@ -273,7 +289,7 @@ def sandbox_details(
         obj = cluster.require(resolved, namespace, name)
         return {"details": object_details(cluster, obj)}
 
-    context = _page(request, workspace_id, "details", False, build)
+    context = page_context(request, workspace_id, "details", False, build)
     return render(request, "workspace.html", context, block="panel")
 
 
@@ -303,6 +319,6 @@ def sandbox_delete(
         return lines
 
     lines = request.app.state.workspaces.change(workspace_id, run)
-    context = _page(request, workspace_id, "objects", False)
+    context = page_context(request, workspace_id, "objects", False)
     context.update(outcome=lines)
     return render(request, "workspace.html", context, block="panel", also=("map_area",))

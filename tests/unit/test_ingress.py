@@ -116,6 +116,31 @@ def test_default_backend_serves_what_no_rule_matches():
     assert result.default_backend and result.service == "fallback"
 
 
+def test_an_ingress_default_backend_covers_only_its_own_hosts():
+    """ingress-nginx: an Ingress's defaultBackend becomes the root location of the hosts its
+    rules name; only an Ingress with no rules backs the catch-all server for other hosts."""
+    c = cluster()
+    apply_text(
+        c,
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: shop}\nspec:\n"
+        "  defaultBackend: {service: {name: shop-home, port: {number: 80}}}\n"
+        "  rules:\n  - host: shop.example.com\n    http:\n      paths:\n"
+        "      - {path: /api, pathType: Prefix, backend: {service: {name: api, port: {number: 80}}}}\n",
+    )
+    unmatched_path = match(c, "shop.example.com", "/cart")
+    assert unmatched_path.default_backend and unmatched_path.service == "shop-home"
+    unknown_host = match(c, "blog.example.com", "/")
+    assert not unknown_host.found
+    assert "404" in unknown_host.explanation
+    apply_text(
+        c,
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: catch-all}\n"
+        "spec: {defaultBackend: {service: {name: fallback, port: {number: 80}}}}\n",
+    )
+    assert match(c, "blog.example.com", "/").service == "fallback"
+    assert match(c, "shop.example.com", "/cart").service == "shop-home"
+
+
 def test_an_ingress_of_another_class_is_not_served_by_nginx():
     c = cluster()
     apply_text(

@@ -1,0 +1,160 @@
+"""Doing what a lesson's setup or a step's solution says: apply manifests, delete or scale
+objects, switch the CNI plugin, run traces, lookups and batches of requests, type an answer.
+
+Traces, lookups and requests run here are recorded as the learner's own activity (``Show
+me`` does the task for the learner, so the step's checks then pass); the last trace is
+handed back for the page to animate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.cluster import nodes, rebuild
+from app.cluster.apply import apply_text
+from app.lessons import notes
+from app.lessons.activity import dns_record, trace_record, traffic_record
+from app.lessons.model import Action
+from app.lessons.refs import (
+    LessonRefError,
+    expand,
+    expected_values,
+    matching_pods,
+    object_ref,
+    source_of,
+)
+from app.network import dns
+from app.network.targets import parse_source, parse_target
+from app.network.trace import trace
+from app.network.traffic import send_traffic
+
+
+@dataclass
+class Done:
+    """What a list of actions did, for the page to say and show."""
+
+    lines: list[str] = field(default_factory=list)
+    trace: dict[str, Any] | None = None  # {"query": {from, to, seed}, "result": Trace dict}
+    traffic: dict[str, Any] | None = None  # {"query": ..., "result": send_traffic's answer}
+    answer: str | None = None
+
+
+def run_actions(cluster: Any, actions: list[Action], step_id: str | None = None) -> Done:
+    """Run ``actions`` in order on ``cluster``.
+
+    Parameters
+    ----------
+    cluster : Cluster
+    actions : list of Action
+    step_id : str, optional
+        The step whose solution this is (an ``answer`` action is typed into it).
+
+    Returns
+    -------
+    Done
+
+    Raises
+    ------
+    PodpathError
+        When an action cannot be done (a manifest the API refuses, a pod that is not there).
+
+    Examples
+    --------
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.lessons.model import Action
+    >>> cluster = Cluster.create(seed=1)
+    >>> done = run_actions(cluster, [Action("switch", {"cni": "calico"}, 1)])
+    >>> done.lines, cluster.config.cni
+    (['The cluster now runs calico.'], 'calico')
+    """
+    done = Done()
+    for action in actions:
+        _RUN[action.kind](cluster, action.value, done, step_id)
+    return done
+
+
+def _apply(cluster: Any, value: str, done: Done, step_id: str | None) -> None:
+    result = apply_text(cluster, value)
+    done.lines += [f"{o.kind.lower()}/{o.name} {o.action}" for o in result.objects]
+
+
+def _delete(cluster: Any, value: str, done: Done, step_id: str | None) -> None:
+    kind, namespace, name = object_ref(value)
+    if kind == "Pod" and "=" in value:
+        running = matching_pods(cluster, value.split(" ", 1)[1].strip())
+        if not running:
+            raise LessonRefError(f"no pod matches {value}")
+        namespace, name = running[0]["metadata"]["namespace"], running[0]["metadata"]["name"]
+    change = cluster.delete(kind, namespace, name)
+    done.lines.append(f"{kind.lower()}/{name} deleted")
+    for key in change.created:
+        obj = cluster.state.objects.get(key)
+        if key.kind == "Pod" and obj is not None:
+            ip = (obj.get("status") or {}).get("podIP") or "no IP yet"
+            done.lines.append(
+                f"then: pod/{key.name} created ({ip} on {obj['spec'].get('nodeName')})"
+            )
+
+
+def _scale(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    namespace, _, name = str(value["deployment"]).rpartition("/")
+    nodes.scale(cluster, namespace or "default", name, int(value["replicas"]))
+    done.lines.append(f"deployment/{name} scaled to {value['replicas']}")
+
+
+def _switch(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    rebuild.switch(cluster, cni=value.get("cni"), proxy_mode=value.get("proxy_mode"))
+    if value.get("cni"):
+        done.lines.append(f"The cluster now runs {value['cni']}.")
+    if value.get("proxy_mode"):
+        done.lines.append(f"kube-proxy now runs in {value['proxy_mode']} mode.")
+
+
+def _trace(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    source = source_of(cluster, value["from"])
+    seed = int(value.get("seed", 0))
+    to = expand(cluster, value["to"])
+    result = trace(cluster, source, to, seed)
+    notes.record(cluster, trace_record(cluster, source, to, result))
+    done.trace = {"query": {"from": source, "to": to, "seed": seed}, "result": result.to_dict()}
+    done.lines.append(f"Traced {value['from']} → {to}: {result.verdict}")
+
+
+def _traffic(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    source = source_of(cluster, value["from"])
+    count = int(value.get("count", 100))
+    to = expand(cluster, value["to"])
+    result = send_traffic(cluster, source, to, count)
+    notes.record(cluster, traffic_record(source, to, parse_target(to).host, result))
+    done.traffic = {"query": {"from": source, "to": to, "seed": 0}, "result": result}
+    done.lines.append(f"Sent {count} requests {value['from']} → {to}")
+
+
+def _dns(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    source = source_of(cluster, value["from"])
+    client = parse_source(cluster, source)
+    qtype = value.get("type", "A")
+    name = expand(cluster, value["name"])
+    answer = dns.resolve(cluster, client.pod, name, qtype)
+    notes.record(cluster, dns_record(source, name, qtype, answer))
+    done.lines.append(f"Looked up {name}: {answer.rcode} {' '.join(answer.addresses())}".strip())
+
+
+def _answer(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    done.answer = expected_values(cluster, value)[0]
+    if step_id is not None:
+        notes.set_answer(cluster, step_id, done.answer)
+    done.lines.append(f"Answered: {done.answer}")
+
+
+_RUN = {
+    "apply": _apply,
+    "delete": _delete,
+    "scale": _scale,
+    "switch": _switch,
+    "trace": _trace,
+    "traffic": _traffic,
+    "dns": _dns,
+    "answer": _answer,
+}

@@ -1,0 +1,102 @@
+"""What the learner did in the sandbox, as records the lessons' checks can read: each trace,
+DNS lookup and batch of requests, reduced to the facts a check asks about."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.network.model import Trace
+
+
+def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[str, Any]:
+    """The facts of one trace: who sent it, where it went, what the receiver saw.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        The cluster it ran on (for the CNI plugin).
+    source, target : str
+        As given to :func:`app.network.trace.trace`.
+    result : Trace
+
+    Returns
+    -------
+    dict
+        ``kind`` ("trace"), ``from``, ``to``, ``host``, ``verdict``, ``reason``, ``endpoint``,
+        ``client_ip``, ``seen_ip`` (the source address the receiving pod saw), ``snat``,
+        ``cross_node``, ``source_kind``, ``cni``, ``actions``, ``http_status``.
+
+    Examples
+    --------
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.network.trace import trace
+    >>> cluster = Cluster.create(seed=1)
+    >>> r = trace_record(cluster, "node/worker-1", "10.96.0.10:53/udp",
+    ...                  trace(cluster, "node/worker-1", "10.96.0.10:53/udp"))
+    >>> r["verdict"], "dnat" in r["actions"], r["host"], r["source_kind"]
+    ('delivered', True, '10.96.0.10', 'node')
+    """
+    endpoint = result.endpoint
+    delivered = [h for h in result.hops if h.phase == "request" and h.action == "deliver"]
+    seen = delivered[-1].packet.src_ip if delivered and result.verdict == "delivered" else None
+    source_node = result.source.get("node")
+    end_node = (endpoint or {}).get("node")
+    return {
+        "kind": "trace",
+        "from": source,
+        "to": target,
+        "host": result.target.get("host"),
+        "verdict": result.verdict,
+        "reason": result.reason,
+        "endpoint": dict(endpoint) if endpoint else None,
+        "client_ip": result.source.get("ip"),
+        "seen_ip": seen,
+        "snat": seen is not None and seen != result.source.get("ip"),
+        "cross_node": bool(source_node and end_node and source_node != end_node),
+        "source_kind": result.source.get("kind"),
+        "cni": cluster.config.cni,
+        # The request's own hops: the DNS lookup before it has DNAT and conntrack hops too.
+        "actions": sorted({h.action for h in result.hops if h.phase == "request"}),
+        # A pod that got the request answers it (200); a proxy that answered by itself says so.
+        "http_status": result.http_status
+        or (
+            200
+            if endpoint and result.verdict == "delivered" and endpoint.get("kind") == "pod"
+            else None
+        ),
+    }
+
+
+def dns_record(source: str, name: str, qtype: str, resolution: Any) -> dict[str, Any]:
+    """The facts of one lookup from the DNS tab.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.network import dns
+    >>> res = dns.resolve(Cluster.create(seed=1), None, "kube-dns.kube-system.svc.cluster.local")
+    >>> dns_record("node/worker-1", "kube-dns.kube-system.svc.cluster.local", "A", res)["rcode"]
+    'NXDOMAIN'
+    """
+    return {
+        "kind": "dns",
+        "from": source,
+        "name": name.strip().rstrip("."),
+        "type": qtype,
+        "rcode": resolution.rcode,
+        "addresses": resolution.addresses(),
+    }
+
+
+def traffic_record(source: str, to: str, host: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The facts of one batch of requests ("Send 100 requests").
+
+    >>> traffic_record("external", "http://web/", "web", {"count": 100, "endpoints": [{"requests": 60}, {"requests": 40}]})["endpoints"]
+    2
+    """
+    return {
+        "kind": "traffic",
+        "from": source,
+        "to": to,
+        "host": host,
+        "count": result["count"],
+        "endpoints": sum(1 for e in result["endpoints"] if e["requests"]),
+    }

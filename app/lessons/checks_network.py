@@ -1,0 +1,269 @@
+"""Checks on what the network does: a trace, a DNS answer or a batch of requests the engine
+runs now, and the traces, lookups and requests the learner ran during the step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import PodpathError
+from app.lessons.activity import trace_record
+from app.lessons.outcome import Outcome, StepState
+from app.lessons.refs import (
+    expand,
+    expected_values,
+    matching_pods,
+    source_of,
+)
+from app.network import dns
+from app.network.targets import parse_source
+from app.network.trace import trace
+from app.network.traffic import send_traffic
+
+CONDITIONS = (
+    "verdict",
+    "endpoint",
+    "reason",
+    "snat",
+    "http_status",
+    "via",
+    "cni",
+    "cross_node",
+    "kind",
+)
+
+
+def _describe(record: dict[str, Any]) -> str:
+    source = record["from"].replace("pod/", "Pod ").replace("node/", "node ")
+    if source == "external":
+        source = "the outside client"
+    text = f"{source} → {record['to']}: {record['verdict']}"
+    if record["verdict"] != "delivered" and record.get("reason"):
+        text += f" ({record['reason'].rstrip('.')})"
+    elif record.get("endpoint"):
+        end = record["endpoint"]
+        if end.get("kind") == "pod":
+            text += f" to {end.get('namespace')}/{end.get('name')}"
+        else:  # a host outside the cluster, or a node's own address
+            text += f" to {end.get('kind')} {end.get('ip')}:{end.get('port')}"
+    return text
+
+
+def mismatch(cluster: Any, record: dict[str, Any], wanted: dict[str, Any]) -> str | None:
+    """Why a trace record does not meet ``wanted`` (None when it does).
+
+    ``wanted`` may hold: ``from`` and ``endpoint`` (pod references), ``to`` (the host asked
+    for), ``verdict``, ``reason`` (words the reason contains), ``snat`` (whether the
+    receiver saw another source address than the client's), ``http_status``, ``via`` (a hop
+    action), ``cni``, ``cross_node`` and ``kind`` (of the source: pod, node or external).
+    """
+    if "from" in wanted:
+        try:
+            source = source_of(cluster, wanted["from"])
+        except PodpathError:  # a pod that is gone matches nothing
+            source = None
+        if record["from"] != source:
+            return f"it was sent from {record['from']}, not from {wanted['from']}"
+    if "to" in wanted:
+        to = expand(cluster, wanted["to"])
+        if to not in (record.get("host"), record["to"]):
+            return f"it went to {record['to']}, not to {to}"
+    if "kind" in wanted and record.get("source_kind") != wanted["kind"]:
+        return f"it started from a {record.get('source_kind')}, not a {wanted['kind']}"
+    verdict = wanted.get("verdict", wanted.get("expect"))
+    if verdict and record["verdict"] != verdict:
+        why = f": {record['reason']}" if record.get("reason") else ""
+        return f"it was {record['verdict']}{why}, and this step needs it {verdict}"
+    if "reason" in wanted and wanted["reason"].lower() not in (record.get("reason") or "").lower():
+        return f'its outcome was "{record.get("reason") or record["verdict"]}", not one about {wanted["reason"]}'
+    if wanted.get("endpoint") in ("outside", "external"):
+        end = record.get("endpoint") or {}
+        if end.get("kind") != "external":
+            return "it did not leave the cluster for a host outside"
+    elif "endpoint" in wanted:
+        names = {
+            (p["metadata"]["namespace"], p["metadata"]["name"])
+            for p in matching_pods(cluster, wanted["endpoint"])
+        }
+        end = record.get("endpoint") or {}
+        if (end.get("namespace"), end.get("name")) not in names:
+            reached = f"{end.get('namespace')}/{end.get('name')}" if end.get("name") else "no pod"
+            return f"it reached {reached}, not a pod matching {wanted['endpoint']}"
+    if "snat" in wanted and record.get("snat") != wanted["snat"]:
+        if record.get("seen_ip") is None:
+            return "it never reached a pod, so no pod saw its source address"
+        if wanted["snat"]:
+            return f"the pod saw the client's own address {record['seen_ip']}: nothing rewrote the source"
+        return f"the pod saw {record['seen_ip']}, not the client's {record['client_ip']}: the source was rewritten (SNAT)"
+    if "http_status" in wanted and record.get("http_status") != wanted["http_status"]:
+        got = record.get("http_status")
+        answer = f"HTTP {got}" if got else "no HTTP answer"
+        return f"the answer was {answer}, not {wanted['http_status']}"
+    if "via" in wanted and wanted["via"] not in record.get("actions", []):
+        return f"no hop did {wanted['via']}"
+    if "cni" in wanted and record.get("cni") != wanted["cni"]:
+        return f"it ran on {record.get('cni')}, and this step is about {wanted['cni']}"
+    if "cross_node" in wanted and record.get("cross_node") != wanted["cross_node"]:
+        return (
+            "the sender and receiver were on the same node"
+            if wanted["cross_node"]
+            else "it crossed to another node"
+        )
+    return None
+
+
+def _trace(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    subject = spec["trace"]
+    source = source_of(cluster, subject["from"])
+    to = expand(cluster, subject["to"])
+    result = trace(cluster, source, to, int(subject.get("seed", 0)))
+    record = trace_record(cluster, source, to, result)
+    wanted = {k: v for k, v in spec.items() if k in CONDITIONS or k == "expect"}
+    wanted.setdefault("expect", "delivered")
+    problem = mismatch(cluster, record, wanted)
+    if problem:
+        return Outcome(False, f"A request from {subject['from']} to {to}: {problem}.")
+    return Outcome(True, f"{_describe(record)}.")
+
+
+def _traced(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    wanted = spec["traced"]
+    traces = [r for r in state.activity if r["kind"] == "trace"]
+    for record in reversed(traces):
+        if mismatch(cluster, record, wanted) is None:
+            return Outcome(True, f"You traced {_describe(record)}.")
+    if not traces:
+        return Outcome(False, "You have not run a trace in this step yet: use the Trace tab.")
+    latest = traces[-1]
+    return Outcome(
+        False,
+        f"Your last trace ({_describe(latest)}) is not the one asked for: "
+        f"{mismatch(cluster, latest, wanted)}.",
+    )
+
+
+def _dns(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    subject = spec["dns"]
+    client = parse_source(cluster, source_of(cluster, subject["from"]))
+    qtype = subject.get("type", "A")
+    answer = dns.resolve(cluster, client.pod, expand(cluster, subject["name"]), qtype)
+    label = f"{subject['name']} looked up from {subject['from']}"
+    expect = spec.get("expect", "answer")
+    if expect == "nxdomain":
+        if answer.rcode == "NXDOMAIN":
+            return Outcome(True, f"{label}: NXDOMAIN, as it should be.")
+        return Outcome(
+            False, f"{label} still answers {', '.join(answer.addresses()) or answer.rcode}."
+        )
+    if answer.rcode != "NOERROR" or not answer.answers:
+        tried = ", ".join(a.name for a in answer.tried)
+        return Outcome(False, f"{label}: {answer.rcode} (tried {tried}).")
+    if "address" in spec:
+        wanted = expected_values(cluster, spec["address"])
+        got = answer.addresses()
+        if not set(wanted) & set(got):
+            return Outcome(
+                False, f"{label} answers {', '.join(got) or 'no address'}, not {', '.join(wanted)}."
+            )
+    if "cname" in spec:
+        cnames = [r.data.rstrip(".") for r in answer.answers if r.type == "CNAME"]
+        if spec["cname"].rstrip(".") not in cnames:
+            return Outcome(
+                False, f"{label} has no CNAME to {spec['cname']} ({', '.join(cnames) or 'none'})."
+            )
+    shown = ", ".join(f"{r.type} {r.data}" for r in answer.answers)
+    return Outcome(True, f"{label}: {shown}.")
+
+
+def _looked_up(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    wanted = spec["looked_up"]
+    lookups = [r for r in state.activity if r["kind"] == "dns"]
+    for record in reversed(lookups):
+        if "name" in wanted and record["name"] != wanted["name"].rstrip("."):
+            continue
+        if "type" in wanted and record["type"] != wanted["type"]:
+            continue
+        if "rcode" in wanted and record["rcode"] != wanted["rcode"]:
+            continue
+        if "from" in wanted and record["from"] != source_of(cluster, wanted["from"]):
+            continue
+        return Outcome(
+            True,
+            f"You looked up {record['name']}: {record['rcode']} {' '.join(record['addresses'])}.",
+        )
+    asked = wanted.get("name", "a name")
+    if not lookups:
+        return Outcome(False, f"Look up {asked} in the DNS tab first.")
+    return Outcome(
+        False,
+        f"Your lookups ({', '.join(r['name'] for r in lookups[-3:])}) are not {asked} as asked.",
+    )
+
+
+def _traffic(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    subject = spec["traffic"]
+    source = source_of(cluster, subject["from"])
+    count = int(subject.get("count", 100))
+    result = send_traffic(cluster, source, expand(cluster, subject["to"]), count)
+    hit = [e for e in result["endpoints"] if e["requests"]]
+    spread = (
+        ", ".join(f"{e.get('pod') or e['ip']}: {e['requests']}" for e in hit) or "none delivered"
+    )
+    if "endpoints" in spec and len(hit) != spec["endpoints"]:
+        return Outcome(
+            False,
+            f"{count} requests to {subject['to']} reached {len(hit)} pods ({spread}); this step needs {spec['endpoints']}.",
+        )
+    if "max_endpoints" in spec and len(hit) > spec["max_endpoints"]:
+        return Outcome(
+            False,
+            f"{count} requests to {subject['to']} were spread over {len(hit)} pods ({spread}); this step needs at most {spec['max_endpoints']}.",
+        )
+    if not hit:
+        return Outcome(False, f"None of {count} requests to {subject['to']} reached a pod.")
+    return Outcome(True, f"{count} requests to {subject['to']}: {spread}.")
+
+
+def _sent_traffic(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    wanted = spec["sent_traffic"]
+    batches = [r for r in state.activity if r["kind"] == "traffic"]
+    for record in reversed(batches):
+        if "to" in wanted and wanted["to"] not in (record["host"], record["to"]):
+            continue
+        if "from" in wanted and record["from"] != source_of(cluster, wanted["from"]):
+            continue
+        if record["endpoints"] < wanted.get("min_endpoints", 1):
+            continue
+        return Outcome(
+            True,
+            f"You sent {record['count']} requests to {record['to']}: {record['endpoints']} pods answered.",
+        )
+    if not batches:
+        return Outcome(
+            False, 'Send a batch of requests first: the Trace tab\'s "Send 100 requests".'
+        )
+    last = batches[-1]
+    return Outcome(
+        False,
+        f"Your last batch went to {last['to']} and reached {last['endpoints']} pods; that is not the one asked for.",
+    )
+
+
+def _answer(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    wanted = [v.strip().lower() for v in expected_values(cluster, spec["answer"])]
+    given = (state.answer or "").strip()
+    if not given:
+        return Outcome(False, "Type your answer in the box first.")
+    if given.lower() in wanted:
+        return Outcome(True, f"{given} is right.")
+    return Outcome(False, f"{given} is not it.")
+
+
+NETWORK_CHECKS = {
+    "trace": _trace,
+    "traced": _traced,
+    "dns": _dns,
+    "looked_up": _looked_up,
+    "traffic": _traffic,
+    "sent_traffic": _sent_traffic,
+    "answer": _answer,
+}

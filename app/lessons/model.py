@@ -1,0 +1,377 @@
+"""What a lesson is once its files are read: steps with checks, hints and a solution, a
+recap and a quiz. The shapes of checks and actions are checked here, at load time, so a
+mistake in a lesson file is reported with its line when the app starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.cluster import constants as c
+from app.lessons.source import LessonFileError, Located, Path
+from app.lessons.text import LessonText, Section, inline_html
+
+#: Check kinds and the keys each accepts besides its own (``object: Service web``).
+CHECK_KEYS: dict[str, set[str]] = {
+    "object": {
+        "exists",
+        "type",
+        "selects",
+        "endpoints",
+        "port",
+        "targetPort",
+        "nodePort",
+        "replicas",
+        "fields",
+    },
+    "pods": {"count", "ready"},
+    "replaced": set(),
+    "trace": {"expect", "endpoint", "reason", "snat", "http_status", "via"},
+    "dns": {"expect", "address", "cname"},
+    "traffic": {"endpoints", "max_endpoints"},
+    "traced": set(),
+    "looked_up": set(),
+    "sent_traffic": set(),
+    "answer": set(),
+    "cluster": set(),
+}
+#: What a ``traced`` check may ask of the learner's own traces.
+TRACED_KEYS = {
+    "from",
+    "to",
+    "endpoint",
+    "verdict",
+    "reason",
+    "http_status",
+    "cni",
+    "via",
+    "snat",
+    "cross_node",
+    "kind",
+}
+LOOKED_UP_KEYS = {"from", "name", "type", "rcode"}
+SENT_TRAFFIC_KEYS = {"from", "to", "min_endpoints"}
+#: Actions a setup or a solution is made of.
+ACTION_KEYS = {"apply", "delete", "scale", "switch", "trace", "traffic", "dns", "answer"}
+VALUE_KEYS = {
+    "pod_ip",
+    "service_ip",
+    "node_ip",
+    "lb_ip",
+    "node_port",
+    "svc_chain",
+    "value",
+    "one_of",
+}
+VERDICTS = {"delivered", "refused", "dropped", "nxdomain", "unreachable"}
+TRACE_ACTIONS = {
+    "send",
+    "dnat",
+    "snat",
+    "bridge",
+    "route",
+    "encapsulate",
+    "decapsulate",
+    "resolve",
+    "deliver",
+    "reject",
+    "drop",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str
+    spec: dict[str, Any]
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    value: Any
+    line: int | None
+
+
+@dataclass
+class Step:
+    id: str
+    title: str
+    text_html: str
+    task_html: str
+    question: str | None  # a question the learner answers in a text box
+    setup: list[Action]
+    checks: list[Check]
+    hints: list[str]  # HTML
+    solution: list[Action]
+    line: int | None
+
+
+@dataclass
+class Choice:
+    text_html: str
+    correct: bool
+    why_html: str
+
+
+@dataclass
+class Question:
+    text_html: str
+    choices: list[Choice]
+
+
+@dataclass
+class Lesson:
+    slug: str
+    order: int
+    title: str
+    summary: str
+    intro_html: str
+    recap_html: str
+    cni: str
+    proxy_mode: str
+    workers: int
+    seed: int
+    setup: list[Action]
+    steps: list[Step]
+    quiz: list[Question]
+    source: str  # the folder it was read from
+    extra: bool = False  # from the settings' folder rather than the app's own
+    index: dict[str, int] = field(default_factory=dict)
+
+    def step(self, number: int) -> Step:
+        return self.steps[max(0, min(number, len(self.steps) - 1))]
+
+
+def _require(doc: Located, data: Any, path: Path, kind: type | tuple[type, ...], what: str) -> Any:
+    if not isinstance(data, kind) or (isinstance(data, bool) and kind is int):
+        raise doc.error(path, f"{_dotted(path)}: must be {what}")
+    return data
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "(top level)"
+
+
+def _only(doc: Located, data: dict[str, Any], path: Path, allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise doc.error(
+                (*path, key),
+                f'{_dotted((*path, key))}: unknown field "{key}" (expected one of: {", ".join(sorted(allowed))})',
+            )
+
+
+def parse_lesson(slug: str, order: int, doc: Located, text: LessonText, source: str) -> Lesson:
+    """Build a :class:`Lesson` from its YAML and Markdown, checking every shape.
+
+    Raises
+    ------
+    LessonFileError
+        Naming the file and line of the first problem found.
+    """
+    data = _require(doc, doc.data, (), dict, "a mapping")
+    _only(doc, data, (), {"order", "cluster", "setup", "steps", "quiz"})
+    order = _require(doc, data.get("order", order), ("order",), int, "a whole number")
+    cluster = _require(doc, data.get("cluster", {}), ("cluster",), dict, "a mapping")
+    _only(doc, cluster, ("cluster",), {"cni", "proxy_mode", "workers", "seed"})
+    cni = cluster.get("cni", "flannel")
+    if cni not in c.CNI_PLUGINS:
+        raise doc.error(
+            ("cluster", "cni"), f"cluster.cni: must be one of {', '.join(c.CNI_PLUGINS)}"
+        )
+    proxy_mode = cluster.get("proxy_mode", "iptables")
+    if proxy_mode not in c.PROXY_MODES:
+        raise doc.error(
+            ("cluster", "proxy_mode"),
+            f"cluster.proxy_mode: must be one of {', '.join(c.PROXY_MODES)}",
+        )
+    workers = _require(
+        doc, cluster.get("workers", 2), ("cluster", "workers"), int, "a whole number"
+    )
+    if not 1 <= workers <= 10:
+        raise doc.error(("cluster", "workers"), "cluster.workers: must be from 1 to 10")
+    seed = _require(doc, cluster.get("seed", order), ("cluster", "seed"), int, "a whole number")
+    steps_data = _require(doc, data.get("steps"), ("steps",), list, "a list of steps")
+    if not steps_data:
+        raise doc.error(("steps",), "steps: a lesson needs at least one step")
+    steps = [_step(doc, text, item, ("steps", i)) for i, item in enumerate(steps_data)]
+    ids = [s.id for s in steps]
+    for i, step_id in enumerate(ids):
+        if step_id in ids[:i]:
+            raise doc.error(("steps", i, "id"), f'steps[{i}].id: "{step_id}" is used twice')
+    for section_id, section in text.sections.items():
+        if section_id != "recap" and section_id not in ids:
+            raise _md_error(text, section, f'no step in lesson.yaml has the id "{section_id}"')
+    if "recap" not in text.sections:
+        raise doc.error((), f'{slug}: the Markdown needs a closing "## Recap {{#recap}}" section')
+    quiz_data = _require(doc, data.get("quiz"), ("quiz",), list, "a list of questions")
+    if not quiz_data:
+        raise doc.error(("quiz",), "quiz: a lesson ends with at least one question")
+    lesson = Lesson(
+        slug=slug,
+        order=order,
+        title=text.title,
+        summary=text.summary,
+        intro_html=text.intro_html,
+        recap_html=text.sections["recap"].html,
+        cni=cni,
+        proxy_mode=proxy_mode,
+        workers=workers,
+        seed=seed,
+        setup=_actions(doc, data.get("setup", []), ("setup",)),
+        steps=steps,
+        quiz=[_question(doc, q, ("quiz", i)) for i, q in enumerate(quiz_data)],
+        source=source,
+    )
+    lesson.index = {s.id: i for i, s in enumerate(steps)}
+    return lesson
+
+
+def _md_error(text: LessonText, section: Section, problem: str) -> LessonFileError:
+    return LessonFileError(text.filename, section.line, problem)
+
+
+def _step(doc: Located, text: LessonText, data: Any, path: Path) -> Step:
+    data = _require(doc, data, path, dict, "a mapping")
+    _only(doc, data, path, {"id", "task", "ask", "setup", "checks", "hints", "solution"})
+    step_id = _require(doc, data.get("id"), (*path, "id"), str, "the id of a ## section")
+    section = text.sections.get(step_id)
+    if section is None:
+        raise doc.error(
+            (*path, "id"),
+            f'{_dotted((*path, "id"))}: the Markdown has no section "## ... {{#{step_id}}}"',
+        )
+    task = _require(doc, data.get("task"), (*path, "task"), str, "one sentence saying what to do")
+    question = data.get("ask")
+    if question is not None:
+        _require(doc, question, (*path, "ask"), str, "a question")
+    checks_data = _require(doc, data.get("checks"), (*path, "checks"), list, "a list of checks")
+    if not checks_data:
+        raise doc.error((*path, "checks"), f"{_dotted((*path, 'checks'))}: a step needs a check")
+    checks = [_check(doc, item, (*path, "checks", i)) for i, item in enumerate(checks_data)]
+    if any(ch.kind == "answer" for ch in checks) and question is None:
+        raise doc.error((*path, "checks"), f"{_dotted(path)}: an answer check needs an ask:")
+    hints = _require(doc, data.get("hints", []), (*path, "hints"), list, "a list of hints")
+    for i, hint in enumerate(hints):
+        _require(doc, hint, (*path, "hints", i), str, "text")
+    solution = _actions(doc, data.get("solution"), (*path, "solution"))
+    if not solution:
+        raise doc.error((*path, "solution"), f"{_dotted(path)}: a step needs a solution")
+    return Step(
+        id=step_id,
+        title=section.title,
+        text_html=section.html,
+        task_html=inline_html(task),
+        question=question,
+        setup=_actions(doc, data.get("setup", []), (*path, "setup")),
+        checks=checks,
+        hints=[inline_html(h) for h in hints],
+        solution=solution,
+        line=doc.line(path),
+    )
+
+
+def _check(doc: Located, data: Any, path: Path) -> Check:
+    data = _require(doc, data, path, dict, "a mapping naming one kind of check")
+    kinds = [k for k in data if k in CHECK_KEYS]
+    if len(kinds) != 1:
+        raise doc.error(
+            path,
+            f"{_dotted(path)}: a check names exactly one of: {', '.join(CHECK_KEYS)}",
+        )
+    kind = kinds[0]
+    _only(doc, data, path, {kind} | CHECK_KEYS[kind])
+    subject = data[kind]
+    sub = (*path, kind)
+    if kind in ("trace", "traffic", "dns"):
+        _require(doc, subject, sub, dict, "a mapping")
+        needed = {"trace": ("from", "to"), "traffic": ("from", "to"), "dns": ("from", "name")}[kind]
+        optional = {"trace": {"seed"}, "traffic": {"count"}, "dns": {"type"}}[kind]
+        _only(doc, subject, sub, set(needed) | optional)
+        for key in needed:
+            _require(doc, subject.get(key), (*sub, key), str, "text")
+    elif kind in ("traced", "looked_up", "sent_traffic", "cluster"):
+        _require(doc, subject, sub, dict, "a mapping (it may be empty: {})")
+        allowed = {
+            "traced": TRACED_KEYS,
+            "looked_up": LOOKED_UP_KEYS,
+            "sent_traffic": SENT_TRAFFIC_KEYS,
+            "cluster": {"cni", "proxy_mode"},
+        }[kind]
+        _only(doc, subject, sub, allowed)
+    elif kind == "answer":
+        _value(doc, subject, sub)
+    else:
+        _require(doc, subject, sub, str, "text")
+    if "expect" in data:
+        allowed = VERDICTS if kind == "trace" else {"answer", "nxdomain"}
+        if data["expect"] not in allowed:
+            raise doc.error(
+                (*path, "expect"),
+                f"{_dotted((*path, 'expect'))}: one of {', '.join(sorted(allowed))}",
+            )
+    if "address" in data:
+        _value(doc, data["address"], (*path, "address"))
+    if "via" in data and data["via"] not in TRACE_ACTIONS:
+        raise doc.error((*path, "via"), f"via: one of {', '.join(sorted(TRACE_ACTIONS))}")
+    if "fields" in data:
+        _require(doc, data["fields"], (*path, "fields"), dict, "a mapping of field path to value")
+    return Check(kind, data, doc.line(path))
+
+
+def _value(doc: Located, data: Any, path: Path) -> None:
+    _require(doc, data, path, dict, f"a mapping with one of: {', '.join(sorted(VALUE_KEYS))}")
+    if len(data) != 1 or next(iter(data)) not in VALUE_KEYS:
+        raise doc.error(path, f"{_dotted(path)}: one of {', '.join(sorted(VALUE_KEYS))}")
+
+
+def _actions(doc: Located, data: Any, path: Path) -> list[Action]:
+    if data is None:
+        return []
+    if isinstance(data, str):  # a manifest on its own
+        return [Action("apply", data, doc.line(path))]
+    _require(doc, data, path, list, "a list of actions")
+    actions = []
+    for i, item in enumerate(data):
+        item_path = (*path, i)
+        _require(doc, item, item_path, dict, f"one of: {', '.join(sorted(ACTION_KEYS))}")
+        if len(item) != 1 or next(iter(item)) not in ACTION_KEYS:
+            raise doc.error(
+                item_path,
+                f"{_dotted(item_path)}: an action is one of: {', '.join(sorted(ACTION_KEYS))}",
+            )
+        kind, value = next(iter(item.items()))
+        if kind == "answer":
+            _value(doc, value, (*item_path, kind))
+        elif kind in ("apply", "delete"):
+            _require(doc, value, (*item_path, kind), str, "text")
+        else:
+            _require(doc, value, (*item_path, kind), dict, "a mapping")
+        actions.append(Action(kind, value, doc.line(item_path)))
+    return actions
+
+
+def _question(doc: Located, data: Any, path: Path) -> Question:
+    data = _require(doc, data, path, dict, "a mapping with question and choices")
+    _only(doc, data, path, {"question", "choices"})
+    text = _require(doc, data.get("question"), (*path, "question"), str, "text")
+    choices_data = _require(doc, data.get("choices"), (*path, "choices"), list, "a list")
+    choices = []
+    for i, item in enumerate(choices_data):
+        cp = (*path, "choices", i)
+        _require(doc, item, cp, dict, "a mapping with answer, why and (for the right one) correct")
+        _only(doc, item, cp, {"answer", "correct", "why"})
+        choices.append(
+            Choice(
+                inline_html(_require(doc, item.get("answer"), (*cp, "answer"), str, "text")),
+                _require(doc, item.get("correct", False), (*cp, "correct"), bool, "true or false"),
+                inline_html(_require(doc, item.get("why"), (*cp, "why"), str, "an explanation")),
+            )
+        )
+    if len(choices) < 2 or sum(ch.correct for ch in choices) != 1:
+        raise doc.error(path, f"{_dotted(path)}: needs two or more choices, exactly one correct")
+    return Question(inline_html(text), choices)

@@ -1,0 +1,113 @@
+"""Reading lesson files so that every problem can name its file and line.
+
+A lesson's YAML is read into plain dicts and lists, and alongside them a map from each
+value's path (``("steps", 2, "checks", 0)``) to the line it starts on, so the loader can say
+``lessons/03-services/lesson.yaml, line 41: ...`` about any value it rejects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+class LessonFileError(Exception):
+    """A lesson file that cannot be used, with the file, line and problem.
+
+    >>> str(LessonFileError("lessons/x/lesson.yaml", 3, "steps: must be a list"))
+    'lessons/x/lesson.yaml, line 3: steps: must be a list'
+    """
+
+    def __init__(self, filename: str, line: int | None, problem: str) -> None:
+        self.filename = filename
+        self.line = line
+        self.problem = problem
+        where = f"{filename}, line {line}" if line else filename
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class Located:
+    """Parsed YAML and the line each value starts on."""
+
+    filename: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line(self, path: Path) -> int | None:
+        """The line of ``path``, or of its nearest enclosing value."""
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path)
+
+    def error(self, path: Path, problem: str) -> LessonFileError:
+        return LessonFileError(self.filename, self.line(path), problem)
+
+
+def read_yaml(filename: str, text: str) -> Located:
+    """Parse one YAML document, recording where each value is.
+
+    Parameters
+    ----------
+    filename : str
+        Named in errors.
+    text : str
+        The file's contents.
+
+    Returns
+    -------
+    Located
+
+    Raises
+    ------
+    LessonFileError
+        For YAML that does not parse, duplicate keys, or more than one document.
+
+    Examples
+    --------
+    >>> doc = read_yaml("l.yaml", "steps:\\n  - id: a\\n  - id: b\\n")
+    >>> doc.data["steps"][1]["id"], doc.line(("steps", 1, "id"))
+    ('b', 3)
+    >>> read_yaml("l.yaml", "a: 1\\na: 2\\n")
+    Traceback (most recent call last):
+    ...
+    app.lessons.source.LessonFileError: l.yaml, line 2: duplicate key "a"
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        located = Located(filename, None)
+        located.data = {} if node is None else _convert(loader, node, (), located)
+        return located
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise LessonFileError(filename, line, f"not valid YAML: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise LessonFileError(filename, None, f"not valid YAML: {error}") from None
+    finally:
+        loader.dispose()
+
+
+def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located) -> Any:
+    out.lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise out.error(path, f"keys must be text, not {key!r}")
+            if key in result:
+                raise LessonFileError(
+                    out.filename, key_node.start_mark.line + 1, f'duplicate key "{key}"'
+                )
+            result[key] = _convert(loader, value_node, (*path, key), out)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(loader, item, (*path, i), out) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)

@@ -1,0 +1,141 @@
+"""What the lesson panel and the lesson list show, from a lesson and the workspace's notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.lessons import notes
+from app.lessons.catalog import Catalog
+from app.lessons.model import Lesson
+from app.lessons.session import status
+from app.lessons.text import inline_html
+
+
+def lesson_view(cluster: Any, lesson: Lesson, catalog: Catalog) -> dict[str, Any]:
+    """The panel beside the map: where the learner is, the current step or the quiz.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Read only: a lesson never opened here shows as at its first step.
+    lesson : Lesson
+    catalog : Catalog
+        For the lesson's number and the next lesson.
+
+    Returns
+    -------
+    dict
+        ``slug``, ``title``, ``number``, ``count``, ``steps`` (one entry per step: number,
+        title, done, current), ``step`` (the current step, or None on the recap and quiz),
+        ``quiz``, ``recap_html``, ``status`` and ``next_lesson``.
+
+    Examples
+    --------
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.lessons.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> view = lesson_view(Cluster.create(seed=1), catalog.lessons[0], catalog)
+    >>> view["number"], view["step"]["number"], view["step"]["done"]
+    (1, 1, False)
+    """
+    record = notes.all_progress(cluster).get(lesson.slug) or notes.fresh_progress()
+    index = min(record["step"], len(lesson.steps))
+    steps = [
+        {
+            "index": i,
+            "number": i + 1,
+            "id": s.id,
+            "title": s.title,
+            "done": s.id in record["done"],
+            "current": i == index,
+        }
+        for i, s in enumerate(lesson.steps)
+    ]
+    step = None
+    if index < len(lesson.steps):
+        current = lesson.steps[index]
+        shown_hints = record["hints"].get(current.id, 0)
+        step = {
+            "index": index,
+            "number": index + 1,
+            "id": current.id,
+            "title": current.title,
+            "text_html": current.text_html,
+            "task_html": current.task_html,
+            "question": current.question,
+            "answer": record["answers"].get(current.id, ""),
+            "hints": current.hints[:shown_hints],
+            "hints_left": len(current.hints) - shown_hints,
+            "hint_count": len(current.hints),
+            "results": record["results"].get(current.id, []),
+            "done": current.id in record["done"],
+            "shown": current.id in record["shown"],
+        }
+    quiz_record = record.get("quiz") or {}
+    chosen = quiz_record.get("answers", {})
+    quiz = [
+        {
+            "index": qi,
+            "text_html": q.text_html,
+            "chosen": chosen.get(str(qi)),
+            "right": chosen.get(str(qi)) is not None and q.choices[chosen[str(qi)]].correct,
+            "choices": [
+                {
+                    "index": ci,
+                    "text_html": ch.text_html,
+                    "correct": ch.correct,
+                    "why_html": ch.why_html,
+                }
+                for ci, ch in enumerate(q.choices)
+            ],
+        }
+        for qi, q in enumerate(lesson.quiz)
+    ]
+    slugs = [item.slug for item in catalog.lessons]
+    following = catalog.next_after(lesson.slug)
+    return {
+        "slug": lesson.slug,
+        "title": lesson.title,
+        "number": slugs.index(lesson.slug) + 1 if lesson.slug in slugs else 0,
+        "count": len(slugs),
+        "intro_html": lesson.intro_html,
+        "recap_html": lesson.recap_html,
+        "steps": steps,
+        "step": step,
+        "at_quiz": step is None,
+        "quiz": quiz,
+        "quiz_done": bool(quiz_record),
+        "score": quiz_record.get("score"),
+        "status": status(cluster, lesson),
+        "next_lesson": {"slug": following.slug, "title": following.title} if following else None,
+    }
+
+
+def lesson_list(cluster: Any | None, catalog: Catalog) -> list[dict[str, Any]]:
+    """The home page's list: every lesson with the learner's progress (none without a
+    workspace).
+
+    >>> from app.lessons.catalog import load_catalog
+    >>> lesson_list(None, load_catalog())[0]["state"]
+    'not started'
+    """
+    items = []
+    for number, lesson in enumerate(catalog.lessons, start=1):
+        state = (
+            status(cluster, lesson)
+            if cluster is not None
+            else {"state": "not started", "done": 0, "total": len(lesson.steps)}
+        )
+        items.append(
+            {
+                "number": number,
+                "slug": lesson.slug,
+                "title": lesson.title,
+                "summary_html": inline_html(lesson.summary),
+                "state": state["state"],
+                "done": state["done"],
+                "total": state["total"],
+                "active": cluster is not None and notes.active(cluster) == lesson.slug,
+            }
+        )
+    return items

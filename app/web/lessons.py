@@ -1,0 +1,236 @@
+"""Lessons in the browser: ``/lessons/<slug>`` opens a lesson in the learner's lesson
+workspace, and ``/w/{id}/lessons/<slug>`` is that lesson beside the sandbox's map.
+
+The learner's lesson workspace is remembered in a cookie, so the home page can show their
+progress and each lesson resumes where they left it. Every action (check, hint, Show me,
+moving between steps, the quiz) is a plain form; htmx swaps the lesson panel, and the map
+and trace when the cluster changed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.cluster.cluster import Cluster
+from app.cluster.state import ClusterConfig
+from app.errors import NotFound
+from app.lessons import notes, session
+from app.lessons.actions import Done
+from app.lessons.model import Lesson
+from app.render.lesson import lesson_view
+from app.render.sandbox import trace_points
+from app.web.rendering import is_htmx, render
+
+router = APIRouter(include_in_schema=False)
+
+#: The cookie naming the learner's lesson workspace (its id is the only key to it).
+COOKIE = "podpath_lessons"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _lesson(request: Request, slug: str) -> Lesson:
+    lesson = request.app.state.lessons.get(slug)
+    if lesson is None:
+        raise NotFound(f'lessons "{slug[:80]}" not found')
+    return lesson
+
+
+def learner_workspace(request: Request) -> str | None:
+    """The learner's lesson workspace from their cookie, if it still exists."""
+    workspace_id = request.cookies.get(COOKIE)
+    store = request.app.state.workspaces
+    if workspace_id and store.exists(workspace_id):
+        return workspace_id
+    return None
+
+
+def active_lesson_view(request: Request, cluster: Cluster) -> dict[str, Any] | None:
+    """The open lesson's panel for a sandbox page, or None when no lesson is open."""
+    slug = notes.active(cluster)
+    lesson = request.app.state.lessons.get(slug) if slug else None
+    return lesson_view(cluster, lesson, request.app.state.lessons) if lesson else None
+
+
+def record_activity(request: Request, workspace_id: str, context: dict[str, Any]) -> None:
+    """Remember a trace, lookup or batch of requests the learner ran while a lesson is open,
+    for the step's checks to read."""
+    entry = context.pop("activity", None)
+    if entry is None or context.get("lesson") is None:
+        return
+
+    def remember(cluster: Cluster) -> None:
+        if notes.active(cluster):
+            notes.record(cluster, entry)
+
+    request.app.state.workspaces.change(workspace_id, remember)
+
+
+@router.get("/lessons")
+def lessons_index() -> Response:
+    return RedirectResponse("/#lessons", status_code=303)
+
+
+@router.get("/lessons/{slug}")
+def open_lesson(request: Request, slug: str, present: Annotated[bool, Query()] = False) -> Response:
+    """Open a lesson in the learner's lesson workspace (made on first use)."""
+    _lesson(request, slug)
+    workspace_id = learner_workspace(request)
+    if workspace_id is None:
+        settings = request.app.state.settings
+        config = ClusterConfig(
+            max_pods=settings.max_pods,
+            max_services=settings.max_services,
+            max_objects=settings.max_objects,
+            max_workers=settings.max_workers,
+        )
+        workspace_id, _ = request.app.state.workspaces.create(config)
+    target = f"/w/{workspace_id}/lessons/{slug}" + ("?present=1" if present else "")
+    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
+    response.set_cookie(
+        COOKIE, workspace_id, max_age=365 * 24 * 3600, httponly=True, samesite="lax"
+    )
+    return response
+
+
+def page_context(
+    request: Request, workspace_id: str, lesson: Lesson, extra: dict[str, Any]
+) -> Response:
+    from app.web.sandbox import page_context
+
+    context = page_context(request, workspace_id, "trace", False)
+    context.update(extra)
+    if "trace" in context:
+        context["points"] = trace_points(context["map"].anchors, context["trace"])
+    also = ("map_area", "trace_result") if extra.get("changed") else ()
+    return render(request, "workspace.html", context, block="lesson_panel", also=also)
+
+
+@router.get("/w/{workspace_id}/lessons/{slug}")
+async def lesson_page(request: Request, workspace_id: str, slug: str) -> Response:
+    """The lesson beside the map: started here if new, resumed otherwise."""
+    lesson = _lesson(request, slug)
+    store = request.app.state.workspaces
+    note = await run_in_threadpool(
+        store.change, workspace_id, lambda cluster: session.open_lesson(cluster, lesson)
+    )
+    response = page_context(request, workspace_id, lesson, {"lesson_note": note})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _act(request: Request, workspace_id: str, lesson: Lesson, act: Any) -> Any:
+    def run(cluster: Cluster) -> Any:
+        session.open_lesson(cluster, lesson)  # a form from another lesson's page
+        return act(cluster)
+
+    return request.app.state.workspaces.change(workspace_id, run)
+
+
+def _done_context(done: Done) -> dict[str, Any]:
+    extra: dict[str, Any] = {"lesson_done": done.lines, "changed": True}
+    if done.trace:
+        extra["trace"] = done.trace["result"]
+        extra["trace_query"] = done.trace["query"]
+        extra["rule_nodes"] = sorted(
+            {h["node"] for h in done.trace["result"]["hops"] if h.get("rule") and h.get("node")}
+        )
+    if done.traffic:
+        result = done.traffic["result"]
+        top = max([e["requests"] for e in result["endpoints"]] or [1])
+        for endpoint in result["endpoints"]:
+            endpoint["share"] = round(100 * endpoint["requests"] / top)
+        extra["traffic"] = result
+        extra["trace_query"] = done.traffic["query"]
+    return extra
+
+
+@router.post("/w/{workspace_id}/lessons/{slug}/check")
+async def check_step(
+    request: Request, workspace_id: str, slug: str, answer: Annotated[str | None, Form()] = None
+) -> Response:
+    lesson = _lesson(request, slug)
+
+    def act(cluster: Cluster) -> Any:
+        if answer is not None:
+            return session.answer(cluster, lesson, answer)
+        return session.check(cluster, lesson)
+
+    await run_in_threadpool(_act, request, workspace_id, lesson, act)
+    return page_context(request, workspace_id, lesson, {})
+
+
+@router.post("/w/{workspace_id}/lessons/{slug}/hint")
+async def show_hint(request: Request, workspace_id: str, slug: str) -> Response:
+    lesson = _lesson(request, slug)
+    await run_in_threadpool(_act, request, workspace_id, lesson, lambda c: session.hint(c, lesson))
+    return page_context(request, workspace_id, lesson, {})
+
+
+@router.post("/w/{workspace_id}/lessons/{slug}/show")
+async def show_me(request: Request, workspace_id: str, slug: str) -> Response:
+    """Do the step for the learner, then show what changed: the map, and the trace playing."""
+    lesson = _lesson(request, slug)
+    done = await run_in_threadpool(
+        _act, request, workspace_id, lesson, lambda c: session.show_me(c, lesson)
+    )
+    return page_context(request, workspace_id, lesson, {**_done_context(done), "autoplay": True})
+
+
+@router.post("/w/{workspace_id}/lessons/{slug}/step")
+async def go_to_step(
+    request: Request, workspace_id: str, slug: str, step: Annotated[int, Form()]
+) -> Response:
+    lesson = _lesson(request, slug)
+    done = await run_in_threadpool(
+        _act, request, workspace_id, lesson, lambda c: session.go_to(c, lesson, step)
+    )
+    extra = _done_context(done)
+    if done.lines:
+        extra["lesson_note"] = (
+            "The steps you skipped were done for you, so this one starts from the cluster it expects."
+        )
+    return page_context(request, workspace_id, lesson, extra)
+
+
+@router.post("/w/{workspace_id}/lessons/{slug}/quiz")
+async def answer_quiz(request: Request, workspace_id: str, slug: str) -> Response:
+    lesson = _lesson(request, slug)
+    form = await request.form()
+    chosen: dict[int, int] = {}
+    for key, value in form.items():
+        if key.startswith("q") and key[1:].isdigit() and str(value).isdigit():
+            chosen[int(key[1:])] = int(str(value))
+    await run_in_threadpool(
+        _act, request, workspace_id, lesson, lambda c: session.answer_quiz(c, lesson, chosen)
+    )
+    return page_context(request, workspace_id, lesson, {})
+
+
+@router.post("/w/{workspace_id}/lessons/{slug}/restart")
+async def restart(request: Request, workspace_id: str, slug: str) -> Response:
+    """Start the lesson again from its first step, on a fresh cluster."""
+    lesson = _lesson(request, slug)
+    await run_in_threadpool(
+        request.app.state.workspaces.change,
+        workspace_id,
+        lambda cluster: session.start(cluster, lesson),
+    )
+    target = f"/w/{workspace_id}/lessons/{slug}"
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target, **NO_STORE})
+    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+
+
+@router.post("/w/{workspace_id}/lessons/leave")
+async def leave(request: Request, workspace_id: str) -> Response:
+    """Close the lesson panel: the sandbox stays as it is, the progress is kept."""
+    await run_in_threadpool(
+        request.app.state.workspaces.change,
+        workspace_id,
+        lambda cluster: notes.set_active(cluster, None),
+    )
+    return RedirectResponse(f"/w/{workspace_id}", status_code=303, headers=NO_STORE)

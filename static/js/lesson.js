@@ -1,0 +1,49 @@
+// The lesson panel: "Reveal the answer" on quiz questions, and, in presentation mode, the
+// next and previous step from the keyboard or a clicker (PageDown / PageUp, which is what
+// presentation clickers send; N and B too). Runs before the trace player's keys (capture
+// phase) so a clicker moves the lesson, not the packet; the arrow keys still step the trace.
+
+function onClick(event) {
+  const button = event.target.closest && event.target.closest("[data-reveal]");
+  if (!button) return;
+  const question = button.closest(".quiz-question");
+  const open = question.classList.toggle("revealed");
+  button.textContent = open ? "Hide the answer" : "Reveal the answer";
+}
+
+function press(selector) {
+  const button = document.querySelector(selector);
+  if (!button || button.disabled) return false;
+  button.click();
+  return true;
+}
+
+function onKey(event) {
+  if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
+  if (!document.body.classList.contains("present") || !document.getElementById("lesson")) return;
+  const t = event.target;
+  if (t && t.closest && t.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")) return;
+  let moved = false;
+  if (event.key === "PageDown" || event.key === "n" || event.key === "N") moved = press("[data-lesson-next]");
+  else if (event.key === "PageUp" || event.key === "b" || event.key === "B") moved = press("[data-lesson-prev]");
+  else return;
+  event.preventDefault(); // even at the first or last step: the trace player must not step
+  event.stopPropagation();
+  return moved;
+}
+
+function focusStep(event) {
+  // After a step change, put keyboard focus on the new step's title (screen readers hear it).
+  if (!event.detail || !event.detail.target || event.detail.target.id !== "lesson") return;
+  const title = document.querySelector("#lesson h3");
+  const active = document.activeElement;
+  if (active && active !== document.body && !active.closest("#lesson")) return; // typing elsewhere
+  if (title) {
+    title.setAttribute("tabindex", "-1");
+    title.focus({ preventScroll: true });
+  }
+}
+
+document.addEventListener("click", onClick);
+window.addEventListener("keydown", onKey, true);
+document.addEventListener("htmx:afterSettle", focusStep);

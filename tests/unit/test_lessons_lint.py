@@ -1,0 +1,86 @@
+"""Every lesson, linted: its files load, each step's checks fail on the state the step starts
+from (so none passes whatever the learner did) and pass once the step's solution is done,
+every reference resolves, and the quiz has one right answer with an explanation for each."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.cluster.cluster import Cluster
+from app.lessons import notes, session
+from app.lessons.catalog import load_catalog
+from app.lessons.checks import evaluate
+
+CATALOG = load_catalog()
+
+
+def test_the_catalog_has_the_twelve_lessons_in_order():
+    slugs = [lesson.slug for lesson in CATALOG.lessons]
+    assert slugs[:12] == [
+        "flat-network",
+        "pods-come-and-go",
+        "services",
+        "scaling",
+        "dns",
+        "nodeport",
+        "loadbalancer",
+        "externalname",
+        "ingress",
+        "cni-plugins",
+        "troubleshooting",
+        "putting-it-together",
+    ]
+
+
+@pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
+def test_each_check_fails_at_the_start_of_its_step_and_passes_after_the_solution(lesson):
+    cluster = Cluster.create(seed=99)
+    session.start(cluster, lesson)
+    for index, step in enumerate(lesson.steps):
+        where = f"{lesson.source}/lesson.yaml, step {step.id}"
+        state = notes.step_state(cluster, lesson.slug, step.id)
+        for check in step.checks:
+            outcome = evaluate(cluster, check, state)
+            assert not outcome.passed, (
+                f"{where}, line {check.line}: the {check.kind} check passes before the learner "
+                f"has done anything ({outcome.message})"
+            )
+            assert outcome.message
+        session.show_me(cluster, lesson)
+        state = notes.step_state(cluster, lesson.slug, step.id)
+        for check in step.checks:
+            outcome = evaluate(cluster, check, state)
+            assert outcome.passed, (
+                f"{where}, line {check.line}: the {check.kind} check still fails after the "
+                f"step's solution: {outcome.message}"
+            )
+        assert step.id in notes.progress(cluster, lesson.slug)["done"]
+        session.go_to(cluster, lesson, index + 1)
+    assert session.status(cluster, lesson)["done"] == len(lesson.steps)
+
+
+@pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
+def test_each_step_explains_asks_and_helps(lesson):
+    assert lesson.summary, f"{lesson.slug}: the introduction's first paragraph is the summary"
+    assert lesson.recap_html.strip()
+    for step in lesson.steps:
+        assert step.text_html.strip(), f"{lesson.slug}/{step.id}: the step has no text"
+        assert step.task_html.strip()
+        assert step.hints, f"{lesson.slug}/{step.id}: give at least one hint"
+    assert len(lesson.quiz) >= 2, f"{lesson.slug}: a quiz of at least two questions"
+    for question in lesson.quiz:
+        assert all(choice.why_html.strip() for choice in question.choices)
+
+
+@pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
+def test_a_lesson_starts_the_same_way_every_time(lesson):
+    """Instructors rely on the same names and addresses in every learner's copy."""
+
+    def pods(seed):
+        cluster = Cluster.create(seed=seed)
+        session.start(cluster, lesson)
+        return sorted(
+            (p["metadata"]["name"], p["status"].get("podIP")) for p in cluster.list("Pod")
+        )
+
+    assert pods(1) == pods(2)
