@@ -14,7 +14,7 @@ from typing import Any
 from app.cluster import nodes, rebuild
 from app.cluster.apply import apply_text
 from app.lessons import notes
-from app.lessons.activity import dns_record, trace_record, traffic_record
+from app.lessons.activity import compare_record, dns_record, trace_record, traffic_record
 from app.lessons.model import Action
 from app.lessons.refs import (
     LessonRefError,
@@ -22,9 +22,11 @@ from app.lessons.refs import (
     expected_values,
     matching_pods,
     object_ref,
+    pod_of,
     source_of,
 )
 from app.network import dns
+from app.network.compare import compare_plugins
 from app.network.targets import parse_source, parse_target
 from app.network.trace import trace
 from app.network.traffic import send_traffic
@@ -38,6 +40,7 @@ class Done:
     trace: dict[str, Any] | None = None  # {"query": {from, to, seed}, "result": Trace dict}
     traffic: dict[str, Any] | None = None  # {"query": ..., "result": send_traffic's answer}
     answer: str | None = None
+    compare: dict[str, Any] | None = None  # {"query": ..., "runs": [PluginRun dicts]}
 
 
 def run_actions(cluster: Any, actions: list[Action], step_id: str | None = None) -> Done:
@@ -141,6 +144,19 @@ def _dns(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -
     done.lines.append(f"Looked up {name}: {answer.rcode} {' '.join(answer.addresses())}".strip())
 
 
+def _compare(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    names = []
+    for ref in (value["from"], value["to"]):
+        pod = pod_of(cluster, ref)
+        names.append(f"{pod['metadata']['namespace']}/{pod['metadata']['name']}")
+    port = int(value.get("port", 80))
+    runs = compare_plugins(cluster, names[0], names[1], port)
+    notes.record(cluster, compare_record(names[0], names[1], runs))
+    query = {"from": f"pod/{names[0]}", "to": names[1], "port": port}
+    done.compare = {"query": query, "runs": [run.to_dict() for run in runs]}
+    done.lines.append(f"Compared {names[0]} → {names[1]} under {', '.join(r.cni for r in runs)}")
+
+
 def _answer(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
     done.answer = expected_values(cluster, value)[0]
     if step_id is not None:
@@ -156,5 +172,6 @@ _RUN = {
     "trace": _trace,
     "traffic": _traffic,
     "dns": _dns,
+    "compare": _compare,
     "answer": _answer,
 }

@@ -100,3 +100,18 @@ def traffic_record(source: str, to: str, host: str, result: dict[str, Any]) -> d
         "count": result["count"],
         "endpoints": sum(1 for e in result["endpoints"] if e["requests"]),
     }
+
+
+def compare_record(source: str, target: str, runs: list[Any]) -> dict[str, Any]:
+    """The facts of one side-by-side comparison of the CNI plugins.
+
+    >>> compare_record("default/a", "default/b", [])["kind"]
+    'compare'
+    """
+    return {
+        "kind": "compare",
+        "from": f"pod/{source}",
+        "to": target,
+        "plugins": [run.cni for run in runs],
+        "verdicts": {run.cni: run.trace["verdict"] for run in runs},
+    }

@@ -12,6 +12,7 @@ from app.lessons.refs import (
     expand,
     expected_values,
     matching_pods,
+    pod_of,
     source_of,
 )
 from app.network import dns
@@ -258,7 +259,27 @@ def _answer(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
     return Outcome(False, f"{given} is not it.")
 
 
+def _compared(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    wanted = spec["compared"]
+    runs = [r for r in state.activity if r["kind"] == "compare"]
+    for record in reversed(runs):
+        if "from" in wanted and record["from"] != source_of(cluster, wanted["from"]):
+            continue
+        if "to" in wanted:
+            pod = pod_of(cluster, wanted["to"])
+            if record["to"] != f"{pod['metadata']['namespace']}/{pod['metadata']['name']}":
+                continue
+        shown = ", ".join(f"{k}: {v}" for k, v in record["verdicts"].items())
+        return Outcome(True, f"You compared {record['from']} → {record['to']} under {shown}.")
+    if not runs:
+        return Outcome(
+            False, 'Compare the plugins first: the Trace tab\'s "Compare CNI plugins side by side".'
+        )
+    return Outcome(False, "Your comparison was between other pods than the ones asked for.")
+
+
 NETWORK_CHECKS = {
+    "compared": _compared,
     "trace": _trace,
     "traced": _traced,
     "dns": _dns,

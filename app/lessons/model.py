@@ -34,6 +34,7 @@ CHECK_KEYS: dict[str, set[str]] = {
     "sent_traffic": set(),
     "answer": set(),
     "cluster": set(),
+    "compared": set(),
 }
 #: What a ``traced`` check may ask of the learner's own traces.
 TRACED_KEYS = {
@@ -51,8 +52,19 @@ TRACED_KEYS = {
 }
 LOOKED_UP_KEYS = {"from", "name", "type", "rcode"}
 SENT_TRAFFIC_KEYS = {"from", "to", "min_endpoints"}
+COMPARED_KEYS = {"from", "to"}
 #: Actions a setup or a solution is made of.
-ACTION_KEYS = {"apply", "delete", "scale", "switch", "trace", "traffic", "dns", "answer"}
+ACTION_KEYS = {
+    "apply",
+    "delete",
+    "scale",
+    "switch",
+    "trace",
+    "traffic",
+    "dns",
+    "compare",
+    "answer",
+}
 VALUE_KEYS = {
     "pod_ip",
     "service_ip",
@@ -294,13 +306,14 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
         _only(doc, subject, sub, set(needed) | optional)
         for key in needed:
             _require(doc, subject.get(key), (*sub, key), str, "text")
-    elif kind in ("traced", "looked_up", "sent_traffic", "cluster"):
+    elif kind in ("traced", "looked_up", "sent_traffic", "cluster", "compared"):
         _require(doc, subject, sub, dict, "a mapping (it may be empty: {})")
         allowed = {
             "traced": TRACED_KEYS,
             "looked_up": LOOKED_UP_KEYS,
             "sent_traffic": SENT_TRAFFIC_KEYS,
             "cluster": {"cni", "proxy_mode"},
+            "compared": COMPARED_KEYS,
         }[kind]
         _only(doc, subject, sub, allowed)
     elif kind == "answer":

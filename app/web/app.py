@@ -12,7 +12,7 @@ from app.lessons.catalog import load_catalog
 from app.settings import Settings
 from app.store.backends import MemoryBackend, SqliteBackend
 from app.store.workspaces import Workspaces
-from app.web import api, api_network, build, instructor, lessons, pages, sandbox
+from app.web import api, api_network, build, compare, instructor, lessons, pages, sandbox
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.limits import BodySizeLimit
@@ -72,5 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(instructor.router)
     app.include_router(build.router)
     app.include_router(lessons.router)
+    app.include_router(compare.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

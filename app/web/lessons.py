@@ -105,7 +105,8 @@ def page_context(
     context.update(extra)
     if "trace" in context:
         context["points"] = trace_points(context["map"].anchors, context["trace"])
-    also = ("map_area", "trace_result") if extra.get("changed") else ()
+    # A lesson's setup or solution may switch the CNI plugin: the head shows the settings.
+    also = ("sandbox_head", "map_area", "trace_result") if extra.get("changed") else ()
     return render(request, "workspace.html", context, block="lesson_panel", also=also)
 
 
@@ -138,6 +139,8 @@ def _done_context(done: Done) -> dict[str, Any]:
         extra["rule_nodes"] = sorted(
             {h["node"] for h in done.trace["result"]["hops"] if h.get("rule") and h.get("node")}
         )
+    if done.compare:
+        extra["compare"] = done.compare
     if done.traffic:
         result = done.traffic["result"]
         top = max([e["requests"] for e in result["endpoints"]] or [1])

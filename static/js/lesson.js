@@ -11,11 +11,37 @@ function onClick(event) {
   button.textContent = open ? "Hide the answer" : "Reveal the answer";
 }
 
-function press(selector) {
-  const button = document.querySelector(selector);
+// One step change at a time: a clicker pressed twice quickly moves twice, in order. The
+// request goes through htmx.ajax (not a click on the swapped-in button, which htmx may not
+// have taken over yet, so the browser would submit the form itself).
+let busy = false;
+let queued = 0;
+
+function move(direction) {
+  const button = document.querySelector(direction > 0 ? "[data-lesson-next]" : "[data-lesson-prev]");
   if (!button || button.disabled) return false;
-  button.click();
+  if (busy) {
+    queued = direction;
+    return true;
+  }
+  const form = button.closest("form");
+  busy = true;
+  window.htmx.ajax("POST", form.getAttribute("action"), {
+    source: form,
+    target: "#lesson",
+    values: { step: form.querySelector("input[name=step]").value },
+  });
   return true;
+}
+
+function settled(event) {
+  if (!event.detail || !event.detail.target || event.detail.target.id !== "lesson") return;
+  busy = false;
+  if (queued) {
+    const direction = queued;
+    queued = 0;
+    move(direction);
+  }
 }
 
 function onKey(event) {
@@ -24,8 +50,8 @@ function onKey(event) {
   const t = event.target;
   if (t && t.closest && t.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")) return;
   let moved = false;
-  if (event.key === "PageDown" || event.key === "n" || event.key === "N") moved = press("[data-lesson-next]");
-  else if (event.key === "PageUp" || event.key === "b" || event.key === "B") moved = press("[data-lesson-prev]");
+  if (event.key === "PageDown" || event.key === "n" || event.key === "N") moved = move(1);
+  else if (event.key === "PageUp" || event.key === "b" || event.key === "B") moved = move(-1);
   else return;
   event.preventDefault(); // even at the first or last step: the trace player must not step
   event.stopPropagation();
@@ -47,3 +73,6 @@ function focusStep(event) {
 document.addEventListener("click", onClick);
 window.addEventListener("keydown", onKey, true);
 document.addEventListener("htmx:afterSettle", focusStep);
+document.addEventListener("htmx:afterSettle", settled);
+document.addEventListener("htmx:responseError", () => { busy = false; queued = 0; });
+document.addEventListener("htmx:sendError", () => { busy = false; queued = 0; });

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import Api, apply_ok, new_workspace
 
 HTMX = {"HX-Request": "true"}
 
@@ -172,3 +172,52 @@ def test_odd_input_gets_a_clear_answer_never_a_500(api: Api, method, path, data,
         else getattr(api, method)(path.format(w=workspace))
     )
     assert response.status_code == status
+
+
+TWO_PODS = """apiVersion: v1
+kind: Pod
+metadata: {name: a, labels: {app: a}}
+spec: {nodeName: worker-1, containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, labels: {app: b}}
+spec: {nodeName: worker-2, containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
+"""
+
+
+def test_the_cni_plugins_side_by_side_leave_the_workspace_as_it_was(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, TWO_PODS)
+    before = api.get(f"/api/v1/workspaces/{workspace}/objects/pods/default/b").json()
+    page = api.post(
+        f"/w/{workspace}/compare",
+        data={"from": "pod/default/a", "to": "pod/default/b", "port": "80"},
+        headers=HTMX,
+    )
+    assert page.status_code == 200
+    text = page.text
+    assert text.index("flannel") < text.index("Calico") < text.index("Weave Net")
+    assert "flannel.1 wraps the packet (VXLAN)" in text and "<code>8472</code>" in text
+    assert "vxlan-6784 wraps the packet" in text and "<code>6784</code>" in text
+    assert "No tunnel:" in text  # Calico, routed
+    assert ">1450<" in text and ">1376<" in text and ">1500<" in text
+    after = api.get(f"/api/v1/workspaces/{workspace}/objects/pods/default/b").json()
+    assert after["status"]["podIP"] == before["status"]["podIP"]
+    info = api.get(f"/api/v1/workspaces/{workspace}").json()
+    assert info["settings"]["cni"] == "flannel"
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        ({"from": "pod/default/a", "to": "pod/default/nope"}, 404),
+        ({"from": "pod/default/a", "to": "pod/default/b", "port": "70000"}, 422),
+        ({"from": "pod/default/a", "to": "pod/default/b", "port": "http"}, 422),
+        ({}, 404),
+    ],
+)
+def test_comparing_with_odd_input_is_a_clear_error(api: Api, data, status) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, TWO_PODS)
+    assert api.post(f"/w/{workspace}/compare", data=data).status_code == status

@@ -70,7 +70,7 @@ def test_the_home_page_lists_lessons_with_progress(page: Page, screenshots_dir: 
     page.goto("/")
     expect(page.locator(".lesson-card")).to_have_count(len(CATALOG.lessons))
     expect(page.locator(".lesson-card.in-progress")).to_have_count(0)
-    page.get_by_role("link", name=CATALOG.lessons[1].title).click()
+    page.get_by_role("link", name=CATALOG.lessons[1].title, exact=True).click()
     expect(page.locator("#lesson .lesson-title")).to_have_text(CATALOG.lessons[1].title)
     page.get_by_role("button", name="Show me").click()
     expect(page.locator("#lesson .step-done")).to_be_visible()
@@ -80,7 +80,7 @@ def test_the_home_page_lists_lessons_with_progress(page: Page, screenshots_dir: 
     expect(card).to_contain_text(f"In progress: 1 of {len(CATALOG.lessons[1].steps)} steps")
     page.screenshot(path=str(screenshots_dir / "home-lessons.png"), full_page=True)
     # Coming back resumes where the learner was.
-    card.get_by_role("link", name=CATALOG.lessons[1].title).click()
+    card.get_by_role("link", name=CATALOG.lessons[1].title, exact=True).click()
     expect(page.locator("#lesson .step-dot.done")).to_have_count(1)
 
 
@@ -98,9 +98,10 @@ def test_presentation_mode_moves_by_clicker_and_hides_answers_until_revealed(
     expect(panel.locator(".step-count")).to_have_text(f"Step 2 of {len(lesson.steps)}")
     page.keyboard.press("PageUp")
     expect(panel.locator(".step-count")).to_have_text(f"Step 1 of {len(lesson.steps)}")
-    for _ in lesson.steps:
+    for number in range(2, len(lesson.steps) + 1):
         page.keyboard.press("PageDown")
-        page.wait_for_load_state("networkidle")
+        expect(panel.locator(".step-count")).to_have_text(f"Step {number} of {len(lesson.steps)}")
+    page.keyboard.press("PageDown")
     expect(panel.locator("#recap-title")).to_be_visible()
     first = panel.locator(".quiz-question").first
     why = first.locator(".choice.correct .why")
@@ -108,3 +109,30 @@ def test_presentation_mode_moves_by_clicker_and_hides_answers_until_revealed(
     first.get_by_role("button", name="Reveal the answer").click()
     expect(why).to_be_visible()
     page.screenshot(path=str(screenshots_dir / "lesson-present-quiz.png"))
+
+
+@pytest.mark.browser
+def test_the_cni_lesson_shows_the_plugins_side_by_side(page: Page, screenshots_dir: Path) -> None:
+    lesson = CATALOG.get("cni-plugins")
+    page.goto(f"/lessons/{lesson.slug}")
+    panel = page.locator("#lesson")
+    side_by_side = lesson.index["side-by-side"]
+    for number in range(2, side_by_side + 2):
+        panel.get_by_role("button", name="Next →").click()
+        expect(panel.locator(".step-count")).to_have_text(f"Step {number} of {len(lesson.steps)}")
+    # The skipped steps switched the cluster to Weave Net: the page's head says so.
+    expect(page.locator("#sandbox-head select[name=cni]")).to_have_value("weave")
+    page.locator("#panel").get_by_role("link", name="Trace", exact=True).click()
+    page.locator("summary", has_text="Compare CNI plugins side by side").click()
+    compare = page.locator("form[action$='/compare']")
+    compare.locator("select[name=from]").select_option("pod/default/client")
+    compare.locator("select[name=to]").select_option("pod/default/web")
+    compare.get_by_role("button", name="Compare").click()
+    columns = page.locator(".compare-col")
+    expect(columns).to_have_count(3)
+    expect(columns.nth(0)).to_contain_text("flannel.1 wraps the packet")
+    expect(columns.nth(1)).to_contain_text("No tunnel")
+    expect(columns.nth(2)).to_contain_text("running now")
+    panel.get_by_role("button", name="Check", exact=True).click()
+    expect(panel.locator(".check-results .pass")).to_contain_text("You compared")
+    page.screenshot(path=str(screenshots_dir / "lesson-cni-side-by-side.png"), full_page=True)
