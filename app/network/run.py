@@ -55,10 +55,17 @@ class TraceRun:
 def chain_where(decision: Any) -> str:
     """The nat chains a packet went through, for a hop's ``where`` (the masquerade in
     POSTROUTING is a hop of its own)."""
+    # A REJECT or DROP of kube-proxy's lives in the filter table (reached from FORWARD, INPUT
+    # or OUTPUT), not in nat PREROUTING where the DNAT happens.
+    table = "filter" if decision.action in ("reject", "drop") else "nat"
     chains = [
-        r.chain for r in decision.matched if r.table == "nat" and "POSTROUTING" not in r.chain
+        r.chain for r in decision.matched if r.table == table and "POSTROUTING" not in r.chain
     ]
-    return "netfilter " + " → ".join(dict.fromkeys(chains)) if chains else "netfilter"
+    if not chains:
+        return "netfilter"
+    return ("netfilter (filter) " if table == "filter" else "netfilter ") + " → ".join(
+        dict.fromkeys(chains)
+    )
 
 
 def rule_of(decision: Any) -> dict[str, Any] | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.errors import PodpathError
 from app.lessons import notes
 from app.lessons.catalog import Catalog
 from app.lessons.model import Lesson
+from app.lessons.refs import expected_values
 from app.lessons.session import status
 from app.lessons.text import inline_html
 
@@ -70,6 +72,7 @@ def lesson_view(cluster: Any, lesson: Lesson, catalog: Catalog) -> dict[str, Any
             "results": record["results"].get(current.id, []),
             "done": current.id in record["done"],
             "shown": current.id in record["shown"],
+            "reveal": _expected_answer(cluster, current),
         }
     quiz_record = record.get("quiz") or {}
     chosen = quiz_record.get("answers", {})
@@ -109,6 +112,18 @@ def lesson_view(cluster: Any, lesson: Lesson, catalog: Catalog) -> dict[str, Any
         "status": status(cluster, lesson),
         "next_lesson": {"slug": following.slug, "title": following.title} if following else None,
     }
+
+
+def _expected_answer(cluster: Any, step: Any) -> str | None:
+    """The answer an ``ask`` step expects, for "Reveal the answer" (an instructor's aid)."""
+    for check in step.checks:
+        if check.kind == "answer":
+            try:
+                values = expected_values(cluster, check.spec["answer"])
+            except PodpathError:
+                return None  # what it names does not exist yet
+            return " or ".join(values) if values else None
+    return None
 
 
 def lesson_list(cluster: Any | None, catalog: Catalog) -> list[dict[str, Any]]:

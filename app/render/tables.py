@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.cluster.cluster import Cluster
+from app.render.map_model import SYSTEM_NAMESPACES
 
 
 def _ports(service: dict[str, Any]) -> str:
@@ -43,6 +44,35 @@ def workspace_view(cluster: Cluster) -> dict[str, Any]:
             and not cluster.is_user_made(p),
         }
         for p in cluster.list("Pod")
+    ]
+    deployments = [
+        {
+            "namespace": d["metadata"]["namespace"],
+            "name": d["metadata"]["name"],
+            "ready": f"{(d.get('status') or {}).get('readyReplicas', 0)}/{d['spec'].get('replicas', 1)}",
+            "up_to_date": (d.get("status") or {}).get("updatedReplicas", 0),
+            "available": (d.get("status") or {}).get("availableReplicas", 0),
+            "selector": ",".join(
+                f"{k}={v}"
+                for k, v in ((d["spec"].get("selector") or {}).get("matchLabels") or {}).items()
+            ),
+            "system": d["metadata"]["namespace"] in SYSTEM_NAMESPACES,
+        }
+        for d in cluster.list("Deployment")
+    ]
+    replica_sets = [
+        {
+            "namespace": r["metadata"]["namespace"],
+            "name": r["metadata"]["name"],
+            "desired": r["spec"].get("replicas", 1),
+            "current": (r.get("status") or {}).get("replicas", 0),
+            "ready": (r.get("status") or {}).get("readyReplicas", 0),
+            "owner": next(
+                (o["name"] for o in r["metadata"].get("ownerReferences") or []), "<none>"
+            ),
+            "system": r["metadata"]["namespace"] in SYSTEM_NAMESPACES,
+        }
+        for r in cluster.list("ReplicaSet")
     ]
     services = []
     for s in cluster.list("Service"):
@@ -97,6 +127,8 @@ def workspace_view(cluster: Cluster) -> dict[str, Any]:
     return {
         "summary": summary,
         "pods": pods,
+        "deployments": deployments,
+        "replica_sets": replica_sets,
         "services": services,
         "slices": slices,
         "ingresses": ingresses,

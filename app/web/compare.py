@@ -1,5 +1,8 @@
 """``POST /w/{id}/compare``: one pod-to-pod request traced under flannel, Calico and Weave Net,
-shown side by side under the map (the workspace itself is not changed)."""
+shown side by side under the map (the workspace itself is not changed).
+
+Form fields: ``source_pod`` and ``target_pod`` (``pod/<namespace>/<name>``) and ``port``.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +26,8 @@ router = APIRouter(include_in_schema=False)
 def compare(
     request: Request,
     workspace_id: str,
-    source: Annotated[str, Form(alias="from")] = "",
-    to: Annotated[str, Form()] = "",
+    source: Annotated[str, Form(alias="source_pod")] = "",
+    to: Annotated[str, Form(alias="target_pod")] = "",
     port: Annotated[int, Form(ge=1, le=65535)] = 80,
 ) -> Response:
     source = source.removeprefix("pod/")

@@ -95,6 +95,12 @@ def test_an_answer_is_checked_against_the_cluster(api: Api) -> None:
     wrong = api.post(page_url + "/check", data={"answer": "10.0.0.11"}, headers=HTMX)
     assert "10.0.0.11 is not it." in wrong.text
     client = api.get(f"/api/v1/workspaces/{workspace}/objects/pods/default/client").json()
+    # For an instructor: the answer is on the page, folded away until revealed.
+    assert re.search(
+        r'<details class="reveal-answer"><summary>Reveal the answer</summary><p><code>'
+        + re.escape(client["status"]["podIP"]),
+        wrong.text,
+    )
     right = api.post(page_url + "/check", data={"answer": client["status"]["podIP"]}, headers=HTMX)
     assert "is right" in right.text
 
@@ -192,7 +198,7 @@ def test_the_cni_plugins_side_by_side_leave_the_workspace_as_it_was(api: Api) ->
     before = api.get(f"/api/v1/workspaces/{workspace}/objects/pods/default/b").json()
     page = api.post(
         f"/w/{workspace}/compare",
-        data={"from": "pod/default/a", "to": "pod/default/b", "port": "80"},
+        data={"source_pod": "pod/default/a", "target_pod": "pod/default/b", "port": "80"},
         headers=HTMX,
     )
     assert page.status_code == 200
@@ -211,9 +217,9 @@ def test_the_cni_plugins_side_by_side_leave_the_workspace_as_it_was(api: Api) ->
 @pytest.mark.parametrize(
     ("data", "status"),
     [
-        ({"from": "pod/default/a", "to": "pod/default/nope"}, 404),
-        ({"from": "pod/default/a", "to": "pod/default/b", "port": "70000"}, 422),
-        ({"from": "pod/default/a", "to": "pod/default/b", "port": "http"}, 422),
+        ({"source_pod": "pod/default/a", "target_pod": "pod/default/nope"}, 404),
+        ({"source_pod": "pod/default/a", "target_pod": "pod/default/b", "port": "70000"}, 422),
+        ({"source_pod": "pod/default/a", "target_pod": "pod/default/b", "port": "http"}, 422),
         ({}, 404),
     ],
 )

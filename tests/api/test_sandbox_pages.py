@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from tests.api.conftest import Api, apply_ok, new_workspace
@@ -182,6 +183,20 @@ def test_the_namespace_filter_and_the_ingress_table(api: Api) -> None:
     assert 'data-namespace="kube-system"' in page.text and 'data-name="web"' not in page.text
     objects = api.get(f"/w/{workspace}?tab=objects", headers=HTMX)
     assert "kubectl get ingress" in objects.text
+
+
+def test_the_objects_tab_lists_deployments_and_their_replica_sets(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, WEB)
+    objects = api.get(f"/w/{workspace}?tab=objects", headers=HTMX).text
+    assert "<td>web</td><td>2/2</td><td>2</td><td>2</td><td>app=web</td>" in objects
+    assert re.search(
+        r"<td>web-[a-z0-9]{8,10}</td><td>2</td><td>2</td><td>2</td><td>Deployment/web</td>", objects
+    )
+    # The system's own Deployments only with the system pods shown.
+    assert (
+        "ingress-nginx-controller" not in objects.split('id="deploy-title"')[1].split("</table>")[0]
+    )
 
 
 def test_the_home_page_opens_a_class_sandbox_in_presentation_mode(api: Api) -> None:

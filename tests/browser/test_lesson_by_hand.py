@@ -39,7 +39,7 @@ def check(page: Page) -> None:
 
 def trace(page: Page, source: str, target: str) -> None:
     page.locator("#panel").get_by_role("link", name="Trace", exact=True).click()
-    form = page.locator("form.trace-form")
+    form = page.locator('form.trace-form[action$="/trace"]')
     form.locator('select[name="from"]').select_option(source)
     form.locator('input[name="to"]').fill(target)
     form.get_by_role("button", name="Trace it").click()
