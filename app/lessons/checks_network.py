@@ -72,8 +72,8 @@ def mismatch(cluster: Any, record: dict[str, Any], wanted: dict[str, Any]) -> st
         return f"it started from a {record.get('source_kind')}, not a {wanted['kind']}"
     verdict = wanted.get("verdict", wanted.get("expect"))
     if verdict and record["verdict"] != verdict:
-        why = f": {record['reason']}" if record.get("reason") else ""
-        return f"it was {record['verdict']}{why}, and this step needs it {verdict}"
+        why = f" ({record['reason'].rstrip('.')})" if record.get("reason") else ""
+        return f"it was {record['verdict']}{why}; this step needs it {verdict}"
     if "reason" in wanted and wanted["reason"].lower() not in (record.get("reason") or "").lower():
         return f'its outcome was "{record.get("reason") or record["verdict"]}", not one about {wanted["reason"]}'
     if wanted.get("endpoint") in ("outside", "external"):

@@ -80,14 +80,46 @@ def route(
         )
         return hops, Arrival("host", target)
     if index.is_pod_ip(dst):
-        owner = index.node_for_pod_ip(dst)
-        where = f"{owner}'s pod range" if owner else "the pod network"
-        return [], Arrival(
-            "unreachable",
-            reason=f"no pod has the address {dst} (it is in {where}, but no running pod holds it: "
-            "pods come and go, and their addresses with them)",
-        )
+        return _to_nobody(cluster, index, packet, node, phase)
     return _to_outside(index, packet, node, phase)
+
+
+def _to_nobody(
+    cluster: Any, index: NetworkIndex, packet: Packet, node: str, phase: str
+) -> tuple[list[Hop], Arrival]:
+    """A pod address no pod holds: routed to the node whose range it is in, like any pod
+    address, where nothing answers for it; that node sends back ICMP host unreachable."""
+    dst = packet.dst_ip
+    owner = index.node_for_pod_ip(dst)
+    where = f"{owner}'s pod range" if owner else "the pod network"
+    reason = (
+        f"no pod has the address {dst} (it is in {where}, but no running pod holds it: pods "
+        "come and go, and their addresses with them); the client sees No route to host"
+    )
+    if owner is None:
+        return [], Arrival("unreachable", reason=reason)
+    hops: list[Hop] = []
+    if owner != node:
+        hops.extend(between_nodes(cluster, index, packet, node, owner, phase))
+    bridge = BRIDGE_DEVICE[index.cni]
+    device = bridge or "routes"
+    asks = (
+        f"The {bridge} bridge on {owner} asks (ARP) who has {dst}; no veth answers"
+        if bridge
+        else f"{owner} has no /32 route to {dst} through a cali veth"
+    )
+    hops.append(
+        Hop(
+            owner,
+            bridge or "routing table",
+            "drop",
+            f"{asks}: no pod holds the address now, so {owner} answers ICMP host unreachable.",
+            packet,
+            phase,
+            f"node/{owner}/{device}",
+        )
+    )
+    return hops, Arrival("unreachable", owner, reason=reason)
 
 
 def _to_pod(

@@ -12,7 +12,17 @@ from app.lessons.catalog import load_catalog
 from app.settings import Settings
 from app.store.backends import MemoryBackend, SqliteBackend
 from app.store.workspaces import Workspaces
-from app.web import api, api_network, build, compare, instructor, lessons, pages, sandbox
+from app.web import (
+    api,
+    api_lessons,
+    api_network,
+    build,
+    compare,
+    instructor,
+    lessons,
+    pages,
+    sandbox,
+)
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.limits import BodySizeLimit
@@ -67,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(api_network.router)
+    app.include_router(api_lessons.router)
     app.include_router(pages.router)
     app.include_router(sandbox.router)
     app.include_router(instructor.router)

@@ -76,3 +76,24 @@ document.addEventListener("htmx:afterSettle", focusStep);
 document.addEventListener("htmx:afterSettle", settled);
 document.addEventListener("htmx:responseError", () => { busy = false; queued = 0; });
 document.addEventListener("htmx:sendError", () => { busy = false; queued = 0; });
+
+// After Check, a hint or Show me, bring what changed into view; after a step change, the
+// step's beginning (the page, or in presentation mode the panel, may be scrolled far down).
+function bringIntoView(event) {
+  if (!event.detail || !event.detail.target || event.detail.target.id !== "lesson") return;
+  const path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
+  const behavior = window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+  const panel = document.getElementById("lesson");
+  if (/\/(check|show)$/.test(path)) {
+    const box = panel.querySelector(".task");
+    if (box) box.scrollIntoView({ block: "nearest", behavior });
+  } else if (/\/hint$/.test(path)) {
+    const hints = panel.querySelector(".hints");
+    if (hints) hints.scrollIntoView({ block: "nearest", behavior });
+  } else if (/\/step$/.test(path)) {
+    panel.scrollTop = 0;
+    if (panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: "start", behavior });
+  }
+}
+
+document.addEventListener("htmx:afterSettle", bringIntoView);

@@ -227,3 +227,55 @@ def test_comparing_with_odd_input_is_a_clear_error(api: Api, data, status) -> No
     workspace = new_workspace(api)
     apply_ok(api, workspace, TWO_PODS)
     assert api.post(f"/w/{workspace}/compare", data=data).status_code == status
+
+
+def test_the_json_api_lists_lessons_and_takes_one_step_by_step(api: Api) -> None:
+    catalog = api.get("/api/v1/lessons").json()["lessons"]
+    assert [lesson["slug"] for lesson in catalog][:2] == ["flat-network", "pods-come-and-go"]
+    assert catalog[0]["steps"][2] == {
+        "id": "real-ip",
+        "title": "What the receiver sees",
+        "ask": "Source IP address seen by web-b",
+    }
+    workspace = new_workspace(api)
+    base = f"/api/v1/workspaces/{workspace}/lessons/flat-network"
+    started = api.post(base + "/start").json()
+    assert started["step"] == 0 and started["stepId"] == "same-node"
+    first = api.post(base + "/check").json()
+    assert first["passed"] is False
+    assert first["checks"] == [
+        {
+            "passed": False,
+            "message": "You have not run a trace in this step yet: use the Trace tab.",
+        }
+    ]
+    shown = api.post(base + "/show").json()
+    assert shown["passed"] is True and shown["done"][0].startswith("Traced client")
+    moved = api.post(base + "/step", json={"step": 2}).json()
+    assert moved["stepId"] == "real-ip" and moved["progress"]["done"] == 2
+    client = api.get(f"/api/v1/workspaces/{workspace}/objects/pods/default/client").json()
+    right = api.post(base + "/check", json={"answer": client["status"]["podIP"]}).json()
+    assert right["passed"] is True
+    progress = api.get(f"/api/v1/workspaces/{workspace}/lessons").json()
+    assert progress["active"] == "flat-network"
+    assert progress["lessons"]["flat-network"]["done"] == 3
+    assert progress["lessons"]["dns"]["state"] == "not started"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("post", "/lessons/nope/start", None, 404),
+        ("post", "/lessons/flat-network/step", {"step": "x"}, 422),
+        ("post", "/lessons/flat-network/step", {"step": 1, "extra": 1}, 422),
+        ("post", "/lessons/flat-network/check", {"answer": "x" * 201}, 422),
+    ],
+)
+def test_the_lesson_api_refuses_odd_input_clearly(api: Api, method, path, body, status) -> None:
+    workspace = new_workspace(api)
+    url = f"/api/v1/workspaces/{workspace}{path}"
+    response = (
+        getattr(api, method)(url, json=body) if body is not None else getattr(api, method)(url)
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/json")

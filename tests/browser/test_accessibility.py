@@ -105,3 +105,27 @@ def test_presentation_mode_with_a_trace(
     page.keyboard.press("p")
     expect(page.locator("body")).to_have_class("present")
     audit(axe, page, "presentation-trace", artifacts_dir)
+
+
+def test_a_lesson_step_and_its_quiz(page: Page, axe: Axe, artifacts_dir: Path) -> None:
+    page.goto("/lessons/flat-network")
+    expect(page.locator("#lesson .step-count")).to_have_text("Step 1 of 3")
+    page.locator("#lesson").get_by_role("button", name="Check", exact=True).click()
+    expect(page.locator("#lesson .check-results .fail")).to_have_count(1)
+    page.locator("#lesson").get_by_role("button", name="Hint (1 of 2)").click()
+    expect(page.locator("#lesson .hints li")).to_have_count(1)
+    audit(axe, page, "lesson-step", artifacts_dir)
+    page.goto("/lessons/flat-network?present=1")
+    audit(axe, page, "lesson-present", artifacts_dir)
+    page.locator("#lesson").get_by_role("button", name="Recap and quiz").click()
+    expect(page.locator("#lesson #recap-title")).to_be_visible()
+    audit(axe, page, "lesson-quiz", artifacts_dir)
+
+
+def test_the_home_page_with_lesson_progress(page: Page, axe: Axe, artifacts_dir: Path) -> None:
+    page.goto("/lessons/services")
+    page.locator("#lesson").get_by_role("button", name="Show me").click()
+    expect(page.locator("#lesson .step-done")).to_be_visible()
+    page.goto("/")
+    expect(page.locator(".lesson-card.in-progress")).to_have_count(1)
+    audit(axe, page, "home-with-progress", artifacts_dir)

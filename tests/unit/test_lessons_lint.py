@@ -4,12 +4,16 @@ every reference resolves, and the quiz has one right answer with an explanation 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from app.cluster.cluster import Cluster
 from app.lessons import notes, session
-from app.lessons.catalog import load_catalog
+from app.lessons.catalog import BUILT_IN, load_catalog
 from app.lessons.checks import evaluate
+from app.web.sandbox import TABS
 
 CATALOG = load_catalog()
 
@@ -84,3 +88,18 @@ def test_a_lesson_starts_the_same_way_every_time(lesson):
         )
 
     assert pods(1) == pods(2)
+
+
+@pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
+def test_the_tabs_a_lesson_names_are_the_sandbox_tabs(lesson):
+    names = {"dns": "DNS", "yaml": "YAML"}
+    tabs = {names.get(t, t.capitalize()) for t in TABS}
+    folder = Path(lesson.source)
+    if not folder.is_absolute():
+        folder = BUILT_IN.parent / lesson.source
+    for name in ("lesson.md", "lesson.yaml"):
+        text = (folder / name).read_text(encoding="utf-8")
+        for mentioned in re.findall(r"\*\*([A-Za-z ]+)\*\* tab", text):
+            assert mentioned in tabs, (
+                f"{lesson.source}/{name} names a tab that does not exist: {mentioned}"
+            )

@@ -417,3 +417,24 @@ def test_the_dns_answer_comes_back_through_conntrack():
     undo = next(h for h in dns_hops if h.action == "snat")
     assert undo.where == "conntrack" and undo.packet.src == "10.96.0.10:53"
     assert dns_hops[-1].action == "deliver" and dns_hops[-1].packet.src == "10.96.0.10:53"
+
+
+@pytest.mark.parametrize(
+    ("cni", "path", "last_device"),
+    [
+        ("flannel", ["send", "route", "encapsulate", "route", "decapsulate", "drop"], "cni0"),
+        ("calico", ["send", "route", "route", "drop"], "routing table"),
+        ("weave", ["send", "route", "encapsulate", "route", "decapsulate", "drop"], "weave"),
+    ],
+)
+def test_an_address_no_pod_holds_is_routed_to_its_node_which_answers_host_unreachable(
+    cni, path, last_device
+):
+    c = with_client(with_client(cluster(cni=cni)), name="gone", node="worker-2")
+    ip = c.get("Pod", "default", "gone")["status"]["podIP"]
+    c.delete("Pod", "default", "gone")
+    t = trace(c, "pod/default/client", f"http://{ip}/")
+    assert t.verdict == "unreachable" and "No route to host" in t.reason
+    assert actions(t) == path
+    assert t.hops[-1].node == "worker-2" and t.hops[-1].where == last_device
+    check_invariants(t)
