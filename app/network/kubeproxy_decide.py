@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import random
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,6 +179,8 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
         why += (
             "; the pod reached itself through its Service, so the packet is masqueraded (hairpin)"
         )
+    if sp.affinity_timeout and not sticky:
+        why += f"; sessionAffinity: ClientIP keeps every later connection from {src_ip} on it"
     if sp.affinity_timeout and mode == "nftables":
         w.hit(("affinity-update", sep[len("endpoint-") :]))
     w.hit(("sep-dnat", sep))
@@ -195,6 +198,11 @@ def _choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
         for i, e in enumerate(pool):
             if f"{e.ip}:{e.port}" == previous:
                 return i, True
+    if sp.affinity_timeout:
+        # A client is pinned from its first connection until timeoutSeconds pass; Podpath
+        # keeps no clock, so it draws that first pick from the client's address: every trace
+        # and batch from one client agrees, and different clients spread over the endpoints.
+        seed = zlib.crc32(f"{src_ip}|{sp.name}".encode())
     index = pick(mode, len(pool), seed)
     if sp.affinity_timeout and affinity is not None:
         affinity[(src_ip, sp.name)] = f"{pool[index].ip}:{pool[index].port}"

@@ -305,6 +305,29 @@ def test_client_ip_affinity_sticks():
     assert "sessionAffinity" in d.reason
 
 
+def test_client_ip_affinity_pins_each_client_without_a_shared_table():
+    """Separate traces (no affinity table passed between them) from one client agree, and
+    several clients spread over the endpoints: each is pinned by its own address."""
+    cluster = make(extra="  sessionAffinity: ClientIP\n")
+    sp = web(cluster)
+    client = a_pod_ip(cluster, "worker-1")
+    chosen = {
+        kp.decide(cluster, "worker-1", client, sp.cluster_ip, 80, seed=s).endpoint
+        for s in range(20)
+    }
+    assert len(chosen) == 1
+    clients = [f"10.244.1.{n}" for n in range(10, 40)]
+    spread = {
+        kp.decide(cluster, "worker-1", c, sp.cluster_ip, 80, seed=0).endpoint for c in clients
+    }
+    assert len(spread) == len(sp.endpoints)
+    first = kp.decide(cluster, "worker-1", client, sp.cluster_ip, 80)
+    assert (
+        f"sessionAffinity: ClientIP keeps every later connection from {client} on it"
+        in first.reason
+    )
+
+
 def test_affinity_to_an_endpoint_that_is_gone_is_ignored():
     cluster = make(extra="  sessionAffinity: ClientIP\n")
     sp = web(cluster)
