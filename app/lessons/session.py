@@ -96,6 +96,21 @@ def go_to(cluster: Cluster, lesson: Lesson, index: int) -> Done:
 
     Going forward past a step that is not done applies its solution first, so that each
     step starts from the cluster it expects (an instructor can click ahead).
+
+    Returns
+    -------
+    Done
+        What the skipped steps' solutions did (empty when nothing was skipped).
+
+    Examples
+    --------
+    >>> from app.lessons.catalog import load_catalog
+    >>> lesson = load_catalog().get("flat-network")
+    >>> cluster = Cluster.create(seed=1)
+    >>> _ = start(cluster, lesson)
+    >>> done = go_to(cluster, lesson, 2)
+    >>> len(done.lines), status(cluster, lesson)["done"], status(cluster, lesson)["step"]
+    (2, 2, 2)
     """
     record = notes.progress(cluster, lesson.slug)
     index = max(0, min(index, len(lesson.steps)))
@@ -119,7 +134,25 @@ def _mark_done(record: dict[str, Any], step_id: str, shown: bool = False) -> Non
 
 
 def check(cluster: Cluster, lesson: Lesson) -> list[Outcome]:
-    """Run the current step's checks; the step is done when every one passes."""
+    """Run the current step's checks; the step is done when every one passes.
+
+    Returns
+    -------
+    list of Outcome
+        One per check, in the lesson's order (empty on the recap and quiz).
+
+    Examples
+    --------
+    >>> from app.lessons.catalog import load_catalog
+    >>> lesson = load_catalog().get("flat-network")
+    >>> cluster = Cluster.create(seed=1)
+    >>> _ = start(cluster, lesson)
+    >>> [o.passed for o in check(cluster, lesson)]
+    [False]
+    >>> _ = show_me(cluster, lesson)
+    >>> [o.passed for o in check(cluster, lesson)], status(cluster, lesson)["done"]
+    ([True], 1)
+    """
     record = notes.progress(cluster, lesson.slug)
     if record["step"] >= len(lesson.steps):
         return []
@@ -141,7 +174,15 @@ def answer(cluster: Cluster, lesson: Lesson, text: str) -> list[Outcome]:
 
 
 def hint(cluster: Cluster, lesson: Lesson) -> int:
-    """Reveal the current step's next hint; returns how many are shown."""
+    """Reveal the current step's next hint; returns how many are shown.
+
+    >>> from app.lessons.catalog import load_catalog
+    >>> lesson = load_catalog().get("flat-network")
+    >>> cluster = Cluster.create(seed=1)
+    >>> _ = start(cluster, lesson)
+    >>> hint(cluster, lesson), hint(cluster, lesson), hint(cluster, lesson)
+    (1, 2, 2)
+    """
     record = notes.progress(cluster, lesson.slug)
     if record["step"] >= len(lesson.steps):
         return 0
@@ -170,7 +211,15 @@ def answer_quiz(cluster: Cluster, lesson: Lesson, chosen: dict[int, int]) -> dic
     Returns
     -------
     dict
-        ``{"answers": {question: choice}, "score": right, "total": questions}``.
+        ``{"answers": {question: choice}, "score": right, "total": questions}``; answers to
+        questions or choices that do not exist are left out.
+
+    Examples
+    --------
+    >>> from app.lessons.catalog import load_catalog
+    >>> lesson = load_catalog().get("flat-network")
+    >>> answer_quiz(Cluster.create(seed=1), lesson, {0: 0, 1: 2, 7: 0})["score"]
+    1
     """
     answers = {
         str(q): c
