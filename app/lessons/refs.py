@@ -163,6 +163,8 @@ def expected_values(cluster: Any, spec: dict[str, Any]) -> list[str]:
     ['10.96.0.10']
     >>> expected_values(cluster, {"node_ip": "worker-2"})
     ['10.0.0.12']
+    >>> expected_values(cluster, {"node_port": "ingress-nginx/ingress-nginx-controller:80"})
+    ['31968']
 
     Raises
     ------
