@@ -279,3 +279,18 @@ def test_the_lesson_api_refuses_odd_input_clearly(api: Api, method, path, body, 
     )
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_a_shared_lesson_sandbox_gives_each_student_a_copy_at_the_same_step(api: Api) -> None:
+    workspace, page_url = open_lesson(api)
+    api.get(page_url)
+    api.post(page_url + "/step", data={"step": "1"})
+    token = re.search(r'href="/s/([^"]+)"', api.get(f"/w/{workspace}").text).group(1)
+    copy = api.get(f"/s/{token}")
+    assert copy.status_code == 303
+    student = api.get(copy.headers["location"]).text
+    assert 'id="lesson"' in student and "Step 2 of 3" in student
+    # The student's progress is their own: the instructor's copy does not move.
+    student_id = copy.headers["location"].split("/")[2]
+    api.post(f"/w/{student_id}/lessons/flat-network/step", data={"step": "2"})
+    assert "Step 2 of 3" in api.get(page_url).text
