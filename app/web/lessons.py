@@ -96,10 +96,10 @@ def open_lesson(request: Request, slug: str, present: Annotated[bool, Query()] =
     return response
 
 
-def page_context(
-    request: Request, workspace_id: str, lesson: Lesson, extra: dict[str, Any]
-) -> Response:
-    from app.web.sandbox import page_context
+def _panel(request: Request, workspace_id: str, extra: dict[str, Any]) -> Response:
+    """The page with the lesson panel (for htmx: the panel, and the map, head and trace when
+    the cluster changed)."""
+    from app.web.sandbox import page_context  # sandbox imports this module
 
     context = page_context(request, workspace_id, "trace", False)
     context.update(extra)
@@ -118,7 +118,7 @@ async def lesson_page(request: Request, workspace_id: str, slug: str) -> Respons
     note = await run_in_threadpool(
         store.change, workspace_id, lambda cluster: session.open_lesson(cluster, lesson)
     )
-    response = page_context(request, workspace_id, lesson, {"lesson_note": note})
+    response = _panel(request, workspace_id, {"lesson_note": note})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -163,14 +163,14 @@ async def check_step(
         return session.check(cluster, lesson)
 
     await run_in_threadpool(_act, request, workspace_id, lesson, act)
-    return page_context(request, workspace_id, lesson, {})
+    return _panel(request, workspace_id, {})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/hint")
 async def show_hint(request: Request, workspace_id: str, slug: str) -> Response:
     lesson = _lesson(request, slug)
     await run_in_threadpool(_act, request, workspace_id, lesson, lambda c: session.hint(c, lesson))
-    return page_context(request, workspace_id, lesson, {})
+    return _panel(request, workspace_id, {})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/show")
@@ -180,7 +180,7 @@ async def show_me(request: Request, workspace_id: str, slug: str) -> Response:
     done = await run_in_threadpool(
         _act, request, workspace_id, lesson, lambda c: session.show_me(c, lesson)
     )
-    return page_context(request, workspace_id, lesson, {**_done_context(done), "autoplay": True})
+    return _panel(request, workspace_id, {**_done_context(done), "autoplay": True})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/step")
@@ -196,7 +196,7 @@ async def go_to_step(
         extra["lesson_note"] = (
             "The steps you skipped were done for you, so this one starts from the cluster it expects."
         )
-    return page_context(request, workspace_id, lesson, extra)
+    return _panel(request, workspace_id, extra)
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/quiz")
@@ -210,7 +210,7 @@ async def answer_quiz(request: Request, workspace_id: str, slug: str) -> Respons
     await run_in_threadpool(
         _act, request, workspace_id, lesson, lambda c: session.answer_quiz(c, lesson, chosen)
     )
-    return page_context(request, workspace_id, lesson, {})
+    return _panel(request, workspace_id, {})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/restart")
