@@ -8,6 +8,7 @@ in POSTROUTING, after the routing decision and before any tunnel wraps the packe
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from app.network import datapath
@@ -52,6 +53,9 @@ def snat_hop(
     device, ip = outgoing_address(cluster, index, node, packet.dst_ip)
     snatted = packet.with_src(ip)
     if by_kube_proxy:
+        # kube-proxy masquerades with --random-fully: the source port is chosen at random
+        # too (drawn here from the connection, so the same trace gives the same port).
+        snatted = packet.with_src(ip, masquerade_port(packet, node))
         summary = (
             f"The packet was marked for masquerade (KUBE-MARK-MASQ), so KUBE-POSTROUTING rewrites "
             f"its source to {ip}, the address of {device} on {node}, the interface it leaves by. "
@@ -67,6 +71,16 @@ def snat_hop(
     return Hop(
         node, "netfilter POSTROUTING", "snat", summary, snatted, at=f"node/{node}", rule=rule
     )
+
+
+def masquerade_port(packet: Packet, node: str) -> int:
+    """The source port MASQUERADE --random-fully gives a connection (1024-65535).
+
+    >>> masquerade_port(Packet("198.51.100.7", 32768, "10.0.0.11", 30080), "worker-1")
+    34038
+    """
+    key = f"{packet.src}|{packet.dst}|{packet.protocol}|{node}".encode()
+    return 1024 + zlib.crc32(key) % (65536 - 1024)
 
 
 def insert_snat(hops: list[Hop], snat: Hop, node: str, original: Packet) -> list[Hop]:
