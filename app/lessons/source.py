@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 Path = tuple[str | int, ...]
+#: libyaml's parser when PyYAML was built with it (it keeps the marks, so lines still count).
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LessonFileError(Exception):
@@ -77,7 +79,7 @@ def read_yaml(filename: str, text: str) -> Located:
     ...
     app.lessons.source.LessonFileError: l.yaml, line 2: duplicate key "a"
     """
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         located = Located(filename, None)
@@ -93,7 +95,7 @@ def read_yaml(filename: str, text: str) -> Located:
         loader.dispose()
 
 
-def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, out: Located) -> Any:
+def _convert(loader: Any, node: yaml.Node, path: Path, out: Located) -> Any:
     out.lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
