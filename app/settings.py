@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
+
+from app.cluster.state import ClusterConfig
 
 
 def default_data_dir() -> Path:
@@ -46,6 +49,21 @@ class Settings:
     cache_size: int = 64
     #: A folder of more lessons, listed after the app's own (see docs/lessons.md).
     lessons_dir: Path | None = None
+
+    def cluster_config(self, **choices: Any) -> ClusterConfig:
+        """A new workspace's cluster settings: ``choices`` (CNI plugin, proxy mode, workers)
+        within this server's quotas.
+
+        >>> Settings(max_pods=50).cluster_config(cni="calico").max_pods
+        50
+        """
+        return ClusterConfig(
+            max_pods=self.max_pods,
+            max_services=self.max_services,
+            max_objects=self.max_objects,
+            max_workers=self.max_workers,
+            **choices,
+        )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -37,6 +37,25 @@ def delete_object(cluster: Cluster, kind: str, namespace: str, name: str) -> Cha
     return change_since(cluster, mark)
 
 
+def deletion_lines(cluster: Cluster, kind: str, name: str, change: Change) -> list[str]:
+    """What a delete did, as the sandbox says it: the object gone, then each pod the
+    controllers made in its place with its new IP and node.
+
+    >>> from app.cluster.apply import apply_text
+    >>> cluster = Cluster.create(seed=1)
+    >>> _ = apply_text(cluster, "apiVersion: v1\\nkind: Namespace\\nmetadata: {name: shop}\\n")
+    >>> deletion_lines(cluster, "Namespace", "shop", cluster.delete("Namespace", "", "shop"))
+    ['namespace/shop deleted']
+    """
+    lines = [f"{kind.lower()}/{name} deleted"]
+    for key in change.created:
+        obj = cluster.state.objects.get(key)
+        if key.kind == "Pod" and obj is not None:
+            ip = (obj.get("status") or {}).get("podIP") or "no IP yet"
+            lines.append(f"then: pod/{key.name} created ({ip} on {obj['spec'].get('nodeName')})")
+    return lines
+
+
 def _remove(cluster: Cluster, key: ObjectKey) -> None:
     state = cluster.state
     obj = state.objects.get(key)

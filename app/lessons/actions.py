@@ -13,6 +13,7 @@ from typing import Any
 
 from app.cluster import nodes, rebuild
 from app.cluster.apply import apply_text
+from app.cluster.deletion import deletion_lines
 from app.lessons import notes
 from app.lessons.activity import compare_record, dns_record, trace_record, traffic_record
 from app.lessons.model import Action
@@ -90,14 +91,7 @@ def _delete(cluster: Any, value: str, done: Done, step_id: str | None) -> None:
             raise LessonRefError(f"no pod matches {value}")
         namespace, name = running[0]["metadata"]["namespace"], running[0]["metadata"]["name"]
     change = cluster.delete(kind, namespace, name)
-    done.lines.append(f"{kind.lower()}/{name} deleted")
-    for key in change.created:
-        obj = cluster.state.objects.get(key)
-        if key.kind == "Pod" and obj is not None:
-            ip = (obj.get("status") or {}).get("podIP") or "no IP yet"
-            done.lines.append(
-                f"then: pod/{key.name} created ({ip} on {obj['spec'].get('nodeName')})"
-            )
+    done.lines += deletion_lines(cluster, kind, name, change)
 
 
 def _scale(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:

@@ -4,7 +4,7 @@ mistake in a lesson file is reported with its line when the app starts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.cluster import constants as c
@@ -149,10 +149,6 @@ class Lesson:
     quiz: list[Question]
     source: str  # the folder it was read from
     extra: bool = False  # from the settings' folder rather than the app's own
-    index: dict[str, int] = field(default_factory=dict)
-
-    def step(self, number: int) -> Step:
-        return self.steps[max(0, min(number, len(self.steps) - 1))]
 
 
 def _require(doc: Located, data: Any, path: Path, kind: type | tuple[type, ...], what: str) -> Any:
@@ -223,7 +219,7 @@ def parse_lesson(slug: str, order: int, doc: Located, text: LessonText, source: 
     quiz_data = _require(doc, data.get("quiz"), ("quiz",), list, "a list of questions")
     if not quiz_data:
         raise doc.error(("quiz",), "quiz: a lesson ends with at least one question")
-    lesson = Lesson(
+    return Lesson(
         slug=slug,
         order=order,
         title=text.title,
@@ -239,8 +235,6 @@ def parse_lesson(slug: str, order: int, doc: Located, text: LessonText, source: 
         quiz=[_question(doc, q, ("quiz", i)) for i, q in enumerate(quiz_data)],
         source=source,
     )
-    lesson.index = {s.id: i for i, s in enumerate(steps)}
-    return lesson
 
 
 def _md_error(text: LessonText, section: Section, problem: str) -> LessonFileError:

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.cluster import constants as c
 from app.cluster import rebuild
-from app.errors import FieldError, InvalidObjects, NotFound
+from app.network.targets import parse_source
 from app.network.trace import trace
 
 #: Bytes a tunnel adds to every packet: VXLAN's outer Ethernet (14), IPv4 (20), UDP (8) and
@@ -46,19 +46,6 @@ class PluginRun:
             "tunnel": self.tunnel,
             "mtu": self.mtu,
         }
-
-
-def _pod_ip(cluster: Any, namespace: str, name: str) -> str:
-    pod = cluster.get("Pod", namespace, name)
-    if pod is None:
-        raise NotFound(f'pods "{name}" not found in namespace "{namespace}"')
-    ip = (pod.get("status") or {}).get("podIP")
-    if not ip:
-        raise InvalidObjects(
-            f"Pod {namespace}/{name} has no IP yet",
-            [FieldError("to", f"Pod {namespace}/{name} has no IP yet: it is not running")],
-        )
-    return ip
 
 
 def _tunnel(hops: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -132,7 +119,9 @@ def compare_plugins(
         if not current:
             copy = type(cluster).from_state(json.loads(saved))
             rebuild.switch(copy, cni=plugin)
-        target_ip = _pod_ip(copy, dst_ns, dst_name)
+        # parse_source: the pod must exist (NotFound) and have an IP (InvalidObjects).
+        source_ip = parse_source(copy, f"pod/{src_ns}/{src_name}").ip
+        target_ip = parse_source(copy, f"pod/{dst_ns}/{dst_name}").ip
         result = trace(copy, f"pod/{src_ns}/{src_name}", f"{target_ip}:{port}", seed).to_dict()
         tunnel = _tunnel(result["hops"])
         ipip = plugin == "calico" and tunnel is not None
@@ -140,7 +129,7 @@ def compare_plugins(
             PluginRun(
                 plugin,
                 current,
-                _pod_ip(copy, src_ns, src_name),
+                source_ip,
                 target_ip,
                 result,
                 tunnel,

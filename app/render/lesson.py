@@ -150,7 +150,6 @@ def lesson_list(cluster: Any | None, catalog: Catalog) -> list[dict[str, Any]]:
                 "state": state["state"],
                 "done": state["done"],
                 "total": state["total"],
-                "active": cluster is not None and notes.active(cluster) == lesson.slug,
             }
         )
     return items

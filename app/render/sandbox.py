@@ -113,6 +113,28 @@ def trace_points(
     return points
 
 
+def rule_nodes(trace: dict[str, Any]) -> list[str]:
+    """The nodes whose kube-proxy rules a trace (as JSON) matched, for links to the Rules tab.
+
+    >>> rule_nodes({"hops": [{"node": "worker-1", "rule": {}}, {"node": "worker-2", "rule": {"chain": "X"}}]})
+    ['worker-2']
+    """
+    return sorted({h["node"] for h in trace["hops"] if h.get("rule") and h.get("node")})
+
+
+def with_shares(traffic: dict[str, Any]) -> dict[str, Any]:
+    """``send_traffic``'s answer with each endpoint's bar length (``share``, 0-100, of the
+    busiest endpoint).
+
+    >>> with_shares({"endpoints": [{"requests": 30}, {"requests": 60}]})["endpoints"]
+    [{'requests': 30, 'share': 50}, {'requests': 60, 'share': 100}]
+    """
+    top = max([e["requests"] for e in traffic["endpoints"]] or [1]) or 1
+    for endpoint in traffic["endpoints"]:
+        endpoint["share"] = round(100 * endpoint["requests"] / top)
+    return traffic
+
+
 def rules_view(ruleset: Any, highlight: list[str] | None = None) -> dict[str, Any]:
     """The node's rules as lines, the ones a trace matched marked."""
     marked = set(highlight or [])

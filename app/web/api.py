@@ -20,7 +20,6 @@ from app.cluster.apply import apply_text
 from app.cluster.cluster import Change, Cluster
 from app.cluster.export import export_objects, export_yaml
 from app.cluster.objects import API_VERSIONS, CLUSTER_SCOPED, kind_from_alias
-from app.cluster.state import ClusterConfig
 from app.errors import FieldError, InvalidObjects, ManifestSyntaxError, NotFound
 from app.store.workspaces import Workspaces
 
@@ -110,16 +109,11 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
                 )
             ],
         )
-    settings = request.app.state.settings
-    config = ClusterConfig(
+    config = request.app.state.settings.cluster_config(
         cni=options.cni,
         proxy_mode=options.proxyMode,
         calico_mode=options.calicoMode,
         workers=options.workers,
-        max_pods=settings.max_pods,
-        max_services=settings.max_services,
-        max_objects=settings.max_objects,
-        max_workers=settings.max_workers,
     )
     workspace_id, cluster = workspaces(request).create(config, options.seed)
     body = {"id": workspace_id, **cluster.summary()}

@@ -16,13 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster.cluster import Cluster
-from app.cluster.state import ClusterConfig
 from app.errors import NotFound
 from app.lessons import notes, session
 from app.lessons.actions import Done
 from app.lessons.model import Lesson
 from app.render.lesson import lesson_view
-from app.render.sandbox import trace_points
+from app.render.sandbox import rule_nodes, trace_points, with_shares
 from app.web.rendering import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -80,13 +79,7 @@ def open_lesson(request: Request, slug: str, present: Annotated[bool, Query()] =
     _lesson(request, slug)
     workspace_id = learner_workspace(request)
     if workspace_id is None:
-        settings = request.app.state.settings
-        config = ClusterConfig(
-            max_pods=settings.max_pods,
-            max_services=settings.max_services,
-            max_objects=settings.max_objects,
-            max_workers=settings.max_workers,
-        )
+        config = request.app.state.settings.cluster_config()
         workspace_id, _ = request.app.state.workspaces.create(config)
     target = f"/w/{workspace_id}/lessons/{slug}" + ("?present=1" if present else "")
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
@@ -136,17 +129,11 @@ def _done_context(done: Done) -> dict[str, Any]:
     if done.trace:
         extra["trace"] = done.trace["result"]
         extra["trace_query"] = done.trace["query"]
-        extra["rule_nodes"] = sorted(
-            {h["node"] for h in done.trace["result"]["hops"] if h.get("rule") and h.get("node")}
-        )
+        extra["rule_nodes"] = rule_nodes(done.trace["result"])
     if done.compare:
         extra["compare"] = done.compare
     if done.traffic:
-        result = done.traffic["result"]
-        top = max([e["requests"] for e in result["endpoints"]] or [1])
-        for endpoint in result["endpoints"]:
-            endpoint["share"] = round(100 * endpoint["requests"] / top)
-        extra["traffic"] = result
+        extra["traffic"] = with_shares(done.traffic["result"])
         extra["trace_query"] = done.traffic["query"]
     return extra
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.cluster import constants as c
-from app.cluster.state import ClusterConfig
 from app.render.lesson import lesson_list
 from app.web.lessons import learner_workspace
 from app.web.rendering import render
@@ -51,15 +50,7 @@ def new_workspace(
     proxy_mode: Annotated[str, Form()] = "iptables",
     present: Annotated[bool, Form()] = False,
 ) -> Response:
-    settings = request.app.state.settings
-    config = ClusterConfig(
-        cni=cni,
-        proxy_mode=proxy_mode,
-        max_pods=settings.max_pods,
-        max_services=settings.max_services,
-        max_objects=settings.max_objects,
-        max_workers=settings.max_workers,
-    )
+    config = request.app.state.settings.cluster_config(cni=cni, proxy_mode=proxy_mode)
     workspace_id, _ = request.app.state.workspaces.create(config)
     target = f"/w/{workspace_id}" + ("?present=1" if present else "")
     return RedirectResponse(target, status_code=303)

@@ -16,23 +16,26 @@ from app.cluster import constants as c
 from app.cluster import rebuild
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
+from app.cluster.deletion import deletion_lines
 from app.cluster.export import export_yaml
 from app.cluster.manifests import dump_manifests
 from app.cluster.objects import key_of, kind_from_alias
 from app.errors import NotFound, PodpathError
 from app.lessons.activity import dns_record, trace_record, traffic_record
 from app.network import dns, kubeproxy
-from app.network.targets import parse_target
+from app.network.targets import parse_source, parse_target
 from app.network.trace import trace
 from app.network.traffic import send_traffic
 from app.render.forms import forms_view
 from app.render.map import build_map
 from app.render.sandbox import (
     object_details,
+    rule_nodes,
     rules_view,
     source_options,
     target_suggestions,
     trace_points,
+    with_shares,
 )
 from app.render.tables import workspace_view
 from app.web.lessons import active_lesson_view, record_activity
@@ -139,8 +142,6 @@ def sandbox(
             extra["rules_query"] = {"from": source, "to": to, "seed": seed}
         if tab == "dns" and name:
             try:
-                from app.network.targets import parse_source
-
                 client = parse_source(cluster, source or "external")
                 resolution = dns.resolve(cluster, client.pod, name, type.upper())
                 extra["dns_result"] = resolution.to_dict()
@@ -216,11 +217,10 @@ def sandbox_trace(
         except PodpathError as error:
             return {"trace_error": error, "trace_query": {"from": source, "to": to, "seed": seed}}
         result = traced.to_dict()
-        rule_nodes = sorted({h["node"] for h in result["hops"] if h.get("rule") and h.get("node")})
         return {
             "activity": trace_record(cluster, source, to, traced),
             "trace": result,
-            "rule_nodes": rule_nodes,
+            "rule_nodes": rule_nodes(result),
             "trace_query": {"from": source, "to": to, "seed": seed},
         }
 
@@ -248,11 +248,8 @@ def sandbox_traffic(
             result = send_traffic(cluster, source, to, count, seed)
         except PodpathError as error:
             return {"traffic_error": error}
-        top = max([e["requests"] for e in result["endpoints"]] or [1])
-        for endpoint in result["endpoints"]:
-            endpoint["share"] = round(100 * endpoint["requests"] / top)
         return {
-            "traffic": result,
+            "traffic": with_shares(result),
             "trace_query": {"from": source, "to": to, "seed": seed},
             "activity": traffic_record(source, to, parse_target(to).host, result),
         }
@@ -307,16 +304,7 @@ def sandbox_delete(
         raise NotFound(f'the server doesn\'t have a resource type "{kind}"')
 
     def run(cluster: Cluster) -> list[str]:
-        change = cluster.delete(resolved, namespace, name)
-        lines = [f"{resolved.lower()}/{name} deleted"]
-        for key in change.created:
-            obj = cluster.state.objects.get(key)
-            if key.kind == "Pod" and obj is not None:
-                ip = (obj.get("status") or {}).get("podIP") or "no IP yet"
-                lines.append(
-                    f"then: pod/{key.name} created ({ip} on {obj['spec'].get('nodeName')})"
-                )
-        return lines
+        return deletion_lines(cluster, resolved, name, cluster.delete(resolved, namespace, name))
 
     lines = request.app.state.workspaces.change(workspace_id, run)
     context = page_context(request, workspace_id, "objects", False)

@@ -116,7 +116,7 @@ def test_the_cni_lesson_shows_the_plugins_side_by_side(page: Page, screenshots_d
     lesson = CATALOG.get("cni-plugins")
     page.goto(f"/lessons/{lesson.slug}")
     panel = page.locator("#lesson")
-    side_by_side = lesson.index["side-by-side"]
+    side_by_side = [step.id for step in lesson.steps].index("side-by-side")
     for number in range(2, side_by_side + 2):
         panel.get_by_role("button", name="Next →").click()
         expect(panel.locator(".step-count")).to_have_text(f"Step {number} of {len(lesson.steps)}")
