@@ -1,0 +1,1 @@
+// The side panel's behaviour: forms, rules, objects.
