@@ -19,7 +19,13 @@ from app.cluster import nodes
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Change, Cluster
 from app.errors import FieldError, Forbidden, InvalidObjects, NotFound, PodpathError
-from app.render.forms import BUILDERS, forms_view, manifest_yaml, selector_preview
+from app.render.forms import (
+    BUILDERS,
+    forms_view,
+    ingress_fields,
+    manifest_yaml,
+    selector_preview,
+)
 from app.web.rendering import render
 from app.web.sandbox import page_context
 
@@ -47,8 +53,10 @@ def _panel(
 
     def build(cluster: Cluster) -> dict[str, Any]:
         context = {"forms": forms_view(cluster), **extra}
-        if extra.get("build_form") == "service":
-            values = extra.get("build_values") or {}
+        values = extra.get("build_values")
+        if extra.get("build_form") == "service" and values:
+            # Only when the form comes back with what was typed (an error): after a create
+            # the form is empty again, and so is its preview.
             context["preview"] = selector_preview(
                 cluster, values.get("namespace", ""), values.get("selector", "")
             )
@@ -191,6 +199,8 @@ async def build_object(request: Request, workspace_id: str, form: str) -> Respon
     if builder is None:
         raise NotFound(f'there is no "{form}" form: try {", ".join(BUILDERS)}')
     values = await _fields(request)
+    if form == "ingress":
+        values = ingress_fields(values)  # the path rows numbered, as the form shows them
     made: dict[str, str] = {}
 
     def run(cluster: Cluster) -> list[str]:

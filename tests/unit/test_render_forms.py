@@ -81,7 +81,7 @@ def test_a_deployment_without_labels_gets_app_equals_its_name() -> None:
         ("LoadBalancer", {}, lambda s: s["spec"]["type"] == "LoadBalancer"),
         (
             "ExternalName",
-            {"external_name": "db.example.com", "selector": ""},
+            {"external_name": "db.example.com"},
             lambda s: s["spec"]["externalName"] == "db.example.com",
         ),
     ],
@@ -100,8 +100,11 @@ def test_every_service_type_applies(cluster: Cluster, kind: str, extra: dict, ch
     assert applied(cluster, service_manifest(fields)) == [("Service", "web", "created")]
     service = cluster.get("Service", "default", "web")
     assert check(service)
-    assert service["spec"]["sessionAffinity"] == "ClientIP"
-    if kind != "ExternalName":
+    if kind == "ExternalName":  # no selector, ports or affinity: the form's are ignored
+        assert {"selector", "ports"}.isdisjoint(service["spec"])
+        assert service["spec"]["sessionAffinity"] == "None"  # the API server's default
+    else:
+        assert service["spec"]["sessionAffinity"] == "ClientIP"
         assert service["spec"]["ports"][0]["targetPort"] == "http"
 
 
@@ -215,3 +218,71 @@ def test_forms_view_lists_what_the_forms_pick_from(cluster: Cluster) -> None:
     assert "app=web" in view["labels"] and not any(
         label.startswith("pod-template-hash") for label in view["labels"]
     )
+
+
+@pytest.mark.parametrize(
+    ("kind", "spec"),
+    [
+        ("ClusterIP", {"selector": {"app": "web"}, "ports": [{"port": 80}]}),
+        (
+            "NodePort",
+            {
+                "type": "NodePort",
+                "selector": {"app": "web"},
+                "ports": [{"port": 80, "nodePort": 30080}],
+                "externalTrafficPolicy": "Local",
+            },
+        ),
+        (
+            "LoadBalancer",
+            {
+                "type": "LoadBalancer",
+                "selector": {"app": "web"},
+                "ports": [{"port": 80, "nodePort": 30080}],
+                "externalTrafficPolicy": "Local",
+                "healthCheckNodePort": 30099,
+            },
+        ),
+        ("ExternalName", {"type": "ExternalName", "externalName": "db.example.com"}),
+    ],
+)
+def test_the_service_form_ignores_fields_its_type_does_not_use(kind: str, spec: dict) -> None:
+    # A form shown whole (no JavaScript) sends every field; only the type's own count.
+    every_field = {
+        "name": "web",
+        "type": kind,
+        "headless": "",
+        "selector": "app=web",
+        "port": "80",
+        "node_port": "30080",
+        "external_traffic_policy": "Local",
+        "health_check_node_port": "30099",
+        "external_name": "db.example.com",
+        "session_affinity": "None",
+    }
+    assert service_manifest(every_field)["spec"] == spec
+
+
+def test_headless_is_a_choice_of_clusterip_only() -> None:
+    fields = {"name": "web", "selector": "app=web", "port": "80", "headless": "on"}
+    assert service_manifest({**fields, "type": "ClusterIP"})["spec"]["clusterIP"] == "None"
+    assert "clusterIP" not in service_manifest({**fields, "type": "NodePort"})["spec"]
+
+
+def test_an_ingress_with_several_paths_skips_the_empty_rows(cluster: Cluster) -> None:
+    applied(cluster, deployment_manifest(WEB))
+    applied(cluster, service_manifest({"name": "web", "selector": "app=web", "port": "80"}))
+    applied(cluster, service_manifest({"name": "api", "selector": "app=web", "port": "8080"}))
+    fields = {
+        "name": "shop",
+        "host": "shop.example.com",
+        **{"path_0": "/", "path_type_0": "Prefix", "service_0": "web", "service_port_0": "80"},
+        **{"path_1": "", "path_type_1": "Prefix", "service_1": "", "service_port_1": ""},
+        **{"path_2": "/api", "path_type_2": "Exact", "service_2": "api", "service_port_2": "8080"},
+    }
+    assert applied(cluster, ingress_manifest(fields)) == [("Ingress", "shop", "created")]
+    paths = cluster.get("Ingress", "default", "shop")["spec"]["rules"][0]["http"]["paths"]
+    assert [(p["path"], p["pathType"], p["backend"]["service"]) for p in paths] == [
+        ("/", "Prefix", {"name": "web", "port": {"number": 80}}),
+        ("/api", "Exact", {"name": "api", "port": {"number": 8080}}),
+    ]
