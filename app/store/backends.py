@@ -5,6 +5,10 @@ one row per event (see :mod:`app.cluster.persistence`). A change writes only the
 changed, and only if the version is still the one the writer read, so two writers can never
 silently overwrite each other (optimistic concurrency, like the API server's
 ``resourceVersion``).
+
+Each save also keeps the workspace's history (see :mod:`app.store.history`): an ordinary
+change adds an entry holding the rows it changed before and after, an undo or redo moves an
+entry to or from the redo stack, in the same transaction as the rows themselves.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from app.cluster.persistence import Changes, Row, Saved
+from app.store.history import Entry, Patch, Record, Step, Stored, make_entry, patches, to_drop
 
 
 class StaleWrite(Exception):
@@ -29,7 +35,17 @@ class Backend(Protocol):
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None: ...
 
-    def save(self, workspace_id: str, changes: Changes, expected_version: int) -> int: ...
+    def save(
+        self,
+        workspace_id: str,
+        changes: Changes,
+        expected_version: int,
+        history: Record | Step | None = None,
+    ) -> int: ...
+
+    def history(self, workspace_id: str) -> list[Entry]: ...
+
+    def history_patch(self, workspace_id: str, seq: int, direction: str) -> Patch | None: ...
 
     def share_token(self, workspace_id: str, new_token: str) -> str: ...
 
@@ -49,6 +65,7 @@ class MemoryBackend:
         self._rows: dict[str, dict[str, str]] = {}
         self._events: dict[str, dict[int, str]] = {}
         self._shares: dict[str, str] = {}  # token -> workspace
+        self._history: dict[str, list[Stored]] = {}  # oldest first
         self._lock = threading.Lock()
 
     def share_token(self, workspace_id: str, new_token: str) -> str:
@@ -84,11 +101,29 @@ class MemoryBackend:
         saved = Saved.from_dict({"meta": json.loads(meta[1]), "objects": rows, "events": events})
         return meta[0], saved
 
-    def save(self, workspace_id: str, changes: Changes, expected_version: int) -> int:
+    def history(self, workspace_id: str) -> list[Entry]:
+        with self._lock:
+            return [s.entry for s in reversed(self._history.get(workspace_id, []))]
+
+    def history_patch(self, workspace_id: str, seq: int, direction: str) -> Patch | None:
+        with self._lock:
+            for stored in self._history.get(workspace_id, []):
+                if stored.entry.seq == seq:
+                    return Patch.decode(stored.undo if direction == "undo" else stored.redo)
+        return None
+
+    def save(
+        self,
+        workspace_id: str,
+        changes: Changes,
+        expected_version: int,
+        history: Record | Step | None = None,
+    ) -> int:
         with self._lock:
             current = self._meta.get(workspace_id)
             if current is None or current[0] != expected_version:
                 raise StaleWrite(workspace_id)
+            self._keep_history(workspace_id, json.loads(current[1]), changes, history)
             if changes.replace_all:
                 self._rows[workspace_id], self._events[workspace_id] = {}, {}
             rows, events = self._rows[workspace_id], self._events[workspace_id]
@@ -102,6 +137,39 @@ class MemoryBackend:
                 del events[old]
             self._meta[workspace_id] = (expected_version + 1, _dump(changes.meta))
             return expected_version + 1
+
+    def _keep_history(
+        self,
+        workspace_id: str,
+        old_meta: dict,
+        changes: Changes,
+        history: Record | Step | None,
+    ) -> None:
+        kept = self._history.setdefault(workspace_id, [])
+        if isinstance(history, Step):
+            undone = history.direction == "undo"
+            for i, stored in enumerate(kept):
+                if stored.entry.seq == history.seq:
+                    entry = replace(stored.entry, undone=undone)
+                    kept[i] = replace(stored, entry=entry)
+            return
+        saved = self._rows[workspace_id]
+        touched = (
+            saved
+            if changes.replace_all
+            else [i for i in [r.id for r in changes.upserts] + changes.deletes if i in saved]
+        )
+        old_rows = {}
+        for row_id in touched:
+            data = json.loads(saved[row_id])
+            old_rows[row_id] = [data["object"], data["applied"]]
+        before, after = patches(old_meta, old_rows, changes)
+        seq = kept[-1].entry.seq + 1 if kept else 1
+        stored = make_entry(seq, (history or Record()).label, before, after, changes.replace_all)
+        if stored is None:
+            return
+        kept[:] = [s for s in kept if not s.entry.undone] + [stored]
+        del kept[: to_drop([s.size for s in kept])]
 
 
 SCHEMA = """
@@ -127,7 +195,19 @@ CREATE TABLE IF NOT EXISTS events (
     body TEXT NOT NULL,
     PRIMARY KEY (workspace, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history (
+    workspace TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    undone INTEGER NOT NULL,
+    undo BLOB NOT NULL,
+    redo BLOB NOT NULL,
+    PRIMARY KEY (workspace, seq)
+);
 """
+# A database made before undo existed gets the history table at the next start
+# (CREATE TABLE IF NOT EXISTS); its workspaces start with an empty history.
 
 
 class SqliteBackend:
@@ -199,10 +279,45 @@ class SqliteBackend:
             db.execute("COMMIT")
         return meta[0], Saved(json.loads(meta[1]), rows, events)
 
-    def save(self, workspace_id: str, changes: Changes, expected_version: int) -> int:
+    def history(self, workspace_id: str) -> list[Entry]:
+        return [
+            Entry(seq, label, subject, bool(undone))
+            for seq, label, subject, undone in self._connect().execute(
+                "SELECT seq, label, subject, undone FROM history WHERE workspace = ? "
+                "ORDER BY seq DESC",
+                (workspace_id,),
+            )
+        ]
+
+    def history_patch(self, workspace_id: str, seq: int, direction: str) -> Patch | None:
+        column = "undo" if direction == "undo" else "redo"
+        row = (
+            self._connect()
+            .execute(
+                f"SELECT {column} FROM history WHERE workspace = ? AND seq = ?",
+                (workspace_id, seq),
+            )
+            .fetchone()
+        )
+        return Patch.decode(row[0]) if row else None
+
+    def save(
+        self,
+        workspace_id: str,
+        changes: Changes,
+        expected_version: int,
+        history: Record | Step | None = None,
+    ) -> int:
         db = self._connect()
         db.execute("BEGIN IMMEDIATE")
         try:
+            old = db.execute(
+                "SELECT meta FROM workspaces WHERE id = ? AND version = ?",
+                (workspace_id, expected_version),
+            ).fetchone()
+            if old is None:
+                raise StaleWrite(workspace_id)
+            self._keep_history(db, workspace_id, json.loads(old[0]), changes, history)
             cursor = db.execute(
                 "UPDATE workspaces SET meta = ?, version = version + 1 WHERE id = ? AND version = ?",
                 (_dump(changes.meta), workspace_id, expected_version),
@@ -247,6 +362,62 @@ class SqliteBackend:
             .fetchone()
         )
         return row[0] if row else None
+
+    @staticmethod
+    def _keep_history(
+        db: sqlite3.Connection,
+        workspace_id: str,
+        old_meta: dict,
+        changes: Changes,
+        history: Record | Step | None,
+    ) -> None:
+        if isinstance(history, Step):
+            db.execute(
+                "UPDATE history SET undone = ? WHERE workspace = ? AND seq = ?",
+                (int(history.direction == "undo"), workspace_id, history.seq),
+            )
+            return
+        query = "SELECT id, body, applied FROM objects WHERE workspace = ?"
+        if changes.replace_all:
+            found = list(db.execute(query, (workspace_id,)))
+        else:
+            ids = [r.id for r in changes.upserts] + changes.deletes
+            found = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found += db.execute(f"{query} AND id IN ({marks})", (workspace_id, *chunk))
+        old_rows = {
+            row_id: [json.loads(body), json.loads(applied) if applied else None]
+            for row_id, body, applied in found
+        }
+        before, after = patches(old_meta, old_rows, changes)
+        (last,) = db.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM history WHERE workspace = ?", (workspace_id,)
+        ).fetchone()
+        stored = make_entry(
+            last + 1, (history or Record()).label, before, after, changes.replace_all
+        )
+        if stored is None:
+            return
+        db.execute("DELETE FROM history WHERE workspace = ? AND undone = 1", (workspace_id,))
+        entry = stored.entry
+        db.execute(
+            "INSERT INTO history (workspace, seq, label, subject, undone, undo, redo) "
+            "VALUES (?, ?, ?, ?, 0, ?, ?)",
+            (workspace_id, entry.seq, entry.label, entry.subject, stored.undo, stored.redo),
+        )
+        sizes = db.execute(
+            "SELECT seq, length(undo) + length(redo) + length(label) FROM history "
+            "WHERE workspace = ? ORDER BY seq",
+            (workspace_id,),
+        ).fetchall()
+        drop = to_drop([size for _seq, size in sizes])
+        if drop:
+            db.execute(
+                "DELETE FROM history WHERE workspace = ? AND seq <= ?",
+                (workspace_id, sizes[drop - 1][0]),
+            )
 
     @staticmethod
     def _write_rows(db: sqlite3.Connection, workspace_id: str, rows: list[Row]) -> None:

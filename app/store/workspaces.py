@@ -5,6 +5,10 @@ and is saved before it is acknowledged. If the change fails (bad input, or a bug
 cached cluster is dropped so that the next request starts again from what was saved: no
 half-applied change is ever seen or stored. When another process saved in between, the
 change is re-run on the fresh state, so concurrent changes never lose an update.
+
+Every change that touches an object is kept in the workspace's history (the last 50), and
+can be undone and redone (:meth:`Workspaces.undo`, :meth:`Workspaces.redo`): an undo is
+saved like any other change, as a new version equal to the one before.
 """
 
 from __future__ import annotations
@@ -14,17 +18,46 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 from app.cluster import persistence
 from app.cluster.cluster import Cluster
-from app.cluster.state import ClusterConfig
+from app.cluster.objects import ObjectKey, key_of
+from app.cluster.state import ClusterConfig, ClusterState
 from app.errors import Conflict, NotFound
 from app.store.backends import Backend, StaleWrite
+from app.store.history import MAX_ENTRIES, Entry, Patch, Record, Step
 
 T = TypeVar("T")
 
 MAX_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class History:
+    """A workspace's history, newest first: what Undo and Redo would do next."""
+
+    entries: list[Entry]
+
+    @property
+    def undo(self) -> Entry | None:
+        """The newest change still in effect."""
+        return next((e for e in self.entries if not e.undone), None)
+
+    @property
+    def redo(self) -> Entry | None:
+        """The oldest change undone (undo steps back through them newest first)."""
+        return next((e for e in reversed(self.entries) if e.undone), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        undo, redo = self.undo, self.redo
+        return {
+            "entries": [e.to_dict() for e in self.entries],
+            "undo": undo.to_dict() if undo else None,
+            "redo": redo.to_dict() if redo else None,
+            "limit": MAX_ENTRIES,
+        }
 
 
 def new_workspace_id() -> str:
@@ -123,10 +156,14 @@ class Workspaces:
         with self._lock(workspace_id):
             return reader(self._load(workspace_id)[1])
 
-    def change(self, workspace_id: str, change: Callable[[Cluster], T]) -> T:
+    def change(
+        self, workspace_id: str, change: Callable[[Cluster], T], label: str | None = None
+    ) -> T:
         """Run ``change`` on the workspace's cluster and save the result before returning.
 
-        If ``change`` raises, nothing is saved and the error propagates.
+        If ``change`` raises, nothing is saved and the error propagates. When it changed an
+        object, it joins the workspace's history as ``label`` (by default a label derived
+        from what changed, like "deployment.apps/web created").
         """
         with self._lock(workspace_id):
             for _attempt in range(MAX_RETRIES):
@@ -140,7 +177,7 @@ class Workspaces:
                     raise
                 try:
                     changes = persistence.take_changes(cluster.state)
-                    new_version = self.backend.save(workspace_id, changes, version)
+                    new_version = self.backend.save(workspace_id, changes, version, Record(label))
                 except StaleWrite:
                     self._forget(workspace_id)  # another process won: redo on theirs
                     continue
@@ -149,6 +186,74 @@ class Workspaces:
                     raise
                 self._remember(workspace_id, new_version, cluster)
                 return result
+        raise Conflict(
+            f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
+        )
+
+    def history(self, workspace_id: str) -> History:
+        """The workspace's last changes, newest first, with what can be undone and redone."""
+        with self._lock(workspace_id):
+            return History(self.backend.history(workspace_id))
+
+    def undo(self, workspace_id: str) -> Entry:
+        """Put the workspace back as it was before its newest change still in effect.
+
+        Raises
+        ------
+        Conflict
+            When there is nothing left to undo.
+        """
+        return self._step(workspace_id, "undo")
+
+    def redo(self, workspace_id: str) -> Entry:
+        """Make again the change the last undo took back.
+
+        Raises
+        ------
+        Conflict
+            When nothing was undone since the last change.
+        """
+        return self._step(workspace_id, "redo")
+
+    def _step(self, workspace_id: str, direction: Literal["undo", "redo"]) -> Entry:
+        with self._lock(workspace_id):
+            for _attempt in range(MAX_RETRIES):
+                version, cluster = self._load(workspace_id)
+                history = History(self.backend.history(workspace_id))
+                entry = history.undo if direction == "undo" else history.redo
+                patch = (
+                    self.backend.history_patch(workspace_id, entry.seq, direction)
+                    if entry
+                    else None
+                )
+                if entry is None or patch is None:
+                    what = (
+                        "no change to undo" if direction == "undo" else "no undone change to redo"
+                    )
+                    raise Conflict(f'workspaces "{workspace_id}": there is {what}')
+                state = patched(cluster.state, patch)
+                verb = "Undid" if direction == "undo" else "Redid"
+                state.record(
+                    "Normal",
+                    "ChangeUndone" if direction == "undo" else "ChangeRedone",
+                    subject_key(entry.subject),
+                    f'{verb} the change "{entry.label}": the cluster is as it was '
+                    + ("before it" if direction == "undo" else "after it"),
+                )
+                try:
+                    changes = persistence.take_changes(state)
+                    new_version = self.backend.save(
+                        workspace_id, changes, version, Step(direction, entry.seq)
+                    )
+                except StaleWrite:
+                    self._forget(workspace_id)
+                    continue
+                except BaseException:
+                    self._forget(workspace_id)
+                    raise
+                cluster.state = state
+                self._remember(workspace_id, new_version, cluster)
+                return entry
         raise Conflict(
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
         )
@@ -170,3 +275,31 @@ class Workspaces:
         """A copy of a workspace under a new id (what a share link opens)."""
         text = self.read(workspace_id, lambda cluster: json.dumps(cluster.to_state()))
         return self.create_from(Cluster.from_state(json.loads(text)))
+
+
+def subject_key(subject: str) -> ObjectKey:
+    """The object an undo's event is about: the change's own, or the default Namespace."""
+    if subject.count("/") == 2:
+        kind, namespace, name = subject.split("/")
+        return ObjectKey(kind, namespace, name)
+    return ObjectKey("Namespace", "", "default")
+
+
+def patched(current: ClusterState, patch: Patch) -> ClusterState:
+    """A new state: ``current`` with the patch's rows and settings put back, keeping its
+    events, the lessons' notes and its counters (an undo is a change like any other, so the
+    resourceVersion moves on). Shares nothing with ``current``."""
+    saved = json.loads(json.dumps(persistence.snapshot(current).to_dict()))
+    rows = {persistence.object_id(key_of(o["object"])): o for o in saved["objects"]}
+    for row_id, value in patch.rows.items():
+        if value is None:
+            rows.pop(row_id, None)
+        else:
+            rows[row_id] = {"object": value[0], "applied": value[1]}
+    saved["objects"] = list(rows.values())
+    saved["meta"].update(patch.meta)
+    state = persistence.restore(persistence.Saved.from_dict(saved))
+    state.saved_event_seq = current.saved_event_seq
+    state.next_resource_version()
+    state.changed = {subject_key(row_id) for row_id in patch.rows}
+    return state
