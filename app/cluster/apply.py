@@ -467,11 +467,30 @@ def install_system_objects(cluster: Cluster) -> None:
         *bootstrap.system_workloads(config.cni),
     ]
     for manifest in manifests:
-        problems = validate_manifest(manifest)
-        if problems:  # a bug in Podpath's own manifests
-            raise RuntimeError(f"system manifest {key_of(manifest)} is invalid: {problems}")
-        upsert(cluster, _normalise(manifest))
+        install_system_manifest(cluster, manifest)
     cluster.reconcile()
+
+
+def install_system_manifest(cluster: Cluster, manifest: dict[str, Any]) -> None:
+    """Store one of Podpath's own objects (from :mod:`app.cluster.bootstrap`) as the system's,
+    not the learner's; the caller reconciles.
+
+    Raises
+    ------
+    RuntimeError
+        When the manifest is invalid: a bug in Podpath, not a user error.
+
+    Examples
+    --------
+    >>> cluster = Cluster.create(seed=1)
+    >>> install_system_manifest(cluster, bootstrap.namespaces("flannel")[-1])
+    >>> cluster.get("Namespace", "", "kube-flannel") is not None
+    True
+    """
+    problems = validate_manifest(manifest)
+    if problems:  # a bug in Podpath's own manifests
+        raise RuntimeError(f"system manifest {key_of(manifest)} is invalid: {problems}")
+    upsert(cluster, _normalise(manifest))
 
 
 def change_since(cluster: Cluster, mark: tuple[int, set[ObjectKey]]) -> Change:

@@ -64,25 +64,7 @@ class Cluster:
             When the CNI plugin, proxy mode or worker count is not one Podpath offers.
         """
         config = config or ClusterConfig()
-        problems = []
-        if config.cni not in c.CNI_PLUGINS:
-            problems.append(FieldError("cni", _unsupported(config.cni, c.CNI_PLUGINS)))
-        if config.proxy_mode not in c.PROXY_MODES:
-            problems.append(FieldError("proxyMode", _unsupported(config.proxy_mode, c.PROXY_MODES)))
-        if config.calico_mode not in c.CALICO_MODES:
-            problems.append(
-                FieldError("calicoMode", _unsupported(config.calico_mode, c.CALICO_MODES))
-            )
-        if not 1 <= config.workers <= config.max_workers:
-            problems.append(
-                FieldError(
-                    "workers",
-                    f"Invalid value: {config.workers}: must be between 1 and "
-                    f"{config.max_workers}, inclusive",
-                )
-            )
-        if problems:
-            raise InvalidObjects("the cluster settings are invalid", problems)
+        check_config(config)
         cluster = cls(ClusterState(config, seed))
         from app.cluster.apply import install_system_objects
 
@@ -145,11 +127,7 @@ class Cluster:
                 "proxyMode": self.config.proxy_mode,
                 **({"calicoMode": self.config.calico_mode} if self.config.cni == "calico" else {}),
                 "workers": sum(1 for n in self.list("Node") if not _is_control_plane(n)),
-                "podCIDR": str(
-                    {"flannel": c.FLANNEL_CIDR, "calico": c.CALICO_POOL, "weave": c.WEAVE_RANGE}[
-                        self.config.cni
-                    ]
-                ),
+                "podCIDR": str(c.POD_NETWORK[self.config.cni]),
                 "serviceCIDR": str(c.SERVICE_CIDR),
                 "nodePortRange": f"{c.NODE_PORT_MIN}-{c.NODE_PORT_MAX}",
                 "clusterDomain": c.CLUSTER_DOMAIN,
@@ -223,6 +201,42 @@ class Cluster:
         from app.cluster.deletion import delete_object
 
         return delete_object(self, kind, namespace, name)
+
+
+def check_config(config: ClusterConfig) -> None:
+    """Refuse settings Podpath does not offer, naming each field as the API server would.
+
+    Raises
+    ------
+    InvalidObjects
+        For an unknown CNI plugin, kube-proxy mode or Calico mode, or too many workers.
+
+    Examples
+    --------
+    >>> check_config(ClusterConfig(cni="calico", proxy_mode="nftables"))
+    >>> try:
+    ...     check_config(ClusterConfig(cni="cilium"))
+    ... except InvalidObjects as error:
+    ...     print(error.errors[0].message)
+    Unsupported value: "cilium": supported values: "flannel", "calico", "weave"
+    """
+    problems = []
+    if config.cni not in c.CNI_PLUGINS:
+        problems.append(FieldError("cni", _unsupported(config.cni, c.CNI_PLUGINS)))
+    if config.proxy_mode not in c.PROXY_MODES:
+        problems.append(FieldError("proxyMode", _unsupported(config.proxy_mode, c.PROXY_MODES)))
+    if config.calico_mode not in c.CALICO_MODES:
+        problems.append(FieldError("calicoMode", _unsupported(config.calico_mode, c.CALICO_MODES)))
+    if not 1 <= config.workers <= config.max_workers:
+        problems.append(
+            FieldError(
+                "workers",
+                f"Invalid value: {config.workers}: must be between 1 and "
+                f"{config.max_workers}, inclusive",
+            )
+        )
+    if problems:
+        raise InvalidObjects("the cluster settings are invalid", problems)
 
 
 def _is_control_plane(node: dict[str, Any]) -> bool:

@@ -43,6 +43,8 @@ CALICO_POOL = ipaddress.ip_network("192.168.0.0/16")  # /26 blocks, affine to a 
 CALICO_BLOCK_PREFIX = 26
 WEAVE_RANGE = ipaddress.ip_network("10.32.0.0/12")  # split between peers
 WEAVE_PEER_PREFIX = 20
+#: The pod network each plugin hands addresses out of.
+POD_NETWORK = {"flannel": FLANNEL_CIDR, "calico": CALICO_POOL, "weave": WEAVE_RANGE}
 
 PROXY_MODES = ("iptables", "ipvs", "nftables")
 CALICO_MODES = ("bgp", "ipip")

@@ -1,8 +1,9 @@
 """The same pod-to-pod request under each CNI plugin, side by side.
 
-The cluster is copied and rebuilt on each plugin (the objects stay, the pods get the
-plugin's addresses), the request is traced in each copy, and what differs is drawn out: the
-devices the packet crosses, the outer header a tunnel adds and what it costs.
+The cluster is copied and each copy switched to another plugin (:func:`rebuild.switch`: every
+object keeps its name, Deployment pods included, and only the pods' addresses change), the
+request is traced in each copy, and what differs is drawn out: the devices the packet
+crosses, the outer header a tunnel adds and what it costs.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def compare_plugins(
     cluster : Cluster
         Not changed: each other plugin runs on a copy.
     source, target : str
-        The pods, as ``<namespace>/<name>``.
+        The pods, as ``<namespace>/<name>``: any pod with an IP, a Deployment's too (a copy
+        keeps every pod's name).
     port : int
         The target pod's port.
     seed : int
