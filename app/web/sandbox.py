@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster import constants as c
@@ -266,11 +266,17 @@ def sandbox_settings(
     cni: Annotated[str | None, Form()] = None,
     proxy_mode: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Switch the CNI plugin or kube-proxy mode: the same objects, re-addressed."""
-    request.app.state.workspaces.change(
+    """Switch the CNI plugin or kube-proxy mode: the same objects by the same names,
+    re-addressed; the panel then says what changed (each pod's old → new address). Without
+    JavaScript the whole page comes back with that report."""
+    report = request.app.state.workspaces.change(
         workspace_id, lambda cluster: rebuild.switch(cluster, cni=cni, proxy_mode=proxy_mode)
     )
-    return RedirectResponse(f"/w/{workspace_id}", status_code=303)
+    context = page_context(request, workspace_id, "build", False)
+    context.update(outcome=report.lines())
+    return render(
+        request, "workspace.html", context, block="panel", also=("map_area", "sandbox_head")
+    )
 
 
 @router.get("/w/{workspace_id}/objects/{kind}/{namespace}/{name}")
