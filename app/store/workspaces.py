@@ -18,7 +18,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from app.cluster import persistence
@@ -227,10 +227,11 @@ class Workspaces:
                     else None
                 )
                 if entry is None or patch is None:
-                    what = (
-                        "no change to undo" if direction == "undo" else "no undone change to redo"
-                    )
-                    raise Conflict(f'workspaces "{workspace_id}": there is {what}')
+                    if direction == "undo":
+                        why = f"the history keeps the last {MAX_ENTRIES} changes"
+                    else:
+                        why = "a change made after an undo clears what could be redone"
+                    raise Conflict(f'workspaces "{workspace_id}": nothing to {direction} ({why})')
                 state = patched(cluster.state, patch)
                 verb = "Undid" if direction == "undo" else "Redid"
                 state.record(
@@ -253,7 +254,7 @@ class Workspaces:
                     raise
                 cluster.state = state
                 self._remember(workspace_id, new_version, cluster)
-                return entry
+                return replace(entry, undone=direction == "undo")
         raise Conflict(
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
         )
