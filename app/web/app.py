@@ -18,6 +18,7 @@ from app.web import (
     api_network,
     build,
     compare,
+    history,
     instructor,
     lessons,
     pages,
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_network.router)
     app.include_router(api_lessons.router)
+    app.include_router(history.api_router)
+    app.include_router(history.page_router)
     app.include_router(pages.router)
     app.include_router(sandbox.router)
     app.include_router(instructor.router)

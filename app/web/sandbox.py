@@ -95,6 +95,7 @@ def page_context(
     store = request.app.state.workspaces
     context = store.read(workspace_id, read)
     context["share_token"] = store.share_token(workspace_id)
+    context["history"] = store.history(workspace_id)  # the Undo and Redo buttons
     return context
 
 

@@ -1,0 +1,129 @@
+"""Undo and redo: the workspace's last changes, for the JSON API and the sandbox page.
+
+``GET /api/v1/workspaces/{id}/history`` lists them newest first with what Undo and Redo
+would do next; ``POST .../undo`` and ``POST .../redo`` take one step (409 when there is
+nothing to step to). On the page, the Undo and Redo buttons in the sandbox head are plain
+forms posting to ``/w/{id}/undo`` and ``/w/{id}/redo``; htmx swaps the panel (saying what
+was undone) and, out of band, the map and the head. ``GET /w/{id}/history`` is the buttons
+alone, which the page's script fetches again after any other change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.cluster.cluster import Cluster
+from app.cluster.export import export_yaml
+from app.store.history import Entry
+from app.store.workspaces import Workspaces
+from app.web.rendering import render
+from app.web.sandbox import page_context
+
+api_router = APIRouter(prefix="/api/v1", tags=["workspaces"])
+page_router = APIRouter(include_in_schema=False)
+
+# The panel's tabs an undo can show its result in as they are (the others need a query).
+_TABS = ("build", "yaml", "objects", "events", "trace")
+
+
+def _store(request: Request) -> Workspaces:
+    return request.app.state.workspaces
+
+
+def _step_json(request: Request, workspace_id: str, direction: str) -> dict[str, Any]:
+    store = _store(request)
+    entry = store.undo(workspace_id) if direction == "undo" else store.redo(workspace_id)
+    done = "undone" if direction == "undo" else "redone"
+    return {
+        done: entry.to_dict(),
+        "output": [outcome_line(entry, direction)],
+        "history": store.history(workspace_id).to_dict(),
+    }
+
+
+def outcome_line(entry: Entry, direction: str) -> str:
+    """What a step did, in one line.
+
+    >>> outcome_line(Entry(3, "deployment.apps/web created", "", True), "undo")
+    'Undone: deployment.apps/web created (the cluster is as it was before)'
+    """
+    if direction == "undo":
+        return f"Undone: {entry.label} (the cluster is as it was before)"
+    return f"Redone: {entry.label}"
+
+
+@api_router.get(
+    "/workspaces/{workspace_id}/history",
+    summary="The last changes, newest first, and what undo and redo would do next",
+)
+def history(request: Request, workspace_id: str):
+    return JSONResponse(_store(request).history(workspace_id).to_dict())
+
+
+@api_router.post(
+    "/workspaces/{workspace_id}/undo",
+    summary="Undo the newest change still in effect (409 when there is none)",
+    description="The cluster becomes exactly what it was before that change (objects, "
+    "addresses, EndpointSlices), saved as a new version with its own event.",
+)
+async def undo(request: Request, workspace_id: str):
+    return JSONResponse(await run_in_threadpool(_step_json, request, workspace_id, "undo"))
+
+
+@api_router.post(
+    "/workspaces/{workspace_id}/redo",
+    summary="Redo the change the last undo took back (409 when there is none)",
+    description="Any ordinary change after an undo clears what could be redone.",
+)
+async def redo(request: Request, workspace_id: str):
+    return JSONResponse(await run_in_threadpool(_step_json, request, workspace_id, "redo"))
+
+
+async def _page_step(request: Request, workspace_id: str, direction: str, tab: str) -> Response:
+    store = _store(request)
+    step = store.undo if direction == "undo" else store.redo
+    entry = await run_in_threadpool(step, workspace_id)
+    tab = tab if tab in _TABS else "objects"
+
+    def build(cluster: Cluster) -> dict[str, Any]:
+        return {"export_yaml": export_yaml(cluster)} if tab == "yaml" else {}
+
+    context = page_context(request, workspace_id, tab, False, build)
+    context.update(outcome=[outcome_line(entry, direction)])
+    also = ("map_area", "sandbox_head")
+    return render(request, "workspace.html", context, block="panel", also=also)
+
+
+@page_router.post("/w/{workspace_id}/undo")
+async def page_undo(
+    request: Request, workspace_id: str, tab: Annotated[str, Form()] = "objects"
+) -> Response:
+    return await _page_step(request, workspace_id, "undo", tab)
+
+
+@page_router.post("/w/{workspace_id}/redo")
+async def page_redo(
+    request: Request, workspace_id: str, tab: Annotated[str, Form()] = "objects"
+) -> Response:
+    return await _page_step(request, workspace_id, "redo", tab)
+
+
+@page_router.get("/w/{workspace_id}/history")
+def page_history(request: Request, workspace_id: str, tab: str = "objects") -> Response:
+    """The Undo and Redo buttons and the list of changes, as the sandbox head holds them."""
+    context = {
+        "request": request,
+        "workspace_id": workspace_id,
+        "tab": tab if tab in _TABS else "objects",
+        "history": _store(request).history(workspace_id),
+    }
+    html = request.app.state.templates.env.get_template("_history.html").render(context)
+    return Response(
+        html,
+        media_type="text/html",
+        headers={"Cache-Control": "no-store", "Vary": "HX-Request"},
+    )
