@@ -7,6 +7,7 @@ panel, the map, the trace) when JavaScript is there.
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
@@ -39,7 +40,7 @@ from app.render.sandbox import (
 )
 from app.render.tables import workspace_view
 from app.web.lessons import active_lesson_view, record_activity
-from app.web.rendering import render
+from app.web.rendering import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -273,11 +274,19 @@ def sandbox_settings(
     report = request.app.state.workspaces.change(
         workspace_id, lambda cluster: rebuild.switch(cluster, cni=cni, proxy_mode=proxy_mode)
     )
-    context = page_context(request, workspace_id, "build", False)
+    # htmx names the page it came from: stay on the learner's tab where it needs no query of
+    # its own (rules, DNS and YAML do: those come back to Build), and say so in the URL.
+    query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
+    keep = ("build", "trace", "objects", "events")
+    tab = next((t for t in query.get("tab", []) if t in keep), "build")
+    context = page_context(request, workspace_id, tab, False)
     context.update(outcome=report.lines())
-    return render(
+    response = render(
         request, "workspace.html", context, block="panel", also=("map_area", "sandbox_head")
     )
+    if is_htmx(request):
+        response.headers["HX-Push-Url"] = f"/w/{workspace_id}?tab={tab}"
+    return response
 
 
 @router.get("/w/{workspace_id}/objects/{kind}/{namespace}/{name}")

@@ -110,6 +110,21 @@ def test_an_htmx_switch_sends_the_panel_with_the_report_and_swaps_the_map_and_he
     assert pods(api, workspace) == after
 
 
+def test_an_htmx_switch_keeps_the_panel_on_its_tab_or_comes_back_to_build(api: Api) -> None:
+    workspace = new_workspace(api)
+    for number, tab in enumerate(("build", "yaml", "trace", "objects", "rules", "dns", "events")):
+        response = api.post(
+            f"/w/{workspace}/settings",
+            data={"proxy_mode": ("ipvs", "iptables")[number % 2]},
+            headers={**HTMX, "HX-Current-URL": f"http://test/w/{workspace}?tab={tab}&from=x"},
+        )
+        assert response.status_code == 200, (tab, response.text[:300])
+        shown = tab if tab in ("build", "trace", "objects", "events") else "build"
+        assert response.headers["HX-Push-Url"] == f"/w/{workspace}?tab={shown}"
+        current = re.search(r'<a [^>]*aria-current="page"[^>]*>([^<]*)</a>', response.text)
+        assert current.group(1).lower() == shown
+
+
 def test_the_switch_form_posts_with_htmx_into_the_panel(api: Api) -> None:
     workspace = new_workspace(api)
     page = api.get(f"/w/{workspace}").text
