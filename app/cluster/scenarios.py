@@ -224,8 +224,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="web-service",
         title="A web app behind a Service",
-        description="Three nginx pods behind the ClusterIP Service web, and a client pod on "
-        "worker-1: DNS, kube-proxy's DNAT and a pick among the endpoints.",
+        description="Three nginx pods behind the ClusterIP Service web and a client pod: "
+        "DNS, DNAT, one endpoint picked.",
         manifests=WEB_SERVICE,
         requests=(
             SuggestedRequest(
@@ -247,7 +247,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="ingress-two-apps",
         title="Two apps behind an Ingress",
         description="shop and blog, each a Deployment and a Service, routed by host name "
-        "through one Ingress on the NGINX controller.",
+        "through one NGINX Ingress.",
         manifests=INGRESS_TWO_APPS,
         requests=(
             SuggestedRequest(
@@ -269,8 +269,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="nodeport-policies",
         title="NodePort: Cluster vs Local",
-        description="One app, pods on worker-1 only, behind two NodePort Services: "
-        "externalTrafficPolicy Cluster (SNAT, any node) and Local (client IP kept, or dropped).",
+        description="Pods on worker-1 only, behind two NodePort Services: Cluster (SNAT) vs "
+        "Local (client IP kept, or dropped).",
         manifests=NODEPORT_POLICIES,
         requests=(
             SuggestedRequest(
@@ -297,8 +297,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="empty",
         title="An empty cluster",
-        description="The default kubeadm cluster: CoreDNS, kube-proxy and the ingress "
-        "controller, nothing of yours yet.",
+        description="The default kubeadm cluster (CoreDNS, kube-proxy, the ingress "
+        "controller) and nothing of yours yet.",
         manifests="",
         requests=(
             SuggestedRequest(

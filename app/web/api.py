@@ -15,17 +15,15 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from app.cluster import nodes
+from app.cluster import nodes, scenarios
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Change, Cluster
 from app.cluster.export import export_objects, export_yaml
 from app.cluster.objects import API_VERSIONS, CLUSTER_SCOPED, kind_from_alias
-from app.errors import FieldError, InvalidObjects, ManifestSyntaxError, NotFound
+from app.errors import ManifestSyntaxError, NotFound
 from app.store.workspaces import Workspaces
 
 router = APIRouter(prefix="/api/v1", tags=["workspaces"])
-
-SCENARIOS = ("default",)
 
 
 class NewWorkspace(BaseModel):
@@ -33,7 +31,13 @@ class NewWorkspace(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scenario: str = Field("default", description="Starting scenario: `default`.")
+    scenario: str = Field(
+        "default",
+        description="Starting scenario: `default` (the kubeadm cluster, a random seed unless "
+        "`seed` is given) or a ready one with objects and requests to trace: "
+        + ", ".join(f"`{s.name}` ({s.title})" for s in scenarios.SCENARIOS)
+        + ". A ready scenario uses its own fixed seed unless `seed` is given.",
+    )
     cni: str = Field("flannel", description="CNI plugin: flannel, calico or weave.")
     proxyMode: str = Field("iptables", description="kube-proxy mode: iptables, ipvs or nftables.")
     calicoMode: str = Field("bgp", description="With Calico: bgp (routed) or ipip (tunl0).")
@@ -98,35 +102,43 @@ def _kubectl_line(kind: str, name: str, action: str) -> str:
 @router.post("/workspaces", status_code=201, summary="Create a workspace")
 def create_workspace(request: Request, options: Annotated[NewWorkspace | None, Body()] = None):
     options = options or NewWorkspace()
-    if options.scenario not in SCENARIOS:
-        listed = ", ".join(f'"{s}"' for s in SCENARIOS)
-        raise InvalidObjects(
-            f'unknown scenario "{options.scenario}"',
-            [
-                FieldError(
-                    "scenario",
-                    f'Unsupported value: "{options.scenario}": supported values: {listed}',
-                )
-            ],
-        )
+    if options.scenario != scenarios.DEFAULT:
+        scenarios.get(options.scenario)  # an unknown name is a 422 before anything is built
     config = request.app.state.settings.cluster_config(
         cni=options.cni,
         proxy_mode=options.proxyMode,
         calico_mode=options.calicoMode,
         workers=options.workers,
     )
-    workspace_id, cluster = workspaces(request).create(config, options.seed)
-    body = {"id": workspace_id, **cluster.summary()}
+    if options.scenario == scenarios.DEFAULT:
+        workspace_id, cluster = workspaces(request).create(config, options.seed)
+    else:
+        cluster = scenarios.build(options.scenario, config, options.seed)
+        workspace_id, cluster = workspaces(request).create_from(cluster)
+    body = _summary(workspace_id, cluster)
+    body["suggestedRequests"] = [r.to_dict() for r in scenarios.scenario_requests(body["scenario"])]
     return JSONResponse(
         body, status_code=201, headers={"Location": f"/api/v1/workspaces/{workspace_id}"}
     )
 
 
+def _summary(workspace_id: str, cluster: Cluster) -> dict[str, Any]:
+    """A workspace's id, the scenario it was opened from, its settings, nodes and counts."""
+    return {
+        "id": workspace_id,
+        "scenario": scenarios.scenario_of(cluster) or scenarios.DEFAULT,
+        **cluster.summary(),
+    }
+
+
+@router.get("/scenarios", summary="The ready scenarios a workspace can start from")
+def list_scenarios() -> list[dict[str, Any]]:
+    return [s.to_dict() for s in scenarios.SCENARIOS]
+
+
 @router.get("/workspaces/{workspace_id}", summary="A workspace's nodes, settings and counts")
 def get_workspace(request: Request, workspace_id: str):
-    return read_json(
-        request, workspace_id, lambda cluster: {"id": workspace_id, **cluster.summary()}
-    )
+    return read_json(request, workspace_id, lambda cluster: _summary(workspace_id, cluster))
 
 
 @router.post(
@@ -137,7 +149,7 @@ def get_workspace(request: Request, workspace_id: str):
 def fork_workspace(request: Request, workspace_id: str):
     new_id, cluster = workspaces(request).fork(workspace_id)
     return JSONResponse(
-        {"id": new_id, **cluster.summary()},
+        _summary(new_id, cluster),
         status_code=201,
         headers={"Location": f"/api/v1/workspaces/{new_id}"},
     )
