@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.cluster import constants as c
+from app.cluster import scenarios
 from app.render.lesson import lesson_list
 from app.web.lessons import learner_workspace
 from app.web.rendering import render
@@ -37,6 +39,7 @@ def home(request: Request) -> Response:
         {
             "cni_plugins": c.CNI_PLUGINS,
             "proxy_modes": c.PROXY_MODES,
+            "scenarios": scenarios.SCENARIOS,
             "lessons": lessons,
             "lessons_workspace": workspace_id,
         },
@@ -49,8 +52,17 @@ def new_workspace(
     cni: Annotated[str, Form()] = "flannel",
     proxy_mode: Annotated[str, Form()] = "iptables",
     present: Annotated[bool, Form()] = False,
+    scenario: Annotated[str, Form()] = "",
 ) -> Response:
+    """A new sandbox, empty or from a ready scenario (then opened on its first request)."""
     config = request.app.state.settings.cluster_config(cni=cni, proxy_mode=proxy_mode)
-    workspace_id, _ = request.app.state.workspaces.create(config)
-    target = f"/w/{workspace_id}" + ("?present=1" if present else "")
+    store = request.app.state.workspaces
+    query = {"present": "1"} if present else {}
+    if not scenario or scenario == scenarios.DEFAULT:
+        workspace_id, _ = store.create(config)
+    else:
+        workspace_id, _ = store.create_from(scenarios.build(scenario, config))
+        for first in scenarios.scenario_requests(scenario)[:1]:
+            query.update({"from": first.source, "to": first.to})
+    target = f"/w/{workspace_id}" + (f"?{urlencode(query)}" if query else "")
     return RedirectResponse(target, status_code=303)
