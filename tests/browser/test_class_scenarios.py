@@ -26,6 +26,9 @@ def test_home_page_offers_every_scenario_with_its_description(
         expect(radio).to_have_attribute("value", scenario.name)
         expect(radio).to_have_accessible_description(re.compile(re.escape(scenario.description)))
     expect(radios.first).to_be_checked()
+    # At 1280×800 the whole picker, its button included, is on screen without scrolling.
+    button = page.get_by_role("button", name="Open for a class").bounding_box()
+    assert button and button["y"] + button["height"] <= 800, button
     page.screenshot(path=screenshots_dir / "home-scenarios.png")
     page.screenshot(path=screenshots_dir / "home-scenarios-full.png", full_page=True)
 
