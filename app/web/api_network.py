@@ -1,20 +1,22 @@
-"""The network half of the JSON API: trace, traffic, DNS and kube-proxy rules."""
+"""The network half of the JSON API: trace, traffic, DNS and kube-proxy rules, and switching
+the CNI plugin or kube-proxy mode."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.cluster import constants as c
+from app.cluster import rebuild
 from app.cluster.cluster import Cluster
 from app.errors import FieldError, InvalidObjects, NotFound
 from app.network import dns, kubeproxy
 from app.network.trace import trace
 from app.network.traffic import send_traffic
-from app.web.api import read_json
+from app.web.api import read_json, workspaces
 
 router = APIRouter(prefix="/api/v1", tags=["network"])
 
@@ -41,6 +43,32 @@ class TraceRequest(BaseModel):
 
 class TrafficRequest(TraceRequest):
     count: int = Field(100, description=f"How many requests to send, 1 to {MAX_TRAFFIC}.")
+
+
+class NetworkSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cni: str | None = Field(
+        None, description="flannel, calico or weave; omitted keeps the current plugin."
+    )
+    proxyMode: str | None = Field(
+        None, description="iptables, ipvs or nftables; omitted keeps the current mode."
+    )
+
+
+@router.post(
+    "/workspaces/{workspace_id}/settings",
+    summary="Switch the CNI plugin or kube-proxy mode: every name kept, addresses change",
+)
+def switch_settings(request: Request, workspace_id: str, body: NetworkSettings) -> Response:
+    """The same switch as the sandbox's form; the answer says what changed: the settings
+    and pod network old → new, each node's pod range and each pod's IP old → new, and the
+    report's ``lines`` as the page shows them."""
+    report = workspaces(request).change(
+        workspace_id,
+        lambda cluster: rebuild.switch(cluster, cni=body.cni, proxy_mode=body.proxyMode),
+    )
+    return JSONResponse(report.to_dict())
 
 
 @router.post("/workspaces/{workspace_id}/trace", summary="Trace one request hop by hop")

@@ -148,3 +148,25 @@ def test_comparing_cni_plugins_from_one_deployment_pod_to_another(api: Api) -> N
     assert "not found" not in response.text
     assert response.text.count('class="compare-col') == 3
     assert pods(api, workspace)[web].startswith("10.244.")  # the workspace did not change
+
+
+def test_the_json_api_switches_and_answers_with_the_same_report(api: Api) -> None:
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, APPS)
+    before = pods(api, workspace)
+    response = api.post(f"/api/v1/workspaces/{workspace}/settings", json={"cni": "weave"})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    after = pods(api, workspace)
+    assert after.keys() == before.keys()
+    assert report["cni"] == {"old": "flannel", "new": "weave"}
+    assert report["podNetwork"] == {"old": "10.244.0.0/16", "new": "10.32.0.0/12"}
+    moved = {e["name"]: (e["old"], e["new"]) for e in report["pods"] if e["namespace"] == "default"}
+    assert moved == {name: (ip, after[name]) for name, ip in before.items()}
+    assert "Every object kept its name." in report["lines"]
+    summary = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert summary["cni"] == "weave" and summary["podCIDR"] == "10.32.0.0/12"
+    mode = api.post(f"/api/v1/workspaces/{workspace}/settings", json={"proxyMode": "ipvs"}).json()
+    assert mode["pods"] == [] and pods(api, workspace) == after
+    bad = api.post(f"/api/v1/workspaces/{workspace}/settings", json={"cni": "cilium"})
+    assert bad.status_code == 422 and pods(api, workspace) == after
