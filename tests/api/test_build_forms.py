@@ -245,3 +245,62 @@ def test_scale_a_deployment(api: Api) -> None:
         headers=HTMX,
     )
     assert words.status_code == 422 and "must be a whole number" in words.text
+
+
+def test_a_service_form_sent_whole_keeps_only_its_type_fields(api: Api) -> None:
+    # Without JavaScript the form shows (and sends) every field: the type decides what counts.
+    workspace = new_workspace(api)
+    api.post(f"/w/{workspace}/build/deployment", data=WEB, headers=HTMX)
+    every_field = {**SERVICE, "type": "ClusterIP", "external_name": "db.example.com",
+                   "health_check_node_port": "30099", "headless": ""}  # fmt: skip
+    response = api.post(f"/w/{workspace}/build/service", data=every_field, headers=HTMX)
+    assert response.status_code == 200, response.text
+    assert "service/web created" in response.text
+    # No warning once it is made: the emptied form's preview only invites a selector.
+    preview = response.text[response.text.index('id="svc-preview"') :][:400]
+    assert "preview-miss" not in preview and "No selector" not in preview
+    assert "Type a selector" in preview
+    (web,) = [s for s in list_items(api, workspace, "kind=Service&namespace=default")
+              if s["metadata"]["name"] == "web"]  # fmt: skip
+    spec = web["spec"]
+    assert spec["type"] == "ClusterIP" and "nodePort" not in spec["ports"][0]
+    assert not {"externalName", "externalTrafficPolicy", "healthCheckNodePort"} & set(spec)
+    external = {**every_field, "name": "db", "type": "ExternalName"}
+    response = api.post(f"/w/{workspace}/build/service", data=external, headers=HTMX)
+    assert response.status_code == 200, response.text
+    (db,) = [s for s in list_items(api, workspace, "kind=Service&namespace=default")
+             if s["metadata"]["name"] == "db"]  # fmt: skip
+    assert db["spec"]["externalName"] == "db.example.com"
+    assert "selector" not in db["spec"] and "ports" not in db["spec"]
+
+
+def test_an_ingress_by_form_with_several_paths(api: Api) -> None:
+    workspace = new_workspace(api)
+    api.post(f"/w/{workspace}/build/deployment", data=WEB, headers=HTMX)
+    api.post(f"/w/{workspace}/build/service", data=SERVICE, headers=HTMX)
+    form = {
+        "name": "shop",
+        "namespace": "default",
+        "host": "shop.example.com",
+        **{"path_0": "/", "path_type_0": "Prefix", "service_0": "web", "service_port_0": "80"},
+        **{"path_1": "/api", "path_type_1": "Exact", "service_1": "web", "service_port_1": "http"},
+        **{"path_2": "", "path_type_2": "Prefix", "service_2": "", "service_port_2": ""},
+    }
+    page = api.get(f"/w/{workspace}/build").text
+    assert 'name="path_1"' in page and 'name="service_port_2"' in page  # spare rows, no JS
+    response = api.post(f"/w/{workspace}/build/ingress", data=form, headers=HTMX)
+    assert response.status_code == 200, response.text
+    assert "ingress/shop created" in response.text
+    (shop,) = list_items(api, workspace, "kind=Ingress&namespace=default")
+    paths = shop["spec"]["rules"][0]["http"]["paths"]
+    assert [(p["path"], p["pathType"], p["backend"]["service"]["port"]) for p in paths] == [
+        ("/", "Prefix", {"number": 80}),
+        ("/api", "Exact", {"name": "http"}),
+    ]
+    # A bad row is the API server's error, on that path's own field; the rows come back.
+    bad = {**form, "name": "shop2", "path_1": "api"}
+    response = api.post(f"/w/{workspace}/build/ingress", data=bad, headers=HTMX)
+    assert response.status_code == 422
+    assert "spec.rules[0].http.paths[1].path" in response.text
+    assert input_values(response.text, "path_1") == ["api"]
+    assert input_values(response.text, "service_1") == ["web"]
