@@ -9,11 +9,14 @@ animation moves between them; a pod that is not drawn is anchored at its node's 
 >>> from app.cluster.cluster import Cluster
 >>> cluster = Cluster.create(seed=1)
 >>> view = build_map(cluster)
->>> view.width, view.anchors["net/internet"], len(view.nodes)
-(1280, (640.0, 45.0), 3)
+>>> view.width, len(view.nodes), "node/worker-1/netfilter" in view.anchors
+(1320, 3, True)
+>>> proxy = next(p for p in cluster.list("Pod", "kube-system") if p["metadata"]["name"].startswith("kube-proxy-"))
+>>> hidden = f"pod/kube-system/{proxy['metadata']['name']}"  # system pods are hidden by default
+>>> view.anchors[hidden] == view.anchors[f"node/{proxy['spec']['nodeName']}/cni0"]
+True
 >>> dns = next(p for p in cluster.list("Pod", "kube-system") if p["metadata"]["name"].startswith("coredns-"))
->>> hidden = f"pod/kube-system/{dns['metadata']['name']}"  # system pods are hidden by default
->>> view.anchors[hidden] == view.anchors[f"node/{dns['spec']['nodeName']}/cni0"]
+>>> f"pod/kube-system/{dns['metadata']['name']}" in {p.anchor for n in view.nodes for p in n.pods}
 True
 """
 
@@ -26,8 +29,8 @@ from typing import Any
 from app.cluster import constants as c
 from app.network.topology import BRIDGE_DEVICE, TUNNEL_DEVICE
 from app.render import map_layout as L
-from app.render.map_boxes import ingress_box, lb_ips, legend, plural, service_box
-from app.render.map_layout import Rect, curve
+from app.render.map_boxes import ingress_box, lb_ips, plural, service_box
+from app.render.map_layout import Rect, lb_link
 from app.render.map_model import (
     HIDDEN_LABELS,
     Device,
@@ -40,6 +43,7 @@ from app.render.map_model import (
     ServiceView,
     app_of,
     is_system,
+    is_traffic_pod,
     natural_key,
     ready_endpoint_pods,
     slices_by_service,
@@ -64,6 +68,7 @@ class _Builder:
         self.namespace = namespace
         self.cni = cluster.config.cni
         self.anchors: dict[str, tuple[float, float]] = {}
+        self.stand_ins: dict[str, str] = {}
         self.slices = slices_by_service(cluster)
         self.drawn: dict[str, PodView] = {}
         self.slot: dict[str, tuple[int, int]] = {}  # pod anchor -> (row, column) in its node
@@ -75,7 +80,13 @@ class _Builder:
         return self.namespace is None or obj["metadata"].get("namespace") == self.namespace
 
     def visible(self, obj: dict[str, Any]) -> bool:
-        return self.in_namespace(obj) and (self.show_system or not is_system(obj))
+        """Drawn: in the namespace shown, and not a system object (unless system objects are
+        shown, or it is a pod that requests pass through, such as CoreDNS)."""
+        if not self.in_namespace(obj):
+            return False
+        if self.show_system or not is_system(obj):
+            return True
+        return obj.get("kind") == "Pod" and is_traffic_pod(obj)
 
     # --- the whole map ------------------------------------------------------------------
     def build(self) -> MapView:
@@ -96,41 +107,48 @@ class _Builder:
 
         columns = L.node_columns(len(summary))
         width = L.map_width(columns)
+        # The internet over the cloud load balancer at the left; the Services beside them.
+        services_y = L.TOP_Y
         internet = Device(
             "net/internet",
             "Internet",
             "",
             "internet",
-            (width - L.INTERNET_W) / 2,
-            L.INTERNET_Y,
-            L.INTERNET_W,
-            L.INTERNET_H,
+            L.MARGIN,
+            services_y,
+            L.OUTSIDE_W,
+            L.OUTSIDE_H,
         )
-        lb_y = internet.y + internet.h + L.BAND_GAP
-        lb = Device("cloud/lb", "Cloud load balancer", "", "load-balancer", 0, lb_y, 0, 0)
-        lb.x, lb.w, lb.h = (width - L.LB_W) / 2, L.LB_W, L.LB_H
-
-        services_y = lb.y + lb.h + L.BAND_GAP + 8
+        lb = Device("cloud/lb", "Cloud load balancer", "", "load-balancer", 0, 0, 0, 0)
+        lb.x, lb.y = L.MARGIN, services_y + L.OUTSIDE_H + L.OUTSIDE_GAP
+        lb.w, lb.h = L.OUTSIDE_W, L.OUTSIDE_H
         services = [s for s in self.cluster.list("Service") if self.visible(s)]
         ingress = ingress_box(
             self.cluster,
             [i for i in self.cluster.list("Ingress") if self.in_namespace(i)],
             self.slices,
         )
-        service_views, band_bottom = self._place_services(services, ingress, width, services_y)
+        service_views, lanes_top = self._place_services(services, ingress, width, services_y)
+        boxes: list[ServiceView | IngressView] = [*service_views, *([ingress] if ingress else [])]
+        with_lines = [
+            b for b in boxes if ready_endpoint_pods(self.slices.get((b.namespace, b.name), []))
+        ]
+        lanes = min(len(with_lines), L.MAX_LANES)
+        nodes_top = lanes_top + L.LANES_PAD + max(lanes - 1, 0) * L.LANE_GAP + 8
 
-        nodes, bars, net = self._place_nodes(summary, plans, apps, app_colours, width, band_bottom)
+        nodes, bars, net = self._place_nodes(summary, plans, apps, app_colours, width, nodes_top)
+        for lane, box in enumerate(with_lines):
+            self._connect(box, L.lane_y(lanes_top, lane))
         for view in service_views:
-            self._connect(view, view.x + view.w / 2, view.y + view.h)
             colours = Counter(line.colour for line in view.lines)
             if colours:
                 view.colour = colours.most_common(1)[0][0]
-        if ingress is not None:
-            self._connect(ingress, ingress.x + ingress.w / 2, ingress.y + ingress.h)
+            if not view.lines:
+                view.hidden_endpoints = view.endpoints
 
         lb_links = [
-            curve(lb.x + lb.w / 2, lb.y + lb.h, box.x + box.w / 2, box.y)
-            for box in [*service_views, *([ingress] if ingress else [])]
+            lb_link(lb.x + lb.w, lb.y + lb.h / 2, box.x + box.w / 2, box.y + box.h)
+            for box in boxes
             if (box.type if isinstance(box, ServiceView) else "LoadBalancer") == "LoadBalancer"
             and box.external_ip
             and box.external_ip != "<pending>"
@@ -138,11 +156,12 @@ class _Builder:
         for pod in pending:
             meta = pod["metadata"]
             self.anchors[f"pod/{meta['namespace']}/{meta['name']}"] = net.centre
+            self.stand_ins[f"pod/{meta['namespace']}/{meta['name']}"] = net.anchor
         for anchor, device in (("net/internet", internet), ("cloud/lb", lb), ("net/nodes", net)):
             self.anchors[anchor] = device.centre
+        for box in boxes:
+            self.anchors[box.at] = (box.x + box.w / 2, box.y + box.h / 2)
 
-        legend_y = bars[-1].bottom + 34
-        legend_items, legend_bottom = legend(app_colours, width, legend_y)
         shown_pods = sum(len(n.pods) + (n.more.count if n.more else 0) for n in nodes)
         hidden = sum(n.hidden_pods - (n.more.count if n.more else 0) for n in nodes)
         desc = ", ".join(
@@ -156,9 +175,10 @@ class _Builder:
         if hidden:
             desc += f"; {plural(hidden, 'pod')} hidden"
         desc += f". CNI: {self.cni}."
+        drawn_apps = {p.app for n in nodes for p in n.pods}
         return MapView(
             width=width,
-            height=legend_bottom + 12,
+            height=bars[-1].bottom + 30,
             cni=self.cni,
             show_system=self.show_system,
             namespace=self.namespace,
@@ -170,14 +190,16 @@ class _Builder:
             node_network=net,
             node_network_cidr=str(c.NODE_NETWORK),
             bars=bars,
-            trunk=[12, bars[0].cy, bars[-1].cy] if len(bars) > 1 else None,
+            trunk=[10, bars[0].cy, bars[-1].cy] if len(bars) > 1 else None,
             services_y=services_y,
+            lanes_top=lanes_top,
             services=service_views,
             ingresses=ingress,
             nodes=nodes,
             app_colours=app_colours,
             anchors=self.anchors,
-            legend=legend_items,
+            stand_ins=self.stand_ins,
+            apps=[(name, colour) for name, colour in app_colours.items() if name in drawn_apps],
             pending=len(pending),
             dense=sum(len(s.lines) for s in service_views) > 40,
             title="Cluster map",
@@ -224,7 +246,8 @@ class _Builder:
             for info in row:
                 drawn, more, system, other = plans[info["name"]]
                 tiles = len(drawn) + (1 if more else 0)
-                heights.append(L.node_height(tiles, bool(tiles and (system or other))))
+                own_line = tiles and (system or other) and not _note_in_head(info)
+                heights.append(L.node_height(tiles, bool(own_line)))
             row_h = max(heights, default=L.node_height(0, False))
             row_w = len(row) * L.NODE_W + (len(row) - 1) * L.NODE_GAP
             x = (width - row_w) / 2
@@ -232,7 +255,7 @@ class _Builder:
                 box = Rect(x, y, L.NODE_W, row_h)
                 nodes.append(self._node(info, box, plans[info["name"]], apps, app_colours))
                 x += L.NODE_W + L.NODE_GAP
-            bar_y = y + row_h + 24
+            bar_y = y + row_h + L.BAR_GAP
             bars.append(Rect(8, bar_y, width - 16, L.BAR_H))
             y = bar_y + L.BAR_H + L.BAR_TO_NEXT_ROW
         first = bars[0]
@@ -254,7 +277,7 @@ class _Builder:
         bridge = BRIDGE_DEVICE[self.cni]
         tunnel_name = TUNNEL_DEVICE[self.cni]
         dev_y = box.bottom - L.NODE_PAD - L.DEVICE_H
-        side_w = 112
+        side_w = 122
         gateway = Device(
             f"node/{name}/{bridge or 'routes'}",
             bridge or "routes",
@@ -271,9 +294,9 @@ class _Builder:
             "eth0",
             info.get("internalIP", ""),
             "host",
-            box.cx - 59,
+            box.cx - 66,
             dev_y,
-            118,
+            132,
             L.DEVICE_H,
         )
         tunnel = Device(
@@ -287,7 +310,19 @@ class _Builder:
             L.DEVICE_H,
             note="" if self.cni == "calico" else "VXLAN",
         )
-        for device in (gateway, host, tunnel):
+        mode = self.cluster.config.proxy_mode
+        netfilter = Device(
+            f"node/{name}/netfilter",
+            "netfilter",
+            "",
+            "netfilter",
+            box.x + L.NODE_PAD,
+            dev_y - 6 - L.NETFILTER_H,
+            box.w - 2 * L.NODE_PAD,
+            L.NETFILTER_H,
+            note=f"netfilter · kube-proxy {mode} rules",
+        )
+        for device in (gateway, host, tunnel, netfilter):
             self.anchors[device.anchor] = device.centre
 
         pods = []
@@ -308,17 +343,31 @@ class _Builder:
             if id(pod) not in drawn_ids:
                 meta = pod["metadata"]
                 self.anchors[f"pod/{meta['namespace']}/{meta['name']}"] = gateway.centre
+                self.stand_ins[f"pod/{meta['namespace']}/{meta['name']}"] = gateway.anchor
 
         notes = []
-        if system:
-            notes.append(f"{plural(system, 'system pod')} hidden")
-        if other:
-            notes.append(f"{plural(other, 'pod')} in other namespaces")
         tiles = len(pods) + (1 if more_tile else 0)
+        # Beside the node's name (where a worker has room) the note is short; on a line of its
+        # own it says more.
+        in_head = bool(tiles) and _note_in_head(info)
+        if system:
+            notes.append(
+                f"+{system} system" if in_head else f"{plural(system, 'system pod')} hidden"
+            )
+        if other:
+            notes.append(
+                f"+{other} elsewhere" if in_head else f"{plural(other, 'pod')} in other namespaces"
+            )
         if not tiles:
             notes.insert(0, "no pods")
         rows = L.pod_rows(tiles)
         pods_bottom = box.y + L.NODE_HEAD + rows * L.POD_H + (rows - 1) * L.POD_GAP
+        if not tiles:
+            note_y = box.y + L.NODE_HEAD + 20
+        elif in_head:
+            note_y = box.y + 28
+        else:
+            note_y = pods_bottom + 19
         return NodeView(
             name=name,
             internal_ip=info.get("internalIP", ""),
@@ -332,12 +381,14 @@ class _Builder:
             host=host,
             gateway=gateway,
             tunnel=tunnel,
+            netfilter=netfilter,
             pods=pods,
             more=more_tile,
             hidden_pods=more + system + other,
             hidden_system=system,
             note=" · ".join(notes),
-            note_y=box.y + L.NODE_HEAD + 20 if not tiles else pods_bottom + 17,
+            note_y=note_y,
+            note_in_head=in_head,
         )
 
     def _pod(
@@ -366,8 +417,9 @@ class _Builder:
         )
 
     # --- Services and the ingress controller -------------------------------------------------
-    def _connect(self, view: ServiceView | IngressView, x: float, y: float) -> None:
-        """Lines from the box's bottom to each of its ready endpoint pods that is drawn."""
+    def _connect(self, view: ServiceView | IngressView, lane: float) -> None:
+        """Lines from the box's bottom, along its ``lane``, to each ready endpoint pod drawn."""
+        x, y = view.x + view.w / 2, view.y + view.h
         key = (view.namespace, view.name)
         endpoints = ready_endpoint_pods(self.slices.get(key, []))
         for anchor in endpoints:
@@ -376,7 +428,7 @@ class _Builder:
                 continue
             row, column = self.slot[anchor]
             path = L.route_to_pod(
-                x, y, self.pod_node[anchor], Rect(pod.x, pod.y, pod.w, pod.h), row, column
+                x, y, lane, self.pod_node[anchor], Rect(pod.x, pod.y, pod.w, pod.h), row, column
             )
             view.lines.append(LineView(anchor, pod.colour, x, y, pod.x + pod.w / 2, pod.y, path))
         if isinstance(view, ServiceView):
@@ -390,13 +442,14 @@ class _Builder:
         top: float,
     ) -> tuple[list[ServiceView], float]:
         extra = L.INGRESS_W + L.SERVICE_GAP if ingress else 0
-        avail = width - 2 * L.MARGIN - extra
+        left = L.MARGIN + L.OUTSIDE_W + L.OUTSIDE_GAP * 3  # right of the internet and the LB
+        avail = width - left - L.MARGIN - extra
         columns = max(1, int((avail + L.SERVICE_GAP) // (L.SERVICE_W + L.SERVICE_GAP)))
         rows = math.ceil(len(services) / columns)
         first = min(len(services), columns)
         group = first * L.SERVICE_W + max(first - 1, 0) * L.SERVICE_GAP
         group += extra if services else (L.INGRESS_W if ingress else 0)
-        x0 = (width - group) / 2 if rows <= 1 else L.MARGIN
+        x0 = left + (avail + extra - group) / 2 if rows <= 1 else left
         views = []
         for index, service in enumerate(services):
             row, column = divmod(index, columns)
@@ -415,7 +468,13 @@ class _Builder:
             ingress.x = x0 + (first * (L.SERVICE_W + L.SERVICE_GAP) if services else 0)
             ingress.y = top
             height = max(height, ingress.h)
-        return views, top + max(height, 40) + 60
+        return views, top + max(height, 2 * L.OUTSIDE_H + L.OUTSIDE_GAP) + 6
+
+
+def _note_in_head(info: dict[str, Any]) -> bool:
+    """Whether a node's "system pods hidden" note fits beside its name: a Ready worker's name
+    line has nothing on its right."""
+    return bool(info.get("ready")) and info.get("roles", "<none>") == "<none>"
 
 
 def _pod_ready(pod: dict[str, Any]) -> bool:

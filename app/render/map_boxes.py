@@ -1,4 +1,4 @@
-"""The boxes above the nodes: Services, the ingress controller, the load balancer's IPs, and the legend."""
+"""The boxes above the nodes: Services, the ingress controller and the load balancer's IPs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from app.render import map_layout as L
 from app.render.map_layout import truncate
 from app.render.map_model import (
     IngressView,
-    LegendItem,
     ServiceView,
     external_ip,
     is_system,
@@ -68,11 +67,26 @@ def service_box(
         y=y,
         w=L.SERVICE_W,
         h=L.SERVICE_H,
-        label=truncate(name, 24),
-        type_text=truncate(f"{kind} · {cluster_ip}", 31),
-        ports_label=truncate(ports or "no ports", 27),
-        status=truncate(status, 28),
+        at=f"service/{meta['namespace']}/{meta['name']}",
+        virtual_ips=[
+            ip for ip in [spec.get("clusterIP"), *lb_addresses(service)] if ip and ip != "None"
+        ],
+        node_ports=[p["nodePort"] for p in spec.get("ports") or [] if p.get("nodePort")],
+        label=truncate(name, 19),
+        type_text=truncate(f"{kind} · {cluster_ip}", 27),
+        ports_label=truncate(ports or "no ports", 23),
+        status=truncate(status, 26),
     )
+
+
+def lb_addresses(service: dict[str, Any]) -> list[str]:
+    """The IPs the cloud load balancer gave a Service.
+
+    >>> lb_addresses({"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.4"}]}}})
+    ['203.0.113.4']
+    """
+    ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return [i["ip"] for i in ingress if i.get("ip")]
 
 
 def ingress_box(
@@ -128,13 +142,13 @@ def ingress_box(
         external_ip=external,
         cluster_ip=cluster_ip,
         nodes=nodes,
-        rules=[truncate(r, 40) for r in shown],
+        rules=[truncate(r, 34) for r in shown],
         more_rules=len(rules) - len(shown),
         x=0,
         y=0,
         w=L.INGRESS_W,
         h=height,
-        summary=truncate(summary, 42),
+        summary=truncate(summary, 38),
     )
 
 
@@ -152,24 +166,6 @@ def lb_ips(cluster: Any, services: list[dict[str, Any]], ingress: IngressView | 
             if item.get("ip"):
                 out.append(f"{item['ip']} → {key[1]}")
     return out
-
-
-def legend(app_colours: dict[str, int], width: float, top: float) -> tuple[list[LegendItem], float]:
-    """The legend's items from ``top`` down, wrapped to ``width``; and its bottom."""
-    items: list[tuple[str, str, int | None, float]] = [("heading", "Apps", None, 52)]
-    for app, colour in app_colours.items():
-        text = truncate(app, 24)
-        items.append(("app", text, colour, 34 + 7.6 * len(text)))
-    items.append(("line", "Service → ready endpoint pod", None, 70 + 7.6 * 28))
-    items.append(("empty", "no endpoints: selector matches no ready pod", None, 56 + 7.6 * 43))
-    out = []
-    x, y = L.MARGIN, top
-    for kind, text, colour, w in items:
-        if x + w > width - L.MARGIN and x > L.MARGIN:
-            x, y = L.MARGIN, y + 28
-        out.append(LegendItem(kind, text, colour, x, y))
-        x += w + 14
-    return out, y + 22
 
 
 def _backend(service: dict[str, Any]) -> str:

@@ -10,36 +10,40 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-MIN_WIDTH = 1280
-MARGIN = 20
+# The map is drawn to be read from the back of a classroom: the stage shows it at about 0.65 of
+# its size on a 1280-px screen, so a pod's IP (20 units) still renders at 12 px or more.
+MIN_WIDTH = 1000
+MARGIN = 16
 
-INTERNET_Y = 14
-INTERNET_W, INTERNET_H = 520, 62
-LB_W, LB_H = 640, 62
-BAND_GAP = 26
+TOP_Y = 10
+OUTSIDE_W, OUTSIDE_H = 310, 46  # the internet, and the cloud load balancer under it
+OUTSIDE_GAP = 8
 
-SERVICE_W, SERVICE_H = 228, 92
-SERVICE_GAP = 16
-INGRESS_W = 340
-INGRESS_HEAD = 54
-INGRESS_LINE = 19
+SERVICE_W, SERVICE_H = 250, 100
+SERVICE_GAP = 14
+INGRESS_W = 380
+INGRESS_HEAD = 60
+INGRESS_LINE = 21
 MAX_INGRESS_RULES = 5
 
-NODE_W = 392
-NODE_GAP = 24
-NODE_PAD = 13
-NODE_HEAD = 60
-POD_W, POD_H = 178, 64
+NODE_W = 416
+NODE_GAP = 20
+NODE_PAD = 12
+NODE_HEAD = 56
+POD_W, POD_H = 190, 70
 POD_GAP = 10
 POD_COLUMNS = 2
 MAX_SHOWN_PODS = 12
-NOTE_H = 22
-STRIP_H = 52
-DEVICE_H = 36
-NODE_ROW_GAP = 34  # from a row's node boxes to its node network bar
+NOTE_H = 24
+NETFILTER_H = 28
+DEVICE_H = 42
+STRIP_H = 8 + NETFILTER_H + 6 + DEVICE_H  # under the pods: the netfilter bar, then devices
+LANE_GAP = 7  # between the lanes that Service lines run along above the nodes
+LANES_PAD = 16
+MAX_LANES = 12
+BAR_GAP = 22  # from a row's node boxes to its node network bar
 BAR_H = 8
 BAR_TO_NEXT_ROW = 40
-LEGEND_H = 46
 
 PALETTE_SIZE = 8
 
@@ -107,7 +111,7 @@ def map_width(columns: int) -> float:
     """The viewBox width that fits ``columns`` nodes (never narrower than 1280).
 
     >>> map_width(3), map_width(9)
-    (1280, 3760)
+    (1320, 3936)
     """
     return max(MIN_WIDTH, 2 * MARGIN + columns * NODE_W + (columns - 1) * NODE_GAP)
 
@@ -122,14 +126,22 @@ def pod_rows(shown: int) -> int:
 
 
 def node_height(shown: int, with_note: bool) -> float:
-    """The height of a node box holding ``shown`` pod tiles."""
+    """The height of a node box holding ``shown`` pod tiles.
+
+    >>> node_height(2, False), node_height(3, True)
+    (222, 326)
+    """
     rows = pod_rows(shown)
     pods = rows * POD_H + (rows - 1) * POD_GAP
     return NODE_HEAD + pods + (NOTE_H if with_note else 0) + STRIP_H + NODE_PAD
 
 
 def pod_slot(node: Rect, index: int) -> Rect:
-    """The box of the ``index``-th pod tile inside ``node`` (two columns, row by row)."""
+    """The box of the ``index``-th pod tile inside ``node`` (two columns, row by row).
+
+    >>> pod_slot(Rect(0, 0, 416, 300), 3)
+    Rect(x=212, y=136, w=190, h=70)
+    """
     row, column = divmod(index, POD_COLUMNS)
     return Rect(
         node.x + NODE_PAD + column * (POD_W + POD_GAP),
@@ -170,26 +182,59 @@ def curve(x1: float, y1: float, x2: float, y2: float) -> str:
     return f"M{_n(x1)},{_n(y1)} C{_n(x1)},{_n(middle)} {_n(x2)},{_n(middle)} {_n(x2)},{_n(y2)}"
 
 
-def route_to_pod(x1: float, y1: float, node: Rect, pod: Rect, row: int, column: int) -> str:
-    """The path of a line from a box above the nodes to a pod tile.
+def lb_link(x1: float, y1: float, x2: float, y2: float) -> str:
+    """The dashed line from the load balancer's right side to the bottom of a box it feeds.
 
-    A pod in the first row is reached from above, at the middle of its top edge. A pod lower
-    down is reached along the node's side gutter (left for the first column, right for the
-    second) and then sideways, so the line never seems to end at the pod above it.
+    >>> lb_link(0, 50, 400, 100)
+    'M0,50 C400,50 400,50 400,100'
+    """
+    return f"M{_n(x1)},{_n(y1)} C{_n(x2)},{_n(y1)} {_n(x2)},{_n(y1)} {_n(x2)},{_n(y2)}"
 
-    >>> route_to_pod(0, 0, Rect(0, 100, 392, 300), Rect(13, 160, 178, 64), 0, 0)
-    'M0,0 C0,80 102,80 102,160'
-    >>> route_to_pod(0, 0, Rect(0, 100, 392, 300), Rect(13, 234, 178, 64), 1, 0)
-    'M0,0 C0,60 6.5,60 6.5,120 V258 Q6.5,266 13,266'
+
+def lane_y(top: float, lane: int) -> float:
+    """The height of the ``lane``-th horizontal lane in the band that starts at ``top``.
+
+    >>> lane_y(200, 0), lane_y(200, 2)
+    (208.0, 222.0)
+    """
+    return top + LANES_PAD / 2 + (lane % MAX_LANES) * LANE_GAP
+
+
+def route_to_pod(
+    x1: float, y1: float, lane: float, node: Rect, pod: Rect, row: int, column: int
+) -> str:
+    """The path of a line from a box above the nodes down to a pod tile, along a lane.
+
+    The line drops from the box to its own horizontal ``lane`` (one per Service, so lines
+    never run on top of each other), runs sideways above the pod and drops into it: into the
+    top edge for a pod in the first row, else along the node's side gutter (left for the
+    first column, right for the second) and sideways into the pod, so the line never seems
+    to end at the pod above it. Corners are rounded.
+
+    >>> route_to_pod(300, 0, 50, Rect(0, 100, 416, 300), Rect(12, 156, 190, 70), 0, 0)
+    'M300,0 V44 Q300,50 294,50 H113 Q107,50 107,56 V156'
+    >>> route_to_pod(100, 0, 50, Rect(0, 100, 416, 300), Rect(12, 236, 190, 70), 1, 0)
+    'M100,0 V44 Q100,50 94,50 H12 Q6,50 6,56 V263 Q6,271 12,271'
     """
     if row == 0:
-        return curve(x1, y1, pod.cx, pod.y)
-    if column == 0:
-        gutter, end = pod.x - NODE_PAD / 2, pod.x
+        drop_x, end = pod.cx, None
+    elif column == 0:
+        drop_x, end = pod.x - NODE_PAD / 2, pod.x
     else:
-        gutter, end = pod.x + pod.w + NODE_PAD / 2, pod.x + pod.w
-    top = node.y + 20
-    return f"{curve(x1, y1, gutter, top)} V{_n(pod.cy - 8)} Q{_n(gutter)},{_n(pod.cy)} {_n(end)},{_n(pod.cy)}"
+        drop_x, end = pod.x + pod.w + NODE_PAD / 2, pod.x + pod.w
+    r = 6.0
+    path = f"M{_n(x1)},{_n(y1)}"
+    if abs(drop_x - x1) < 2 * r:
+        path += f" V{_n(lane)} H{_n(drop_x)}"
+    else:
+        step = r if drop_x > x1 else -r
+        path += (
+            f" V{_n(lane - r)} Q{_n(x1)},{_n(lane)} {_n(x1 + step)},{_n(lane)}"
+            f" H{_n(drop_x - step)} Q{_n(drop_x)},{_n(lane)} {_n(drop_x)},{_n(lane + r)}"
+        )
+    if end is None:
+        return path + f" V{_n(pod.y)}"
+    return path + f" V{_n(pod.cy - 8)} Q{_n(drop_x)},{_n(pod.cy)} {_n(end)},{_n(pod.cy)}"
 
 
 def _n(value: float) -> str:

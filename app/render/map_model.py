@@ -8,6 +8,12 @@ from typing import Any
 
 from app.render.map_layout import Rect, dom_id, shorten_name, truncate
 
+#: System pods that requests pass through, drawn even while system pods are hidden: CoreDNS
+#: answers every lookup and the ingress controller proxies every Ingress request.
+TRAFFIC_POD_LABELS = (
+    ("kube-system", "k8s-app", "kube-dns"),
+    ("ingress-nginx", "app.kubernetes.io/component", "controller"),
+)
 SYSTEM_NAMESPACES = frozenset(
     {"kube-system", "kube-flannel", "ingress-nginx", "kube-public", "kube-node-lease"}
 )
@@ -65,9 +71,9 @@ class PodView:
     def __post_init__(self) -> None:
         self.anchor = f"pod/{self.namespace}/{self.name}"
         self.dom_id = dom_id(self.anchor)
-        self.label = shorten_name(self.name, 17)
+        self.label = shorten_name(self.name, 14)
         self.detail = (
-            truncate(self.labels_text, 22) if self.ready else f"⚠ not ready · {self.phase}"
+            truncate(self.labels_text, 21) if self.ready else f"⚠ not ready · {self.phase}"
         )
 
 
@@ -96,12 +102,14 @@ class NodeView:
     host: Device
     gateway: Device
     tunnel: Device
+    netfilter: Device  # where kube-proxy's rules (or Cilium's eBPF) rewrite packets
     pods: list[PodView]
     more: MoreTile | None
     hidden_pods: int
     hidden_system: int
     note: str
     note_y: float
+    note_in_head: bool = False  # the note sits at the right of the node's name line
 
 
 @dataclass
@@ -135,6 +143,9 @@ class ServiceView:
     w: float
     h: float
     lines: list[LineView] = field(default_factory=list)
+    at: str = ""  # its data-at on the map: service/<namespace>/<name>
+    virtual_ips: list[str] = field(default_factory=list)  # ClusterIP and LoadBalancer IPs
+    node_ports: list[int] = field(default_factory=list)
     label: str = ""
     type_text: str = ""
     ports_label: str = ""
@@ -158,15 +169,7 @@ class IngressView:
     h: float
     lines: list[LineView] = field(default_factory=list)
     summary: str = ""
-
-
-@dataclass
-class LegendItem:
-    kind: str  # "app", "empty", "line"
-    text: str
-    colour: int | None
-    x: float
-    y: float
+    at: str = "ingress"  # its data-at on the map: the Ingress rules the controller serves
 
 
 @dataclass
@@ -186,12 +189,14 @@ class MapView:
     bars: list[Rect]
     trunk: list[float] | None  # x, y1, y2 of the line joining the bars of several rows
     services_y: float
+    lanes_top: float
     services: list[ServiceView]
     ingresses: IngressView | None
     nodes: list[NodeView]
     app_colours: dict[str, int]
     anchors: dict[str, tuple[float, float]]
-    legend: list[LegendItem]
+    stand_ins: dict[str, str]  # a pod not drawn -> the drawn element that stands for it
+    apps: list[tuple[str, int]]  # the legend: each app drawn and its colour
     pending: int
     dense: bool  # many Service lines: drawn thinner and lighter
     title: str
@@ -214,6 +219,22 @@ def is_system(obj: dict[str, Any]) -> bool:
     if namespace in SYSTEM_NAMESPACES:
         return True
     return obj.get("kind") == "Service" and namespace == "default" and meta["name"] == "kubernetes"
+
+
+def is_traffic_pod(pod: dict[str, Any]) -> bool:
+    """A system pod that requests pass through: a CoreDNS or ingress controller pod.
+
+    >>> is_traffic_pod({"metadata": {"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}})
+    True
+    >>> is_traffic_pod({"metadata": {"namespace": "kube-system", "labels": {"k8s-app": "kube-proxy"}}})
+    False
+    """
+    meta = pod["metadata"]
+    labels = meta.get("labels") or {}
+    return any(
+        meta.get("namespace") == ns and labels.get(key) == value
+        for ns, key, value in TRAFFIC_POD_LABELS
+    )
 
 
 def natural_key(name: str) -> list[Any]:

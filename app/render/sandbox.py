@@ -90,29 +90,6 @@ def target_suggestions(cluster: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def trace_points(
-    anchors: dict[str, tuple[float, float]], trace: dict[str, Any]
-) -> dict[str, list[list[float]]]:
-    """The map coordinates of each hop, from its ``at`` device (the last known point when a
-    device is not on the map).
-
-    >>> trace_points({"a": (1, 2)}, {"hops": [{"at": "a"}, {"at": "b"}], "reply": []})
-    {'hops': [[1, 2], [1, 2]], 'reply': []}
-    """
-    points: dict[str, list[list[float]]] = {}
-    last = next(iter(anchors.values()), (0.0, 0.0))
-    for part in ("hops", "reply"):
-        points[part] = []
-        for hop in trace.get(part) or []:
-            point = anchors.get(hop.get("at", ""))
-            if point is None:
-                node = hop.get("node")
-                point = anchors.get(f"node/{node}") if node else None
-            last = point or last
-            points[part].append([last[0], last[1]])
-    return points
-
-
 def rule_nodes(trace: dict[str, Any]) -> list[str]:
     """The nodes whose kube-proxy rules a trace (as JSON) matched, for links to the Rules tab.
 

@@ -21,7 +21,8 @@ from app.lessons import notes, session
 from app.lessons.actions import Done
 from app.lessons.model import Lesson
 from app.render.lesson import lesson_view
-from app.render.sandbox import rule_nodes, trace_points, with_shares
+from app.render.sandbox import rule_nodes, with_shares
+from app.render.stage import hop_marks
 from app.web.rendering import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -97,7 +98,7 @@ def _panel(request: Request, workspace_id: str, extra: dict[str, Any]) -> Respon
     context = page_context(request, workspace_id, "trace", False)
     context.update(extra)
     if "trace" in context:
-        context["points"] = trace_points(context["map"].anchors, context["trace"])
+        context["marks"] = hop_marks(context["map"], context["trace"])
     # A lesson's setup or solution may switch the CNI plugin: the head shows the settings.
     also = ("sandbox_head", "map_area", "trace_result") if extra.get("changed") else ()
     return render(request, "workspace.html", context, block="lesson_panel", also=also)

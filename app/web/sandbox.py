@@ -35,9 +35,9 @@ from app.render.sandbox import (
     rules_view,
     source_options,
     target_suggestions,
-    trace_points,
     with_shares,
 )
+from app.render.stage import hop_marks
 from app.render.tables import workspace_view
 from app.web.lessons import active_lesson_view, record_activity
 from app.web.rendering import is_htmx, render
@@ -119,7 +119,7 @@ def sandbox(
     tab = tab if tab in TABS else "build"
 
     def build(cluster: Cluster) -> dict[str, Any]:
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"bar_query": {"from": source, "to": to}}
         if tab == "yaml":
             extra["export_yaml"] = export_yaml(cluster)
             if edit:
@@ -229,7 +229,7 @@ def sandbox_trace(
     context = page_context(request, workspace_id, "trace", False, build)
     record_activity(request, workspace_id, context)
     if "trace" in context:  # the packet moves over the map the page draws
-        context["points"] = trace_points(context["map"].anchors, context["trace"])
+        context["marks"] = hop_marks(context["map"], context["trace"])
     status = context["trace_error"].status if "trace_error" in context else 200
     return render(request, "workspace.html", context, block="trace_result", status_code=status)
 

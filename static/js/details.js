@@ -12,6 +12,8 @@ function open(element) {
   if (!sandbox || !window.htmx) return;
   const { kind, namespace, name } = element.dataset;
   const url = `/w/${sandbox.dataset.workspace}/objects/${kind}/${namespace || "-"}/${name}`;
+  // The details go in the panel: unfold it if the stage had folded it away.
+  if (window.podpathStage && !window.podpathStage.isOpen()) window.podpathStage.setOpen(true);
   window.htmx.ajax("GET", url, { target: "#panel" });
 }
 

@@ -1,45 +1,133 @@
-// The map's zoom controls, and a highlight on pods that just arrived.
-// Zooming changes the SVG's CSS width (its viewBox stays), so the trace marker, which moves
-// in viewBox units, stays on its devices; the map area scrolls to pan.
+// The map's zoom and camera, and a highlight on pods that just arrived.
+//
+// At zoom 1 the drawing fits its viewport both ways (the SVG's viewBox keeps its shape).
+// Zooming makes the SVG k times the viewport, which then scrolls to pan; the trace marker
+// moves in viewBox units, so it stays on its devices at any zoom. The camera, driven by the
+// trace player, zooms in only when the whole map would make its text too small to read (a
+// big cluster) and keeps the packet in the middle of the view.
 const STEPS = [1, 1.5, 2, 3];
 
-function zoomControls(area) {
-  if (area.querySelector(".map-zoom")) return;
-  const bar = document.createElement("div");
-  bar.className = "map-zoom";
-  bar.setAttribute("role", "group");
-  bar.setAttribute("aria-label", "Zoom the map");
-  let level = 0;
-  const apply = () => {
-    const svg = area.querySelector("svg.cluster-map");
-    if (svg) svg.style.width = `${STEPS[level] * 100}%`;
-    out.disabled = level === 0;
-    zoomIn.disabled = level === STEPS.length - 1;
-    label.textContent = `${STEPS[level] * 100}%`;
-  };
-  const button = (text, name, step) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = text;
-    b.setAttribute("aria-label", name);
-    b.addEventListener("click", () => {
-      level = Math.max(0, Math.min(STEPS.length - 1, level + step));
-      apply();
-    });
-    return b;
-  };
-  const out = button("−", "Zoom out", -1);
-  const zoomIn = button("+", "Zoom in", 1);
-  const label = document.createElement("span");
-  label.className = "map-zoom-level";
-  bar.append(out, label, zoomIn);
-  area.prepend(bar);
-  area.addEventListener("podpath:map-redrawn", apply);
+let level = 1;
+let following = false; // the camera chose the zoom, not the learner
+
+const area = () => document.getElementById("map-area");
+const viewport = () => document.querySelector("#map-area .map-viewport");
+const svgOf = () => document.querySelector("#map-area svg.cluster-map");
+const reducedMotion = () =>
+  window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+// The smallest readable size of the map's pod-IP text, in CSS px, for the screen it is on.
+function minimumTextPx() {
+  if (!document.body.classList.contains("present")) return 12;
+  return window.innerWidth >= 1700 ? 20 : 14;
+}
+
+function fitScale(svg, vp) {
+  const box = svg.viewBox.baseVal;
+  if (!box || !box.width || !vp.clientWidth) return 1;
+  return Math.min(vp.clientWidth / box.width, vp.clientHeight / box.height);
+}
+
+function podIpUnits(svg) {
+  const text = svg.querySelector(".pod-ip:not(.long)") || svg.querySelector(".pod-ip");
+  return text ? parseFloat(getComputedStyle(text).fontSize) || 20 : 20;
+}
+
+function label() {
+  const text = document.querySelector("#map-area .map-zoom-level");
+  if (text) {
+    text.textContent = `${Math.round(level * 100)}%`;
+    text.title = following ? "Zoomed in to follow the packet: the whole map would be too small to read" : "";
+    text.classList.toggle("is-following", following);
+  }
+  const out = document.querySelector('#map-area .map-zoom [data-zoom="out"]');
+  const zoomIn = document.querySelector('#map-area .map-zoom [data-zoom="in"]');
+  if (out) out.disabled = level <= 1;
+  if (zoomIn) zoomIn.disabled = level >= STEPS[STEPS.length - 1];
+}
+
+function apply() {
+  const svg = svgOf();
+  if (svg) {
+    svg.style.width = level > 1 ? `${level * 100}%` : "";
+    svg.style.height = level > 1 ? `${level * 100}%` : "";
+  }
+  label();
+}
+
+// Scroll the viewport so that the viewBox point [x, y] is in its middle.
+function centre(point, smooth) {
+  const svg = svgOf();
+  const vp = viewport();
+  if (!svg || !vp || !point || level <= 1) return;
+  const box = svg.viewBox.baseVal;
+  const scale = fitScale(svg, vp) * level;
+  const left = (svg.clientWidth - box.width * scale) / 2 + (point[0] - box.x) * scale;
+  const top = (svg.clientHeight - box.height * scale) / 2 + (point[1] - box.y) * scale;
+  vp.scrollTo({
+    left: left - vp.clientWidth / 2,
+    top: top - vp.clientHeight / 2,
+    behavior: smooth && !reducedMotion() ? "smooth" : "auto",
+  });
+}
+
+// The camera: zoom in just enough for readable text when the fitted map is too small, and
+// keep `point` in view. Returns the scale the pod-IP text is drawn at (CSS px per unit).
+export function focus(point, smooth = true) {
+  const svg = svgOf();
+  const vp = viewport();
+  if (!svg || !vp) return 1;
+  const fit = fitScale(svg, vp);
+  const needed = minimumTextPx() / podIpUnits(svg) / fit;
+  if (needed > level + 0.01 && (following || level === 1)) {
+    level = Math.min(needed, 4);
+    following = true;
+    apply();
+  }
+  centre(point, smooth);
+  return fit * level;
+}
+
+// Back to the whole map, unless the learner chose a zoom.
+export function overview() {
+  if (!following) return;
+  following = false;
+  level = 1;
   apply();
 }
 
-function podNames(area) {
-  return new Set([...area.querySelectorAll('[data-kind="Pod"]')].map((p) => p.dataset.name));
+function zoomBy(direction) {
+  following = false;
+  const next = direction > 0 ? STEPS.find((s) => s > level + 0.01) : [...STEPS].reverse().find((s) => s < level - 0.01);
+  level = next || level;
+  apply();
+}
+
+function zoomControls() {
+  const bar = document.querySelector("#map-area .map-toolbar");
+  if (!bar || bar.querySelector(".map-zoom")) return;
+  const group = document.createElement("div");
+  group.className = "map-zoom";
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Zoom the map");
+  const button = (text, name, direction) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = text;
+    b.dataset.zoom = direction > 0 ? "in" : "out";
+    b.setAttribute("aria-label", name);
+    b.addEventListener("click", () => zoomBy(direction));
+    return b;
+  };
+  const text = document.createElement("span");
+  text.className = "map-zoom-level";
+  group.append(button("−", "Zoom out", -1), text, button("+", "Zoom in", 1));
+  bar.prepend(group);
+  apply();
+}
+
+function podNames(element) {
+  return new Set([...element.querySelectorAll('[data-kind="Pod"]')].map((p) => p.dataset.name));
 }
 
 let before = null;
@@ -51,26 +139,27 @@ const swapped = (event) => {
 };
 
 document.addEventListener("htmx:oobBeforeSwap", (event) => {
-  const area = swapped(event);
-  if (area) before = podNames(area);
+  const element = swapped(event);
+  if (element) before = podNames(element);
 });
 
 document.addEventListener("htmx:oobAfterSwap", (event) => {
-  const area = swapped(event);
-  if (!area) return;
-  zoomControls(area);
-  area.dispatchEvent(new CustomEvent("podpath:map-redrawn"));
+  const element = swapped(event);
+  if (!element) return;
+  zoomControls();
+  apply();
+  element.dispatchEvent(new CustomEvent("podpath:map-redrawn"));
   if (!before) return;
-  for (const pod of area.querySelectorAll('[data-kind="Pod"]')) {
+  for (const pod of element.querySelectorAll('[data-kind="Pod"]')) {
     if (!before.has(pod.dataset.name)) pod.classList.add("is-new");
   }
   before = null;
 });
 
 function init() {
-  const area = document.getElementById("map-area");
-  if (area) zoomControls(area);
+  if (area()) zoomControls();
 }
 
+window.podpathMap = { focus, overview, zoom: zoomBy, level: () => level };
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
 else init();

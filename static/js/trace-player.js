@@ -1,6 +1,9 @@
 // The packet-trace player: moves a packet marker over the cluster map (svg.cluster-map) hop
-// by hop, and keeps the hop strip, the live region and the header inspector of one
-// templates/_trace.html result in step with it. No dependencies, no build step.
+// by hop, and keeps the hop list, the live region and the packet headers of one
+// templates/_trace.html result in step with it. Each hop is drawn on the map element that
+// does it (its "at", a data-at on the map) and lights the boxes it names ("lit": the Service
+// whose address is the destination, the Ingress rules). When the whole map is too small to
+// read, the map's camera (static/js/map.js) follows the packet. No dependencies, no build step.
 //
 // State lives on the root element too (data-current-hop, data-playing) so tests and other
 // scripts can read it without reaching into this module.
@@ -53,9 +56,10 @@ export function attach(root) {
   if (!dataEl) return null;
   const data = JSON.parse(dataEl.textContent);
   const trace = data.trace || {};
-  const points = data.points || {};
+  const marks = data.marks || {};
   const steps = [...(trace.hops || []), ...(trace.reply || [])];
-  const coords = [...(points.hops || []), ...(points.reply || [])];
+  const places = [...(marks.hops || []), ...(marks.reply || [])];
+  const coords = places.map((m) => m && m.point);
   if (!steps.length) return null;
   root.dataset.traceAttached = "true";
 
@@ -68,6 +72,8 @@ export function attach(root) {
   const playLabel = root.querySelector("[data-play-label]");
   const playIcon = root.querySelector("[data-play-icon]");
   const speedSelect = root.querySelector("select[data-speed]");
+  const stepNow = root.querySelector("[data-step-now]");
+  const inspector = root.querySelector(".trace-inspector");
 
   let current = 0;
   let playing = false;
@@ -84,8 +90,8 @@ export function attach(root) {
   // again whenever it is needed, and the marker moved into the new one.
   function map() {
     if (!svg || !svg.isConnected) {
-      // svg.cluster-map is the contract; any SVG holding data-anchor devices will do.
-      const anchor = document.querySelector("svg [data-anchor]");
+      // svg.cluster-map is the contract; any SVG holding data-at elements will do.
+      const anchor = document.querySelector("svg [data-at]");
       svg = document.querySelector("svg.cluster-map") || (anchor && anchor.ownerSVGElement);
       marker = null;
       cross = null;
@@ -119,13 +125,17 @@ export function attach(root) {
     marker.classList.toggle("is-reply", hop.phase === "reply");
   }
 
-  function highlightDevice(hop) {
+  function highlightDevice(i) {
     const s = map();
     if (!s) return;
-    for (const el of s.querySelectorAll("[data-anchor].is-current")) el.classList.remove("is-current");
-    if (hop.at) {
-      const el = s.querySelector(`[data-anchor="${CSS.escape(hop.at)}"]`);
-      if (el) el.classList.add("is-current");
+    for (const el of s.querySelectorAll("[data-at].is-current, [data-at].is-lit")) el.classList.remove("is-current", "is-lit");
+    const place = places[i] || {};
+    const at = place.at || steps[i].at;
+    const el = at && s.querySelector(`[data-at="${CSS.escape(at)}"]`);
+    if (el) el.classList.add("is-current");
+    for (const lit of place.lit || []) {
+      const box = s.querySelector(`[data-at="${CSS.escape(lit)}"]`);
+      if (box) box.classList.add("is-lit");
     }
   }
 
@@ -149,6 +159,8 @@ export function attach(root) {
       li.classList.toggle("is-past", k < i);
     });
     panels.forEach((panel) => { panel.hidden = Number(panel.dataset.hopPanel) !== i; });
+    if (inspector) inspector.scrollTop = 0;
+    if (stepNow) stepNow.textContent = String(i + 1);
     if (live) live.textContent = `Hop ${i + 1} of ${steps.length}, ${hop.action}: ${hop.summary}`;
     // Keep the current hop visible inside the strip without scrolling the whole page.
     const li = items[i];
@@ -161,9 +173,14 @@ export function attach(root) {
       }
     }
     map();
-    highlightDevice(hop);
+    highlightDevice(i);
     shapeMarker(hop);
     showCross(hop, i);
+  }
+
+  // The camera keeps the packet in view where the map is too big to read whole.
+  function follow(i, smooth) {
+    if (window.podpathMap) window.podpathMap.focus(pointOf(i), smooth);
   }
 
   function setPlaying(on) {
@@ -183,6 +200,7 @@ export function attach(root) {
     current = i;
     render(i);
     const to = pointOf(i);
+    follow(i, animate);
     if (!animate || !from || !to || reducedMotion()) {
       anim = null;
       placeMarker(to);
@@ -251,7 +269,8 @@ export function attach(root) {
     if (speedSelect) speedSelect.removeEventListener("change", onSpeed);
     if (marker) marker.remove();
     if (cross) cross.remove();
-    if (svg) for (const el of svg.querySelectorAll("[data-anchor].is-current")) el.classList.remove("is-current");
+    if (svg) for (const el of svg.querySelectorAll("[data-at].is-current, [data-at].is-lit")) el.classList.remove("is-current", "is-lit");
+    if (window.podpathMap && !root.isConnected) window.podpathMap.overview();
     const k = players.indexOf(player);
     if (k >= 0) players.splice(k, 1);
   }
@@ -260,7 +279,7 @@ export function attach(root) {
   if (speedSelect) speedSelect.addEventListener("change", onSpeed);
 
   // After the map is redrawn: draw the marker, the highlight and the ✕ again where they were.
-  const refresh = () => { render(current); placeMarker(pointOf(current)); };
+  const refresh = () => { render(current); placeMarker(pointOf(current)); follow(current, false); };
 
   const player = { root, togglePlay, step, restart, go, refresh, destroy };
   players.push(player);

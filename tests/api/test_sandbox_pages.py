@@ -44,7 +44,7 @@ def test_the_page_has_the_map_every_tab_and_no_htmx_needed(api: Api) -> None:
     start = page.text.index("<svg")
     svg = page.text[start : page.text.index("</svg>", start) + len("</svg>")]
     ET.fromstring(svg)  # the map is well-formed SVG
-    assert 'data-anchor="node/worker-1"' in svg
+    assert 'data-at="node/worker-1"' in svg
 
 
 def test_htmx_gets_only_the_panel(api: Api) -> None:

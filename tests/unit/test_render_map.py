@@ -13,6 +13,7 @@ from app.cluster.apply import apply_text
 from app.network.topology import network_index
 from app.render.map import MapView, build_map
 from app.render.map_layout import Rect, dom_id
+from app.render.map_model import is_traffic_pod
 from tests.unit.scenarios import cluster, deployment, endpoint_ips, service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -99,9 +100,12 @@ def test_pods_lie_inside_their_node_and_nodes_do_not_overlap():
             assert not rect(n).overlaps(rect(s))
 
 
-def test_default_cluster_fits_a_projector_screen():
-    view = build_map(shop())
-    assert view.width <= 1280 and view.height <= 800
+def test_default_cluster_is_readable_on_the_stage_of_a_1280_screen():
+    """The stage gives the map about 840 x 330 px at 1280 x 800; a pod's IP (20 units) must
+    render at 12 px or more there (the browser tests measure it too)."""
+    view = build_map(cluster(seed=1))
+    scale = min(840 / view.width, 330 / view.height)
+    assert 20 * scale >= 12, (view.width, view.height)
 
 
 def test_service_lines_go_exactly_to_its_ready_endpoint_pods():
@@ -136,17 +140,27 @@ def test_a_pod_the_selector_misses_is_not_connected():
     assert len(lonely) == 1 and lonely[0].anchor not in connected
 
 
-def test_system_pods_are_hidden_by_default_and_anchored_at_their_gateway():
+def test_system_pods_are_hidden_by_default_except_those_requests_pass_through():
+    """CoreDNS and the ingress controller stay drawn (a trace's DNS and Ingress hops happen
+    there); every other system pod is hidden and stood in for by its node's bridge."""
     c = shop()
     view = build_map(c)
     drawn = {p.anchor for n in view.nodes for p in n.pods}
-    assert all(p.namespace == "default" for n in view.nodes for p in n.pods)
+    traffic = {p.anchor for n in view.nodes for p in n.pods if p.namespace != "default"}
+    assert {a.split("/")[2].rsplit("-", 2)[0] for a in traffic} == {
+        "coredns",
+        "ingress-nginx-controller",
+    }
     gateway = {n.name: n.gateway for n in view.nodes}
     for pod in c.list("Pod", "kube-system"):
         anchor = f"pod/kube-system/{pod['metadata']['name']}"
+        if pod["metadata"]["name"].startswith("coredns-"):
+            assert anchor in drawn
+            continue
         assert anchor not in drawn
         assert view.anchors[anchor] == gateway[pod["spec"]["nodeName"]].centre
-    assert sum(n.hidden_system for n in view.nodes) == len(c.list("Pod")) - 6
+        assert view.stand_ins[anchor] == gateway[pod["spec"]["nodeName"]].anchor
+    assert sum(n.hidden_system for n in view.nodes) == len(c.list("Pod")) - 6 - len(traffic)
     assert {s.name for s in view.services} == {"web", "api", "orphan"}
     shown = build_map(c, show_system=True)
     assert sum(len(n.pods) for n in shown.nodes) == len(c.list("Pod"))
@@ -178,7 +192,7 @@ def test_namespace_filter_draws_only_that_namespace():
 
 def test_app_colours_are_stable_and_sorted():
     view = build_map(shop())
-    assert view.app_colours == {"api": 0, "web": 1}
+    assert view.app_colours == {"api": 0, "coredns": 1, "ingress-nginx": 2, "web": 3}
     for pod in (p for n in view.nodes for p in n.pods):
         assert pod.colour == view.app_colours[pod.app]
         assert pod.label  # colour is never the only signal
@@ -189,7 +203,14 @@ def test_a_crowded_node_collapses_into_more():
     apply_text(c, deployment("many", 20))
     view = build_map(c)
     worker = next(n for n in view.nodes if n.name == "worker-1")
-    assert len(worker.pods) == 11 and worker.more is not None and worker.more.count == 9
+    # 20 pods of "many", then the CoreDNS and ingress controller pods on this node (drawn too:
+    # requests pass through them): 11 tiles and the rest in "+N more".
+    traffic = [
+        p for p in c.list("Pod") if is_traffic_pod(p) and p["spec"].get("nodeName") == "worker-1"
+    ]
+    assert len(worker.pods) == 11 and worker.more is not None
+    assert worker.more.count == 9 + len(traffic)
+    assert all(p.namespace == "default" for p in worker.pods)
     drawn = {p.anchor for p in worker.pods}
     hidden = [
         f"pod/default/{p['metadata']['name']}"
@@ -209,7 +230,8 @@ def test_fifty_nodes_and_two_hundred_pods_still_lay_out():
     apply_text(c, "---\n".join(docs))
     view = build_map(c)
     assert len(view.nodes) == 50
-    assert sum(len(n.pods) + (n.more.count if n.more else 0) for n in view.nodes) == 200
+    # 200 pods of the apps, plus CoreDNS (2) and the ingress controller: requests pass there.
+    assert sum(len(n.pods) + (n.more.count if n.more else 0) for n in view.nodes) == 203
     boxes = [rect(n) for n in view.nodes]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert all(b.x >= 0 and b.x + b.w <= view.width and b.bottom <= view.height for b in boxes)
@@ -231,13 +253,17 @@ def test_rendered_svg_is_valid_xml_with_device_ids(cni):
     svg = render(view)
     assert svg.tag == f"{SVG}svg" and svg.get("role") == "img"
     assert svg.find(f"{SVG}title").text == "Cluster map"
-    assert svg.find(f"{SVG}desc").text.startswith("3 nodes, 6 pods, 3 Services")
+    assert svg.find(f"{SVG}desc").text.startswith("3 nodes, 9 pods, 3 Services")
     by_id = {e.get("id"): e for e in svg.iter() if e.get("id")}
+    by_at = {e.get("data-at"): e for e in svg.iter() if e.get("data-at")}
     drawn = {p.anchor for n in view.nodes for p in n.pods}
-    devices = {a for a in view.anchors if not a.startswith("pod/")} | drawn
-    for anchor in devices:
-        element = by_id[dom_id(anchor)]
-        assert element.get("data-anchor") == anchor
+    # Everything a hop can be drawn at is on the map with its data-at: devices, netfilter,
+    # pods, Services, the Ingress box; a pod not drawn has a stand-in that is.
+    assert set(view.anchors) - set(view.stand_ins) == set(by_at)
+    assert set(view.stand_ins.values()) <= set(by_at)
+    for anchor in {a for a in view.anchors if a.startswith(("node/", "net/", "cloud/"))} | drawn:
+        assert by_id[dom_id(anchor)].get("data-at") == anchor
+    assert {"node/worker-1/netfilter", "service/default/web", "ingress"} <= set(by_at)
     assert "dev-node-worker-1-flannel_1" in by_id or cni != "flannel"
     kinds = [e for e in svg.iter() if e.get("data-kind")]
     assert {e.get("data-kind") for e in kinds} >= {"Node", "Pod", "Service"}

@@ -39,21 +39,32 @@ def sample_traces() -> dict[str, dict[str, Any]]:
     return {"delivered": delivered, "refused": refused}
 
 
-def fake_points(t: dict[str, Any]) -> dict[str, list[list[float]]]:
-    """A point per hop, as the page computes them: the same device gives the same point."""
+def fake_marks(t: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Where each hop is drawn, as the page computes it: the same device gives the same point."""
     seen: dict[str, list[float]] = {}
     for hop in [*t["hops"], *t["reply"]]:
         if hop["at"] not in seen:
             n = len(seen)
             seen[hop["at"]] = [100.0 + (n % 6) * 150.0, 100.0 + (n // 6) * 180.0]
-    return {part: [seen[h["at"]] for h in t[part]] for part in ("hops", "reply")}
+    return {
+        part: [{"at": h["at"], "point": seen[h["at"]], "lit": []} for h in t[part]]
+        for part in ("hops", "reply")
+    }
 
 
-def render_trace(t: dict[str, Any], points: dict[str, Any] | None = None, **extra: Any) -> str:
+def render_trace(t: dict[str, Any], marks: dict[str, Any] | None = None, **extra: Any) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     return env.get_template("_trace.html").render(
-        trace=t, points=fake_points(t) if points is None else points, **extra
+        trace=t, marks=fake_marks(t) if marks is None else marks, **extra
     )
+
+
+def badge_text(hop: dict[str, Any]) -> str:
+    """What the badge says: the action, except conntrack undoing NAT on the reply."""
+    if hop["phase"] == "reply" and hop["action"] in ("dnat", "snat"):
+        undone = [n for n, f in (("DNAT", "src"), ("SNAT", "dst")) if f in hop["changed"]]
+        return " + ".join(undone or [hop["action"].upper()]) + " undone"
+    return hop["action"]
 
 
 # --- a small DOM, enough to ask questions of the markup ------------------------------------------
@@ -173,7 +184,7 @@ def test_the_strip_is_an_ordered_list_with_one_item_per_hop_in_order(traces, del
     assert [int(li.attrs["data-hop"]) for li in items] == list(range(len(steps)))
     assert all(li.parent.tag == "ol" for li in items)
     for li, hop in zip(items, steps, strict=True):
-        assert li.find(class_="badge").text() == hop["action"]
+        assert li.find(class_="badge").text() == badge_text(hop)
         assert li.find(class_="hop-where").text() == " ".join(hop["where"].split())
         assert li.find(class_="hop-summary").text() == " ".join(hop["summary"].split())
         assert li.find(class_="hop-node").text() == (
@@ -278,7 +289,9 @@ def test_the_inspector_shows_the_outer_header_added_then_removed(traces, deliver
     enc = next(i for i, h in enumerate(t["hops"]) if h["action"] == "encapsulate")
     outer = t["hops"][enc]["packet"]["outer"]
     p = panel(delivered, enc)
-    assert "added" in p.find("h4", class_="is-changed").text()
+    # The whole header is new: "added" on its heading, its fields shown as they are (nothing
+    # in it "changed": there was no value before).
+    assert "added" in p.find("h4", class_="is-added").text()
     for label, key in [
         ("outer src", "src"),
         ("outer dst", "dst"),
@@ -286,7 +299,7 @@ def test_the_inspector_shows_the_outer_header_added_then_removed(traces, deliver
         ("VNI", "vni"),
     ]:
         f = field(p, label)
-        assert "is-changed" in f.classes()
+        assert "is-changed" not in f.classes() and not f.find_all("del")
         assert f.find("code").text() == str(outer[key])
     dec = next(i for i, h in enumerate(t["hops"]) if h["action"] == "decapsulate")
     removed = panel(delivered, dec).find(class_="pkt-removed")
@@ -317,21 +330,71 @@ def test_the_controls_are_labelled_buttons_and_a_speed_select(delivered):
     assert set(buttons) == {"play", "back", "forward", "restart"}
     assert all(b.attrs["type"] == "button" for b in buttons.values())
     assert buttons["play"].text() == "▶ Play"
-    assert "Step back" in buttons["back"].text() and "Step forward" in buttons["forward"].text()
-    assert "Restart" in buttons["restart"].text()
+    assert buttons["back"].attrs["aria-label"] == "Step back" and "Back" in buttons["back"].text()
+    assert buttons["forward"].attrs["aria-label"] == "Step forward"
+    assert buttons["restart"].attrs["aria-label"] == "Restart"
     label = controls.find("label", class_="trace-speed")
     options = label.find("select", data_speed=True).find_all("option")
     assert [o.attrs["value"] for o in options] == ["0.5", "1", "2"]
     assert [o.attrs["value"] for o in options if "selected" in o.attrs] == ["1"]
 
 
-def test_the_data_is_the_trace_and_the_points(traces):
+def test_the_data_is_the_trace_and_where_each_hop_is_drawn(traces):
     t = traces["delivered"]
-    points = fake_points(t)
-    doc = parse(render_trace(t, points))
+    marks = fake_marks(t)
+    doc = parse(render_trace(t, marks))
     script = doc.find("script", id="trace-data")
     assert script.attrs["type"] == "application/json"
-    assert json.loads(script.text()) == {"trace": t, "points": points}
+    assert json.loads(script.text()) == {"trace": t, "marks": marks}
+
+
+def test_the_regions_have_names_for_tests_and_screen_readers(delivered):
+    hops = delivered.find("section", class_="hop-strip")
+    assert hops.attrs["aria-label"] == "Hops"
+    assert hops.find("li", aria_current="step") is not None
+    headers = delivered.find("section", class_="trace-inspector")
+    assert headers.attrs["aria-label"] == "Packet headers"
+
+
+def test_conntrack_on_the_reply_undoes_the_nat_it_is_not_a_new_snat(traces, delivered):
+    """The reply to a pod -> ClusterIP request: conntrack rewrites its source back from the
+    endpoint to the Service address (the DNAT undone); no new NAT happens on the way back."""
+    t = traces["delivered"]
+    steps = [*t["hops"], *t["reply"]]
+    undo = [
+        i for i, h in enumerate(steps) if h["phase"] == "reply" and h["action"] in ("dnat", "snat")
+    ]
+    assert undo, "the sample reply has a conntrack step"
+    for i in undo:
+        label = delivered.find("li", data_hop=str(i)).find(class_="badge").text()
+        assert label.endswith("undone") and label != "snat"
+    src_rewrite = [i for i in undo if "src" in steps[i]["changed"]]
+    assert all(
+        delivered.find("li", data_hop=str(i)).find(class_="badge").text().startswith("DNAT")
+        for i in src_rewrite
+    )
+
+
+def test_a_header_is_changed_only_where_its_value_changed(traces):
+    """A field that keeps its value (the Host header through a DNAT) is not tagged; a field
+    that appears is "added"; one whose value differs is "changed" with before -> after."""
+    t = copy.deepcopy(traces["delivered"])
+    request = [i for i, h in enumerate(t["hops"]) if h["phase"] == "request"]
+    first, second = request[0], request[1]
+    t["hops"][first]["packet"]["http"] = {"host": "web", "path": "/", "headers": {}}
+    t["hops"][second]["packet"]["http"] = {
+        "host": "web",
+        "path": "/api",
+        "headers": {"X-Forwarded-For": "198.51.100.7"},
+    }
+    doc = parse(render_trace(t))
+    p = panel(doc, second)
+    assert "is-changed" not in field(p, "host").classes()
+    assert "is-added" not in field(p, "host").classes()
+    assert "is-changed" in field(p, "path").classes()
+    assert field(p, "path").find("del").text() == "/"
+    xff = next(f for f in p.find_all("div", class_="pkt-field") if "X-Forwarded-For" in f.text())
+    assert "is-added" in xff.classes() and "added" in xff.find("dt").text()
 
 
 def test_text_from_the_cluster_is_escaped_everywhere(traces):

@@ -1,0 +1,105 @@
+"""Where each hop of a trace is drawn on the cluster map, and which boxes it lights.
+
+A hop's ``at`` is a topology id (:mod:`app.network.topology`): ``node/worker-1`` is the node's
+host network stack, where routing and kube-proxy's netfilter rules both run. The map draws
+them apart, so a learner sees the rewrite where it happens: DNAT, SNAT, conntrack's reverse
+NAT and kube-proxy's REJECT or DROP on the node's netfilter bar, routing on eth0. A Service box
+is lit while its virtual IP (or one of its node ports) is the packet's destination, and the
+Ingress box while the ingress controller handles the request. A pod the map does not draw is
+stood in for by its node's bridge, so a hop never points at an element that is not there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.render.map_model import MapView
+
+#: What runs in a node's netfilter (or IPVS) rather than its routing table.
+NETFILTER_ACTIONS = frozenset({"dnat", "snat", "reject", "drop"})
+NETFILTER_WORDS = ("netfilter", "conntrack", "nftables", "iptables", "kube-ipvs0", "ipvs")
+
+
+def draw_at(hop: dict[str, Any], view: MapView) -> str:
+    """The ``data-at`` of the map element that does what ``hop`` says.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.render.map import build_map
+    >>> view = build_map(Cluster.create(seed=1))
+    >>> draw_at({"at": "node/worker-1", "action": "dnat", "where": "netfilter"}, view)
+    'node/worker-1/netfilter'
+    >>> draw_at({"at": "node/worker-1", "action": "route", "where": "routing table"}, view)
+    'node/worker-1'
+    """
+    at = hop.get("at") or ""
+    where = (hop.get("where") or "").lower()
+    on_host = at.startswith("node/") and at.count("/") == 1
+    if on_host and (
+        hop.get("action") in NETFILTER_ACTIONS or any(w in where for w in NETFILTER_WORDS)
+    ):
+        at = f"{at}/netfilter"
+    at = view.stand_ins.get(at, at)
+    if at in view.anchors:
+        return at
+    node = hop.get("node")
+    return f"node/{node}" if node and f"node/{node}" in view.anchors else "net/nodes"
+
+
+def _host(address: str) -> tuple[str, int | None]:
+    host, _, port = (address or "").rpartition(":")
+    return host, int(port) if port.isdigit() else None
+
+
+def lit_boxes(hop: dict[str, Any], before: dict[str, Any] | None, view: MapView) -> list[str]:
+    """The boxes ``hop`` lights: the Service whose address the packet is sent to (before or
+    after this hop), and the Ingress box while the ingress controller has the request.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.render.map import build_map
+    >>> view = build_map(Cluster.create(seed=1), show_system=True)
+    >>> lit_boxes({"packet": {"dst": "10.96.0.10:53"}}, None, view)
+    ['service/kube-system/kube-dns']
+    """
+    node_ips = {n.internal_ip for n in view.nodes}
+    destinations = [(hop.get("packet") or {}).get("dst", "")]
+    if before is not None and hop.get("action") in ("dnat", "proxy"):
+        destinations.append((before.get("packet") or {}).get("dst", ""))
+    lit: list[str] = []
+    for dst in destinations:
+        ip, port = _host(dst)
+        for service in view.services:
+            addressed = ip in service.virtual_ips or (ip in node_ips and port in service.node_ports)
+            if addressed and service.at not in lit:
+                lit.append(service.at)
+    at = hop.get("at") or ""
+    if view.ingresses is not None and (
+        (at.startswith("pod/ingress-nginx/") and hop.get("action") in ("deliver", "proxy"))
+        or (hop.get("action") == "proxy" and "ingress" in (hop.get("where") or ""))
+    ):
+        lit.append(view.ingresses.at)
+    return lit
+
+
+def hop_marks(view: MapView, trace: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """For each step of ``trace`` (its ``hops``, then its ``reply``): the element the packet is
+    drawn at (``at``), the point on the map (``point``, viewBox units) and the boxes lit.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.render.map import build_map
+    >>> view = build_map(Cluster.create(seed=1))
+    >>> marks = hop_marks(view, {"hops": [{"at": "net/internet", "action": "send"}], "reply": []})
+    >>> marks["hops"][0]["at"], marks["hops"][0]["point"] == list(view.anchors["net/internet"])
+    ('net/internet', True)
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for part in ("hops", "reply"):
+        out[part] = []
+        before = None
+        for hop in trace.get(part) or []:
+            if before is not None and before.get("phase") != hop.get("phase"):
+                before = None
+            at = draw_at(hop, view)
+            x, y = view.anchors[at]
+            out[part].append({"at": at, "point": [x, y], "lit": lit_boxes(hop, before, view)})
+            before = hop
+    return out

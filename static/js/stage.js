@@ -1,0 +1,70 @@
+// The stage's panel toggle: the side panel (Build, YAML, Objects, ...) folds to a rail so the
+// map, the hops and the headers get the room, and comes back with one click or the key E.
+//
+// By default the panel is open in the sandbox and folded in a lesson on screens narrower
+// than 1700 px (where the lesson, the stage and the panel do not fit side by side). A choice
+// made with the toggle is kept for the tab's session. Opening an object's details (a click
+// on the map, static/js/details.js) unfolds it.
+
+const KEY = "podpath-panel";
+
+const grid = () => document.querySelector(".sandbox-grid");
+const toggleButton = () => document.getElementById("panel-toggle");
+
+function stored() {
+  try {
+    return window.sessionStorage.getItem(KEY);
+  } catch {
+    return null;
+  }
+}
+
+function store(value) {
+  try {
+    window.sessionStorage.setItem(KEY, value);
+  } catch {
+    // storage blocked: the choice lasts until the page changes
+  }
+}
+
+export function setOpen(open) {
+  const g = grid();
+  if (!g) return;
+  g.classList.toggle("panel-closed", !open);
+  const button = toggleButton();
+  if (button) button.setAttribute("aria-expanded", String(open));
+  window.dispatchEvent(new Event("resize"));
+}
+
+export const isOpen = () => !(grid() && grid().classList.contains("panel-closed"));
+
+export function toggle() {
+  const open = !isOpen();
+  setOpen(open);
+  store(open ? "open" : "closed");
+}
+
+function onKey(event) {
+  if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
+  if (event.key !== "e" && event.key !== "E") return;
+  const t = event.target;
+  if (t && t.closest && t.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")) return;
+  event.preventDefault();
+  toggle();
+}
+
+function start() {
+  const g = grid();
+  if (!g) return;
+  const choice = stored();
+  const narrowLesson = g.classList.contains("with-lesson") && window.innerWidth < 1700;
+  setOpen(choice ? choice === "open" : !narrowLesson);
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("#panel-toggle")) toggle();
+  });
+  document.addEventListener("keydown", onKey);
+}
+
+window.podpathStage = { setOpen, isOpen, toggle };
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
