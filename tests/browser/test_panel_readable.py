@@ -87,7 +87,9 @@ def where(page: Page, form: Locator) -> tuple[float, float]:
     return page.evaluate("window.scrollY"), round(box["y"])
 
 
-def test_a_create_keeps_the_page_still_and_the_map_lights_up(page: Page) -> None:
+def test_a_create_keeps_the_page_still_and_the_map_lights_up(
+    page: Page, screenshots_dir: Path
+) -> None:
     open_sandbox(page)
     deployment = open_form(page, "Deployment")
     deployment.get_by_label("Name", exact=True).fill("web")
@@ -123,9 +125,10 @@ def test_a_create_keeps_the_page_still_and_the_map_lights_up(page: Page) -> None
     # The Deployment form the learner left open is still open: nothing above moved.
     expect(page.locator('form[action$="/build/deployment"]')).to_be_visible()
     expect(page.locator(".build-form .applied")).to_be_in_viewport()
+    page.screenshot(path=screenshots_dir / "panel-service-created.png")
 
 
-def test_an_ingress_with_two_paths_by_form(page: Page) -> None:
+def test_an_ingress_with_two_paths_by_form(page: Page, screenshots_dir: Path) -> None:
     open_sandbox(page)
     apply(page, WEB)
     page.get_by_role("link", name="Build", exact=True).click()
@@ -142,6 +145,8 @@ def test_an_ingress_with_two_paths_by_form(page: Page) -> None:
     second.get_by_label("Path", exact=True).fill("/api")
     second.get_by_label("Service").fill("web")
     second.get_by_label(re.compile("^Port")).fill("http")
+    form.get_by_role("button", name="Add a path").scroll_into_view_if_needed()
+    page.screenshot(path=screenshots_dir / "panel-ingress-paths.png")
     form.get_by_role("button", name="Create Ingress").click()
     expect(page.locator(".build-form .applied")).to_contain_text("ingress/shop created")
     page.locator(".made-yaml summary").click()
@@ -210,5 +215,5 @@ def test_the_objects_tables_scroll_instead_of_cutting_columns(
     assert cell["x"] >= box["x"] - 1 and cell["x"] + cell["width"] <= box["x"] + box["width"] + 1
     wrapper.evaluate("w => { w.scrollLeft = 0; }")
     assert not sticking_out(page)
-    page.locator("#panel").scroll_into_view_if_needed()
+    page.get_by_role("heading", name=re.compile("^Pods")).scroll_into_view_if_needed()
     page.screenshot(path=screenshots_dir / "panel-objects.png")
