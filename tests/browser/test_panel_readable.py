@@ -153,6 +153,8 @@ def test_an_ingress_with_two_paths_by_form(page: Page, screenshots_dir: Path) ->
     made = page.locator(".made-yaml pre")
     expect(made).to_contain_text("path: /api")
     expect(made).to_contain_text("name: http")
+    ingress_box = page.locator('svg.cluster-map [data-kind="IngressController"]')
+    expect(ingress_box).to_have_class(re.compile(r"\bis-new\b"))  # it lists the new routes
 
 
 def test_the_rules_tab_shows_the_matched_rules_readably(page: Page, screenshots_dir: Path) -> None:
@@ -180,6 +182,9 @@ def test_the_rules_tab_shows_the_matched_rules_readably(page: Page, screenshots_
     assert box.evaluate("b => b.scrollWidth <= b.clientWidth + 1")
     assert not sticking_out(page)
     page.screenshot(path=screenshots_dir / "panel-rules.png")
+    # Shown again through htmx (the panel swapped, not the page loaded): scrolled again.
+    page.locator("#panel").get_by_role("button", name="Show").click()
+    page.wait_for_function("document.querySelector('pre.rules').scrollTop > 0")
 
 
 def test_the_objects_tables_scroll_instead_of_cutting_columns(
