@@ -141,11 +141,12 @@ COLLECT = """async (ms) => {
 def frame_intervals(browser, base_url: str, workspace: str) -> tuple[list[float], int]:
     context = browser.new_context(base_url=base_url, viewport={"width": 1600, "height": 1000})
     page = context.new_page()
-    page.goto(f"/w/{workspace}?tab=trace")
+    page.goto(f"/w/{workspace}")
     page.wait_for_function("window.podpathTracePlayer !== undefined")
-    page.select_option('select[name="from"]', "pod/default/client")
-    page.fill('input[name="to"]', "http://app-7/")
-    page.get_by_role("button", name="Trace it").click()
+    bar = page.locator("form.trace-bar")
+    bar.locator('select[name="from"]').select_option("pod/default/client")
+    bar.locator('input[name="to"]').fill("http://app-7/")
+    bar.get_by_role("button", name="Trace it").click()
     player = page.locator("[data-trace-player]")
     player.wait_for()
     page.keyboard.press("Home")  # stop the autoplay and start from the first hop

@@ -133,7 +133,9 @@ def _traced(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
         if mismatch(cluster, record, wanted) is None:
             return Outcome(True, f"You traced {_describe(record)}.")
     if not traces:
-        return Outcome(False, "You have not run a trace in this step yet: use the Trace tab.")
+        return Outcome(
+            False, "You have not run a trace in this step yet: use the trace bar above the map."
+        )
     latest = traces[-1]
     return Outcome(
         False,
@@ -240,7 +242,7 @@ def _sent_traffic(cluster: Any, spec: dict[str, Any], state: StepState) -> Outco
         )
     if not batches:
         return Outcome(
-            False, 'Send a batch of requests first: the Trace tab\'s "Send 100 requests".'
+            False, 'Send a batch of requests first: "Send 100" in the trace bar above the map.'
         )
     last = batches[-1]
     return Outcome(
@@ -273,7 +275,7 @@ def _compared(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
         return Outcome(True, f"You compared {record['from']} → {record['to']} under {shown}.")
     if not runs:
         return Outcome(
-            False, 'Compare the plugins first: the Trace tab\'s "Compare CNI plugins side by side".'
+            False, 'Compare the plugins first: "Compare CNIs" in the trace bar above the map.'
         )
     return Outcome(False, "Your comparison was between other pods than the ones asked for.")
 

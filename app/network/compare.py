@@ -14,6 +14,7 @@ from typing import Any
 
 from app.cluster import constants as c
 from app.cluster import rebuild
+from app.errors import PodpathError
 from app.network.targets import parse_source
 from app.network.trace import trace
 
@@ -139,3 +140,70 @@ def compare_plugins(
             )
         )
     return runs
+
+
+def pods_of_request(cluster: Any, source: str, target: str, seed: int = 0) -> tuple[str, str, int]:
+    """The two pods and the port to compare plugins on, for a request as the trace bar sends it.
+
+    Parameters
+    ----------
+    cluster : Cluster
+    source : str
+        Where the request starts: must be a pod (``pod/<namespace>/<name>``).
+    target : str
+        Where it goes: a URL, a Service name, an IP and port, as for a trace.
+    seed : int
+        Which endpoint kube-proxy picks, as for a trace.
+
+    Returns
+    -------
+    tuple of (str, str, int)
+        The source and the pod the request reaches, as ``<namespace>/<name>``, and the port it
+        reaches that pod on (the Service's targetPort, say).
+
+    Raises
+    ------
+    PodpathError
+        When the request does not start at a pod or reaches no pod (its verdict says why).
+
+    Examples
+    --------
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.cluster.apply import apply_text
+    >>> cluster = Cluster.create(seed=1)
+    >>> _ = apply_text(cluster, '''
+    ... apiVersion: v1
+    ... kind: Pod
+    ... metadata: {name: a}
+    ... spec: {nodeName: worker-1, containers: [{name: c, image: busybox}]}
+    ... ---
+    ... apiVersion: v1
+    ... kind: Pod
+    ... metadata: {name: b, labels: {app: b}}
+    ... spec: {nodeName: worker-2, containers: [{name: c, image: nginx, ports: [{containerPort: 8080}]}]}
+    ... ---
+    ... apiVersion: v1
+    ... kind: Service
+    ... metadata: {name: b}
+    ... spec: {selector: {app: b}, ports: [{port: 80, targetPort: 8080}]}
+    ... ''')
+    >>> pods_of_request(cluster, "pod/default/a", "http://b/")
+    ('default/a', 'default/b', 8080)
+    """
+    if not source.startswith("pod/"):
+        raise PodpathError(
+            f'from: "{source}" is not a pod: CNI plugins are compared on a pod-to-pod request,'
+            " so pick a pod in From"
+        )
+    traced = trace(cluster, source, target, seed)
+    endpoint = traced.endpoint or {}
+    if endpoint.get("kind") != "pod":
+        raise PodpathError(
+            f"to: the request to {target} reaches no pod ({traced.verdict}: {traced.reason})"
+            " so there is nothing to compare; pick a Service or a pod address that answers"
+        )
+    return (
+        source.removeprefix("pod/"),
+        f"{endpoint['namespace']}/{endpoint['name']}",
+        int(endpoint["port"]),
+    )

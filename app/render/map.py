@@ -10,7 +10,7 @@ animation moves between them; a pod that is not drawn is anchored at its node's 
 >>> cluster = Cluster.create(seed=1)
 >>> view = build_map(cluster)
 >>> view.width, len(view.nodes), "node/worker-1/netfilter" in view.anchors
-(1320, 3, True)
+(1296, 3, True)
 >>> proxy = next(p for p in cluster.list("Pod", "kube-system") if p["metadata"]["name"].startswith("kube-proxy-"))
 >>> hidden = f"pod/kube-system/{proxy['metadata']['name']}"  # system pods are hidden by default
 >>> view.anchors[hidden] == view.anchors[f"node/{proxy['spec']['nodeName']}/cni0"]
@@ -90,7 +90,9 @@ class _Builder:
 
     # --- the whole map ------------------------------------------------------------------
     def build(self) -> MapView:
-        summary = sorted(self.cluster.summary()["nodes"], key=lambda n: natural_key(n["name"]))
+        cluster_summary = self.cluster.summary()
+        settings = cluster_summary.get("settings") or {}
+        summary = sorted(cluster_summary["nodes"], key=lambda n: natural_key(n["name"]))
         by_node = self.by_node
         pending = []
         for pod in self.cluster.list("Pod"):
@@ -189,6 +191,7 @@ class _Builder:
             lb_links=lb_links,
             node_network=net,
             node_network_cidr=str(c.NODE_NETWORK),
+            networks_text=f"pod network {settings.get('podCIDR', '')} · Services {settings.get('serviceCIDR', '')}",
             bars=bars,
             trunk=[10, bars[0].cy, bars[-1].cy] if len(bars) > 1 else None,
             services_y=services_y,

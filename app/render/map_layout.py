@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # The map is drawn to be read from the back of a classroom: the stage shows it at about 0.65 of
 # its size on a 1280-px screen, so a pod's IP (20 units) still renders at 12 px or more.
 MIN_WIDTH = 1000
-MARGIN = 16
+MARGIN = 10
 
 TOP_Y = 10
 OUTSIDE_W, OUTSIDE_H = 310, 46  # the internet, and the cloud load balancer under it
@@ -27,7 +27,7 @@ INGRESS_LINE = 21
 MAX_INGRESS_RULES = 5
 
 NODE_W = 416
-NODE_GAP = 20
+NODE_GAP = 14
 NODE_PAD = 12
 NODE_HEAD = 56
 POD_W, POD_H = 190, 70
@@ -111,7 +111,7 @@ def map_width(columns: int) -> float:
     """The viewBox width that fits ``columns`` nodes (never narrower than 1280).
 
     >>> map_width(3), map_width(9)
-    (1320, 3936)
+    (1296, 3876)
     """
     return max(MIN_WIDTH, 2 * MARGIN + columns * NODE_W + (columns - 1) * NODE_GAP)
 

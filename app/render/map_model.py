@@ -186,6 +186,7 @@ class MapView:
     lb_links: list[str]  # paths from the load balancer to the boxes its IPs lead to
     node_network: Device
     node_network_cidr: str
+    networks_text: str  # the pod and Service networks, drawn beside the node network's name
     bars: list[Rect]
     trunk: list[float] | None  # x, y1, y2 of the line joining the bars of several rows
     services_y: float

@@ -90,15 +90,6 @@ def target_suggestions(cluster: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def rule_nodes(trace: dict[str, Any]) -> list[str]:
-    """The nodes whose kube-proxy rules a trace (as JSON) matched, for links to the Rules tab.
-
-    >>> rule_nodes({"hops": [{"node": "worker-1", "rule": {}}, {"node": "worker-2", "rule": {"chain": "X"}}]})
-    ['worker-2']
-    """
-    return sorted({h["node"] for h in trace["hops"] if h.get("rule") and h.get("node")})
-
-
 def with_shares(traffic: dict[str, Any]) -> dict[str, Any]:
     """``send_traffic``'s answer with each endpoint's bar length (``share``, 0-100, of the
     busiest endpoint).

@@ -1,7 +1,9 @@
 """``POST /w/{id}/compare``: one pod-to-pod request traced under flannel, Calico and Weave Net,
 shown side by side under the map (the workspace itself is not changed).
 
-Form fields: ``source_pod`` and ``target_pod`` (``pod/<namespace>/<name>``) and ``port``.
+Form fields: ``source_pod`` and ``target_pod`` (``pod/<namespace>/<name>``) and ``port``; or,
+from the trace bar, the request's ``from`` (a pod) and ``to``: the request is traced first and
+the pod it reaches, on the port it reaches, is the target.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from fastapi.responses import Response
 from app.cluster.cluster import Cluster
 from app.errors import PodpathError
 from app.lessons.activity import compare_record
-from app.network.compare import compare_plugins
+from app.network.compare import compare_plugins, pods_of_request
 from app.web.lessons import record_activity
 from app.web.rendering import render
 from app.web.sandbox import page_context
@@ -29,13 +31,19 @@ def compare(
     source: Annotated[str, Form(alias="source_pod")] = "",
     to: Annotated[str, Form(alias="target_pod")] = "",
     port: Annotated[int, Form(ge=1, le=65535)] = 80,
+    request_from: Annotated[str, Form(alias="from")] = "",
+    request_to: Annotated[str, Form(alias="to")] = "",
 ) -> Response:
     source = source.removeprefix("pod/")
     to = to.removeprefix("pod/")
 
     def build(cluster: Cluster) -> dict[str, Any]:
+        nonlocal source, to, port
         query = {"from": f"pod/{source}", "to": to, "port": port}
         try:
+            if not source and request_from:
+                source, to, port = pods_of_request(cluster, request_from, request_to)
+                query = {"from": f"pod/{source}", "to": to, "port": port}
             runs = compare_plugins(cluster, source, to, port)
         except PodpathError as error:
             return {"compare_error": error, "compare_query": query}

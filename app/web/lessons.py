@@ -21,7 +21,7 @@ from app.lessons import notes, session
 from app.lessons.actions import Done
 from app.lessons.model import Lesson
 from app.render.lesson import lesson_view
-from app.render.sandbox import rule_nodes, with_shares
+from app.render.sandbox import with_shares
 from app.render.stage import hop_marks
 from app.web.rendering import is_htmx, render
 
@@ -130,7 +130,6 @@ def _done_context(done: Done) -> dict[str, Any]:
     if done.trace:
         extra["trace"] = done.trace["result"]
         extra["trace_query"] = done.trace["query"]
-        extra["rule_nodes"] = rule_nodes(done.trace["result"])
     if done.compare:
         extra["compare"] = done.compare
     if done.traffic:

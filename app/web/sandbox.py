@@ -31,7 +31,6 @@ from app.render.forms import forms_view
 from app.render.map import build_map
 from app.render.sandbox import (
     object_details,
-    rule_nodes,
     rules_view,
     source_options,
     target_suggestions,
@@ -222,7 +221,6 @@ def sandbox_trace(
         return {
             "activity": trace_record(cluster, source, to, traced),
             "trace": result,
-            "rule_nodes": rule_nodes(result),
             "trace_query": {"from": source, "to": to, "seed": seed},
         }
 

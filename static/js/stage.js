@@ -60,7 +60,10 @@ function start() {
   const narrowLesson = g.classList.contains("with-lesson") && window.innerWidth < 1700;
   setOpen(choice ? choice === "open" : !narrowLesson);
   document.addEventListener("click", (event) => {
-    if (event.target.closest && event.target.closest("#panel-toggle")) toggle();
+    if (!event.target.closest) return;
+    if (event.target.closest("#panel-toggle")) toggle();
+    // A link from the stage that opens something in the panel (the rules a hop matched, say).
+    else if (event.target.closest('#stage [hx-target="#panel"]') && !isOpen()) setOpen(true);
   });
   document.addEventListener("keydown", onKey);
 }

@@ -169,7 +169,9 @@ export function attach(root) {
       const top = li.getBoundingClientRect().top - strip.getBoundingClientRect().top + strip.scrollTop;
       const sticky = 40; // the phase heading stuck to the top of the strip covers this much
       if (top < strip.scrollTop + sticky || top + li.offsetHeight > strip.scrollTop + strip.clientHeight) {
-        strip.scrollTop = Math.max(0, top - strip.clientHeight / 3);
+        // Room for the hop before it when the hop fits, else the hop's top under the heading.
+        const room = strip.clientHeight - sticky - li.offsetHeight;
+        strip.scrollTop = Math.max(0, top - sticky - Math.max(0, Math.min(room, strip.clientHeight / 4)));
       }
     }
     map();

@@ -246,7 +246,7 @@ def test_the_json_api_lists_lessons_and_takes_one_step_by_step(api: Api) -> None
     assert first["checks"] == [
         {
             "passed": False,
-            "message": "You have not run a trace in this step yet: use the Trace tab.",
+            "message": "You have not run a trace in this step yet: use the trace bar above the map.",
         }
     ]
     shown = api.post(base + "/show").json()

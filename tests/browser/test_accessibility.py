@@ -67,9 +67,10 @@ def audit(axe: Axe, page: Page, name: str, artifacts_dir: Path) -> None:
 
 def show_trace(page: Page, workspace: str) -> None:
     page.goto(f"/w/{workspace}?tab=trace")
-    page.select_option('select[name="from"]', "pod/default/client")
-    page.fill('input[name="to"]', "http://web/")
-    page.get_by_role("button", name="Trace it").click()
+    bar = page.locator("form.trace-bar")
+    bar.locator('select[name="from"]').select_option("pod/default/client")
+    bar.locator('input[name="to"]').fill("http://web/")
+    bar.get_by_role("button", name="Trace it").click()
     expect(page.locator("[data-trace-player]")).to_contain_text("Delivered")
     page.keyboard.press("Home")  # stop the animation: audit a settled page
 
@@ -117,6 +118,14 @@ def test_a_lesson_step_and_its_quiz(page: Page, axe: Axe, artifacts_dir: Path) -
     audit(axe, page, "lesson-step", artifacts_dir)
     page.goto("/lessons/flat-network?present=1")
     audit(axe, page, "lesson-present", artifacts_dir)
+    # Teach it with a trace on the stage.
+    bar = page.locator("form.trace-bar")
+    bar.locator('select[name="from"]').select_option("pod/default/client")
+    bar.locator('input[name="to"]').fill("http://web-a/")
+    bar.get_by_role("button", name="Trace it").click()
+    expect(page.locator("[data-trace-player]")).to_be_visible()
+    page.keyboard.press("Home")
+    audit(axe, page, "lesson-present-trace", artifacts_dir)
     page.locator("#lesson").get_by_role("button", name="Recap and quiz").click()
     expect(page.locator("#lesson #recap-title")).to_be_visible()
     audit(axe, page, "lesson-quiz", artifacts_dir)

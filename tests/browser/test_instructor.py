@@ -46,9 +46,10 @@ def pod_names(base_url: str, workspace: str, user_only: bool = False) -> set[str
 
 def show_trace(page: Page, workspace: str, query: str = "") -> None:
     page.goto(f"/w/{workspace}?tab=trace{query}")
-    page.select_option('select[name="from"]', "pod/default/client")
-    page.fill('input[name="to"]', "http://web/")
-    page.get_by_role("button", name="Trace it").click()
+    bar = page.locator("form.trace-bar")
+    bar.locator('select[name="from"]').select_option("pod/default/client")
+    bar.locator('input[name="to"]').fill("http://web/")
+    bar.get_by_role("button", name="Trace it").click()
     expect(page.locator("[data-trace-player]")).to_contain_text("Delivered")
 
 
@@ -79,13 +80,13 @@ def test_presentation_mode_by_url(page: Page, live_server, screenshots_dir: Path
     expect(page.locator("body")).to_have_class("present")
     presented = font_px(page, ".trace-area .hop-button")
     assert presented >= normal * 1.25, (normal, presented)
-    # The map and the trace fill the screen side by side, the map larger.
+    # The map and the trace fill the screen, the map over the trace, the panel gone.
     map_box = page.locator(".map-area").bounding_box()
     trace_box = page.locator(".trace-area").bounding_box()
     assert map_box and trace_box
-    assert map_box["width"] > trace_box["width"]
-    assert abs(map_box["y"] - trace_box["y"]) < 2  # side by side
-    assert map_box["y"] + map_box["height"] <= 800 + 1  # within the screen, no page scroll
+    assert map_box["width"] > 1200 and trace_box["width"] > 1200
+    assert map_box["y"] + map_box["height"] <= trace_box["y"]  # the map above the trace
+    assert trace_box["y"] + trace_box["height"] <= 800 + 1  # within the screen, no page scroll
 
     # Stepping by keyboard works as before.
     player = page.locator("[data-trace-player]")
@@ -147,11 +148,18 @@ def test_presentation_toggle_button_and_key(page: Page, live_server) -> None:
     page.keyboard.press("Escape")
 
 
+def open_menu(page: Page) -> None:
+    """The share link and reset live in the head's "Share, reset, more" menu."""
+    page.locator(".head-menu > summary").click()
+    expect(page.locator("#share-link")).to_be_visible()
+
+
 def test_share_link_opens_a_copy_and_the_original_stays(page: Page, live_server) -> None:
     base = live_server.url
     original = new_workspace(base)
     before = pod_names(base, original)
     page.goto(f"/w/{original}")
+    open_menu(page)
     link = page.locator("#share-link")
     token = (link.get_attribute("href") or "").removeprefix("/s/")
     assert token and token != original, "the link must not reveal the original's id"
@@ -192,6 +200,7 @@ def test_copy_button_puts_the_link_on_the_clipboard(browser: Browser, live_serve
     try:
         page = context.new_page()
         page.goto(f"/w/{workspace}")
+        open_menu(page)
         page.get_by_role("button", name="Copy link").click()
         expect(page.locator("[data-copy-status]")).to_contain_text("Copied")
         copied = page.evaluate("navigator.clipboard.readText()")
@@ -209,6 +218,7 @@ def test_reset_empties_the_learners_objects(page: Page, live_server) -> None:
     page.goto(f"/w/{workspace}")
     expect(page.locator('svg.cluster-map [data-kind="Pod"][data-name="client"]')).to_have_count(1)
     page.once("dialog", lambda dialog: dialog.accept())
+    open_menu(page)
     page.get_by_role("button", name="Reset to the default cluster").click()
     expect(page.locator('svg.cluster-map [data-kind="Pod"][data-name="client"]')).to_have_count(0)
     assert page.url.endswith(f"/w/{workspace}")
@@ -225,6 +235,7 @@ def test_reset_dismissed_changes_nothing(page: Page, live_server) -> None:
     workspace = new_workspace(live_server.url)
     page.goto(f"/w/{workspace}")
     page.once("dialog", lambda dialog: dialog.dismiss())
+    open_menu(page)
     page.get_by_role("button", name="Reset to the default cluster").click()
     page.wait_for_timeout(300)
     assert "client" in pod_names(live_server.url, workspace)

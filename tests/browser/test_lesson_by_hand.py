@@ -38,8 +38,8 @@ def check(page: Page) -> None:
 
 
 def trace(page: Page, source: str, target: str) -> None:
-    page.locator("#panel").get_by_role("link", name="Trace", exact=True).click()
-    form = page.locator('form.trace-form[action$="/trace"]')
+    """As the lesson says: the trace bar above the map."""
+    form = page.locator("form.trace-bar")
     form.locator('select[name="from"]').select_option(source)
     form.locator('input[name="to"]').fill(target)
     form.get_by_role("button", name="Trace it").click()
@@ -55,6 +55,9 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     page.screenshot(path=str(screenshots_dir / "by-hand-1-start.png"), full_page=True)
 
     # Step 1: a Service from the Build form, with the selector a learner might guess first.
+    # At 1280 px the lesson folds the panel to a rail beside the stage: unfold it.
+    expect(page.locator("#panel")).to_be_hidden()
+    page.locator("#panel-toggle").click()
     page.locator("#panel").get_by_role("link", name="Build", exact=True).click()
     page.locator("summary", has_text="Service").click()
     service = page.locator('form[action$="/build/service"]')

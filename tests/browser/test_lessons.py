@@ -122,12 +122,12 @@ def test_the_cni_lesson_shows_the_plugins_side_by_side(page: Page, screenshots_d
         expect(panel.locator(".step-count")).to_have_text(f"Step {number} of {len(lesson.steps)}")
     # The skipped steps switched the cluster to Weave Net: the page's head says so.
     expect(page.locator("#sandbox-head select[name=cni]")).to_have_value("weave")
-    page.locator("#panel").get_by_role("link", name="Trace", exact=True).click()
-    page.locator("summary", has_text="Compare CNI plugins side by side").click()
-    compare = page.locator("form[action$='/compare']")
-    compare.locator("select[name=source_pod]").select_option("pod/default/client")
-    compare.locator("select[name=target_pod]").select_option("pod/default/web")
-    compare.get_by_role("button", name="Compare").click()
+    # As the step says: client in From, web's address in To, then Compare CNIs.
+    web_ip = page.locator('svg.cluster-map [data-at="pod/default/web"] .pod-ip').text_content()
+    bar = page.locator("form.trace-bar")
+    bar.locator("select[name=from]").select_option("pod/default/client")
+    bar.locator("input[name=to]").fill(f"http://{(web_ip or '').strip()}/")
+    bar.get_by_role("button", name="Compare CNI plugins").click()
     columns = page.locator(".compare-col")
     expect(columns).to_have_count(3)
     expect(columns.nth(0)).to_contain_text("flannel.1 wraps the packet")

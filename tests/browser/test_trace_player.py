@@ -1,6 +1,6 @@
 """static/js/trace-player.js in Chromium: a fake cluster map, the real partial, the real module.
 
-The page is built here (no server): an ``svg.cluster-map`` with a ``data-anchor`` group at
+The page is built here (no server): an ``svg.cluster-map`` with a ``data-at`` group at
 each point the trace visits, templates/_trace.html rendered from a real trace, and the
 module's text inlined as a ``<script type="module">`` (Chromium refuses module scripts from
 file:// URLs). Every request the page makes is refused and fails the test: the player must
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.unit.test_trace_partial import fake_points, render_trace, sample_traces
+from tests.unit.test_trace_partial import fake_marks, render_trace, sample_traces
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYER_JS = REPO / "static/js/trace-player.js"
@@ -25,17 +25,17 @@ CSS = [REPO / "static/css/podpath.css", REPO / "static/css/trace.css"]
 
 
 def fake_map(
-    t: dict[str, Any], points: dict[str, list[list[float]]], css_class: str = "cluster-map"
+    t: dict[str, Any], marks: dict[str, list[dict[str, Any]]], css_class: str = "cluster-map"
 ) -> str:
     anchors: dict[str, list[float]] = {}
     for part in ("hops", "reply"):
-        for hop, point in zip(t[part], points[part], strict=True):
-            anchors.setdefault(hop["at"], point)
+        for mark in marks[part]:
+            anchors.setdefault(mark["at"], mark["point"])
     groups = []
     for at, (x, y) in anchors.items():
         label = html.escape(at.split("/")[-1][:18])
         groups.append(
-            f'<g data-anchor="{html.escape(at)}" transform="translate({x} {y})">'
+            f'<g data-at="{html.escape(at)}" transform="translate({x} {y})">'
             f'<rect x="-60" y="-24" width="120" height="48" rx="6" fill="#fff" stroke="#57606a"/>'
             f'<text y="40" text-anchor="middle" font-size="13">{label}</text></g>'
         )
@@ -47,7 +47,7 @@ def fake_map(
 
 
 def page_html(t: dict[str, Any], **extra: Any) -> str:
-    points = fake_points(t)
+    points = fake_marks(t)
     styles = "\n".join(path.read_text(encoding="utf-8") for path in CSS)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>trace player</title>
@@ -118,7 +118,7 @@ def expect_at(page: Page, t: dict[str, Any], index: int) -> None:
     expect(page.locator("[data-hop-panel]:visible")).to_have_count(1)
     expect(page.locator("[data-hop-panel]:visible")).to_have_attribute("data-hop-panel", str(index))
     expect(page.locator("svg.cluster-map .is-current")).to_have_count(1)
-    expect(page.locator("svg.cluster-map .is-current")).to_have_attribute("data-anchor", hop["at"])
+    expect(page.locator("svg.cluster-map .is-current")).to_have_attribute("data-at", hop["at"])
 
 
 def marker_transform(page: Page) -> str:
@@ -197,8 +197,8 @@ def test_the_inspector_shows_the_dnat_and_the_tunnel(open_page, traces, screensh
 
 
 def fake_map_point(t: dict[str, Any], index: int) -> list[float]:
-    points = fake_points(t)
-    return [*points["hops"], *points["reply"]][index]
+    marks = fake_marks(t)
+    return [m["point"] for m in [*marks["hops"], *marks["reply"]]][index]
 
 
 def test_dns_hops_draw_a_different_marker(open_page, traces):
@@ -295,7 +295,7 @@ def test_a_refused_trace_stops_at_the_cross(open_page, traces, screenshots_dir):
 def test_a_new_trace_swapped_in_by_htmx_replaces_the_old(open_page, traces):
     page = open_page(traces["delivered"])
     page.keyboard.press("ArrowRight")
-    refused = render_trace(traces["refused"], fake_points(traces["refused"]), autoplay=False)
+    refused = render_trace(traces["refused"], fake_marks(traces["refused"]), autoplay=False)
     page.evaluate(
         """(markup) => {
           const target = document.getElementById("trace-result");
@@ -324,13 +324,13 @@ def test_the_marker_survives_a_redrawn_map_and_leaves_with_its_trace(open_page, 
     for _ in range(3):
         page.keyboard.press("ArrowRight")
     page.wait_for_timeout(800)
-    # The new map lacks the cluster-map class: the SVG holding the data-anchor devices serves.
-    page.evaluate(SWAP, ["svg.cluster-map", fake_map(t, fake_points(t), "podmap")])
+    # The new map lacks the cluster-map class: the SVG holding the data-at elements serves.
+    page.evaluate(SWAP, ["svg.cluster-map", fake_map(t, fake_marks(t), "podmap")])
     marker = page.locator("svg.podmap .trace-marker")
     expect(marker).to_have_count(1)
     assert marker.get_attribute("transform") == translate(fake_map_point(t, 3))
     expect(page.locator("svg.podmap .is-current")).to_have_attribute(
-        "data-anchor", steps_of(t)[3]["at"]
+        "data-at", steps_of(t)[3]["at"]
     )
     page.keyboard.press("ArrowRight")
     expect(page.locator("[data-trace-player]")).to_have_attribute("data-current-hop", "4")
