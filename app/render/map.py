@@ -27,12 +27,10 @@ from collections import Counter
 from typing import Any
 
 from app.cluster import constants as c
-from app.network.topology import BRIDGE_DEVICE, TUNNEL_DEVICE
 from app.render import map_layout as L
 from app.render.map_boxes import ingress_box, lb_ips, plural, service_box
 from app.render.map_layout import Rect, lb_link
 from app.render.map_model import (
-    HIDDEN_LABELS,
     Device,
     IngressView,
     LineView,
@@ -48,6 +46,7 @@ from app.render.map_model import (
     ready_endpoint_pods,
     slices_by_service,
 )
+from app.render.map_nodes import node_devices, node_note, note_in_head, pod_view
 
 __all__ = ["MapView", "build_map"]
 
@@ -249,7 +248,7 @@ class _Builder:
             for info in row:
                 drawn, more, system, other = plans[info["name"]]
                 tiles = len(drawn) + (1 if more else 0)
-                own_line = tiles and (system or other) and not _note_in_head(info)
+                own_line = tiles and (system or other) and not note_in_head(info)
                 heights.append(L.node_height(tiles, bool(own_line)))
             row_h = max(heights, default=L.node_height(0, False))
             row_w = len(row) * L.NODE_W + (len(row) - 1) * L.NODE_GAP
@@ -276,54 +275,8 @@ class _Builder:
     ) -> NodeView:
         name = info["name"]
         drawn, more, system, other = plan
-        gateway_info = info.get("gateway") or {}
-        bridge = BRIDGE_DEVICE[self.cni]
-        tunnel_name = TUNNEL_DEVICE[self.cni]
-        dev_y = box.bottom - L.NODE_PAD - L.DEVICE_H
-        side_w = 122
-        gateway = Device(
-            f"node/{name}/{bridge or 'routes'}",
-            bridge or "routes",
-            gateway_info.get("ip", "") if bridge else "",
-            "bridge" if bridge else "routes",
-            box.x + L.NODE_PAD,
-            dev_y,
-            side_w,
-            L.DEVICE_H,
-            note="" if bridge else "cali* veths",
-        )
-        host = Device(
-            f"node/{name}",
-            "eth0",
-            info.get("internalIP", ""),
-            "host",
-            box.cx - 66,
-            dev_y,
-            132,
-            L.DEVICE_H,
-        )
-        tunnel = Device(
-            f"node/{name}/{tunnel_name}",
-            tunnel_name,
-            gateway_info.get("ip", "") if self.cni == "calico" else "",
-            "tunnel",
-            box.x + box.w - L.NODE_PAD - side_w,
-            dev_y,
-            side_w,
-            L.DEVICE_H,
-            note="" if self.cni == "calico" else "VXLAN",
-        )
-        mode = self.cluster.config.proxy_mode
-        netfilter = Device(
-            f"node/{name}/netfilter",
-            "netfilter",
-            "",
-            "netfilter",
-            box.x + L.NODE_PAD,
-            dev_y - 6 - L.NETFILTER_H,
-            box.w - 2 * L.NODE_PAD,
-            L.NETFILTER_H,
-            note=f"netfilter · kube-proxy {mode} rules",
+        gateway, host, tunnel, netfilter = node_devices(
+            info, box, self.cni, self.cluster.config.proxy_mode
         )
         for device in (gateway, host, tunnel, netfilter):
             self.anchors[device.anchor] = device.centre
@@ -331,7 +284,8 @@ class _Builder:
         pods = []
         for index, pod in enumerate(drawn):
             slot = L.pod_slot(box, index)
-            view = self._pod(pod, name, slot, apps[id(pod)], app_colours)
+            app = apps[id(pod)]
+            view = pod_view(pod, name, slot, app, app_colours[app])
             pods.append(view)
             self.drawn[view.anchor] = view
             self.slot[view.anchor] = divmod(index, L.POD_COLUMNS)
@@ -348,29 +302,8 @@ class _Builder:
                 self.anchors[f"pod/{meta['namespace']}/{meta['name']}"] = gateway.centre
                 self.stand_ins[f"pod/{meta['namespace']}/{meta['name']}"] = gateway.anchor
 
-        notes = []
         tiles = len(pods) + (1 if more_tile else 0)
-        # Beside the node's name (where a worker has room) the note is short; on a line of its
-        # own it says more.
-        in_head = bool(tiles) and _note_in_head(info)
-        if system:
-            notes.append(
-                f"+{system} system" if in_head else f"{plural(system, 'system pod')} hidden"
-            )
-        if other:
-            notes.append(
-                f"+{other} elsewhere" if in_head else f"{plural(other, 'pod')} in other namespaces"
-            )
-        if not tiles:
-            notes.insert(0, "no pods")
-        rows = L.pod_rows(tiles)
-        pods_bottom = box.y + L.NODE_HEAD + rows * L.POD_H + (rows - 1) * L.POD_GAP
-        if not tiles:
-            note_y = box.y + L.NODE_HEAD + 20
-        elif in_head:
-            note_y = box.y + 28
-        else:
-            note_y = pods_bottom + 19
+        note, note_y, in_head = node_note(info, box, tiles, system, other)
         return NodeView(
             name=name,
             internal_ip=info.get("internalIP", ""),
@@ -389,34 +322,9 @@ class _Builder:
             more=more_tile,
             hidden_pods=more + system + other,
             hidden_system=system,
-            note=" · ".join(notes),
+            note=note,
             note_y=note_y,
             note_in_head=in_head,
-        )
-
-    def _pod(
-        self, pod: dict[str, Any], node: str, slot: Rect, app: str, app_colours: dict[str, int]
-    ) -> PodView:
-        meta = pod["metadata"]
-        labels = dict(meta.get("labels") or {})
-        host_network = bool(pod["spec"].get("hostNetwork"))
-        return PodView(
-            name=meta["name"],
-            namespace=meta["namespace"],
-            node=node,
-            ip=(pod.get("status") or {}).get("podIP") or "",
-            labels=labels,
-            labels_text=", ".join(f"{k}={v}" for k, v in labels.items() if k not in HIDDEN_LABELS),
-            app=app,
-            colour=app_colours[app],
-            system=is_system(pod),
-            ready=_pod_ready(pod),
-            host_network=host_network,
-            phase=(pod.get("status") or {}).get("phase", "Pending"),
-            x=slot.x,
-            y=slot.y,
-            w=slot.w,
-            h=slot.h,
         )
 
     # --- Services and the ingress controller -------------------------------------------------
@@ -472,14 +380,3 @@ class _Builder:
             ingress.y = top
             height = max(height, ingress.h)
         return views, top + max(height, 2 * L.OUTSIDE_H + L.OUTSIDE_GAP) + 6
-
-
-def _note_in_head(info: dict[str, Any]) -> bool:
-    """Whether a node's "system pods hidden" note fits beside its name: a Ready worker's name
-    line has nothing on its right."""
-    return bool(info.get("ready")) and info.get("roles", "<none>") == "<none>"
-
-
-def _pod_ready(pod: dict[str, Any]) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(x.get("type") == "Ready" and x.get("status") == "True" for x in conditions)
