@@ -1,9 +1,12 @@
 """A cluster made again: reset to the defaults, or the same cluster on another CNI plugin or
 kube-proxy mode.
 
-A switch changes the cluster in place, as an administrator migrating a real cluster would:
-every object keeps its name (pods, ReplicaSets with their pod-template-hash, Services,
-EndpointSlices) and only addresses change. A new CNI plugin brings its own pod network, so
+A switch changes the cluster in place so that the two can be compared name for name: every
+object keeps its name (pods, ReplicaSets with their pod-template-hash, Services,
+EndpointSlices) and only addresses change. A real cluster cannot do that: a pod keeps its IP
+for its whole life and a node's podCIDR is immutable, so a CNI migration drains the nodes and
+restarts every pod (Deployment pods come back under new names, bare pods are recreated by
+hand); the report says so. A new CNI plugin brings its own pod network, so
 each node gets a range of it and each pod a new IP there (the EndpointSlices follow); the
 plugin's agent DaemonSet is replaced by the new one's. Services keep their ClusterIPs,
 NodePorts and load-balancer IPs: the service network is not the pod network. A new
@@ -125,6 +128,12 @@ class SwitchReport:
         else:
             lines.append("No address changed: only the rules kube-proxy writes on each node.")
         lines.append("Every object kept its name.")
+        if self.cni[0] != self.cni[1]:
+            lines.append(
+                "In a real cluster a pod keeps its IP for life: moving to another CNI plugin "
+                "restarts every pod (a Deployment's pods come back under new names). Podpath "
+                "keeps the names so you can compare the addresses."
+            )
         return lines
 
     def to_dict(self) -> dict[str, Any]:

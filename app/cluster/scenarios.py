@@ -78,7 +78,7 @@ spec:
     spec:
       containers:
       - name: web
-        image: nginx:1.27
+        image: nginxinc/nginx-unprivileged:1.27
         ports:
         - {name: http, containerPort: 8080}
 ---
@@ -106,7 +106,11 @@ spec:
 
 
 def _app(name: str, replicas: int, node: str | None = None) -> str:
-    """A Deployment ``name`` (port ``http`` 8080) and its ClusterIP or NodePort Service."""
+    """A Deployment ``name`` (port ``http`` 8080) and its ClusterIP or NodePort Service.
+
+    The image is NGINX's unprivileged build, which listens on 8080 (the stock ``nginx`` image
+    listens on 80), so the manifests work as they are on a real cluster.
+    """
     selector = f"\n      nodeSelector: {{kubernetes.io/hostname: {node}}}" if node else ""
     return f"""\
 apiVersion: apps/v1
@@ -124,7 +128,7 @@ spec:
     spec:{selector}
       containers:
       - name: {name}
-        image: nginx:1.27
+        image: nginxinc/nginx-unprivileged:1.27
         ports:
         - {{name: http, containerPort: 8080}}
 """
@@ -297,8 +301,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="empty",
         title="An empty cluster",
-        description="The default kubeadm cluster (CoreDNS, kube-proxy, the ingress "
-        "controller) and nothing of yours yet.",
+        description="A fresh kubeadm cluster (CoreDNS, kube-proxy, the CNI plugin) with the NGINX "
+        "ingress controller added, and nothing of yours yet.",
         manifests="",
         requests=(
             SuggestedRequest(

@@ -11,6 +11,13 @@ from app.render.map_boxes import plural
 from app.render.map_layout import Rect
 from app.render.map_model import HIDDEN_LABELS, Device, PodView, is_system
 
+#: What rewrites a Service's packets on a node, by kube-proxy mode: in ipvs mode the kernel's
+#: IPVS virtual servers do the DNAT, and iptables only marks and masquerades.
+NETFILTER_NOTE = {
+    "iptables": "netfilter · kube-proxy iptables rules",
+    "nftables": "netfilter · kube-proxy nftables rules",
+    "ipvs": "IPVS + iptables · kube-proxy ipvs mode",
+}
 SIDE_DEVICE_W = 122
 HOST_DEVICE_W = 132
 
@@ -78,7 +85,7 @@ def node_devices(
         dev_y - 6 - L.NETFILTER_H,
         box.w - 2 * L.NODE_PAD,
         L.NETFILTER_H,
-        note=f"netfilter · kube-proxy {proxy_mode} rules",
+        note=NETFILTER_NOTE.get(proxy_mode, f"netfilter · kube-proxy {proxy_mode} rules"),
     )
     return gateway, host, tunnel, netfilter
 

@@ -227,8 +227,13 @@ class Workspaces:
                     else None
                 )
                 if entry is None or patch is None:
-                    if direction == "undo":
-                        why = f"the history keeps the last {MAX_ENTRIES} changes"
+                    if direction == "undo" and not history.entries:
+                        why = "no change has been made yet"
+                    elif direction == "undo":
+                        why = (
+                            "every change listed is undone already; "
+                            f"the history keeps the last {MAX_ENTRIES} changes"
+                        )
                     else:
                         why = "a change made after an undo clears what could be redone"
                     raise Conflict(f'workspaces "{workspace_id}": nothing to {direction} ({why})')

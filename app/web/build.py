@@ -26,7 +26,7 @@ from app.render.forms import (
     manifest_yaml,
     selector_preview,
 )
-from app.web.rendering import render
+from app.web.rendering import CLUSTER_CHANGED, render
 from app.web.sandbox import page_context
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,7 @@ def _panel(
         "workspace.html",
         context,
         block="panel",
-        also=("map_area",),
+        also=CLUSTER_CHANGED,
         status_code=status_code,
     )
 

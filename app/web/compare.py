@@ -33,6 +33,7 @@ def compare(
     port: Annotated[int, Form(ge=1, le=65535)] = 80,
     request_from: Annotated[str, Form(alias="from")] = "",
     request_to: Annotated[str, Form(alias="to")] = "",
+    seed: Annotated[int, Form()] = 0,
 ) -> Response:
     source = source.removeprefix("pod/")
     to = to.removeprefix("pod/")
@@ -42,8 +43,8 @@ def compare(
         query = {"from": f"pod/{source}", "to": to, "port": port}
         try:
             if not source and request_from:
-                source, to, port = pods_of_request(cluster, request_from, request_to)
-                query = {"from": f"pod/{source}", "to": to, "port": port}
+                source, to, port = pods_of_request(cluster, request_from, request_to, seed)
+                query = {"from": f"pod/{source}", "to": to, "port": port, "request": request_to}
             runs = compare_plugins(cluster, source, to, port)
         except PodpathError as error:
             return {"compare_error": error, "compare_query": query}

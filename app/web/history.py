@@ -18,9 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.cluster.cluster import Cluster
 from app.cluster.export import export_yaml
+from app.errors import Conflict
 from app.store.history import Entry
 from app.store.workspaces import Workspaces
-from app.web.rendering import render
+from app.web.rendering import CLUSTER_CHANGED, render
 from app.web.sandbox import page_context
 
 api_router = APIRouter(prefix="/api/v1", tags=["workspaces"])
@@ -86,15 +87,30 @@ async def redo(request: Request, workspace_id: str):
 async def _page_step(request: Request, workspace_id: str, direction: str, tab: str) -> Response:
     store = _store(request)
     step = store.undo if direction == "undo" else store.redo
-    entry = await run_in_threadpool(step, workspace_id)
     tab = tab if tab in _TABS else "objects"
 
     def build(cluster: Cluster) -> dict[str, Any]:
         return {"export_yaml": export_yaml(cluster)} if tab == "yaml" else {}
 
+    try:
+        entry = await run_in_threadpool(step, workspace_id)
+    except Conflict as error:
+        # Nothing to step to (a second tab got there first, say): say so in the panel, which
+        # keeps its tabs, and bring fresh buttons; nothing changed.
+        context = page_context(request, workspace_id, tab, False, build)
+        context.update(notice=error.message)
+        return render(
+            request,
+            "workspace.html",
+            context,
+            block="panel",
+            also=("sandbox_head",),
+            status_code=error.status,
+        )
     context = page_context(request, workspace_id, tab, False, build)
     context.update(outcome=[outcome_line(entry, direction)])
-    also = ("map_area", "sandbox_head")
+    # The addresses may have changed under the trace on screen: it goes too.
+    also = (*CLUSTER_CHANGED, "trace_result")
     return render(request, "workspace.html", context, block="panel", also=also)
 
 

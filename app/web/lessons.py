@@ -23,7 +23,7 @@ from app.lessons.model import Lesson
 from app.render.lesson import lesson_view
 from app.render.sandbox import with_shares
 from app.render.stage import hop_marks
-from app.web.rendering import is_htmx, render
+from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,7 +100,7 @@ def _panel(request: Request, workspace_id: str, extra: dict[str, Any]) -> Respon
     if "trace" in context:
         context["marks"] = hop_marks(context["map"], context["trace"])
     # A lesson's setup or solution may switch the CNI plugin: the head shows the settings.
-    also = ("sandbox_head", "map_area", "trace_result") if extra.get("changed") else ()
+    also = (*CLUSTER_CHANGED, "trace_result") if extra.get("changed") else ()
     return render(request, "workspace.html", context, block="lesson_panel", also=also)
 
 

@@ -13,6 +13,12 @@ from fastapi import Request
 from starlette.responses import HTMLResponse
 
 
+#: The parts of the sandbox page to send along (out of band) when the cluster changed: the map,
+#: the trace bar (its From and To suggestions list the pods and Services) and the head (its
+#: Undo button names the change).
+CLUSTER_CHANGED = ("map_area", "trace_bar", "sandbox_head")
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 

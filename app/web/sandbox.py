@@ -39,7 +39,7 @@ from app.render.sandbox import (
 from app.render.stage import hop_marks
 from app.render.tables import workspace_view
 from app.web.lessons import active_lesson_view, record_activity
-from app.web.rendering import is_htmx, render
+from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,6 +86,12 @@ def page_context(
     build: Any = None,
     namespace: str | None = None,
 ) -> dict[str, Any]:
+    # An htmx request says which view of the map the page shows (static/js/stage.js), so an
+    # answer that redraws the map, or places a trace on it, keeps that view.
+    if is_htmx(request):
+        show_system = show_system or request.headers.get("X-Podpath-System") == "1"
+        namespace = namespace or request.headers.get("X-Podpath-Namespace") or None
+
     def read(cluster: Cluster) -> dict[str, Any]:
         extra = build(cluster) if build else {}
         context = _context(cluster, workspace_id, tab, show_system, extra, namespace)
@@ -201,7 +207,7 @@ async def sandbox_apply(
         return render(request, "workspace.html", context, block="panel", status_code=error.status)
     context = page_context(request, workspace_id, "yaml", False, _export)
     context.update(manifest="", applied=lines)
-    return render(request, "workspace.html", context, block="panel", also=("map_area",))
+    return render(request, "workspace.html", context, block="panel", also=CLUSTER_CHANGED)
 
 
 @router.post("/w/{workspace_id}/trace")
@@ -280,7 +286,11 @@ def sandbox_settings(
     context = page_context(request, workspace_id, tab, False)
     context.update(outcome=report.lines())
     response = render(
-        request, "workspace.html", context, block="panel", also=("map_area", "sandbox_head")
+        request,
+        "workspace.html",
+        context,
+        block="panel",
+        also=(*CLUSTER_CHANGED, "trace_result"),  # new addresses: the trace on screen goes
     )
     if is_htmx(request):
         response.headers["HX-Push-Url"] = f"/w/{workspace_id}?tab={tab}"
@@ -323,4 +333,4 @@ def sandbox_delete(
     lines = request.app.state.workspaces.change(workspace_id, run)
     context = page_context(request, workspace_id, "objects", False)
     context.update(outcome=lines)
-    return render(request, "workspace.html", context, block="panel", also=("map_area",))
+    return render(request, "workspace.html", context, block="panel", also=CLUSTER_CHANGED)

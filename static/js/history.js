@@ -1,6 +1,7 @@
-// Undo and redo: the keys u (undo) and Shift+U (redo) submit the head's Undo and Redo forms,
-// and after any other change made through htmx the buttons are fetched again, so their
-// labels always name the newest change. Without JavaScript the forms still post.
+// Undo and redo: the keys u (undo) and Shift+U (redo) submit the head's Undo and Redo forms.
+// Every answer that changes the cluster brings the head back too (app/web/rendering.py
+// CLUSTER_CHANGED), so the buttons always name the newest change. Without JavaScript the
+// forms still post.
 //
 // Markup (templates/_history.html): <div id="history" data-history-url="...">
 //   <form data-history-step="undo">…<button>…</button></form>, the same for "redo".
@@ -23,28 +24,10 @@ function step(direction) {
 document.addEventListener("keydown", (event) => {
   if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
   if (event.repeat || typing(event.target)) return;
-  let direction = null;
-  if (event.key === "u" && !event.shiftKey) direction = "undo";
-  else if (event.key === "U") direction = "redo";
-  if (direction && step(direction)) event.preventDefault();
-});
-
-function refresh() {
-  const box = document.getElementById("history");
-  const url = box && box.dataset.historyUrl;
-  if (!url || !window.htmx) return;
-  window.htmx.ajax("GET", url, { target: "#history", swap: "outerHTML" });
-}
-
-// Another form changed the cluster (apply, delete, scale, a lesson's "Show me"...): the
-// newest change is now that one. Undo and redo bring their own buttons back.
-document.addEventListener("htmx:afterRequest", (event) => {
-  const detail = event.detail || {};
-  const config = detail.requestConfig || {};
-  if (!detail.successful || String(config.verb).toLowerCase() !== "post") return;
-  const path = String(config.path || "");
-  if (/\/(undo|redo)$/.test(path.split("?")[0])) return;
-  refresh();
+  if (event.key !== "u" && event.key !== "U") return;
+  // Shift decides, not the letter's case: Caps Lock on, u still undoes.
+  const direction = event.shiftKey ? "redo" : "undo";
+  if (step(direction)) event.preventDefault();
 });
 
 // The panel's tabs change the address without reloading the head: an undo answers in the

@@ -1,4 +1,4 @@
-// The map's zoom and camera, and a highlight on pods that just arrived.
+// The map's zoom and camera.
 //
 // At zoom 1 the drawing fits its viewport both ways (the SVG's viewBox keeps its shape).
 // Zooming makes the SVG k times the viewport, which then scrolls to pan; the trace marker
@@ -126,34 +126,14 @@ function zoomControls() {
   apply();
 }
 
-function podNames(element) {
-  return new Set([...element.querySelectorAll('[data-kind="Pod"]')].map((p) => p.dataset.name));
-}
-
-let before = null;
-
-// htmx names the swapped element in detail.target (the event itself may be dispatched elsewhere).
-const swapped = (event) => {
-  const element = (event.detail && event.detail.target) || event.target;
-  return element && element.id === "map-area" ? element : null;
-};
-
-document.addEventListener("htmx:oobBeforeSwap", (event) => {
-  const element = swapped(event);
-  if (element) before = podNames(element);
-});
-
+// The map was redrawn (htmx swapped #map-area): zoom controls again, the zoom kept.
+// (static/js/panel.js outlines what just arrived.)
 document.addEventListener("htmx:oobAfterSwap", (event) => {
-  const element = swapped(event);
-  if (!element) return;
+  const element = (event.detail && event.detail.target) || event.target;
+  if (!element || element.id !== "map-area") return;
   zoomControls();
   apply();
   element.dispatchEvent(new CustomEvent("podpath:map-redrawn"));
-  if (!before) return;
-  for (const pod of element.querySelectorAll('[data-kind="Pod"]')) {
-    if (!before.has(pod.dataset.name)) pod.classList.add("is-new");
-  }
-  before = null;
 });
 
 function init() {

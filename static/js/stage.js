@@ -53,6 +53,37 @@ function onKey(event) {
   toggle();
 }
 
+// Every htmx request says which view of the map the page shows (system pods, a namespace),
+// so an answer that redraws the map, or places a trace on it, keeps that view.
+function sayTheView(event) {
+  const svg = document.querySelector("svg.cluster-map");
+  if (!svg || !event.detail || !event.detail.headers) return;
+  if (svg.dataset.showSystem === "true") event.detail.headers["X-Podpath-System"] = "1";
+  if (svg.dataset.namespaceFilter) event.detail.headers["X-Podpath-Namespace"] = svg.dataset.namespaceFilter;
+}
+
+// The trace bar is redrawn when the cluster changes (new pods to start from, new Services to
+// go to); what the learner had picked and typed stays, unless the answer fills in a request.
+let typed = null;
+const isBar = (event) => {
+  const target = event.detail && event.detail.target;
+  return target && target.id === "trace-bar";
+};
+function beforeBarSwap(event) {
+  if (!isBar(event)) return;
+  const form = event.detail.target.querySelector("form.trace-bar");
+  typed = form ? { from: form.elements.from.value, to: form.elements.to.value } : null;
+}
+function afterBarSwap(event) {
+  if (!isBar(event) || !typed) return;
+  const form = event.detail.target.querySelector("form.trace-bar");
+  if (form && !form.elements.to.value) {
+    if ([...form.elements.from.options].some((o) => o.value === typed.from)) form.elements.from.value = typed.from;
+    form.elements.to.value = typed.to;
+  }
+  typed = null;
+}
+
 function start() {
   const g = grid();
   if (!g) return;
@@ -66,6 +97,9 @@ function start() {
     else if (event.target.closest('#stage [hx-target="#panel"]') && !isOpen()) setOpen(true);
   });
   document.addEventListener("keydown", onKey);
+  document.addEventListener("htmx:configRequest", sayTheView);
+  document.addEventListener("htmx:oobBeforeSwap", beforeBarSwap);
+  document.addEventListener("htmx:oobAfterSwap", afterBarSwap);
 }
 
 window.podpathStage = { setOpen, isOpen, toggle };

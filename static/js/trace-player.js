@@ -103,7 +103,23 @@ export function attach(root) {
     return svg;
   }
 
+  // Where hop i is drawn: the centre of its element on the map as it is now (the page may
+  // show more or fewer pods than the map the server placed the trace on), else the server's
+  // point, else where the marker already is.
   const pointOf = (i) => {
+    const at = (places[i] || {}).at;
+    const el = at && svg && svg.isConnected && svg.querySelector(`[data-at="${CSS.escape(at)}"]`);
+    // The element's box (its first rect: a pod's tile, a device's box), not its labels.
+    const shape = el && (el.querySelector("rect") || el);
+    if (shape && shape.getBBox && shape.getScreenCTM && svg.getScreenCTM()) {
+      const box = shape.getBBox();
+      if (box.width || box.height) {
+        // The box is in the shape's own coordinates: bring its centre into the map's.
+        const toMap = svg.getScreenCTM().inverse().multiply(shape.getScreenCTM());
+        const p = new DOMPoint(box.x + box.width / 2, box.y + box.height / 2).matrixTransform(toMap);
+        return [p.x, p.y];
+      }
+    }
     const p = coords[i];
     return Array.isArray(p) && p.length >= 2 ? [Number(p[0]), Number(p[1])] : pos;
   };
@@ -301,8 +317,15 @@ function onKey(event) {
   const t = event.target;
   if (t && t.closest && t.closest("input, textarea, select, [contenteditable]:not([contenteditable=false])")) return;
   const key = event.key;
-  // Space means play/pause even on a focused button (the hop just clicked, say): preventing
-  // the keydown keeps the button from also activating; Enter still presses buttons.
+  const space = key === " " || key === "Spacebar";
+  if (t && t.closest) {
+    // Space on a control outside the trace (Undo, a menu, the panel's toggle) presses it.
+    if (space && t.closest("button, summary, a") && !t.closest("[data-trace-player]")) return;
+    // The arrows scroll a table or the rules the learner focused in the panel.
+    if (!space && t.closest("#panel [role=region], #panel pre, #panel [tabindex]")) return;
+  }
+  // Space means play/pause even on a focused button of the trace (the hop just clicked, say):
+  // preventing the keydown keeps the button from also activating; Enter still presses it.
   if (key === " " || key === "Spacebar") player.togglePlay(); else if (key === "ArrowRight" || key === "PageDown") player.step(1);
   else if (key === "ArrowLeft" || key === "PageUp") player.step(-1);
   else if (key === "Home") player.restart();

@@ -101,7 +101,7 @@ def test_the_page_has_undo_and_redo_buttons_that_name_the_change(api: Api) -> No
     apply_ok(api, workspace, deployment("web", replicas=1))
     page = api.get(f"/w/{workspace}").text
     assert f'action="/w/{workspace}/undo"' in page and f'hx-post="/w/{workspace}/undo"' in page
-    assert 'title="Undo: deployment.apps/web created (key U)"' in page
+    assert 'title="Undo: deployment.apps/web created (key u)"' in page
     assert 'aria-keyshortcuts="u"' in page and 'aria-keyshortcuts="Shift+U"' in page
     assert "/static/js/history.js" in page
 
@@ -132,6 +132,9 @@ def test_undo_from_the_page_with_htmx_swaps_panel_map_and_head(api: Api) -> None
 
     buttons = api.get(f"/w/{workspace}/history", headers={"HX-Request": "true"})
     assert buttons.status_code == 200 and 'id="history"' in buttons.text
-    assert 'title="Undo: deployment.apps/web created (key U)"' in buttons.text
+    assert 'title="Undo: deployment.apps/web created (key u)"' in buttons.text
     nothing = api.post(f"/w/{workspace}/redo", headers={"HX-Request": "true"})
     assert nothing.status_code == 409 and "nothing to redo" in nothing.text
+    # The panel keeps its tabs, with the reason as a notice, and the head comes back fresh.
+    assert 'class="notice"' in nothing.text and 'aria-label="Panel"' in nothing.text
+    assert '<div id="sandbox-head" hx-swap-oob="innerHTML">' in nothing.text

@@ -34,7 +34,7 @@ def test_u_undoes_a_pod_deletion_and_shift_u_redoes_it(page: Page, screenshots_d
     expect(page.locator(".applied")).to_contain_text("deployment/web created")
     # The head's buttons were fetched again after the change: Undo names it.
     expect(undo).to_have_attribute(
-        "title", "Undo: deployment.apps/web created, pod/client created and 1 more (key U)"
+        "title", "Undo: deployment.apps/web created, pod/client created and 1 more (key u)"
     )
 
     pod = page.locator('svg.cluster-map [data-kind="Pod"][data-name^="web-"]').first
@@ -43,13 +43,13 @@ def test_u_undoes_a_pod_deletion_and_shift_u_redoes_it(page: Page, screenshots_d
     page.get_by_role("button", name=f"Delete pod {name}").click()  # hx-confirm: accepted
     expect(page.locator(".applied")).to_contain_text(f"pod/{name} deleted")
     expect(pod_on_map(page, name)).to_have_count(0)
-    expect(undo).to_have_attribute("title", f"Undo: pod default/{name} deleted (key U)")
+    expect(undo).to_have_attribute("title", f"Undo: pod default/{name} deleted (key u)")
 
     # Typing a u into a field types it; it does not undo.
     page.get_by_role("link", name="YAML", exact=True).click()
     page.locator("#manifest").press("u")
     expect(page.locator("#manifest")).to_have_value("u")
-    expect(undo).to_have_attribute("title", f"Undo: pod default/{name} deleted (key U)")
+    expect(undo).to_have_attribute("title", f"Undo: pod default/{name} deleted (key u)")
     page.evaluate("document.activeElement && document.activeElement.blur()")
 
     page.keyboard.press("u")
@@ -59,7 +59,7 @@ def test_u_undoes_a_pod_deletion_and_shift_u_redoes_it(page: Page, screenshots_d
     expect(redo).to_have_attribute("title", f"Redo: pod default/{name} deleted (Shift+U)")
     expect(undo).to_contain_text("Undo")
     expect(undo).to_have_attribute(
-        "title", "Undo: deployment.apps/web created, pod/client created and 1 more (key U)"
+        "title", "Undo: deployment.apps/web created, pod/client created and 1 more (key u)"
     )
     expect(redo).to_be_visible()  # a long label gives way, never the Redo button
     page.locator("#history summary").click()
@@ -72,7 +72,7 @@ def test_u_undoes_a_pod_deletion_and_shift_u_redoes_it(page: Page, screenshots_d
     page.keyboard.press("Shift+U")
     expect(pod_on_map(page, name)).to_have_count(0)
     expect(page.locator(".applied")).to_contain_text(f"Redone: pod default/{name} deleted")
-    expect(undo).to_have_attribute("title", f"Undo: pod default/{name} deleted (key U)")
+    expect(undo).to_have_attribute("title", f"Undo: pod default/{name} deleted (key u)")
     expect(redo).to_be_disabled()
 
     # The Undo button works by click too, and a reload shows the same state (it was saved).

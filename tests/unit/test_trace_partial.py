@@ -60,8 +60,10 @@ def render_trace(t: dict[str, Any], marks: dict[str, Any] | None = None, **extra
 
 
 def badge_text(hop: dict[str, Any]) -> str:
-    """What the badge says: the action, except conntrack undoing NAT on the reply."""
-    if hop["phase"] == "reply" and hop["action"] in ("dnat", "snat"):
+    """What the badge says: the action, except conntrack undoing NAT on the way back (the
+    reply, and the DNS answer)."""
+    back = hop["phase"] == "reply" or hop["where"] == "conntrack"
+    if back and hop["action"] in ("dnat", "snat"):
         undone = [n for n, f in (("DNAT", "src"), ("SNAT", "dst")) if f in hop["changed"]]
         return " + ".join(undone or [hop["action"].upper()]) + " undone"
     return hop["action"]
@@ -362,9 +364,13 @@ def test_conntrack_on_the_reply_undoes_the_nat_it_is_not_a_new_snat(traces, deli
     t = traces["delivered"]
     steps = [*t["hops"], *t["reply"]]
     undo = [
-        i for i, h in enumerate(steps) if h["phase"] == "reply" and h["action"] in ("dnat", "snat")
+        i
+        for i, h in enumerate(steps)
+        if (h["phase"] == "reply" or h["where"] == "conntrack") and h["action"] in ("dnat", "snat")
     ]
     assert undo, "the sample reply has a conntrack step"
+    # The DNS answer's way back is conntrack undoing kube-proxy's DNAT too.
+    assert any(steps[i]["phase"] == "dns" for i in undo)
     for i in undo:
         label = delivered.find("li", data_hop=str(i)).find(class_="badge").text()
         assert label.endswith("undone") and label != "snat"
