@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
-
 #: The parts of the sandbox page to send along (out of band) when the cluster changed: the map,
 #: the trace bar (its From and To suggestions list the pods and Services) and the head (its
 #: Undo button names the change).
