@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from app.cluster.persistence import Changes, Row, Saved
-from app.store.history import Entry, Patch, Record, Step, Stored, make_entry, patches, to_drop
+from app.store.history import Entry, Kept, ListKeeper, Patch, Record, Step, Stored, keep
 
 
 class StaleWrite(Exception):
@@ -107,10 +107,7 @@ class MemoryBackend:
 
     def history_patch(self, workspace_id: str, seq: int, direction: str) -> Patch | None:
         with self._lock:
-            for stored in self._history.get(workspace_id, []):
-                if stored.entry.seq == seq:
-                    return Patch.decode(stored.undo if direction == "undo" else stored.redo)
-        return None
+            return ListKeeper(self._history.get(workspace_id, [])).patch(seq, direction)
 
     def save(
         self,
@@ -123,7 +120,9 @@ class MemoryBackend:
             current = self._meta.get(workspace_id)
             if current is None or current[0] != expected_version:
                 raise StaleWrite(workspace_id)
-            self._keep_history(workspace_id, json.loads(current[1]), changes, history)
+            kept = self._history.setdefault(workspace_id, [])
+            keeper = _MemoryKeeper(kept, self._rows[workspace_id])
+            keep(keeper, json.loads(current[1]), changes, history)
             if changes.replace_all:
                 self._rows[workspace_id], self._events[workspace_id] = {}, {}
             rows, events = self._rows[workspace_id], self._events[workspace_id]
@@ -138,38 +137,19 @@ class MemoryBackend:
             self._meta[workspace_id] = (expected_version + 1, _dump(changes.meta))
             return expected_version + 1
 
-    def _keep_history(
-        self,
-        workspace_id: str,
-        old_meta: dict,
-        changes: Changes,
-        history: Record | Step | None,
-    ) -> None:
-        kept = self._history.setdefault(workspace_id, [])
-        if isinstance(history, Step):
-            undone = history.direction == "undo"
-            for i, stored in enumerate(kept):
-                if stored.entry.seq == history.seq:
-                    entry = replace(stored.entry, undone=undone)
-                    kept[i] = replace(stored, entry=entry)
-            return
-        saved = self._rows[workspace_id]
-        touched = (
-            saved
-            if changes.replace_all
-            else [i for i in [r.id for r in changes.upserts] + changes.deletes if i in saved]
-        )
-        old_rows = {}
-        for row_id in touched:
-            data = json.loads(saved[row_id])
-            old_rows[row_id] = [data["object"], data["applied"]]
-        before, after = patches(old_meta, old_rows, changes)
-        seq = kept[-1].entry.seq + 1 if kept else 1
-        stored = make_entry(seq, (history or Record()).label, before, after, changes.replace_all)
-        if stored is None:
-            return
-        kept[:] = [s for s in kept if not s.entry.undone] + [stored]
-        del kept[: to_drop([s.size for s in kept])]
+
+@dataclass
+class _MemoryKeeper(ListKeeper):
+    """A workspace's rows and history in a :class:`MemoryBackend`, for :func:`keep`."""
+
+    saved: dict[str, str]  # row id -> JSON text
+
+    def rows(self, ids: list[str] | None) -> dict[str, list]:
+        found = {}
+        for row_id in [i for i in (self.saved if ids is None else ids) if i in self.saved]:
+            data = json.loads(self.saved[row_id])
+            found[row_id] = [data["object"], data["applied"]]
+        return found
 
 
 SCHEMA = """
@@ -246,12 +226,11 @@ class SqliteBackend:
             db.execute("ROLLBACK")
             raise
 
+    def _one(self, query: str, *params: object) -> tuple | None:
+        return self._connect().execute(query, params).fetchone()
+
     def version(self, workspace_id: str) -> int | None:
-        row = (
-            self._connect()
-            .execute("SELECT version FROM workspaces WHERE id = ?", (workspace_id,))
-            .fetchone()
-        )
+        row = self._one("SELECT version FROM workspaces WHERE id = ?", workspace_id)
         return row[0] if row else None
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
@@ -291,14 +270,8 @@ class SqliteBackend:
 
     def history_patch(self, workspace_id: str, seq: int, direction: str) -> Patch | None:
         column = "undo" if direction == "undo" else "redo"
-        row = (
-            self._connect()
-            .execute(
-                f"SELECT {column} FROM history WHERE workspace = ? AND seq = ?",
-                (workspace_id, seq),
-            )
-            .fetchone()
-        )
+        query = f"SELECT {column} FROM history WHERE workspace = ? AND seq = ?"
+        row = self._one(query, workspace_id, seq)
         return Patch.decode(row[0]) if row else None
 
     def save(
@@ -317,7 +290,7 @@ class SqliteBackend:
             ).fetchone()
             if old is None:
                 raise StaleWrite(workspace_id)
-            self._keep_history(db, workspace_id, json.loads(old[0]), changes, history)
+            keep(_SqliteKeeper(db, workspace_id), json.loads(old[0]), changes, history)
             cursor = db.execute(
                 "UPDATE workspaces SET meta = ?, version = version + 1 WHERE id = ? AND version = ?",
                 (_dump(changes.meta), workspace_id, expected_version),
@@ -356,68 +329,8 @@ class SqliteBackend:
         return row[0]
 
     def shared_workspace(self, token: str) -> str | None:
-        row = (
-            self._connect()
-            .execute("SELECT workspace FROM shares WHERE token = ?", (token,))
-            .fetchone()
-        )
+        row = self._one("SELECT workspace FROM shares WHERE token = ?", token)
         return row[0] if row else None
-
-    @staticmethod
-    def _keep_history(
-        db: sqlite3.Connection,
-        workspace_id: str,
-        old_meta: dict,
-        changes: Changes,
-        history: Record | Step | None,
-    ) -> None:
-        if isinstance(history, Step):
-            db.execute(
-                "UPDATE history SET undone = ? WHERE workspace = ? AND seq = ?",
-                (int(history.direction == "undo"), workspace_id, history.seq),
-            )
-            return
-        query = "SELECT id, body, applied FROM objects WHERE workspace = ?"
-        if changes.replace_all:
-            found = list(db.execute(query, (workspace_id,)))
-        else:
-            ids = [r.id for r in changes.upserts] + changes.deletes
-            found = []
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                found += db.execute(f"{query} AND id IN ({marks})", (workspace_id, *chunk))
-        old_rows = {
-            row_id: [json.loads(body), json.loads(applied) if applied else None]
-            for row_id, body, applied in found
-        }
-        before, after = patches(old_meta, old_rows, changes)
-        (last,) = db.execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM history WHERE workspace = ?", (workspace_id,)
-        ).fetchone()
-        stored = make_entry(
-            last + 1, (history or Record()).label, before, after, changes.replace_all
-        )
-        if stored is None:
-            return
-        db.execute("DELETE FROM history WHERE workspace = ? AND undone = 1", (workspace_id,))
-        entry = stored.entry
-        db.execute(
-            "INSERT INTO history (workspace, seq, label, subject, undone, undo, redo) "
-            "VALUES (?, ?, ?, ?, 0, ?, ?)",
-            (workspace_id, entry.seq, entry.label, entry.subject, stored.undo, stored.redo),
-        )
-        sizes = db.execute(
-            "SELECT seq, length(undo) + length(redo) + length(label) FROM history "
-            "WHERE workspace = ? ORDER BY seq",
-            (workspace_id,),
-        ).fetchall()
-        drop = to_drop([size for _seq, size in sizes])
-        if drop:
-            db.execute(
-                "DELETE FROM history WHERE workspace = ? AND seq <= ?",
-                (workspace_id, sizes[drop - 1][0]),
-            )
 
     @staticmethod
     def _write_rows(db: sqlite3.Connection, workspace_id: str, rows: list[Row]) -> None:
@@ -434,4 +347,56 @@ class SqliteBackend:
         db.executemany(
             "INSERT OR REPLACE INTO events (workspace, id, body) VALUES (?, ?, ?)",
             [(workspace_id, e["id"], _dump(e)) for e in events],
+        )
+
+
+@dataclass
+class _SqliteKeeper:
+    """A workspace's rows and history in a :class:`SqliteBackend`'s open transaction, for
+    :func:`keep`."""
+
+    db: sqlite3.Connection
+    workspace: str
+
+    def rows(self, ids: list[str] | None) -> dict[str, list]:
+        query = "SELECT id, body, applied FROM objects WHERE workspace = ?"
+        if ids is None:
+            found = list(self.db.execute(query, (self.workspace,)))
+        else:
+            found = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found += self.db.execute(f"{query} AND id IN ({marks})", (self.workspace, *chunk))
+        return {
+            row_id: [json.loads(body), json.loads(applied) if applied else None]
+            for row_id, body, applied in found
+        }
+
+    def entries(self) -> list[Kept]:
+        return [
+            Kept(seq, size, bool(undone))
+            for seq, size, undone in self.db.execute(
+                "SELECT seq, length(undo) + length(redo) + length(label), undone FROM history "
+                "WHERE workspace = ? ORDER BY seq",
+                (self.workspace,),
+            )
+        ]
+
+    def mark(self, seq: int, undone: bool) -> None:
+        self.db.execute(
+            "UPDATE history SET undone = ? WHERE workspace = ? AND seq = ?",
+            (int(undone), self.workspace, seq),
+        )
+
+    def add(self, stored: Stored, drop: list[int]) -> None:
+        self.db.executemany(
+            "DELETE FROM history WHERE workspace = ? AND seq = ?",
+            [(self.workspace, seq) for seq in drop],
+        )
+        entry = stored.entry
+        self.db.execute(
+            "INSERT INTO history (workspace, seq, label, subject, undone, undo, redo) "
+            "VALUES (?, ?, ?, ?, 0, ?, ?)",
+            (self.workspace, entry.seq, entry.label, entry.subject, stored.undo, stored.redo),
         )

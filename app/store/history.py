@@ -14,14 +14,17 @@ an undo is a change like any other and leaves its own event.
 Each entry is labelled by comparing the learner's objects before and after (created,
 configured, scaled, deleted), the settings (CNI plugin, kube-proxy mode) and the nodes, so
 every path into the store gets a label without saying anything; a caller may give its own.
+
+A backend only reads and writes its rows and entries (a :class:`Keeper`); :func:`keep`
+decides what a save does to the history.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, NamedTuple, Protocol
 
 from app.cluster.objects import API_VERSIONS, CLUSTER_SCOPED
 from app.cluster.persistence import Changes
@@ -147,6 +150,117 @@ def patches(
     before = {row_id: old_rows.get(row_id) for row_id in after}
     new_meta = json.loads(json.dumps(meta_part(changes.meta)))
     return Patch(meta_part(old_meta), before), Patch(new_meta, after)
+
+
+# --- keeping the history in a backend ------------------------------------------------------
+class Kept(NamedTuple):
+    """What the history needs to know of an entry a backend keeps: its ``seq``, its
+    :attr:`Stored.size` and whether it is on the redo stack."""
+
+    seq: int
+    size: int
+    undone: bool
+
+
+class Keeper(Protocol):
+    """One workspace's rows and history in a backend, inside the transaction of a save:
+    :func:`keep` decides, the backend only reads and writes."""
+
+    def rows(self, ids: list[str] | None) -> dict[str, list[Any]]:
+        """The saved rows among ``ids`` (every row when None), ``[object, applied]``."""
+        ...
+
+    def entries(self) -> list[Kept]:
+        """Every entry kept, oldest first."""
+        ...
+
+    def mark(self, seq: int, undone: bool) -> None:
+        """Move entry ``seq`` to the redo stack (``undone``) or back off it."""
+        ...
+
+    def add(self, stored: Stored, drop: list[int]) -> None:
+        """Keep ``stored`` and forget the entries numbered ``drop``."""
+        ...
+
+
+@dataclass
+class ListKeeper:
+    """The history half of a :class:`Keeper` for a backend that keeps a workspace's entries
+    as a list of :class:`Stored`, oldest first; the backend adds :meth:`Keeper.rows`.
+
+    >>> keeper = ListKeeper([])
+    >>> keeper.add(Stored(Entry(1, "a", "", False), b"u", b"r"), [])
+    >>> keeper.mark(1, True)
+    >>> keeper.entries()
+    [Kept(seq=1, size=3, undone=True)]
+    >>> keeper.patch(2, "undo") is None
+    True
+    """
+
+    kept: list[Stored]
+
+    def entries(self) -> list[Kept]:
+        return [Kept(s.entry.seq, s.size, s.entry.undone) for s in self.kept]
+
+    def mark(self, seq: int, undone: bool) -> None:
+        for i, stored in enumerate(self.kept):
+            if stored.entry.seq == seq:
+                self.kept[i] = replace(stored, entry=replace(stored.entry, undone=undone))
+
+    def add(self, stored: Stored, drop: list[int]) -> None:
+        self.kept[:] = [s for s in self.kept if s.entry.seq not in drop] + [stored]
+
+    def patch(self, seq: int, direction: str) -> Patch | None:
+        """Entry ``seq``'s ``undo`` or ``redo`` patch, or None when it is gone."""
+        for stored in self.kept:
+            if stored.entry.seq == seq:
+                return Patch.decode(stored.undo if direction == "undo" else stored.redo)
+        return None
+
+
+def touched(changes: Changes) -> list[str] | None:
+    """The ids of the saved rows a change touches, or None for all of them (it replaces the
+    whole state).
+
+    >>> from app.cluster.persistence import Row
+    >>> touched(Changes({}, upserts=[Row("Pod/default/a", {}, None)], deletes=["Pod/default/b"]))
+    ['Pod/default/a', 'Pod/default/b']
+    """
+    if changes.replace_all:
+        return None
+    return [r.id for r in changes.upserts] + changes.deletes
+
+
+def trim(entries: list[Kept], new_size: int) -> list[int]:
+    """The seqs to forget when an entry of ``new_size`` bytes joins ``entries`` (oldest
+    first): the redo stack, then the oldest beyond :func:`to_drop`'s bounds.
+
+    >>> trim([Kept(1, 10, False), Kept(2, 10, False), Kept(3, 10, True)], 10)
+    [3]
+    >>> trim([Kept(seq, 10, False) for seq in range(1, MAX_ENTRIES + 1)], 10)
+    [1]
+    """
+    kept = [e for e in entries if not e.undone]
+    drop = to_drop([e.size for e in kept] + [new_size])
+    return [e.seq for e in entries if e.undone] + [e.seq for e in kept[:drop]]
+
+
+def keep(
+    keeper: Keeper, old_meta: dict[str, Any], changes: Changes, history: Record | Step | None
+) -> None:
+    """Record a change about to be saved from a state with settings ``old_meta``: an undo or a
+    redo (a :class:`Step`) moves its entry to or from the redo stack; any other change that
+    touched an object or a setting becomes a new entry, clears the redo stack and trims the
+    oldest entries."""
+    if isinstance(history, Step):
+        keeper.mark(history.seq, history.direction == "undo")
+        return
+    before, after = patches(old_meta, keeper.rows(touched(changes)), changes)
+    entries = keeper.entries()
+    seq = max((e.seq for e in entries), default=0) + 1
+    stored = make_entry(seq, (history or Record()).label, before, after, changes.replace_all)
+    if stored is not None:
+        keeper.add(stored, trim(entries, stored.size))
 
 
 # --- labels ---------------------------------------------------------------------------------
