@@ -319,8 +319,9 @@ function onKey(event) {
   const key = event.key;
   const space = key === " " || key === "Spacebar";
   if (t && t.closest) {
-    // Space on a control outside the trace (Undo, a menu, the panel's toggle) presses it.
-    if (space && t.closest("button, summary, a") && !t.closest("[data-trace-player]")) return;
+    // Space on a control outside the trace (Undo, a menu, the panel's toggle) presses it; on
+    // the trace and its bar (Trace it has focus right after a click) it plays or pauses.
+    if (space && t.closest("button, summary, a") && !t.closest("[data-trace-player], #trace-bar")) return;
     // The arrows scroll a table or the rules the learner focused in the panel.
     if (!space && t.closest("#panel [role=region], #panel pre, #panel [tabindex]")) return;
   }

@@ -328,3 +328,38 @@ def test_the_scenario_request_is_ready_in_the_bar(page: Page, live_server) -> No
     expect(bar.locator('input[name="to"]')).not_to_have_value("")
     bar.get_by_role("button", name="Trace it").click()
     expect(page.locator("[data-trace-player]")).to_be_visible()
+
+
+def test_the_trace_bar_follows_the_cluster_and_keeps_what_was_typed(
+    page: Page, live_server
+) -> None:
+    """A pod made in the panel is at once a place to start from in the bar, and the request
+    the learner had typed stays."""
+    workspace = new_workspace(live_server.url)
+    page.goto(f"/w/{workspace}?tab=yaml")
+    bar = page.locator("form.trace-bar")
+    bar.locator('input[name="to"]').fill("http://web/")
+    page.locator("#manifest").fill(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: probe, labels: {app: probe}}\n"
+        "spec: {containers: [{name: c, image: busybox}]}\n"
+    )
+    page.locator("#panel").get_by_role("button", name="Apply").click()
+    expect(page.locator('svg.cluster-map [data-kind="Pod"][data-name="probe"]')).to_have_count(1)
+    expect(bar.locator('select[name="from"] option[value="pod/default/probe"]')).to_have_count(1)
+    expect(bar.locator('input[name="to"]')).to_have_value("http://web/")
+
+
+def test_the_marker_sits_on_its_element_when_system_pods_are_shown(page: Page, live_server) -> None:
+    workspace = new_workspace(live_server.url)
+    page.goto(f"/w/{workspace}?system=1")
+    trace_from_bar(page, "pod/default/client", "http://web/")
+    steps = trace_steps(page)
+    dnat = next(i for i, h in enumerate(steps) if h["phase"] == "request" and h["action"] == "dnat")
+    pause_at(page, dnat)
+    node = steps[dnat]["node"]
+    box = page.locator(f'svg.cluster-map [data-at="node/{node}/netfilter"] rect').bounding_box()
+    marker = page.locator("svg.cluster-map .trace-marker-core").bounding_box()
+    assert box and marker
+    centre = (marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2)
+    assert box["x"] <= centre[0] <= box["x"] + box["width"], (box, centre)
+    assert box["y"] <= centre[1] <= box["y"] + box["height"], (box, centre)
