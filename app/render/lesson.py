@@ -150,6 +150,29 @@ def lesson_list(cluster: Any | None, catalog: Catalog) -> list[dict[str, Any]]:
                 "state": state["state"],
                 "done": state["done"],
                 "total": state["total"],
+                "label": progress_label(state),
             }
         )
     return items
+
+
+def progress_label(state: dict[str, Any]) -> str:
+    """What the lesson list says of a lesson's progress.
+
+    >>> progress_label({"state": "in progress", "done": 3, "total": 3, "quiz": None})
+    'In progress: quiz left'
+    >>> progress_label({"state": "in progress", "done": 1, "total": 3, "quiz": None})
+    'In progress: 1 of 3 steps'
+    >>> progress_label({"state": "not started", "done": 0, "total": 3})
+    '3 steps and a quiz'
+    """
+    if state["state"] == "complete":
+        return "✓ Complete"
+    if state["state"] == "not started":
+        return f"{state['total']} steps and a quiz"
+    if state["done"] >= state["total"]:
+        return "In progress: quiz left"
+    steps = f"{state['done']} of {state['total']} steps"
+    if state.get("quiz"):
+        return f"In progress: {steps}, quiz answered"
+    return f"In progress: {steps}"
