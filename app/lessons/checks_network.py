@@ -3,6 +3,8 @@ runs now, and the traces, lookups and requests the learner ran during the step."
 
 from __future__ import annotations
 
+import re
+from fractions import Fraction
 from typing import Any
 
 from app.errors import PodpathError
@@ -251,12 +253,96 @@ def _sent_traffic(cluster: Any, spec: dict[str, Any], state: StepState) -> Outco
     )
 
 
+_NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(%?)$")
+#: How far apart two numbers may be and still be the same answer, relative to the expected
+#: one: iptables keeps a statistic probability as a fraction of 2^31, so iptables-save
+#: prints 0.33333333349 where kube-proxy wrote 0.3333333333.
+_PRECISION = Fraction(1, 10**9)
+_FRACTION = re.compile(r"^([+-]?\d+)\s*/\s*(\d+)$")
+
+
+def _number(text: str) -> tuple[Fraction, Fraction | None, int] | None:
+    """An answer read as a number: its value, the half unit of its last written digit (None
+    for an exact fraction or a whole number), and how many significant digits it has.
+
+    >>> _number("0.33")
+    (Fraction(33, 100), Fraction(1, 200), 2)
+    >>> _number("33%")
+    (Fraction(33, 100), Fraction(1, 200), 2)
+    >>> _number("1/3")
+    (Fraction(1, 3), None, 0)
+    >>> _number("web") is None
+    True
+    """
+    fraction = _FRACTION.match(text)
+    if fraction:
+        if int(fraction.group(2)) == 0:
+            return None
+        return Fraction(int(fraction.group(1)), int(fraction.group(2))), None, 0
+    number = _NUMBER.match(text)
+    if not number:
+        return None
+    digits, percent = number.groups()
+    decimals = len(digits.partition(".")[2])
+    scale = 100 if percent else 1
+    value = Fraction(digits) / scale
+    significant = len(digits.replace(".", "").lstrip("+-").lstrip("0"))
+    if "." not in digits and not percent:
+        return value, None, significant
+    return value, Fraction(1, 2 * 10**decimals * scale), significant
+
+
+def _same_number(given: str, wanted: str) -> bool:
+    """Whether ``given`` is ``wanted`` as a number, allowing any rounding of either to two
+    significant digits or more, and to within a billionth (what a value stored as a 32-bit
+    fraction loses): 0.33, 0.333, 1/3, 33% and 0.33333333349 (what iptables-save prints
+    for the statistic match) are all 0.3333333333 (what kube-proxy writes). A whole number
+    must be exact.
+
+    >>> [_same_number(a, "0.3333333333") for a in ("0.33", "1/3", "33.3%", "0.33333333349")]
+    [True, True, True, True]
+    >>> [_same_number(a, "0.3333333333") for a in ("0.3", "0.34", "0.3334", "3")]
+    [False, False, False, False]
+    >>> _same_number("10800", "10800"), _same_number("10800.4", "10800")
+    (True, False)
+    """
+    g, w = _number(given), _number(wanted)
+    if g is None or w is None:
+        return False
+    if w[1] is None and w[0].denominator == 1:  # a whole number: a port, a count
+        return g[0] == w[0]
+    tolerance = max(
+        g[1] if g[1] is not None and g[2] >= 2 else Fraction(0),
+        w[1] if w[1] is not None else Fraction(0),
+        abs(w[0]) * _PRECISION,
+    )
+    return abs(g[0] - w[0]) <= tolerance
+
+
+def _same_answer(given: str, wanted: str) -> bool:
+    """An answer equal to an expected value, case and surrounding spaces ignored; a DNS name
+    with or without its trailing dot (``api.backend.svc.cluster.local.``); a number in any
+    reasonable rounding (see ``_same_number``).
+
+    >>> _same_answer("API.backend.svc.cluster.local.", "api.backend.svc.cluster.local")
+    True
+    >>> _same_answer("10.0.0.11.", "10.0.0.11")
+    False
+    """
+    given, wanted = given.strip().lower(), wanted.strip().lower()
+    if given == wanted:
+        return True
+    if re.search(r"[a-z]", given) and given.rstrip(".") == wanted.rstrip("."):
+        return True
+    return _same_number(given, wanted)
+
+
 def _answer(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
-    wanted = [v.strip().lower() for v in expected_values(cluster, spec["answer"])]
+    wanted = expected_values(cluster, spec["answer"])
     given = (state.answer or "").strip()
     if not given:
         return Outcome(False, "Type your answer in the box first.")
-    if given.lower() in wanted:
+    if any(_same_answer(given, value) for value in wanted):
         return Outcome(True, f"{given} is right.")
     return Outcome(False, f"{given} is not it.")
 

@@ -67,6 +67,7 @@ ACTION_KEYS = {
 }
 VALUE_KEYS = {
     "pod_ip",
+    "former_pod_ip",
     "service_ip",
     "node_ip",
     "lb_ip",

@@ -13,6 +13,7 @@ from typing import Any
 
 from app.cluster.objects import kind_from_alias
 from app.errors import InvalidObjects, NotFound
+from app.lessons import notes
 from app.network.kubeproxy_model import service_table
 
 
@@ -115,6 +116,40 @@ def source_of(cluster: Any, text: str) -> str:
     return f"pod/{pod['metadata']['namespace']}/{pod['metadata']['name']}"
 
 
+def former_pod_ips(cluster: Any, text: str) -> list[str]:
+    """The addresses that pods matching ``text`` held when a step of the open lesson began,
+    and that no pod holds now: the old address of a deleted or replaced pod, oldest first.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> former_pod_ips(Cluster.create(seed=1), "app=web")  # no lesson open: none
+    []
+    """
+    slug = notes.active(cluster)
+    if slug is None:
+        return []
+    if "=" in text:
+        namespace, labels = split_selector(text)
+    else:
+        namespace, labels = text.rpartition("/")[0] or "default", {}
+    name = text if "=" in text or "/" in text else f"default/{text}"
+    pods = cluster.list("Pod")
+    live = {f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in pods}
+    held = {(p.get("status") or {}).get("podIP") for p in pods}
+    found: list[str] = []
+    for entered in notes.progress(cluster, slug)["entered"].values():
+        for key, pod in entered.get("baseline", {}).items():
+            have = pod.get("labels") or {}
+            matches = (
+                key.startswith(f"{namespace}/") and all(have.get(k) == v for k, v in labels.items())
+                if labels
+                else key == name
+            )
+            ip = pod.get("ip")
+            if matches and ip and key not in live and ip not in held and ip not in found:
+                found.append(ip)
+    return found
+
+
 def object_ref(text: str) -> tuple[str, str, str]:
     """``Service shop/web`` to ``(kind, namespace, name)``; namespace ``default`` unless given
     (and empty for cluster-wide kinds).
@@ -178,6 +213,8 @@ def expected_values(cluster: Any, spec: dict[str, Any]) -> list[str]:
         return [str(v) for v in value]
     if kind == "pod_ip":
         return [pod_of(cluster, value)["status"]["podIP"]]
+    if kind == "former_pod_ip":
+        return former_pod_ips(cluster, str(value))
     if kind == "node_ip":
         node = cluster.require("Node", "", value)
         return [a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"]
@@ -202,7 +239,9 @@ def expected_values(cluster: Any, spec: dict[str, Any]) -> list[str]:
     return [i["ip"] for i in ingress if i.get("ip")]
 
 
-_PLACEHOLDER = re.compile(r"\{(pod_ip|service_ip|node_ip|lb_ip|node_port|svc_chain):([^}]+)\}")
+_PLACEHOLDER = re.compile(
+    r"\{(pod_ip|former_pod_ip|service_ip|node_ip|lb_ip|node_port|svc_chain):([^}]+)\}"
+)
 
 
 def expand(cluster: Any, text: str) -> str:

@@ -69,10 +69,15 @@ def open_lesson(cluster: Cluster, lesson: Lesson) -> str | None:
     record = notes.progress(cluster, lesson.slug)
     _fresh(cluster, lesson)
     notes.set_active(cluster, lesson.slug)
+    record["entered"] = {}
     for step in lesson.steps[: record["step"]]:
         run_actions(cluster, step.setup)
+        # Each replayed step is entered again: its baseline is the pods it began with now.
+        record["entered"][step.id] = {
+            "mark": notes.seq(cluster),
+            "baseline": notes.pods_now(cluster),
+        }
         run_actions(cluster, step.solution, step.id)
-    record["entered"] = {}
     _enter(cluster, lesson, record["step"])
     if record["step"] == 0:
         return None
