@@ -38,6 +38,7 @@ class Route:
     service: str | None
     port: int | str | None  # number or port name
     tls: bool
+    field: str = ""  # where the backend is written: spec.rules[i].http.paths[j].backend.service
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Match:
     port: int | str | None
     default_backend: bool
     explanation: str
+    field: str = ""  # the backend's field path in the Ingress (see Route.field)
+    ingress: tuple[str, str] | None = None  # (namespace, name) of the Ingress that decided
 
     @property
     def found(self) -> bool:
@@ -128,9 +131,9 @@ def routes(ingresses: list[dict[str, Any]]) -> list[Route]:
         spec = ingress.get("spec") or {}
         key = (ingress["metadata"]["namespace"], ingress["metadata"]["name"])
         tls_hosts = {h for t in spec.get("tls") or [] for h in t.get("hosts") or []}
-        for rule in spec.get("rules") or []:
+        for i, rule in enumerate(spec.get("rules") or []):
             host = rule.get("host", "")
-            for path in (rule.get("http") or {}).get("paths") or []:
+            for j, path in enumerate((rule.get("http") or {}).get("paths") or []):
                 backend = (path.get("backend") or {}).get("service") or {}
                 port = backend.get("port") or {}
                 flat.append(
@@ -142,6 +145,7 @@ def routes(ingresses: list[dict[str, Any]]) -> list[Route]:
                         backend.get("name"),
                         port.get("number", port.get("name")),
                         bool(host) and any(host_matches(h, host) or h == host for h in tls_hosts),
+                        f"spec.rules[{i}].http.paths[{j}].backend.service",
                     )
                 )
     return flat
@@ -192,6 +196,8 @@ def match(cluster: Any, host: str, path: str) -> Match:
                 False,
                 f"Ingress {best.ingress[1]}: host {shown_host}, path {best.path} ({best.path_type}) "
                 f"matches {path}, so the request goes to Service {best.service}",
+                best.field,
+                best.ingress,
             )
         # ingress-nginx gives each host a root location: an Ingress's defaultBackend serves
         # the paths its own rules for that host do not match.
@@ -219,6 +225,8 @@ def match(cluster: Any, host: str, path: str) -> Match:
                 True,
                 f"{why}, so Ingress {ingress['metadata']['name']}'s defaultBackend, Service "
                 f"{backend.get('name')}, gets it",
+                "spec.defaultBackend.service",
+                (ingress["metadata"]["namespace"], ingress["metadata"]["name"]),
             )
     missing = (
         "the Ingresses for that host have no defaultBackend"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.network import datapath, ingress
+from app.network.explain import missing_service_port, service_without_endpoints
 from app.network.model import Hop, Packet
 from app.network.reply import Leg, Nat
 
@@ -199,9 +200,37 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             match.explanation,
         )
         return
-    endpoints = _backend_endpoints(cluster, match.namespace or "", match.service or "", match.port)
+    service = cluster.get("Service", match.namespace or "", match.service or "")
+    service_port = backend_port(service, match.port) if service is not None else None
+    endpoints = (
+        _slice_endpoints(cluster, match.namespace or "", match.service or "", service_port)
+        if service_port is not None
+        else []
+    )
     if not endpoints:
-        what = "does not exist" if endpoints is None else "has no ready endpoints"
+        ingress_name = "/".join(match.ingress) if match.ingress else str(match.namespace)
+        if service is None:
+            what = "does not exist"
+            cause = (
+                f"Ingress {ingress_name}'s {match.field}.name is {match.service}, and there is "
+                f"no Service {match.service} in namespace {match.namespace} (an Ingress names "
+                "Services of its own namespace only), so ingress-nginx answers 503 Service "
+                "Temporarily Unavailable."
+            )
+        elif service_port is None:
+            what = f"has no port {match.port}"
+            cause = missing_service_port(ingress_name, match.field, match.port or "", service)
+        else:
+            what = "has no ready endpoints"
+            cause = (
+                service_without_endpoints(
+                    cluster,
+                    match.namespace or "",
+                    match.service or "",
+                    service_port.get("name", ""),
+                )
+                + " So ingress-nginx answers 503 Service Temporarily Unavailable."
+            )
         _answer(
             run,
             controller,
@@ -209,9 +238,10 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             packet,
             503,
             f"ingress-nginx {terminated}picks Service {match.service}, which {what}: it answers 503 Service Temporarily Unavailable.",
-            f"{match.explanation}; but Service {match.namespace}/{match.service} {what}, so ingress-nginx answers 503 Service Temporarily Unavailable.",
+            f"{match.explanation}. {cause}",
         )
         return
+    run.via = (match.namespace or "", match.service or "", service_port.get("name", ""))
     ip, port, _pod = endpoints[run.seed % len(endpoints)]
     client_ip = packet.src_ip
     headers = {
@@ -281,22 +311,48 @@ def _answer(
     run.end("delivered", f"HTTP {status} from ingress-nginx, not from an application pod: {reason}")
 
 
+def backend_port(service: dict[str, Any], port: int | str | None) -> dict[str, Any] | None:
+    """The Service port an Ingress backend's ``port`` names, as ingress-nginx looks it up.
+
+    ingress-nginx (``serviceEndpoints`` in its controller) takes the first Service port whose
+    ``port``, ``targetPort`` or ``name`` equals the backend's port, compared as text: so a
+    backend ``port.number`` equal to a numeric ``targetPort`` works there, though the
+    Ingress API means the Service's port. None when no port matches: the upstream then has
+    no endpoints, and ingress-nginx answers 503.
+
+    >>> svc = {"spec": {"ports": [{"name": "web", "port": 80, "targetPort": "http"}]}}
+    >>> backend_port(svc, 80)["port"], backend_port(svc, "web")["port"]
+    (80, 80)
+    >>> backend_port(svc, 8080) is None
+    True
+    """
+    if port is None:
+        return None
+    wanted = str(port)
+    for service_port in (service.get("spec") or {}).get("ports") or []:
+        target = service_port.get("targetPort", service_port.get("port"))
+        if wanted in (str(service_port.get("port")), str(target), service_port.get("name")):
+            return service_port
+    return None
+
+
 def _backend_endpoints(
     cluster: Any, namespace: str, name: str, port: int | str | None
 ) -> list[tuple[str, int, str]] | None:
+    """The ready ``(ip, port, pod)`` an Ingress backend leads to: None when the Service does
+    not exist, ``[]`` when it has no such port (see :func:`backend_port`) or no ready pod."""
     service = cluster.get("Service", namespace, name)
     if service is None:
         return None
-    service_port = next(
-        (
-            p
-            for p in service["spec"].get("ports") or []
-            if p.get("port") == port or (isinstance(port, str) and p.get("name") == port)
-        ),
-        None,
-    )
+    service_port = backend_port(service, port)
     if service_port is None:
         return []
+    return _slice_endpoints(cluster, namespace, name, service_port)
+
+
+def _slice_endpoints(
+    cluster: Any, namespace: str, name: str, service_port: dict[str, Any]
+) -> list[tuple[str, int, str]]:
     found = []
     for slice_ in slices_of(cluster, namespace, name):
         slice_port = next(

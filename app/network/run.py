@@ -34,6 +34,8 @@ class TraceRun:
     legs: list[Leg] = field(default_factory=list)
     last: Packet | None = None
     notes: list[str] = field(default_factory=list)  # said at the end of a delivered trace
+    # (namespace, Service, port name) of the Service port that chose the pod, when one did
+    via: tuple[str, str, str] | None = None
 
     def add(self, hop: Hop) -> None:
         hop.changed = changed_fields(self.last, hop.packet)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.network import datapath, failures, hosts, kubeproxy, masquerade, trace_policy
-from app.network.explain import listening_problem, no_endpoints_reason
+from app.network.explain import listening_problem, no_endpoints_reason, refused_by_pod
 from app.network.model import Hop, Packet, Trace
 from app.network.reply import Leg, Nat, reply_hops
 from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
@@ -222,6 +222,9 @@ def _through_node(
             )
         )
         leg.nats.append(Nat(node, "dnat", packet.dst_ip, packet.dst_port))
+        if decision.service is not None:
+            sp = decision.service
+            run.via = (sp.namespace, sp.service, sp.port_name)
         packet = translated
     elif failures.is_virtual(run, packet.dst_ip):
         failures.unexposed_port(run, node, packet)
@@ -336,9 +339,7 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
     problem = listening_problem(pod, packet)
     if problem:
         run.add(Hop(arrival.node, "pod eth0", "reject", problem, packet, at=datapath.pod_at(pod)))
-        run.end(
-            "refused", problem + " Point the Service's targetPort at a port the pod listens on."
-        )
+        run.end("refused", refused_by_pod(run.cluster, pod, packet, run.via))
         return
     leg.responder, leg.responder_node, leg.pod = "pod", arrival.node, pod
     run.legs.append(leg)

@@ -315,7 +315,8 @@ def test_ingress_without_a_matching_rule_answers_404_and_without_endpoints_503()
     assert trace(c, "external", "http://shop.example.com/").http_status is None
     t = trace(c, "external", "http://shop.example.com/api")
     check_invariants(t)
-    assert t.verdict == "delivered" and t.http_status == 503 and "no ready endpoints" in t.reason
+    assert t.verdict == "delivered" and t.http_status == 503 and "no endpoints" in t.reason
+    assert "app=api" in t.reason
     assert t.endpoint["namespace"] == "ingress-nginx" and t.reply[-1].action == "deliver"
     lb_ip = c.get("Service", "ingress-nginx", "ingress-nginx-controller")["status"]["loadBalancer"][
         "ingress"
