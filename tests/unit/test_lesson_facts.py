@@ -5,6 +5,7 @@ saying "quiz left" when only the quiz is left."""
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from app.cluster.cluster import Cluster
 from app.lessons import notes, session
 from app.lessons.actions import run_actions
-from app.lessons.catalog import load_catalog
+from app.lessons.catalog import BUILT_IN, load_catalog
 from app.lessons.checks import evaluate
 from app.lessons.model import Action, Lesson
 from app.lessons.outcome import StepState
@@ -153,3 +154,166 @@ def test_lesson_11_accepts_a_dns_name_with_its_trailing_dot(answer, right):
     qualified name, RFC 1034 section 3.1)."""
     cluster, item = at_step("troubleshooting", "namespace")
     assert outcome(cluster, item, "namespace", "answer", answer).passed is right
+
+
+# --- Lessons that are right in 2026 ---------------------------------------------------------
+
+
+def said(slug: str) -> str:
+    """Everything a lesson says (introduction, steps, hints, recap, quiz), as plain text."""
+    item = lesson(slug)
+    parts = [item.intro_html, item.recap_html]
+    for step in item.steps:
+        parts += [step.text_html, step.task_html, *step.hints]
+    for question in item.quiz:
+        parts.append(question.text_html)
+        for choice in question.choices:
+            parts += [choice.text_html, choice.why_html]
+    return plain(" ".join(parts))
+
+
+def plain(html: str) -> str:
+    """HTML as the words it shows (code spans lose their backticks)."""
+    return flat(html_lib.unescape(re.sub(r"<[^>]+>", "", html)))
+
+
+def cited(slug: str) -> str:
+    """The lesson file's comments, where its sources are cited."""
+    folder = next(p for p in BUILT_IN.iterdir() if p.name.endswith(f"-{slug}"))
+    text = (folder / "lesson.yaml").read_text(encoding="utf-8")
+    return flat(" ".join(line for line in text.splitlines() if line.lstrip().startswith("#")))
+
+
+def quiz_answer(slug: str, question: str) -> tuple[str, str]:
+    """The right answer of the quiz question containing question, and its why."""
+    for q in lesson(slug).quiz:
+        if question in plain(q.text_html):
+            right = next(c for c in q.choices if c.correct)
+            return plain(right.text_html), plain(right.why_html)
+    raise AssertionError(f"{slug}: no quiz question about {question!r}")
+
+
+@pytest.mark.parametrize("slug", ["ingress", "putting-it-together"])
+def test_ingress_nginx_is_said_to_be_retired_and_gateway_api_recommended(slug):
+    """kubernetes/ingress-nginx README: best-effort maintenance ended in March 2026;
+    kubernetes.io/docs/concepts/services-networking/ingress/: the Ingress API is frozen."""
+    text = said(slug)
+    assert "retired" in text and "March 2026" in text
+    if slug == "ingress":
+        assert "no further releases or security fixes" in text
+        assert "Ingress API is frozen" in text and "Gateway API" in text
+    assert "ingress-nginx README" in cited(slug)
+
+
+def test_kube_proxy_answers_503_on_the_health_check_port_but_nothing_on_the_data_port():
+    """kubernetes/kubernetes pkg/proxy/healthcheck/service_health.go: 503 Service Unavailable
+    when the node has no local endpoint."""
+    text = said("loadbalancer")
+    assert "kube-proxy works on packets and sends no HTTP answers" not in text
+    assert (
+        "503 Service Unavailable where none does" in text
+        or "503 Service Unavailable where none does" in text
+    )
+    (wrong,) = [
+        c for q in lesson("loadbalancer").quiz for c in q.choices if "HTTP 503" in c.text_html
+    ]
+    assert not wrong.correct
+    assert "drops the packets" in plain(wrong.why_html) and "healthCheckNodePort" in wrong.why_html
+    assert "service_health.go" in cited("loadbalancer")
+
+
+@pytest.mark.parametrize("slug", ["loadbalancer", "ingress", "putting-it-together"])
+def test_the_sandboxs_load_balancer_model_is_named_and_the_others_exist(slug):
+    """kube-proxy's separate "loadbalancer IP" rule; allocateLoadBalancerNodePorts
+    (kubernetes.io/docs/concepts/services-networking/service/); proxy-style load balancers
+    replace the source (kubernetes.io/docs/tutorials/services/source-ip/)."""
+    text = said(slug)
+    assert "proxy-style" in text
+    if slug != "ingress":
+        assert "allocateLoadBalancerNodePorts: false" in text
+        assert re.search(r"(this sandbox's|This sandbox's) (load balancer|model)", text)
+    if slug == "loadbalancer":
+        assert "loadbalancer IP" in text
+        assert "keeping the client's address as the source" in text
+    assert "always" not in quiz_answer("loadbalancer", "type LoadBalancer have")[1]
+
+
+def test_lesson_9_teaches_ingress_class_name_and_says_why_the_sandbox_differs():
+    """kubernetes.io/docs/concepts/services-networking/ingress/ (ingressClassName, default
+    IngressClass); a stock ingress-nginx install marks no default class and ignores
+    class-less Ingresses."""
+    text = said("ingress")
+    assert "spec.ingressClassName" in text
+    assert "This sandbox marks nginx as the default" in text
+    assert "a stock ingress-nginx install does not" in text
+    assert "write ingressClassName: nginx" in text
+    right, _ = quiz_answer("ingress", "no ingressClassName")
+    assert "ignores it" in right
+    assert "is-default-class" in cited("ingress")
+
+
+@pytest.mark.parametrize("slug", ["services", "scaling"])
+def test_ipvs_is_said_to_be_deprecated_and_nftables_ga_wherever_a_mode_is_offered(slug):
+    """KEP-5495: IPVS mode deprecated in v1.35; KEP-3866: nftables GA in v1.33; iptables is
+    still the default."""
+    text = said(slug)
+    for mention in re.finditer(r"IPVS mode", text):
+        around = text[max(0, mention.start() - 200) : mention.end() + 200]
+        assert "deprecated" in around, f"{slug}: IPVS offered without its deprecation: {around}"
+    assert "GA since Kubernetes 1.33" in text
+    assert "iptables is still the default" in text
+    assert "KEP-5495" in cited(slug) and "KEP-3866" in cited(slug)
+
+
+def test_lesson_1_says_the_node_pod_cidr_comes_from_kube_controller_manager_and_ipam_varies():
+    """kube-controller-manager's node IPAM allocates spec.podCIDR; flannel's host-local IPAM
+    hands addresses out of it; Calico IPAM uses /26 blocks of its own pool."""
+    right, why = quiz_answer("flat-network", "pod's IP address come from")
+    assert "handed out by the CNI plugin" not in right
+    assert "kube-controller-manager" in why and "Calico" in why and "/26" in why
+    text = said("flat-network")
+    assert "kube-controller-manager gave it" in text
+    assert "Calico's IPAM" in text
+    assert "kube-controller-manager" in cited("flat-network")
+
+
+def test_lesson_1_no_longer_says_a_source_address_can_always_be_trusted():
+    """The source is rewritten on NodePort, load balancer and ingress paths
+    (kubernetes.io/docs/tutorials/services/source-ip/; lessons 6 and 9)."""
+    text = said("flat-network")
+    assert "can trust a pod's source address" not in text
+    assert "only as long as nothing rewrites it" in text
+
+
+@pytest.mark.parametrize("slug", ["dns", "troubleshooting"])
+def test_the_names_tried_mention_the_nodes_own_search_domains(slug):
+    """With dnsPolicy ClusterFirst, kubelet appends the node's search domains after the
+    cluster's three (kubernetes.io/docs/concepts/services-networking/dns-pod-service/)."""
+    text = said(slug)
+    assert re.search(
+        r"kubelet (also )?appends the node's own search domains|search domains of the node itself, which kubelet appends",
+        text,
+    )
+    assert "sandbox's nodes have none" in text
+    assert "ClusterFirst" in cited(slug)
+
+
+def test_lesson_11_says_an_endpointslice_lists_not_ready_pods_as_ready_false():
+    """kubernetes.io/docs/concepts/services-networking/endpoint-slices/#conditions."""
+    text = said("troubleshooting")
+    assert "holds the ready pods the selector matches" not in text
+    assert "fills it with the ready pods" not in text
+    assert "lists every pod that matches" in text and "ready: false" in text
+    _, why = quiz_answer("troubleshooting", "EndpointSlice lists no addresses")
+    assert "every pod the selector matches" in why and "ready: false" in why
+
+
+@pytest.mark.parametrize("slug", ["ingress", "putting-it-together"])
+def test_the_controllers_external_traffic_policy_is_said_to_differ_by_install(slug):
+    """ingress-nginx deploy/static/provider/cloud/deploy.yaml sets Local; the Helm chart
+    leaves it unset (Cluster)."""
+    text = said(slug)
+    assert "Helm chart" in text
+    assert re.search(r"official cloud manifest.{0,40}sets ?Local", text)
+    assert "this cluster's setting" not in text
+    assert "deploy.yaml" in cited(slug)
