@@ -64,14 +64,25 @@ def unexposed_port(run: TraceRun, node: str, packet: Packet) -> None:
 
 
 def drop_reason(run: TraceRun, decision: Any, node: str) -> str:
+    """Why kube-proxy dropped the packet on ``node``: externalTrafficPolicy (or
+    internalTrafficPolicy) Local and no ready endpoint on that node."""
     service = decision.service
     name = f"{service.namespace}/{service.service}" if service else "the Service"
-    if service is not None and service.external_policy == "Local":
-        nodes = sorted({e.node for e in service.endpoints if e.node})
-        where = ", ".join(nodes) if nodes else "no node"
+    nodes = sorted({e.node for e in service.endpoints if e.node}) if service else []
+    where = ", ".join(nodes) if nodes else "no node"
+    if service is not None and "internalTrafficPolicy" in decision.reason:
         return (
-            f"Service {name} has externalTrafficPolicy: Local, and {node} runs none of its pods "
-            f"(they run on {where}), so the packet is dropped and the client times out. Send it "
-            "to a node that runs one, or use externalTrafficPolicy: Cluster."
+            f"Service {name} has spec.internalTrafficPolicy: Local, and {node} runs none of its "
+            f"ready pods (they run on {where}), so kube-proxy on {node} drops the packet and the "
+            "client times out. Send it from a node that runs one, or set "
+            "spec.internalTrafficPolicy: Cluster."
+        )
+    if service is not None and service.external_policy == "Local":
+        return (
+            f"Service {name} has spec.externalTrafficPolicy: Local, and {node} runs none of its "
+            f"ready pods (they run on {where}), so kube-proxy on {node} drops the packet and the "
+            "client times out. Send it to a node that runs one, or set "
+            "spec.externalTrafficPolicy: Cluster (the pod then sees a node's address, not the "
+            "client's)."
         )
     return f"kube-proxy dropped it on {node}: {decision.reason}"

@@ -124,6 +124,90 @@ def served_ingresses(cluster: Any) -> list[dict[str, Any]]:
     return served
 
 
+def unserved_note(cluster: Any, host: str) -> str:
+    """Why the Ingresses that name ``host`` are ignored: their class is no controller's.
+
+    ingress-nginx serves an Ingress whose ``spec.ingressClassName`` (or the older
+    ``kubernetes.io/ingress.class`` annotation) names an IngressClass with its controller
+    ``k8s.io/ingress-nginx``, or that names no class while such a class is the default. Any
+    other Ingress is stored and served by no one here.
+
+    Parameters
+    ----------
+    cluster : Cluster
+    host : str
+        The Host the request was sent to.
+
+    Returns
+    -------
+    str
+        One sentence per ignored Ingress naming ``host``, or ``""``.
+
+    Examples
+    --------
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.cluster.apply import apply_text
+    >>> cluster = Cluster.create(seed=1)
+    >>> _ = apply_text(cluster, '''
+    ... apiVersion: networking.k8s.io/v1
+    ... kind: Ingress
+    ... metadata: {name: shop}
+    ... spec:
+    ...   ingressClassName: traefik
+    ...   rules:
+    ...   - host: shop.example.com
+    ...     http:
+    ...       paths:
+    ...       - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+    ... ''')
+    >>> unserved_note(cluster, "shop.example.com")[:68]
+    'Ingress default/shop names host shop.example.com, but its spec.ingre'
+    """
+    served = {
+        (i["metadata"]["namespace"], i["metadata"]["name"]) for i in served_ingresses(cluster)
+    }
+    classes = {ic["metadata"]["name"]: ic for ic in cluster.list("IngressClass")}
+    known = ", ".join(
+        f"{name} (controller {(ic.get('spec') or {}).get('controller')})"
+        for name, ic in sorted(classes.items())
+    )
+    notes = []
+    for ingress in cluster.list("Ingress"):
+        key = (ingress["metadata"]["namespace"], ingress["metadata"]["name"])
+        if key in served:
+            continue
+        hosts = {r.get("host", "") for r in (ingress.get("spec") or {}).get("rules") or []}
+        if not any(h and host_matches(h, host) for h in hosts):
+            continue
+        spec = ingress.get("spec") or {}
+        annotation = (ingress["metadata"].get("annotations") or {}).get(
+            "kubernetes.io/ingress.class"
+        )
+        wanted = spec.get("ingressClassName")
+        label = f"Ingress {key[0]}/{key[1]} names host {host}, but"
+        if wanted or annotation:
+            field = (
+                "spec.ingressClassName" if wanted else "the kubernetes.io/ingress.class annotation"
+            )
+            name = wanted or annotation
+            ic = classes.get(name)
+            if ic is None:
+                why = f"its {field} is {name}, and no IngressClass {name} exists"
+            else:
+                why = (
+                    f"its {field} is {name}, whose controller is "
+                    f"{(ic.get('spec') or {}).get('controller')}, and no such controller runs here"
+                )
+        else:
+            why = "it has no spec.ingressClassName and no IngressClass is marked default"
+        notes.append(
+            f"{label} {why}: no controller serves it, so nothing routes {host} into the cluster. "
+            f"Set spec.ingressClassName to a class ingress-nginx serves (IngressClasses here: "
+            f"{known or 'none'})."
+        )
+    return " ".join(notes)
+
+
 def routes(ingresses: list[dict[str, Any]]) -> list[Route]:
     """Every path of every rule, flattened."""
     flat = []

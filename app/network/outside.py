@@ -112,9 +112,32 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
                 at="cloud/lb",
             )
         )
+        if local and not _nodes_with_ready_endpoints(cluster, service):
+            cause = service_without_endpoints(
+                cluster,
+                service["metadata"]["namespace"],
+                service["metadata"]["name"],
+                port.get("name", ""),
+            )
+            why = f"{cause} With spec.externalTrafficPolicy: Local no node passes the health check"
+        elif local:
+            with_pods = sorted(_nodes_with_ready_endpoints(cluster, service))
+            why = (
+                f"it has spec.externalTrafficPolicy: Local, so only nodes that run a ready pod of "
+                f"it pass the health check on healthCheckNodePort {spec.get('healthCheckNodePort')}, "
+                f"and those ({', '.join(with_pods)}) are NotReady or excluded"
+            )
+        else:
+            down = sorted(
+                n["metadata"]["name"]
+                for n in cluster.list("Node")
+                if n["metadata"]["name"] not in index.ready_nodes
+            )
+            why = f"no node is Ready ({', '.join(down)} NotReady)" if down else "no node is Ready"
         run.end(
             "dropped",
-            f"Service {name}'s load balancer has no healthy node ({why}); the client times out.",
+            f"Service {name}'s load balancer has no healthy node to send it to: {why}; the client "
+            "times out.",
         )
         return
     chosen = nodes[run.seed % len(nodes)]
@@ -197,7 +220,7 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             packet,
             404,
             f"ingress-nginx {terminated}finds no rule for it: it answers 404 Not Found.",
-            match.explanation,
+            " ".join(filter(None, [match.explanation + ".", ingress.unserved_note(cluster, host)])),
         )
         return
     service = cluster.get("Service", match.namespace or "", match.service or "")
@@ -242,6 +265,14 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
         )
         return
     run.via = (match.namespace or "", match.service or "", service_port.get("name", ""))
+    if str(match.port) not in (str(service_port.get("port")), service_port.get("name")):
+        ingress_name = "/".join(match.ingress) if match.ingress else str(match.namespace)
+        run.notes.append(
+            f"Note: Ingress {ingress_name}'s {match.field}.port is {match.port}, which is not a "
+            f"port of Service {match.namespace}/{match.service} but its targetPort; ingress-nginx "
+            "also accepts a Service port's targetPort there, other controllers answer 503. The "
+            f"Ingress API means the Service's port: set it to {service_port.get('port')}."
+        )
     ip, port, _pod = endpoints[run.seed % len(endpoints)]
     client_ip = packet.src_ip
     headers = {

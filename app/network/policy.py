@@ -22,7 +22,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.cluster.selectors import matches
+from app.cluster.selectors import describe, matches
 
 ENFORCING = {
     "calico": "Calico (its Felix agent programs the pod's cali veth)",
@@ -196,6 +196,52 @@ def check(
     return PolicyVerdict(False, names)
 
 
+def _peer_text(peer: dict[str, Any]) -> str:
+    if "ipBlock" in peer:
+        block = peer["ipBlock"]
+        excepts = block.get("except") or []
+        return f"ipBlock {block.get('cidr')}" + (f" except {', '.join(excepts)}" if excepts else "")
+    parts = []
+    if peer.get("namespaceSelector") is not None:
+        parts.append(f"namespaces {describe(peer['namespaceSelector']) or '(all)'}")
+    if peer.get("podSelector") is not None:
+        parts.append(f"pods {describe(peer['podSelector']) or '(all)'}")
+    return " in ".join(reversed(parts)) if len(parts) == 2 else (parts[0] if parts else "anyone")
+
+
+def _port_text(port: dict[str, Any]) -> str:
+    number = port.get("port", "any port")
+    end = f"-{port['endPort']}" if port.get("endPort") else ""
+    return f"{port.get('protocol', 'TCP')} {number}{end}"
+
+
+def rules_text(policy: dict[str, Any], direction: str) -> str:
+    """What ``policy``'s rules of one direction allow, in a few words.
+
+    >>> rules_text({"spec": {"podSelector": {}, "policyTypes": ["Egress"]}}, "Egress")
+    'it has no egress rules, so it allows no egress at all'
+    >>> rules_text({"spec": {"ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "api"}}}],
+    ...     "ports": [{"port": 5432}]}]}}, "Ingress")
+    'its ingress rule allows from pods app=api on TCP 5432'
+    """
+    key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    rules = (policy.get("spec") or {}).get(key) or []
+    word = key
+    if not rules:
+        return f"it has no {word} rules, so it allows no {word} at all"
+    towards = "from" if direction == "Ingress" else "to"
+    described = []
+    for rule in rules[:3]:
+        peers = rule.get(peers_key)
+        who = ", ".join(_peer_text(p) for p in peers) if peers else "anyone"
+        ports = rule.get("ports")
+        on = f" on {', '.join(_port_text(p) for p in ports)}" if ports else " on any port"
+        described.append(f"{towards} {who}{on}")
+    more = f" (and {len(rules) - 3} more)" if len(rules) > 3 else ""
+    label = f"its {word} rule allows" if len(rules) == 1 else f"its {len(rules)} {word} rules allow"
+    return f"{label} {'; '.join(described)}{more}"
+
+
 def describe_denial(
     verdict: PolicyVerdict,
     direction: str,
@@ -204,14 +250,51 @@ def describe_denial(
     port: int,
     protocol: str,
     cni: str,
+    cluster: Any = None,
 ) -> str:
-    """One sentence a learner can act on."""
+    """One sentence a learner can act on: which policies isolate the pod, in which direction
+    (ingress on the receiver, egress on the sender), and that none of their rules allows this
+    peer and port.
+
+    Parameters
+    ----------
+    verdict : PolicyVerdict
+        The denial, from :func:`check`.
+    direction : str
+        ``Ingress`` (``pod`` receives) or ``Egress`` (``pod`` sends).
+    pod : dict
+        The isolated pod.
+    peer : str
+        The other side, as a learner reads it (``Pod default/client``, ``198.51.100.7``).
+    port, protocol
+        The destination port and protocol.
+    cni : str
+        The CNI plugin, which enforces the policy.
+    cluster : Cluster, optional
+        When given, each policy's rules of that direction are summarised.
+
+    Returns
+    -------
+    str
+    """
     name = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
     listed = ", ".join(verdict.isolating)
-    side = "accept" if direction == "Ingress" else "send"
+    side = "receives" if direction == "Ingress" else "sends"
     towards = f"from {peer}" if direction == "Ingress" else f"to {peer}"
+    plural = "NetworkPolicies" if len(verdict.isolating) > 1 else "NetworkPolicy"
+    what = ""
+    if cluster is not None:
+        parts = []
+        for key in verdict.isolating:
+            namespace, policy_name = key.split("/", 1)
+            obj = cluster.get("NetworkPolicy", namespace, policy_name)
+            if obj is not None:
+                parts.append(f"{key}: {rules_text(obj, direction)}")
+        what = f" ({'; '.join(parts)})" if parts else ""
     return (
-        f"NetworkPolicy {listed} selects Pod {name}, and no rule of theirs lets it {side} "
-        f"{protocol} {port} {towards}, so {ENFORCING.get(cni, cni)} drops the packet and the "
-        f"client times out. Add a {direction.lower()} rule that allows it."
+        f"{plural} {listed} select{'s' if len(verdict.isolating) == 1 else ''} Pod {name} "
+        f"(spec.podSelector) with {direction} in policyTypes, so the pod is isolated for "
+        f"{direction.lower()}: it {side} only what an {direction.lower()} rule allows, and no "
+        f"rule allows {protocol} {port} {towards}{what}. {ENFORCING.get(cni, cni)} drops the "
+        f"packet and the client times out. Add an {direction.lower()} rule that allows it."
     )

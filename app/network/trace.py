@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network import datapath, failures, hosts, kubeproxy, masquerade, trace_policy
+from app.network import datapath, failures, hosts, ingress, kubeproxy, masquerade, trace_policy
 from app.network.explain import listening_problem, no_endpoints_reason, refused_by_pod
 from app.network.model import Hop, Packet, Trace
 from app.network.reply import Leg, Nat, reply_hops
@@ -292,9 +292,11 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
         leg.responder = "external"
         run.legs.append(leg)
         run.trace.endpoint = {"kind": "external", "ip": packet.dst_ip, "port": packet.dst_port}
+        unserved = ingress.unserved_note(run.cluster, run.target.host) if run.target.scheme else ""
         run.end(
             "delivered",
-            f"{packet.dst_ip}:{packet.dst_port} outside the cluster got the request, from {packet.src_ip}.",
+            f"{packet.dst_ip}:{packet.dst_port} outside the cluster got the request, from {packet.src_ip}."
+            + (f" {unserved}" if unserved else ""),
         )
         return
     if arrival.kind == "host":

@@ -49,6 +49,11 @@ def resolve_target(run: TraceRun) -> str | None:
                 f" A short name only finds Services in the pod's own namespace "
                 f"({src.pod['metadata']['namespace']}); for another namespace use <service>.<namespace>."
             )
+        if src.kind != "pod" or "." in name:
+            from app.network.ingress import unserved_note
+
+            unserved = unserved_note(run.cluster, name)
+            hint += f" {unserved}" if unserved else ""
         stop = "" if tried.endswith(".") else "."  # the last name tried may end in its root dot
         run.end(
             "nxdomain", f"The name {name} does not resolve (NXDOMAIN): tried {tried}{stop}{hint}"

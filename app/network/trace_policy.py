@@ -37,14 +37,29 @@ def blocked(
         return False
     peer = f"Pod {datapath.pod_label(peer_pod)}" if peer_pod else peer_ip
     reason = policy.describe_denial(
-        verdict, direction, pod, peer, packet.dst_port, packet.protocol, run.cluster.config.cni
+        verdict,
+        direction,
+        pod,
+        peer,
+        packet.dst_port,
+        packet.protocol,
+        run.cluster.config.cni,
+        run.cluster,
     )
     where = "policy (ingress)" if direction == "Ingress" else "policy (egress)"
     run.add(Hop(node, where, "drop", reason, packet, phase, datapath.pod_at(pod)))
-    if phase == "dns":
+    if phase == "dns" and direction == "Egress":
         reason = (
-            f"The DNS query never gets an answer: {reason} Pods that may only talk to some "
-            "peers still need an egress rule to kube-dns (UDP and TCP 53)."
+            f"The DNS lookup of {run.target.host} never gets an answer: the policy blocks DNS "
+            f"egress. {reason} A pod isolated for egress needs a rule to kube-dns too, for "
+            "example to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: "
+            "kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}] with ports: "
+            "[{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]."
+        )
+    elif phase == "dns":
+        reason = (
+            f"The DNS lookup of {run.target.host} never gets an answer: a policy on the DNS "
+            f"server blocks it. {reason}"
         )
     run.end("dropped", reason)
     return True
