@@ -394,7 +394,7 @@ def missing_service_port(
     ports = (service.get("spec") or {}).get("ports") or []
     listed = ", ".join(f"{p['port']}" + (f" ({p['name']})" if p.get("name") else "") for p in ports)
     svc = f"Service {service['metadata']['namespace']}/{service['metadata']['name']}"
-    what = f"a port named {port}" if key == "name" else f"port {port}"
+    what = f"port named {port}" if key == "name" else f"port {port}"
     first = ports[0] if ports else None
     fix = (
         f" Set port.{key} to {first['port'] if key == 'number' else first.get('name') or first['port']}"
