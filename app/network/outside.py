@@ -268,7 +268,8 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
     if str(match.port) not in (str(service_port.get("port")), service_port.get("name")):
         ingress_name = "/".join(match.ingress) if match.ingress else str(match.namespace)
         run.notes.append(
-            f"Note: Ingress {ingress_name}'s {match.field}.port is {match.port}, which is not a "
+            f"Note: Ingress {ingress_name}'s {match.field}.port."
+            f"{'name' if isinstance(match.port, str) else 'number'} is {match.port}, which is not a "
             f"port of Service {match.namespace}/{match.service} but its targetPort; ingress-nginx "
             "also accepts a Service port's targetPort there, other controllers answer 503. The "
             f"Ingress API means the Service's port: set it to {service_port.get('port')}."

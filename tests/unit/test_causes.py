@@ -76,7 +76,10 @@ def test_ingress_nginx_also_matches_a_numeric_target_port_and_the_trace_says_so(
     t = trace(c, "external", "http://shop.example.com/")
     assert t.verdict == "delivered" and t.http_status is None, t.reason
     assert t.endpoint["name"].startswith("api-")
-    assert "not a port of Service default/api but its targetPort" in t.reason
+    assert (
+        "paths[1].backend.service.port.number is 8080, which is not a port of Service default/api but its targetPort"
+        in t.reason
+    )
     assert "set it to 80" in t.reason
 
 
