@@ -314,3 +314,18 @@ def test_an_ingress_class_no_controller_serves_is_named():
     assert "Ingress default/shop names host shop.example.com" in t.reason
     assert "spec.ingressClassName is traefik, and no IngressClass traefik exists" in t.reason
     assert "nginx (controller k8s.io/ingress-nginx)" in t.reason
+
+
+def test_internal_traffic_policy_local_is_blamed_not_external():
+    c = cluster()
+    apply_text(
+        c,
+        CLIENT + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: solo, labels: {app: solo}}\n"
+        "spec: {nodeName: worker-2, containers: [{name: c, image: nginx}]}\n---\n"
+        + service("solo", target=80, type_="NodePort")
+        + "  internalTrafficPolicy: Local\n  externalTrafficPolicy: Local\n",
+    )
+    t = trace(c, "pod/default/client", "http://solo/")
+    assert t.verdict == "dropped"
+    assert "spec.internalTrafficPolicy: Local" in t.reason and "worker-1" in t.reason
+    assert "externalTrafficPolicy" not in t.reason
