@@ -35,12 +35,14 @@ CONDITIONS = (
 )
 
 
-def _describe(record: dict[str, Any]) -> str:
+def _describe(record: dict[str, Any], reason: bool = True) -> str:
     source = record["from"].replace("pod/", "Pod ").replace("node/", "node ")
     if source == "external":
         source = "the outside client"
     text = f"{source} → {record['to']}: {record['verdict']}"
     if record["verdict"] != "delivered" and record.get("reason"):
+        if not reason:
+            return text
         text += f" ({record['reason'].rstrip('.')})"
     elif record.get("endpoint"):
         end = record["endpoint"]
@@ -139,10 +141,13 @@ def _traced(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
             False, "You have not run a trace in this step yet: use the trace bar above the map."
         )
     latest = traces[-1]
+    problem = mismatch(cluster, latest, wanted) or ""
+    # The reason is said once: in the problem when that quotes it, else in the description.
+    quoted = bool(latest.get("reason")) and latest["reason"].rstrip(".") in problem
     return Outcome(
         False,
-        f"Your last trace ({_describe(latest)}) is not the one asked for: "
-        f"{mismatch(cluster, latest, wanted)}.",
+        f"Your last trace ({_describe(latest, reason=not quoted)}) is not the one asked for: "
+        f"{problem}.",
     )
 
 

@@ -164,3 +164,21 @@ def test_a_reference_to_nothing_is_a_failed_check_not_an_error():
     cluster = app()
     outcome = run(cluster, {"trace": {"from": "app=nothing", "to": "http://web/"}})
     assert not outcome.passed and "no running pod matches app=nothing" in outcome.message
+
+
+def test_a_trace_that_is_not_the_one_asked_for_says_its_reason_once():
+    """Lesson 1, step 1, traced to a port the pod does not listen on: the Check quotes the
+    refusal's reason once, not in the description and again in the problem."""
+    c = Cluster.create(seed=1)
+    apply_text(c, APP)
+    web = next(p for p in c.list("Pod", "default") if p["metadata"]["name"].startswith("web-"))
+    target = f"{web['status']['podIP']}:81"
+    record = trace_record(
+        c, "pod/default/client", target, trace(c, "pod/default/client", target, 0)
+    )
+    assert record["verdict"] == "refused" and record["reason"]
+    state = StepState(activity=[{**record, "kind": "trace"}])
+    wanted = {"from": "client", "verdict": "delivered", "endpoint": "app=web"}
+    outcome = run(c, {"traced": wanted}, state)
+    assert not outcome.passed
+    assert outcome.message.count(record["reason"].rstrip(".")[:60]) == 1, outcome.message
