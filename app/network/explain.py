@@ -20,6 +20,36 @@ from app.network.model import Packet
 IGNORED_LABELS = ("pod-template-hash", "controller-revision-hash", "pod-template-generation")
 
 
+class Reason(str):
+    """A reason's text that also says which object field it blames (its ``cause``), so the
+    page can point at that line of the object's YAML. It is a ``str`` everywhere else.
+
+    >>> r = Reason("Service default/web has no endpoints.",
+    ...            field_cause("Service", "default", "web", "spec.selector"))
+    >>> r.startswith("Service"), r.cause["field"]
+    (True, 'spec.selector')
+    >>> cause_of(r + " More.") is None, cause_of(r)["name"]
+    (True, 'web')
+    """
+
+    cause: dict[str, str] | None
+
+    def __new__(cls, text: str, cause: dict[str, str] | None = None) -> Reason:
+        made = super().__new__(cls, text)
+        made.cause = cause
+        return made
+
+
+def field_cause(kind: str, namespace: str, name: str, field: str) -> dict[str, str]:
+    """The cause a :class:`Reason` carries: an object and a field path in it."""
+    return {"kind": kind, "namespace": namespace, "name": name, "field": field}
+
+
+def cause_of(text: str) -> dict[str, str] | None:
+    """The cause ``text`` carries, or None (plain text, or text built from a Reason)."""
+    return getattr(text, "cause", None)
+
+
 def declared_ports(pod: dict[str, Any]) -> list[tuple[int | None, str, str | None]]:
     """The ``(containerPort, protocol, name)`` of every port the pod's containers declare.
 
@@ -136,10 +166,11 @@ def refused_by_pod(
     names = [name for _, _, name in declared_ports(pod) if name]
     numbers = [str(number) for number, protocol, _ in declared_ports(pod) if number]
     choices = " or ".join(dict.fromkeys(numbers + names)) or "a port the pod listens on"
-    return (
+    return Reason(
         f"Service {via[0]}/{via[1]} sends port {port['port']} to targetPort {target} "
         f"(spec.ports[{i}].targetPort), but {problem} "
-        f"Set spec.ports[{i}].targetPort to {choices}."
+        f"Set spec.ports[{i}].targetPort to {choices}.",
+        field_cause("Service", via[0], via[1], f"spec.ports[{i}].targetPort"),
     )
 
 
@@ -201,7 +232,8 @@ def service_without_endpoints(cluster: Any, namespace: str, name: str, port_name
     Returns
     -------
     str
-        One or two sentences naming the field and its value: a missing selector, a selector
+        One or two sentences (a :class:`Reason`, with its cause where it blames a field of the
+        Service) naming the field and its value: a missing selector, a selector
         that matches no pod (with the labels the namespace's pods do have, the nearest match,
         and pods of the same labels in another namespace), pods that match but are not ready
         (and why: a NotReady node, no IP yet), or a named targetPort the pods do not declare.
@@ -229,13 +261,15 @@ def service_without_endpoints(cluster: Any, namespace: str, name: str, port_name
     selector or the pods' labels.
     """
     label = f"Service {namespace}/{name}"
+    selector_cause = field_cause("Service", namespace, name, "spec.selector")
     obj = cluster.get("Service", namespace, name) or {}
     spec = obj.get("spec") or {}
     selector = spec.get("selector") or {}
     if not selector:
-        return (
+        return Reason(
             f"{label} has no endpoints: it has no selector (spec.selector), so its endpoints "
-            "are only the EndpointSlices you write yourself, and there are none."
+            "are only the EndpointSlices you write yourself, and there are none.",
+            selector_cause,
         )
     wanted = describe({"matchLabels": selector})
     pods = [
@@ -267,7 +301,7 @@ def service_without_endpoints(cluster: Any, namespace: str, name: str, port_name
                 f"own namespace, {namespace}: create the Service in {where[0]}, or the pods in "
                 f"{namespace}."
             )
-            return text
+            return Reason(text, selector_cause)
         values = sorted(
             {
                 f"{k}={v}"
@@ -300,7 +334,7 @@ def service_without_endpoints(cluster: Any, namespace: str, name: str, port_name
             text += " Fix the selector or the pods' labels."
         else:
             text += f" There are no pods in namespace {namespace} at all."
-        return text
+        return Reason(text, selector_cause)
     not_ready = [
         p for p in matching if not pod_is_ready(p) or not (p.get("status") or {}).get("podIP")
     ]
@@ -319,12 +353,13 @@ def service_without_endpoints(cluster: Any, namespace: str, name: str, port_name
         ready = [p for p in matching if p not in not_ready]
         if all(find_port(p, port) is None for p in ready):
             pod = ready[0]
-            return (
+            return Reason(
                 f"{label} has no endpoints for port {port['port']}: its targetPort {target} "
                 f"(spec.ports[{i}].targetPort) is a port name, and no container of the "
                 f"{len(ready)} pod(s) its selector {wanted} matches declares a port named "
                 f"{target} ({_pod_name(pod)} declares {ports_text(pod)}). Use one of those "
-                "names or numbers."
+                "names or numbers.",
+                field_cause("Service", namespace, name, f"spec.ports[{i}].targetPort"),
             )
     return f"{label} has no ready endpoints for this port."
 
@@ -351,7 +386,10 @@ def no_endpoints_reason(cluster: Any, decision: Any, packet: Packet) -> str:
     cause = service_without_endpoints(
         cluster, service.namespace, service.service, service.port_name
     )
-    return f"{cause} kube-proxy REJECTs the connection at once (connection refused)."
+    return Reason(
+        f"{cause} kube-proxy REJECTs the connection at once (connection refused).",
+        cause_of(cause),
+    )
 
 
 def missing_service_port(
@@ -376,7 +414,8 @@ def missing_service_port(
 
     Returns
     -------
-    str
+    Reason
+        The text, with the backend's ``port.number`` (or ``port.name``) as its cause.
 
     Examples
     --------
@@ -402,8 +441,10 @@ def missing_service_port(
         if first
         else ""
     )
-    return (
+    namespace, _, name = ingress_name.partition("/")
+    return Reason(
         f"Ingress {ingress_name}'s {field}.port.{key} is {port}, but {svc} has no {what} "
         f"(its ports: {listed or 'none'}), so ingress-nginx finds no upstream for it and "
-        f"answers 503 Service Temporarily Unavailable.{fix}"
+        f"answers 503 Service Temporarily Unavailable.{fix}",
+        field_cause("Ingress", namespace, name, f"{field}.port.{key}") if name else None,
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.cluster import constants as c
+from app.network.explain import Reason, field_cause
 
 CONTROLLER_NAME = "k8s.io/ingress-nginx"
 
@@ -140,8 +141,9 @@ def unserved_note(cluster: Any, host: str) -> str:
 
     Returns
     -------
-    str
-        One sentence per ignored Ingress naming ``host``, or ``""``.
+    Reason
+        One sentence per ignored Ingress naming ``host``, or ``""``; its cause is the first
+        one's ``spec.ingressClassName``.
 
     Examples
     --------
@@ -172,6 +174,7 @@ def unserved_note(cluster: Any, host: str) -> str:
         for name, ic in sorted(classes.items())
     )
     notes = []
+    causes = []
     for ingress in cluster.list("Ingress"):
         key = (ingress["metadata"]["namespace"], ingress["metadata"]["name"])
         if key in served:
@@ -200,12 +203,22 @@ def unserved_note(cluster: Any, host: str) -> str:
                 )
         else:
             why = "it has no spec.ingressClassName and no IngressClass is marked default"
+        causes.append(
+            field_cause(
+                "Ingress",
+                key[0],
+                key[1],
+                "spec.ingressClassName"
+                if wanted or not annotation
+                else 'metadata.annotations["kubernetes.io/ingress.class"]',
+            )
+        )
         notes.append(
             f"{label} {why}: no controller serves it, so nothing routes {host} into the cluster. "
             f"Set spec.ingressClassName to a class ingress-nginx serves (IngressClasses here: "
             f"{known or 'none'})."
         )
-    return " ".join(notes)
+    return Reason(" ".join(notes), causes[0] if causes else None)
 
 
 def routes(ingresses: list[dict[str, Any]]) -> list[Route]:

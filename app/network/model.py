@@ -104,7 +104,23 @@ class Hop:
 
 @dataclass
 class Trace:
-    """The answer to "what happens when X sends this request to Y?"."""
+    """The answer to "what happens when X sends this request to Y?".
+
+    ``cause`` is the object field the reason blames, where it blames one:
+    ``{"kind", "namespace", "name", "field"}`` with ``field`` a path such as
+    ``spec.ports[0].targetPort``. A reason text that carries a ``cause`` attribute (see
+    ``app.network.explain.Reason``) sets it when it becomes the trace's reason; text added to
+    the reason later (a note) keeps it.
+
+    >>> class Text(str):
+    ...     cause = {"kind": "Service", "namespace": "default", "name": "web",
+    ...              "field": "spec.selector"}
+    >>> t = Trace({}, {}, 0)
+    >>> t.reason = Text("Service default/web has no endpoints")
+    >>> t.reason += " More."
+    >>> t.to_dict()["cause"]["field"]
+    'spec.selector'
+    """
 
     source: dict[str, Any]
     target: dict[str, Any]
@@ -116,6 +132,12 @@ class Trace:
     endpoint: dict[str, Any] | None = None
     dns: dict[str, Any] | None = None
     http_status: int | None = None  # when a proxy answered by itself (404, 503, a redirect)
+    cause: dict[str, str] | None = None  # the field the reason blames: kind, namespace, name, field
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "reason" and getattr(value, "cause", None) is not None:
+            super().__setattr__("cause", dict(value.cause))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +146,7 @@ class Trace:
             "seed": self.seed,
             "verdict": self.verdict,
             "reason": self.reason,
+            "cause": dict(self.cause) if self.cause else None,
             "endpoint": self.endpoint,
             "http_status": self.http_status,
             "dns": self.dns,

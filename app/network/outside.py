@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.network import datapath, ingress
-from app.network.explain import missing_service_port, service_without_endpoints
+from app.network.explain import (
+    Reason,
+    cause_of,
+    field_cause,
+    missing_service_port,
+    service_without_endpoints,
+)
 from app.network.model import Hop, Packet
 from app.network.reply import Leg, Nat
 
@@ -112,6 +118,7 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
                 at="cloud/lb",
             )
         )
+        blamed = None
         if local and not _nodes_with_ready_endpoints(cluster, service):
             cause = service_without_endpoints(
                 cluster,
@@ -120,12 +127,19 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
                 port.get("name", ""),
             )
             why = f"{cause} With spec.externalTrafficPolicy: Local no node passes the health check"
+            blamed = cause_of(cause)
         elif local:
             with_pods = sorted(_nodes_with_ready_endpoints(cluster, service))
             why = (
                 f"it has spec.externalTrafficPolicy: Local, so only nodes that run a ready pod of "
                 f"it pass the health check on healthCheckNodePort {spec.get('healthCheckNodePort')}, "
                 f"and those ({', '.join(with_pods)}) are NotReady or excluded"
+            )
+            blamed = field_cause(
+                "Service",
+                service["metadata"]["namespace"],
+                service["metadata"]["name"],
+                "spec.externalTrafficPolicy",
             )
         else:
             down = sorted(
@@ -136,8 +150,11 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
             why = f"no node is Ready ({', '.join(down)} NotReady)" if down else "no node is Ready"
         run.end(
             "dropped",
-            f"Service {name}'s load balancer has no healthy node to send it to: {why}; the client "
-            "times out.",
+            Reason(
+                f"Service {name}'s load balancer has no healthy node to send it to: {why}; the "
+                "client times out.",
+                blamed,
+            ),
         )
         return
     chosen = nodes[run.seed % len(nodes)]
@@ -213,6 +230,7 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
         )
         return
     if not match.found:
+        unserved = ingress.unserved_note(cluster, host)
         _answer(
             run,
             controller,
@@ -220,7 +238,7 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             packet,
             404,
             f"ingress-nginx {terminated}finds no rule for it: it answers 404 Not Found.",
-            " ".join(filter(None, [match.explanation + ".", ingress.unserved_note(cluster, host)])),
+            Reason(" ".join(filter(None, [match.explanation + ".", unserved])), cause_of(unserved)),
         )
         return
     service = cluster.get("Service", match.namespace or "", match.service or "")
@@ -232,27 +250,30 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
     )
     if not endpoints:
         ingress_name = "/".join(match.ingress) if match.ingress else str(match.namespace)
+        namespace, name = match.ingress or (match.namespace or "", "")
         if service is None:
             what = "does not exist"
-            cause = (
+            cause = Reason(
                 f"Ingress {ingress_name}'s {match.field}.name is {match.service}, and there is "
                 f"no Service {match.service} in namespace {match.namespace} (an Ingress names "
                 "Services of its own namespace only), so ingress-nginx answers 503 Service "
-                "Temporarily Unavailable."
+                "Temporarily Unavailable.",
+                field_cause("Ingress", namespace, name, f"{match.field}.name") if name else None,
             )
         elif service_port is None:
             what = f"has no port {match.port}"
             cause = missing_service_port(ingress_name, match.field, match.port or "", service)
         else:
             what = "has no ready endpoints"
-            cause = (
-                service_without_endpoints(
-                    cluster,
-                    match.namespace or "",
-                    match.service or "",
-                    service_port.get("name", ""),
-                )
-                + " So ingress-nginx answers 503 Service Temporarily Unavailable."
+            empty = service_without_endpoints(
+                cluster,
+                match.namespace or "",
+                match.service or "",
+                service_port.get("name", ""),
+            )
+            cause = Reason(
+                empty + " So ingress-nginx answers 503 Service Temporarily Unavailable.",
+                cause_of(empty),
             )
         _answer(
             run,
@@ -261,12 +282,18 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             packet,
             503,
             f"ingress-nginx {terminated}picks Service {match.service}, which {what}: it answers 503 Service Temporarily Unavailable.",
-            f"{match.explanation}. {cause}",
+            Reason(f"{match.explanation}. {cause}", cause_of(cause)),
         )
         return
     run.via = (match.namespace or "", match.service or "", service_port.get("name", ""))
+    noted = None
     if str(match.port) not in (str(service_port.get("port")), service_port.get("name")):
         ingress_name = "/".join(match.ingress) if match.ingress else str(match.namespace)
+        if match.ingress:  # said when the trace is delivered: this field is then its cause
+            key = "name" if isinstance(match.port, str) else "number"
+            noted = field_cause(
+                "Ingress", match.ingress[0], match.ingress[1], f"{match.field}.port.{key}"
+            )
         run.notes.append(
             f"Note: Ingress {ingress_name}'s {match.field}.port."
             f"{'name' if isinstance(match.port, str) else 'number'} is {match.port}, which is not a "
@@ -308,6 +335,8 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
     # The controller dials the pod directly; its node's rules and policies still apply.
     _through_node(run, node, upstream, False, node)
     if run.trace.verdict == "delivered" and run.trace.endpoint:
+        if noted and run.trace.cause is None:
+            run.trace.cause = noted
         run.trace.reason += (
             f" ingress-nginx passed the address it saw along as X-Forwarded-For: {client_ip}."
         )
@@ -340,7 +369,13 @@ def _answer(
         "port": packet.dst_port,
         "node": node,
     }
-    run.end("delivered", f"HTTP {status} from ingress-nginx, not from an application pod: {reason}")
+    run.end(
+        "delivered",
+        Reason(
+            f"HTTP {status} from ingress-nginx, not from an application pod: {reason}",
+            cause_of(reason),
+        ),
+    )
 
 
 def backend_port(service: dict[str, Any], port: int | str | None) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster.selectors import describe, matches
+from app.network.explain import Reason, field_cause
 
 ENFORCING = {
     "calico": "Calico (its Felix agent programs the pod's cali veth)",
@@ -275,7 +276,10 @@ def describe_denial(
 
     Returns
     -------
-    str
+    Reason
+        The text; its cause is the first isolating policy's rules of that direction
+        (``spec.ingress`` or ``spec.egress``), or where it has none its ``spec.policyTypes``
+        (else ``spec.podSelector``): where an allowing rule would be written.
     """
     name = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
     listed = ", ".join(verdict.isolating)
@@ -291,10 +295,29 @@ def describe_denial(
             if obj is not None:
                 parts.append(f"{key}: {rules_text(obj, direction)}")
         what = f" ({'; '.join(parts)})" if parts else ""
-    return (
+    return Reason(
         f"{plural} {listed} select{'s' if len(verdict.isolating) == 1 else ''} Pod {name} "
         f"(spec.podSelector) with {direction} in policyTypes, so the pod is isolated for "
         f"{direction.lower()}: it {side} only what an {direction.lower()} rule allows, and no "
         f"rule allows {protocol} {port} {towards}{what}. {ENFORCING.get(cni, cni)} drops the "
-        f"packet and the client times out. Add an {direction.lower()} rule that allows it."
+        f"packet and the client times out. Add an {direction.lower()} rule that allows it.",
+        _rule_field(verdict, direction, cluster),
     )
+
+
+def _rule_field(verdict: PolicyVerdict, direction: str, cluster: Any) -> dict[str, str] | None:
+    """Where an allowing rule would go in the first isolating policy."""
+    if not verdict.isolating:
+        return None
+    namespace, name = verdict.isolating[0].split("/", 1)
+    obj = cluster.get("NetworkPolicy", namespace, name) if cluster is not None else None
+    spec = (obj or {}).get("spec") or {}
+    key = direction.lower()
+    field = (
+        f"spec.{key}"
+        if spec.get(key)
+        else "spec.policyTypes"
+        if spec.get("policyTypes")
+        else "spec.podSelector"
+    )
+    return field_cause("NetworkPolicy", namespace, name, field)

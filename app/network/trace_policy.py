@@ -46,6 +46,7 @@ def blocked(
         run.cluster.config.cni,
         run.cluster,
     )
+    cause = getattr(reason, "cause", None)  # the DNS sentences below wrap it in plain text
     where = "policy (ingress)" if direction == "Ingress" else "policy (egress)"
     run.add(Hop(node, where, "drop", reason, packet, phase, datapath.pod_at(pod)))
     if phase == "dns" and direction == "Egress":
@@ -62,4 +63,5 @@ def blocked(
             f"server blocks it. {reason}"
         )
     run.end("dropped", reason)
+    run.trace.cause = cause
     return True
