@@ -3,6 +3,7 @@ runs now, and the traces, lookups and requests the learner ran during the step."
 
 from __future__ import annotations
 
+import contextlib
 import re
 from fractions import Fraction
 from typing import Any
@@ -13,6 +14,7 @@ from app.lessons.outcome import Outcome, StepState
 from app.lessons.refs import (
     expand,
     expected_values,
+    is_running,
     matching_pods,
     pod_of,
     source_of,
@@ -349,7 +351,57 @@ def _answer(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
         return Outcome(False, "Type your answer in the box first.")
     if any(_same_answer(given, value) for value in wanted):
         return Outcome(True, f"{given} is right.")
-    return Outcome(False, f"{given} is not it.")
+    return Outcome(False, wrong_answer(cluster, spec, given))
+
+
+def wrong_answer(cluster: Any, spec: dict[str, Any], given: str) -> str:
+    """Why ``given`` is wrong: the explanation the lesson wrote for that answer when it is one
+    of the step's likely wrong answers (``wrong:``), else its general one (``otherwise:``),
+    else a sentence that repeats what the step asked.
+
+    In an explanation, ``{answer}`` is the text typed and ``{node_ip:worker-1}``-style
+    placeholders are the cluster's values now.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> spec = {
+    ...     "answer": {"value": "10.244.1.3"},
+    ...     "ask": "Source IP address seen by web-b",
+    ...     "wrong": [{"answer": {"node_ip": "worker-1"}, "why": "{answer} is worker-1's own address."}],
+    ... }
+    >>> cluster = Cluster.create(seed=1)
+    >>> wrong_answer(cluster, spec, "10.0.0.11")
+    "10.0.0.11 is worker-1's own address."
+    >>> wrong_answer(cluster, spec, "web-b")
+    'web-b is not the answer to "Source IP address seen by web-b".'
+    """
+    for wrong in spec.get("wrong", []):
+        try:
+            values = wrong_values(cluster, wrong["answer"])
+        except PodpathError:  # what it names is not there now: it cannot be this answer
+            continue
+        if any(_same_answer(given, value) for value in values):
+            return explain(cluster, wrong["why"], given)
+    if spec.get("otherwise"):
+        return explain(cluster, spec["otherwise"], given)
+    asked = (spec.get("ask") or "what the step asks").rstrip(".?")
+    return f'{given} is not the answer to "{asked}".'
+
+
+def wrong_values(cluster: Any, value: dict[str, Any]) -> list[str]:
+    """The answers a wrong answer's value stands for. ``pod_ip`` with a label selector is the
+    address of any running pod it matches (``{pod_ip: app=web}``: any web pod's address)."""
+    ((kind, text),) = value.items()
+    if kind == "pod_ip":
+        return [p["status"]["podIP"] for p in matching_pods(cluster, str(text)) if is_running(p)]
+    return expected_values(cluster, value)
+
+
+def explain(cluster: Any, text: str, given: str) -> str:
+    """A lesson's explanation of a wrong answer as the learner reads it: ``{answer}`` is what
+    they typed, and value placeholders are the cluster's values now."""
+    with contextlib.suppress(PodpathError):  # a value gone now: the words still hold
+        text = expand(cluster, text)
+    return text.replace("{answer}", given).strip()
 
 
 def _compared(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:

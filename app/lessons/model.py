@@ -32,7 +32,7 @@ CHECK_KEYS: dict[str, set[str]] = {
     "traced": set(),
     "looked_up": set(),
     "sent_traffic": set(),
-    "answer": set(),
+    "answer": {"wrong", "otherwise"},
     "cluster": set(),
     "compared": set(),
 }
@@ -76,6 +76,8 @@ VALUE_KEYS = {
     "value",
     "one_of",
 }
+#: What a likely wrong answer of a question step is written as.
+WRONG_KEYS = {"answer", "why"}
 VERDICTS = {"delivered", "refused", "dropped", "nxdomain", "unreachable"}
 TRACE_ACTIONS = {
     "send",
@@ -262,6 +264,11 @@ def _step(doc: Located, text: LessonText, data: Any, path: Path) -> Step:
     checks = [_check(doc, item, (*path, "checks", i)) for i, item in enumerate(checks_data)]
     if any(ch.kind == "answer" for ch in checks) and question is None:
         raise doc.error((*path, "checks"), f"{_dotted(path)}: an answer check needs an ask:")
+    # An answer check says what was asked when an answer is wrong and no explanation fits.
+    checks = [
+        Check(ch.kind, {**ch.spec, "ask": question}, ch.line) if ch.kind == "answer" else ch
+        for ch in checks
+    ]
     hints = _require(doc, data.get("hints", []), (*path, "hints"), list, "a list of hints")
     for i, hint in enumerate(hints):
         _require(doc, hint, (*path, "hints", i), str, "text")
@@ -313,6 +320,9 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
         _only(doc, subject, sub, allowed)
     elif kind == "answer":
         _value(doc, subject, sub)
+        data = {**data, "wrong": _wrong_answers(doc, data.get("wrong", []), (*path, "wrong"))}
+        if "otherwise" in data:
+            _require(doc, data["otherwise"], (*path, "otherwise"), str, "an explanation")
     else:
         _require(doc, subject, sub, str, "text")
     if "expect" in data:
@@ -335,6 +345,37 @@ def _value(doc: Located, data: Any, path: Path) -> None:
     _require(doc, data, path, dict, f"a mapping with one of: {', '.join(sorted(VALUE_KEYS))}")
     if len(data) != 1 or next(iter(data)) not in VALUE_KEYS:
         raise doc.error(path, f"{_dotted(path)}: one of {', '.join(sorted(VALUE_KEYS))}")
+
+
+def _wrong_answers(doc: Located, data: Any, path: Path) -> list[dict[str, Any]]:
+    """A question step's likely wrong answers, each with the explanation written for it:
+    ``[{answer: <text or value>, why: <explanation>}]``. A plain text or number answer is
+    read as ``{value: <text>}``; a mapping is a value (``{node_ip: worker-1}``)."""
+    _require(doc, data, path, list, "a list of {answer, why}")
+    out = []
+    for i, item in enumerate(data):
+        item_path = (*path, i)
+        _require(doc, item, item_path, dict, "a mapping with answer and why")
+        _only(doc, item, item_path, WRONG_KEYS)
+        for key in WRONG_KEYS:
+            if key not in item:
+                raise doc.error(item_path, f'{_dotted(item_path)}: needs "{key}"')
+        answer = item["answer"]
+        if isinstance(answer, dict):
+            _value(doc, answer, (*item_path, "answer"))
+        elif isinstance(answer, (str, int, float)) and not isinstance(answer, bool):
+            answer = {"value": str(answer)}
+        else:
+            raise doc.error(
+                (*item_path, "answer"),
+                f"{_dotted((*item_path, 'answer'))}: must be text or a value "
+                f"(a mapping with one of: {', '.join(sorted(VALUE_KEYS))})",
+            )
+        why = _require(doc, item["why"], (*item_path, "why"), str, "an explanation")
+        if not why.strip():
+            raise doc.error((*item_path, "why"), f"{_dotted((*item_path, 'why'))}: is empty")
+        out.append({"answer": answer, "why": why.strip()})
+    return out
 
 
 def _actions(doc: Located, data: Any, path: Path) -> list[Action]:
