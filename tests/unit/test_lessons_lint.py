@@ -1,6 +1,8 @@
 """Every lesson, linted: its files load, each step's checks fail on the state the step starts
 from (so none passes whatever the learner did) and pass once the step's solution is done,
-every reference resolves, and the quiz has one right answer with an explanation for each."""
+every reference resolves, every question step explains its likely wrong answers (and each of
+them really is wrong, and gets its own explanation), and the quiz has one right answer with an
+explanation for each."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ import pytest
 
 from app.cluster.cluster import Cluster
 from app.lessons import notes, session
+from app.lessons.actions import run_actions
 from app.lessons.catalog import BUILT_IN, load_catalog
 from app.lessons.checks import evaluate
+from app.lessons.checks_network import explain, wrong_values
 from app.web.sandbox import TABS
 
 CATALOG = load_catalog()
@@ -64,7 +68,7 @@ def test_each_check_fails_at_the_start_of_its_step_and_passes_after_the_solution
 
 
 @pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
-def test_each_step_explains_asks_and_helps(lesson):
+def test_each_stepexplains_asks_and_helps(lesson):
     assert lesson.summary, f"{lesson.slug}: the introduction's first paragraph is the summary"
     assert lesson.recap_html.strip()
     for step in lesson.steps:
@@ -103,3 +107,59 @@ def test_the_tabs_a_lesson_names_are_the_sandbox_tabs(lesson):
             assert mentioned in tabs, (
                 f"{lesson.source}/{name} names a tab that does not exist: {mentioned}"
             )
+
+
+@pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
+def test_each_likely_wrong_answer_fails_with_its_own_explanation(lesson):
+    """Every question step lists at least one likely wrong answer. Once the step's solution
+    has done all but type the answer, each listed wrong answer names something the cluster has,
+    fails the answer check, and gets the explanation written for it (not an earlier one's)."""
+    cluster = Cluster.create(seed=99)
+    session.start(cluster, lesson)
+    for index, step in enumerate(lesson.steps):
+        where = f"{lesson.source}/lesson.yaml, step {step.id}"
+        answers = [check for check in step.checks if check.kind == "answer"]
+        if step.question is not None:
+            assert answers, f"{where}: a step with an ask: needs an answer check"
+        for check in answers:
+            wrong = check.spec.get("wrong", [])
+            assert wrong, (
+                f"{where}, line {check.line}: list the likely wrong answers (wrong:), each with "
+                f"the explanation the learner gets for it"
+            )
+            run_actions(cluster, [a for a in step.solution if a.kind != "answer"], step.id)
+            for item in wrong:
+                values = wrong_values(cluster, item["answer"])
+                assert values, f"{where}: the wrong answer {item['answer']} names nothing yet"
+                for value in values:
+                    notes.set_answer(cluster, step.id, value)
+                    state = notes.step_state(cluster, lesson.slug, step.id)
+                    outcome = evaluate(cluster, check, state)
+                    assert not outcome.passed, (
+                        f"{where}: {value} ({item['answer']}) is listed as wrong but passes"
+                    )
+                    assert outcome.message == explain(cluster, item["why"], value), (
+                        f"{where}: {value} ({item['answer']}) gets another explanation than "
+                        f"its own: {outcome.message}"
+                    )
+            notes.set_answer(cluster, step.id, "no such answer")
+            state = notes.step_state(cluster, lesson.slug, step.id)
+            outcome = evaluate(cluster, check, state)
+            assert not outcome.passed and "no such answer" in outcome.message
+        session.show_me(cluster, lesson)
+        session.go_to(cluster, lesson, index + 1)
+
+
+@pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
+def test_each_wrong_quiz_choiceexplains_itself(lesson):
+    for number, question in enumerate(lesson.quiz):
+        whys = [choice.why_html.strip() for choice in question.choices]
+        assert len(set(whys)) == len(whys), (
+            f"{lesson.slug}: quiz question {number + 1} gives two choices the same explanation"
+        )
+        for choice in question.choices:
+            if not choice.correct:
+                assert len(re.sub(r"<[^>]+>", "", choice.why_html).split()) >= 5, (
+                    f"{lesson.slug}: quiz question {number + 1}: say why "
+                    f"{choice.text_html!r} is wrong, in a sentence"
+                )
