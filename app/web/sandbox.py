@@ -38,6 +38,7 @@ from app.render.sandbox import (
 )
 from app.render.stage import hop_marks
 from app.render.tables import workspace_view
+from app.render.yaml_lines import highlighted
 from app.web.lessons import active_lesson_view, record_activity
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 
@@ -299,16 +300,26 @@ def sandbox_settings(
 
 @router.get("/w/{workspace_id}/objects/{kind}/{namespace}/{name}")
 def sandbox_details(
-    request: Request, workspace_id: str, kind: str, namespace: str, name: str
+    request: Request,
+    workspace_id: str,
+    kind: str,
+    namespace: str,
+    name: str,
+    field: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
-    """The details drawer: an object's YAML, its status, and what can be done to it."""
+    """The details drawer: an object's YAML, its status, and what can be done to it.
+    ``?field=spec.ports[0].targetPort`` opens the YAML with that field's lines highlighted
+    (a trace's cause links here)."""
     resolved = kind_from_alias(kind)
     if resolved is None:
         raise NotFound(f'the server doesn\'t have a resource type "{kind}"')
 
     def build(cluster: Cluster) -> dict[str, Any]:
         obj = cluster.require(resolved, namespace, name)
-        return {"details": object_details(cluster, obj)}
+        details = object_details(cluster, obj)
+        lines = highlighted(details["yaml"], field)
+        details.update(field=field, yaml_lines=lines, hits=sum(1 for x in lines if x["hit"]))
+        return {"details": details}
 
     context = page_context(request, workspace_id, "details", False, build)
     return render(request, "workspace.html", context, block="panel")

@@ -5,7 +5,8 @@
 // - A Build form's answer swaps the panel without moving the page: the forms stay open as
 //   they were, the window keeps its scroll position, and focus returns to the form's button.
 // - New Services, pods and Ingress rules on the redrawn map carry the class is-new.
-// - The Rules tab scrolls its first matched rule into view inside its own box.
+// - The Rules tab scrolls its first matched rule into view inside its own box; so does the
+//   details drawer's YAML with the field a trace's cause points at.
 
 // Service form -------------------------------------------------------------------------------
 
@@ -92,10 +93,20 @@ function rulesBox(box) {
   box.scrollTop = Math.max(0, top);
 }
 
+// Details: a trace's cause opened the YAML at a field (?field=). Its first line sits a third of
+// the way down its box, and the box scrolls into the window (or the panel) where it is not.
+function yamlHit(box) {
+  const hit = box.querySelector("#yaml-hit");
+  if (!hit) return;
+  rulesBox(box);
+  hit.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
 function enhance(root) {
   for (const form of root.querySelectorAll("form[data-service-form]")) serviceForm(form);
   for (const fieldset of root.querySelectorAll("[data-ingress-paths]")) ingressPaths(fieldset);
   for (const box of root.querySelectorAll("pre.rules")) rulesBox(box);
+  for (const box of root.querySelectorAll("pre.yaml-lines")) yamlHit(box);
 }
 
 // A Build form's answer: keep the page still ------------------------------------------------
