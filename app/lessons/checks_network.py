@@ -140,7 +140,9 @@ def _traced(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
             return Outcome(True, f"You traced {_describe(record)}.")
     if not traces:
         return Outcome(
-            False, "You have not run a trace in this step yet: use the trace bar above the map."
+            False,
+            f"You have not run a trace{_asked_trace(cluster, wanted)} in this step yet: use the "
+            "trace bar above the map.",
         )
     latest = traces[-1]
     problem = mismatch(cluster, latest, wanted) or ""
@@ -151,6 +153,21 @@ def _traced(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
         f"Your last trace ({_describe(latest, reason=not quoted)}) is not the one asked for: "
         f"{problem}.",
     )
+
+
+def _asked_trace(cluster: Any, wanted: dict[str, Any]) -> str:
+    """`` from client to http://web/`` for a ``traced`` check that names where the trace goes
+    (so that two such checks of a step do not say the same), else nothing."""
+    if "to" not in wanted:
+        return ""
+    try:
+        to = expand(cluster, wanted["to"])
+    except PodpathError:
+        to = wanted["to"]
+    source = wanted.get("from") or {"external": "outside", "node": "a node"}.get(
+        wanted.get("kind", ""), ""
+    )
+    return f" from {source} to {to}" if source else f" to {to}"
 
 
 def _dns(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
@@ -220,19 +237,20 @@ def _traffic(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
     spread = (
         ", ".join(f"{e.get('pod') or e['ip']}: {e['requests']}" for e in hit) or "none delivered"
     )
+    sent = f"{count} requests from {subject['from']} to {subject['to']}"
     if "endpoints" in spec and len(hit) != spec["endpoints"]:
         return Outcome(
             False,
-            f"{count} requests to {subject['to']} reached {len(hit)} pods ({spread}); this step needs {spec['endpoints']}.",
+            f"{sent} reached {len(hit)} pods ({spread}); this step needs {spec['endpoints']}.",
         )
     if "max_endpoints" in spec and len(hit) > spec["max_endpoints"]:
         return Outcome(
             False,
-            f"{count} requests to {subject['to']} were spread over {len(hit)} pods ({spread}); this step needs at most {spec['max_endpoints']}.",
+            f"{sent} were spread over {len(hit)} pods ({spread}); this step needs at most {spec['max_endpoints']}.",
         )
     if not hit:
-        return Outcome(False, f"None of {count} requests to {subject['to']} reached a pod.")
-    return Outcome(True, f"{count} requests to {subject['to']}: {spread}.")
+        return Outcome(False, f"None of {sent} reached a pod.")
+    return Outcome(True, f"{sent}: {spread}.")
 
 
 def _sent_traffic(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
