@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.network import why as why_
 from app.network.model import Hop, Packet
 from app.network.topology import BRIDGE_DEVICE, TUNNEL_DEVICE, NetworkIndex, device_path
 
@@ -76,6 +77,7 @@ def route(
                 packet,
                 phase,
                 f"node/{target}",
+                why=why_.route_why(cluster, index, target, dst),
             )
         )
         return hops, Arrival("host", target)
@@ -117,6 +119,11 @@ def _to_nobody(
             packet,
             phase,
             f"node/{owner}/{device}",
+            why=why_.why(
+                "ip neigh", f"{dst} dev {bridge} FAILED", "Nobody answered the ARP request."
+            )
+            if bridge
+            else why_.route_why(cluster, index, owner, dst),
         )
     )
     return hops, Arrival("unreachable", owner, reason=reason)
@@ -139,6 +146,7 @@ def _to_pod(
             packet,
             phase,
             pod_at(pod),
+            why=why_.delivered_why(pod, packet),
         )
     )
     return hops, Arrival("pod", target, pod)
@@ -158,6 +166,7 @@ def last_mile(
             packet,
             phase,
             f"node/{node}/{bridge}",
+            why=why_.bridge_why(index, node, pod),
         )
     return Hop(
         node,
@@ -167,6 +176,7 @@ def last_mile(
         packet,
         phase,
         f"node/{node}/routes",
+        why=why_.bridge_why(index, node, pod),
     )
 
 
@@ -200,6 +210,7 @@ def between_nodes(
                 packet,
                 phase,
                 f"node/{node}",
+                why=why_.route_why(cluster, index, node, packet.dst_ip),
             )
         )
         hops.append(
@@ -211,6 +222,7 @@ def between_nodes(
                 packet,
                 phase,
                 "net/nodes",
+                why=why_.underlay_why(index, node, target),
             )
         )
         return hops
@@ -254,10 +266,20 @@ def between_nodes(
             packet,
             phase,
             f"node/{node}",
+            why=why_.route_why(cluster, index, node, packet.dst_ip),
         )
     )
     hops.append(
-        Hop(node, tunnel, "encapsulate", f"{wrap}.", wrapped, phase, f"node/{node}/{tunnel}")
+        Hop(
+            node,
+            tunnel,
+            "encapsulate",
+            f"{wrap}.",
+            wrapped,
+            phase,
+            f"node/{node}/{tunnel}",
+            why=why_.tunnel_why(cluster, index, node, target),
+        )
     )
     hops.append(
         Hop(
@@ -269,6 +291,7 @@ def between_nodes(
             wrapped,
             phase,
             "net/nodes",
+            why=why_.underlay_why(index, node, target),
         )
     )
     hops.append(
@@ -280,6 +303,7 @@ def between_nodes(
             packet,
             phase,
             f"node/{target}/{tunnel}",
+            why=why_.decapsulate_why(cluster, index, target, packet),
         )
     )
     return hops
@@ -297,6 +321,12 @@ def _to_outside(
             packet,
             phase,
             f"node/{node}",
+            why=why_.why(
+                "ip route",
+                why_.default_route(index, node),
+                f"No more specific route matches {packet.dst_ip}: the node's default route "
+                "takes it to the network's gateway.",
+            ),
         )
     ]
     return hops, Arrival("external", None)
@@ -319,4 +349,5 @@ def masquerade_to_outside(index: NetworkIndex, packet: Packet, node: str, phase:
         packet.with_src(node_ip),
         phase,
         f"node/{node}",
+        why=why_.cni_masquerade_why(index),
     )

@@ -12,6 +12,7 @@ import zlib
 from typing import Any
 
 from app.network import datapath
+from app.network import why as why_
 from app.network.model import Hop, Packet
 from app.network.topology import NetworkIndex
 
@@ -69,7 +70,14 @@ def snat_hop(
         )
         rule = None
     return Hop(
-        node, "netfilter POSTROUTING", "snat", summary, snatted, at=f"node/{node}", rule=rule
+        node,
+        "netfilter POSTROUTING",
+        "snat",
+        summary,
+        snatted,
+        at=f"node/{node}",
+        rule=rule,
+        why=None if by_kube_proxy else why_.cni_masquerade_why(index),
     )
 
 

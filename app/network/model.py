@@ -84,6 +84,15 @@ class Hop:
     )
     rule: dict[str, Any] | None = None  # the netfilter rule matched: table, chain, index, text
     changed: list[str] = field(default_factory=list)  # packet fields changed by this hop
+    # The table entry that sent the packet on: {"table", "entry", "note"?, "also"?}
+    # (see app/network/why.py); a netfilter hop's comes from its rule.
+    why: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.why is None and self.rule is not None and self.rule.get("text"):
+            from app.network.why import netfilter_why
+
+            self.why = netfilter_why(self.rule)
 
     def to_dict(self, index: int) -> dict[str, Any]:
         data = {
@@ -99,6 +108,8 @@ class Hop:
         }
         if self.rule is not None:
             data["rule"] = self.rule
+        if self.why is not None:
+            data["why"] = self.why
         return data
 
 

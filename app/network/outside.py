@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.network import datapath, ingress
+from app.network import why as why_
 from app.network.explain import (
     Reason,
     cause_of,
@@ -32,6 +33,7 @@ def from_outside(run: Any, packet: Packet) -> None:
             f"The client {packet.src_ip} sends it: {packet.src} → {packet.dst}.",
             packet,
             at="net/internet",
+            why=why_.client_route(packet.src_ip),
         )
     )
     service = index.service_by_ip.get(packet.dst_ip)
@@ -46,6 +48,7 @@ def from_outside(run: Any, packet: Packet) -> None:
                 f"The network carries it to {node}'s address {packet.dst_ip}.",
                 packet,
                 at="net/nodes",
+                why=why_.vpc_why(packet.dst_ip),
             )
         )
         _through_node(run, node, packet, from_outside=True, client_node=None)
@@ -116,6 +119,9 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
                 f"The load balancer has nowhere to send it: {why}.",
                 packet,
                 at="cloud/lb",
+                why=why_.lb_why(
+                    packet.dst_ip, packet.protocol, packet.dst_port, port.get("nodePort"), []
+                ),
             )
         )
         blamed = None
@@ -169,6 +175,13 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
             f"and forwards to its NodePort {forwarded.dst}; the client address {packet.src_ip} is kept.",
             forwarded,
             at="cloud/lb",
+            why=why_.lb_why(
+                packet.dst_ip,
+                packet.protocol,
+                packet.dst_port,
+                port["nodePort"],
+                [(n, index.node_ip[n]) for n in nodes],
+            ),
         )
     )
     run.add(
@@ -179,6 +192,7 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
             f"The cloud network carries it to {chosen}.",
             forwarded,
             at="net/nodes",
+            why=why_.vpc_why(forwarded.dst_ip),
         )
     )
     leg = Leg(
@@ -330,6 +344,7 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
             f"(not through the ClusterIP), adding X-Forwarded-For: {client_ip}.",
             upstream,
             at=at,
+            why=why_.ingress_why(match, service_port, f"{ip}:{port}"),
         )
     )
     # The controller dials the pod directly; its node's rules and policies still apply.
@@ -359,7 +374,17 @@ def _answer(
 ) -> None:
     """ingress-nginx answers the request itself (404, 503, a redirect): the connection worked,
     and the client gets an HTTP status instead of the application's answer."""
-    run.add(Hop(node, "ingress-nginx", "deliver", summary, packet, at=datapath.pod_at(controller)))
+    run.add(
+        Hop(
+            node,
+            "ingress-nginx",
+            "deliver",
+            summary,
+            packet,
+            at=datapath.pod_at(controller),
+            why=why_.ingress_answer_why(run.cluster, packet, status),
+        )
+    )
     run.trace.http_status = status
     run.trace.endpoint = {
         "kind": "pod",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.network import datapath
+from app.network import why as why_
 from app.network.model import Hop, Packet, changed_fields
 from app.network.topology import NetworkIndex
 
@@ -75,6 +76,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 f"Pod {datapath.pod_label(leg.pod)} answers {packet.dst}.",
                 packet,
                 at=datapath.pod_at(leg.pod),
+                why=why_.pod_route(index, leg.pod, packet.dst_ip),
             )
         )
     elif leg.responder == "host":
@@ -86,6 +88,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 f"{here} answers {packet.dst}.",
                 packet,
                 at=f"node/{here}",
+                why=why_.route_why(cluster, index, here or "", packet.dst_ip),
             )
         )
     else:
@@ -97,6 +100,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 f"{packet.src_ip} answers {packet.dst}.",
                 packet,
                 at="net/internet",
+                why=why_.client_route(packet.src_ip),
             )
         )
         hops.append(
@@ -107,10 +111,12 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 "The internet carries the answer back.",
                 packet,
                 at="net/internet",
+                why=why_.vpc_why(packet.dst_ip),
             )
         )
     outside = leg.responder == "external"
-    for nat in reversed(leg.nats):
+    entries = _conntrack_entries(leg, packet)
+    for number, nat in enumerate(reversed(leg.nats)):
         if nat.kind == "lb":
             hops.append(
                 Hop(
@@ -120,6 +126,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                     "The node network carries the answer back to the cloud load balancer.",
                     packet,
                     at="net/nodes",
+                    why=entries[number],
                 )
             )
             packet = packet.with_src(nat.ip, nat.port)
@@ -131,6 +138,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                     f"The load balancer answers from its own address {packet.src}.",
                     packet,
                     at="cloud/lb",
+                    why=entries[number],
                 )
             )
             here, outside = None, True
@@ -144,6 +152,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                     f"The answer comes back in on {nat.node}.",
                     packet,
                     at=f"node/{nat.node}",
+                    why=why_.route_why(cluster, index, nat.node or "", packet.dst_ip),
                 )
             )
         elif here is not None and nat.node is not None and here != nat.node:
@@ -164,6 +173,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                     f"conntrack recognises the reply and undoes the masquerade: the destination goes back to {packet.dst}.",
                     packet,
                     at=f"node/{here}",
+                    why=entries[number],
                 )
             )
         else:
@@ -176,6 +186,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                     f"conntrack undoes kube-proxy's DNAT: the source goes back to {packet.src}, the address the client dialled.",
                     packet,
                     at=f"node/{here}",
+                    why=entries[number],
                 )
             )
     _deliver_to_client(cluster, index, leg, packet, here, outside, hops)
@@ -200,6 +211,7 @@ def _deliver_to_client(
                     f"{here} sends the answer out of eth0 towards {packet.dst_ip}.",
                     packet,
                     at=f"node/{here}",
+                    why=why_.route_why(cluster, index, here, packet.dst_ip),
                 )
             )
         hops.append(
@@ -210,6 +222,7 @@ def _deliver_to_client(
                 "The internet carries the answer to the client.",
                 packet,
                 at="net/internet",
+                why=why_.vpc_why(packet.dst_ip),
             )
         )
         hops.append(
@@ -220,6 +233,7 @@ def _deliver_to_client(
                 f"The client gets the answer from {packet.src}.",
                 packet,
                 at="net/internet",
+                why=why_.client_local(packet.dst_ip),
             )
         )
         return
@@ -232,6 +246,7 @@ def _deliver_to_client(
                 f"The answer comes back in on {leg.client_node}.",
                 packet,
                 at=f"node/{leg.client_node}",
+                why=why_.route_why(cluster, index, leg.client_node, packet.dst_ip),
             )
         )
         here = leg.client_node
@@ -253,6 +268,7 @@ def _deliver_to_client(
                 f"Pod {datapath.pod_label(client_pod)} gets the answer from {packet.src}.",
                 packet,
                 at=datapath.pod_at(client_pod),
+                why=why_.delivered_why(client_pod, packet),
             )
         )
         return
@@ -264,5 +280,40 @@ def _deliver_to_client(
             f"{leg.client_node} gets the answer from {packet.src}.",
             packet,
             at=f"node/{leg.client_node}",
+            why=why_.route_why(cluster, index, leg.client_node, packet.dst_ip),
         )
     )
+
+
+def _conntrack_entries(leg: Leg, reply: Packet) -> list[dict[str, Any] | None]:
+    """The ``why`` of each translation undone on the way back, in the order they are undone.
+
+    A node keeps one conntrack entry per connection, holding every translation it made: its
+    original tuple is the request as it reached the node, its reply tuple the answer the node
+    expects back. The cloud load balancer's translations are its own flow, not conntrack.
+    """
+    undone = list(reversed(leg.nats))
+    entries: list[dict[str, Any] | None] = [None] * len(undone)
+    packet = reply
+    start = 0
+    while start < len(undone):
+        node = undone[start].node
+        end = start
+        while end < len(undone) and undone[end].node == node and undone[end].kind != "lb":
+            end += 1
+        if undone[start].kind == "lb":
+            end = start + 1
+        before = packet
+        for nat in undone[start:end]:
+            if nat.kind == "snat":
+                packet = packet.with_dst(nat.ip, nat.port)
+            else:
+                packet = packet.with_src(nat.ip, nat.port)
+        if undone[start].kind == "lb":
+            entries[start] = why_.lb_flow_why(packet.reversed(), before.reversed())
+        else:
+            entry = why_.conntrack_why(packet.reversed(), before, node)
+            for i in range(start, end):
+                entries[i] = entry
+        start = end
+    return entries

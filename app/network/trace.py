@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.network import datapath, failures, hosts, ingress, kubeproxy, masquerade, trace_policy
+from app.network import why as why_
 from app.network.explain import listening_problem, no_endpoints_reason, refused_by_pod
 from app.network.model import Hop, Packet, Trace
 from app.network.reply import Leg, Nat, reply_hops
@@ -96,6 +97,7 @@ def _run(run: TraceRun) -> None:
                 f"{src.label} sends it from eth0: {packet.src} → {packet.dst}.",
                 packet,
                 at=datapath.pod_at(src.pod),
+                why=why_.pod_route(run.index, src.pod, packet.dst_ip),
             )
         )
         _through_node(run, src.node, packet, from_outside=False, client_node=src.node)
@@ -109,6 +111,7 @@ def _run(run: TraceRun) -> None:
                 f"A process on {src.node} (host network) sends it: {packet.src} → {packet.dst}.",
                 packet,
                 at=f"node/{src.node}",
+                why=why_.route_why(run.cluster, run.index, src.node, packet.dst_ip),
             )
         )
         _through_node(run, src.node, packet, from_outside=False, client_node=src.node)
@@ -136,6 +139,7 @@ def _loopback(run: TraceRun, packet: Packet) -> bool:
             f"{src.label} sends it to its own loopback {packet.dst}: it never leaves the pod's network namespace.",
             packet,
             at=datapath.pod_at(src.pod),
+            why=why_.pod_route(run.index, src.pod, packet.dst_ip),
         )
     )
     problem = listening_problem(src.pod, packet)
@@ -151,6 +155,7 @@ def _loopback(run: TraceRun, packet: Packet) -> bool:
             f"{src.label} receives it on lo.",
             packet,
             at=datapath.pod_at(src.pod),
+            why=why_.pod_route(run.index, src.pod, packet.dst_ip),
         )
     )
     run.trace.endpoint = _endpoint(src.pod, packet)
@@ -277,6 +282,7 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
                 f"The internet carries it to {packet.dst_ip}.",
                 packet,
                 at="net/internet",
+                why=why_.vpc_why(packet.dst_ip),
             )
         )
         run.add(
@@ -287,6 +293,7 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
                 f"The host at {packet.dst_ip} receives it from {packet.src_ip}.",
                 packet,
                 at="net/internet",
+                why=why_.client_local(packet.dst_ip),
             )
         )
         leg.responder = "external"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.network import datapath, dns, kubeproxy, trace_policy
+from app.network import why as why_
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
 
@@ -36,6 +37,7 @@ def resolve_target(run: TraceRun) -> str | None:
                 query,
                 phase="dns",
                 at=f"node/{src.node}" if src.node else "net/internet",
+                why=_resolv_conf(resolution),
             )
         )
     if resolution.rcode != "NOERROR" or not addresses:
@@ -78,6 +80,7 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
             query,
             "dns",
             datapath.pod_at(src.pod),
+            why=_resolv_conf(resolution, why_.pod_route(run.index, src.pod, query.dst_ip)),
         )
     )
     decision = kubeproxy.decide(
@@ -133,6 +136,7 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
             forwarded.reversed(),
             "dns",
             datapath.pod_at(arrival.pod) if arrival.pod else f"node/{coredns_node}",
+            why=_coredns_record(resolution),
         )
     )
     # The answer travels back to the client's node, where conntrack undoes the DNAT.
@@ -151,6 +155,7 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
             back,
             "dns",
             f"node/{src.node}",
+            why=why_.conntrack_why(query, answer, src.node),
         )
     )
     last_mile.packet = back
@@ -164,6 +169,38 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
             back,
             "dns",
             datapath.pod_at(src.pod),
+            why=why_.delivered_why(src.pod, back),
         )
     )
     return True
+
+
+def _resolv_conf(resolution: Any, route: dict | None = None) -> dict:
+    """The resolver's configuration that sends the query to its nameserver."""
+    search = " ".join(resolution.search)
+    note = (
+        f"The client's resolver sends every query to its first nameserver; with search "
+        f"{search} and ndots:{resolution.ndots} it tries {len(resolution.tried)} name(s)."
+        if search
+        else "The client's resolver sends every query to its first nameserver."
+    )
+    also = [{"table": route["table"], "entry": route["entry"]}] if route else None
+    return why_.why("/etc/resolv.conf", f"nameserver {resolution.nameserver}", note, also)
+
+
+def _coredns_record(resolution: Any) -> dict:
+    """The record CoreDNS answers with, in zone-file form (as dig prints it)."""
+    answers = resolution.to_dict().get("answers") or []
+    if not answers:
+        name = resolution.tried[-1].name if resolution.tried else resolution.query
+        return why_.why(
+            "CoreDNS kubernetes plugin",
+            f"{name} NXDOMAIN",
+            "No Service, pod or record of that name exists.",
+        )
+    lines = [f"{a['name']} {a['ttl']} IN {a['type']} {a['data']}" for a in answers]
+    return why_.why(
+        "CoreDNS kubernetes plugin",
+        "\n".join(lines),
+        "CoreDNS builds the records from the Services and EndpointSlices it watches.",
+    )
