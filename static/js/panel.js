@@ -99,6 +99,8 @@ function yamlHit(box) {
   const hit = box.querySelector("#yaml-hit");
   if (!hit) return;
   rulesBox(box);
+  // The whole box where it fits (the line in its upper third), else at least the line.
+  box.scrollIntoView({ block: "nearest", inline: "nearest" });
   hit.scrollIntoView({ block: "nearest", inline: "nearest" });
 }
 
