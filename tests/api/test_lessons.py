@@ -93,7 +93,12 @@ def test_an_answer_is_checked_against_the_cluster(api: Api) -> None:
     api.get(page_url)
     api.post(page_url + "/step", data={"step": "2"})
     wrong = api.post(page_url + "/check", data={"answer": "10.0.0.11"}, headers=HTMX)
-    assert "10.0.0.11 is not it." in wrong.text
+    # A node's address where a pod's was asked: the Check says whose it is and where it shows.
+    assert (
+        "10.0.0.11 is worker-1&#39;s address" in wrong.text
+        or "10.0.0.11 is worker-1's address" in wrong.text
+    )
+    assert "VXLAN" in wrong.text
     client = api.get(f"/api/v1/workspaces/{workspace}/objects/pods/default/client").json()
     # For an instructor: the answer is on the page, folded away until revealed.
     assert re.search(
