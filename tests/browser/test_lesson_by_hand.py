@@ -99,7 +99,7 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     chain = re.search(r"default/web cluster IP.*-j (KUBE-SVC-[A-Z0-9]{16})", rules).group(1)
     lesson_panel.get_by_label(LESSON.steps[2].question).fill("KUBE-SVC-WRONGWRONGWRONG1")
     check(page)
-    expect(lesson_panel.locator(".check-results .fail")).to_contain_text("is not it")
+    expect(lesson_panel.locator(".check-results .fail")).to_contain_text("is not web's KUBE-SVC chain")
     lesson_panel.get_by_label(LESSON.steps[2].question).fill(chain)
     check(page)
     expect(lesson_panel.locator(".check-results .pass")).to_contain_text("is right")
