@@ -284,6 +284,7 @@ export function attach(root) {
     frame = 0;
     playing = false;
     root.removeEventListener("click", onClick);
+    root.removeEventListener("toggle", onToggle, true);
     if (speedSelect) speedSelect.removeEventListener("change", onSpeed);
     if (marker) marker.remove();
     if (cross) cross.remove();
@@ -295,6 +296,12 @@ export function attach(root) {
 
   root.addEventListener("click", onClick);
   if (speedSelect) speedSelect.addEventListener("change", onSpeed);
+  // "Why this hop?" opened at the foot of the headers: bring what it says into view there.
+  const onToggle = (event) => {
+    const why = event.target;
+    if (why.matches && why.matches(".pkt-why") && why.open) why.scrollIntoView({ block: "nearest" });
+  };
+  root.addEventListener("toggle", onToggle, true);
 
   // After the map is redrawn: draw the marker, the highlight and the ✕ again where they were.
   const refresh = () => { render(current); placeMarker(pointOf(current)); follow(current, false); };
