@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any
 
 from app.cluster import constants as c
+from app.network.explain import Reason, field_cause
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun
 
@@ -71,18 +72,24 @@ def drop_reason(run: TraceRun, decision: Any, node: str) -> str:
     nodes = sorted({e.node for e in service.endpoints if e.node}) if service else []
     where = ", ".join(nodes) if nodes else "no node"
     if service is not None and "internalTrafficPolicy" in decision.reason:
-        return (
+        return Reason(
             f"Service {name} has spec.internalTrafficPolicy: Local, and {node} runs none of its "
             f"ready pods (they run on {where}), so kube-proxy on {node} drops the packet and the "
             "client times out. Send it from a node that runs one, or set "
-            "spec.internalTrafficPolicy: Cluster."
+            "spec.internalTrafficPolicy: Cluster.",
+            field_cause(
+                "Service", service.namespace, service.service, "spec.internalTrafficPolicy"
+            ),
         )
     if service is not None and service.external_policy == "Local":
-        return (
+        return Reason(
             f"Service {name} has spec.externalTrafficPolicy: Local, and {node} runs none of its "
             f"ready pods (they run on {where}), so kube-proxy on {node} drops the packet and the "
             "client times out. Send it to a node that runs one, or set "
             "spec.externalTrafficPolicy: Cluster (the pod then sees a node's address, not the "
-            "client's)."
+            "client's).",
+            field_cause(
+                "Service", service.namespace, service.service, "spec.externalTrafficPolicy"
+            ),
         )
     return f"kube-proxy dropped it on {node}: {decision.reason}"

@@ -127,3 +127,29 @@ def test_a_default_deny_egress_that_blocks_dns_points_at_its_policy_types():
     t = trace(c, "pod/default/client", "http://web/")
     assert t.verdict == "dropped" and "DNS" in t.reason
     assert t.cause == cause("NetworkPolicy", "deny-egress", "spec.policyTypes")
+
+
+def test_a_local_traffic_policy_drop_points_at_the_policy_field():
+    """externalTrafficPolicy: Local on a node without an endpoint, and internalTrafficPolicy:
+    Local from a node without one: each drop points at its own field."""
+    c = cluster()
+    apply_text(
+        c,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: solo, labels: {app: solo}}\n"
+        "spec: {nodeName: worker-2, containers: [{name: c, image: nginx}]}\n---\n"
+        + service("solo", target=80, type_="NodePort")
+        + "  externalTrafficPolicy: Local\n",
+    )
+    node_port = c.get("Service", "default", "solo")["spec"]["ports"][0]["nodePort"]
+    t = trace(c, "external", f"http://10.0.0.11:{node_port}/")
+    assert t.verdict == "dropped"
+    assert t.cause == cause("Service", "solo", "spec.externalTrafficPolicy")
+    apply_text(c, CLIENT)
+    apply_text(
+        c,
+        service("solo", target=80, type_="NodePort")
+        + "  externalTrafficPolicy: Local\n  internalTrafficPolicy: Local\n",
+    )
+    t = trace(c, "pod/default/client", "http://solo/")
+    assert t.verdict == "dropped"
+    assert t.cause == cause("Service", "solo", "spec.internalTrafficPolicy")
