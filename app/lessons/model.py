@@ -4,7 +4,7 @@ mistake in a lesson file is reported with its line when the app starts."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster import constants as c
@@ -36,6 +36,8 @@ CHECK_KEYS: dict[str, set[str]] = {
     "cluster": set(),
     "compared": set(),
 }
+#: The checks that run the network at Check time: a step with one is behavioural.
+NETWORK_CHECKS = {"trace", "dns", "traffic"}
 #: What a ``traced`` check may ask of the learner's own traces.
 TRACED_KEYS = {
     "from",
@@ -120,6 +122,9 @@ class Step:
     hints: list[str]  # HTML
     solution: list[Action]
     line: int | None
+    #: Further reference solutions, each a list of actions like ``solution`` ("Show me"
+    #: runs the first solution only; the lint test runs every one).
+    alternatives: list[list[Action]] = field(default_factory=list)
 
 
 @dataclass
@@ -152,6 +157,16 @@ class Lesson:
     quiz: list[Question]
     source: str  # the folder it was read from
     extra: bool = False  # from the settings' folder rather than the app's own
+
+
+def is_behavioural(step: Step) -> bool:
+    """A step that asks for something the network does: its checks include a network check
+    (``trace``, ``dns``, ``traffic``), or its solution builds or fixes objects (``apply``).
+    Such a step must be graded by a network check, and it carries at least two different
+    reference solutions (``solution`` and ``alternatives``) that both pass (the lesson lint)."""
+    return any(ch.kind in NETWORK_CHECKS for ch in step.checks) or any(
+        action.kind == "apply" for action in step.solution
+    )
 
 
 def _require(doc: Located, data: Any, path: Path, kind: type | tuple[type, ...], what: str) -> Any:
@@ -246,7 +261,12 @@ def _md_error(text: LessonText, section: Section, problem: str) -> LessonFileErr
 
 def _step(doc: Located, text: LessonText, data: Any, path: Path) -> Step:
     data = _require(doc, data, path, dict, "a mapping")
-    _only(doc, data, path, {"id", "task", "ask", "setup", "checks", "hints", "solution"})
+    _only(
+        doc,
+        data,
+        path,
+        {"id", "task", "ask", "setup", "checks", "hints", "solution", "alternatives"},
+    )
     step_id = _require(doc, data.get("id"), (*path, "id"), str, "the id of a ## section")
     section = text.sections.get(step_id)
     if section is None:
@@ -275,6 +295,7 @@ def _step(doc: Located, text: LessonText, data: Any, path: Path) -> Step:
     solution = _actions(doc, data.get("solution"), (*path, "solution"))
     if not solution:
         raise doc.error((*path, "solution"), f"{_dotted(path)}: a step needs a solution")
+    alternatives = _alternatives(doc, data.get("alternatives", []), (*path, "alternatives"))
     return Step(
         id=step_id,
         title=section.title,
@@ -286,7 +307,21 @@ def _step(doc: Located, text: LessonText, data: Any, path: Path) -> Step:
         hints=[inline_html(h) for h in hints],
         solution=solution,
         line=doc.line(path),
+        alternatives=alternatives,
     )
+
+
+def _alternatives(doc: Located, data: Any, path: Path) -> list[list[Action]]:
+    """A step's further reference solutions: a list, each written as ``solution:`` is."""
+    _require(doc, data, path, list, "a list of solutions (each a list of actions)")
+    out = []
+    for i, item in enumerate(data):
+        _require(doc, item, (*path, i), (list, str), "a solution: a list of actions")
+        actions = _actions(doc, item, (*path, i))
+        if not actions:
+            raise doc.error((*path, i), f"{_dotted((*path, i))}: an alternative needs an action")
+        out.append(actions)
+    return out
 
 
 def _check(doc: Located, data: Any, path: Path) -> Check:
