@@ -9,6 +9,7 @@ from app.cluster import constants as c
 from app.network.explain import Reason, field_cause
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun
+from app.network.why import why
 
 
 def is_virtual(run: TraceRun, ip: str) -> bool:
@@ -36,6 +37,11 @@ def unexposed_port(run: TraceRun, node: str, packet: Packet) -> None:
                 f"No kube-proxy rule matches {packet.dst}: {what}. The address is virtual, so nothing answers it.",
                 packet,
                 at=f"node/{node}",
+                why=why(
+                    "iptables nat",
+                    f"(no rule in KUBE-SERVICES matches -d {packet.dst_ip}/32 --dport {packet.dst_port})",
+                    "Without a DNAT the packet keeps its virtual destination, which no machine holds.",
+                ),
             )
         )
         run.end(
@@ -43,24 +49,37 @@ def unexposed_port(run: TraceRun, node: str, packet: Packet) -> None:
             f"{what}. In iptables mode no rule matches {packet.dst}, and a ClusterIP belongs to no machine, so the packet goes nowhere and the client times out. Use a port the Service exposes.",
         )
         return
-    why = (
+    why_text = (
         "kube-proxy's nftables rules reject traffic to a ClusterIP on a port no Service exposes"
         if mode == "nftables"
         else "IPVS binds every ClusterIP to the kube-ipvs0 interface, so the node itself answers, and nothing listens on that port"
     )
+    if mode == "nftables":
+        entry = why(
+            "nft list table ip kube-proxy",
+            'chain cluster-ips-check { ip daddr @cluster-ips reject comment "Reject traffic to '
+            'invalid ports of ClusterIPs" }',
+        )
+    else:
+        entry = why(
+            "ip addr show kube-ipvs0",
+            f"inet {packet.dst_ip}/32 scope global kube-ipvs0",
+            "IPVS has no virtual server for this port, so the node's own stack answers.",
+        )
     run.add(
         Hop(
             node,
             "netfilter" if mode == "nftables" else "kube-ipvs0",
             "reject",
-            f"{what}: {why}.",
+            f"{what}: {why_text}.",
             packet,
             at=f"node/{node}",
+            why=entry,
         )
     )
     run.end(
         "refused",
-        f"{what}. {why[0].upper() + why[1:]}, so the connection is refused. Use a port the Service exposes.",
+        f"{what}. {why_text[0].upper() + why_text[1:]}, so the connection is refused. Use a port the Service exposes.",
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from app.network import datapath, policy
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun
+from app.network.why import host_veth, why
 
 
 def blocked(
@@ -48,7 +49,18 @@ def blocked(
     )
     cause = getattr(reason, "cause", None)  # the DNS sentences below wrap it in plain text
     where = "policy (ingress)" if direction == "Ingress" else "policy (egress)"
-    run.add(Hop(node, where, "drop", reason, packet, phase, datapath.pod_at(pod)))
+    run.add(
+        Hop(
+            node,
+            where,
+            "drop",
+            reason,
+            packet,
+            phase,
+            datapath.pod_at(pod),
+            why=_policy_why(run.cluster.config.cni, direction, pod, verdict.isolating),
+        )
+    )
     if phase == "dns" and direction == "Egress":
         reason = (
             f"The DNS lookup of {run.target.host} never gets an answer: the policy blocks DNS "
@@ -65,3 +77,19 @@ def blocked(
     run.end("dropped", reason)
     run.trace.cause = cause
     return True
+
+
+def _policy_why(cni: str, direction: str, pod: dict[str, Any], policies: list[str]) -> dict:
+    """The why of a policy drop: the policies that isolate the pod, and where the CNI
+    enforces them (Calico's chains on the pod's veth: ``cali-tw-`` to the workload,
+    ``cali-fw-`` from it; Weave Net's ``weave-npc``)."""
+    if cni == "calico":
+        chain = ("cali-tw-" if direction == "Ingress" else "cali-fw-") + host_veth(cni, pod)
+        where = f"Calico (Felix) enforces them in the iptables filter chain {chain}"
+    else:
+        where = "Weave Net's weave-npc enforces them with iptables chains and ipsets"
+    return why(
+        "NetworkPolicy",
+        f"{', '.join(policies)}: isolated for {direction.lower()}, no rule allows this peer and port",
+        f"{where}; a packet that no policy's rule accepts is dropped.",
+    )

@@ -168,3 +168,45 @@ def test_the_packet_panel_has_a_closed_why_disclosure():
         assert why.find("summary").text() == "Why this hop?"
         assert hop["why"]["entry"] in why.find("code", class_="pkt-why-entry").text()
         assert hop["why"]["table"] in why.text()
+
+
+DROPS = """apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {app: client}}
+spec: {nodeName: worker-1, containers: [{name: c, image: busybox}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, labels: {app: a}}
+spec: {nodeName: worker-2, containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: a}
+spec: {selector: {app: a}, ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny}
+spec: {podSelector: {matchLabels: {app: a}}, policyTypes: [Ingress]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("cni", "mode"), [("calico", "iptables"), ("weave", "nftables"), ("flannel", "ipvs")]
+)
+def test_drops_and_rejects_have_a_why_too(cni, mode):
+    """A packet stopped by a NetworkPolicy, or sent to a ClusterIP on a port no Service
+    exposes, says what stopped it as well."""
+    c = Cluster.create(ClusterConfig(cni=cni, proxy_mode=mode), seed=1)
+    apply_text(c, DROPS)
+    for target in ("http://a/", "http://a:81/"):
+        t = trace(c, "pod/default/client", target, 0)
+        last = t.hops[-1]
+        assert last.action in ("drop", "reject") or t.verdict == "delivered"
+        for hop in t.hops + t.reply:
+            assert hop.why and hop.why["table"] and hop.why["entry"], (cni, target, hop.where)
+    policy_drop = trace(c, "pod/default/client", "http://a/", 0).hops[-1]
+    if cni == "calico":
+        assert policy_drop.why["table"] == "NetworkPolicy"
+        assert "cali-tw-" in policy_drop.why["note"] and "default/deny" in policy_drop.why["entry"]
