@@ -121,7 +121,15 @@ def mismatch(cluster: Any, record: dict[str, Any], wanted: dict[str, Any]) -> st
 def _trace(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
     subject = spec["trace"]
     source = source_of(cluster, subject["from"])
-    to = expand(cluster, subject["to"])
+    try:
+        to = expand(cluster, subject["to"])
+    except PodpathError as error:
+        # Said in the trace's own terms, so that it differs from an answer check's message
+        # about the same missing object.
+        return Outcome(
+            False,
+            f"There is nothing to trace from {subject['from']} to yet: {error}.",
+        )
     result = trace(cluster, source, to, int(subject.get("seed", 0)))
     record = trace_record(cluster, source, to, result)
     wanted = {k: v for k, v in spec.items() if k in CONDITIONS or k == "expect"}

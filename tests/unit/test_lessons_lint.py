@@ -1,6 +1,8 @@
 """Every lesson, linted: its files load, each step's checks fail on the state the step starts
 from (so none passes whatever the learner did) and pass once the step's solution is done,
-every reference resolves, every question step explains its likely wrong answers (and each of
+every reference resolves, every behavioural step has two different reference solutions that
+both pass (so its checks grade what the network does, not how the YAML is written), every
+question step explains its likely wrong answers (and each of
 them really is wrong, and gets its own explanation), and the quiz has one right answer with an
 explanation for each."""
 
@@ -10,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app.cluster.cluster import Cluster
 from app.lessons import notes, session
@@ -17,6 +20,7 @@ from app.lessons.actions import run_actions
 from app.lessons.catalog import BUILT_IN, load_catalog
 from app.lessons.checks import evaluate
 from app.lessons.checks_network import explain, wrong_values
+from app.lessons.model import NETWORK_CHECKS, is_behavioural
 from app.web.sandbox import TABS
 
 CATALOG = load_catalog()
@@ -162,4 +166,68 @@ def test_each_wrong_quiz_choiceexplains_itself(lesson):
                 assert len(re.sub(r"<[^>]+>", "", choice.why_html).split()) >= 5, (
                     f"{lesson.slug}: quiz question {number + 1}: say why "
                     f"{choice.text_html!r} is wrong, in a sentence"
+                )
+
+
+def _applied(actions) -> list:
+    """The objects a solution applies, parsed (so layout and flow style do not count)."""
+    return [
+        doc
+        for action in actions
+        if action.kind == "apply"
+        for doc in yaml.safe_load_all(action.value)
+        if doc
+    ]
+
+
+def _at_step(lesson, index):
+    """A cluster as the lesson leaves it when step ``index`` begins."""
+    cluster = Cluster.create(seed=99)
+    session.start(cluster, lesson)
+    session.go_to(cluster, lesson, index)
+    return cluster
+
+
+@pytest.mark.parametrize("lesson", CATALOG.lessons, ids=lambda lesson: lesson.slug)
+def test_each_behavioural_step_passes_with_two_different_solutions(lesson):
+    """A behavioural step (see docs/lessons.md) is graded by what the network does: it has a
+    network check, and at least two reference solutions that apply different manifests; each,
+    run from the step's starting cluster, turns every check from failing to passing."""
+    for index, step in enumerate(lesson.steps):
+        where = f"{lesson.source}/lesson.yaml, step {step.id} (line {step.line})"
+        if not is_behavioural(step):
+            assert not step.alternatives, (
+                f"{where}: alternatives are for behavioural steps (a network check, or a "
+                f"solution that applies a manifest)"
+            )
+            continue
+        assert any(check.kind in NETWORK_CHECKS for check in step.checks), (
+            f"{where}: the step builds or fixes something; grade it with a trace, traffic or "
+            f"dns check, so that every correct solution passes"
+        )
+        solutions = [step.solution, *step.alternatives]
+        assert len(solutions) >= 2, (
+            f"{where}: a behavioural step needs at least two different reference solutions "
+            f"(solution: and alternatives:)"
+        )
+        applied = [_applied(solution) for solution in solutions]
+        for number, objects in enumerate(applied[1:], 1):
+            assert objects != applied[0], (
+                f"{where}: alternatives[{number - 1}] applies the same manifests as the solution"
+            )
+        for number, solution in enumerate(solutions):
+            name = "the solution" if number == 0 else f"alternatives[{number - 1}]"
+            cluster = _at_step(lesson, index)
+            state = notes.step_state(cluster, lesson.slug, step.id)
+            for check in step.checks:
+                assert not evaluate(cluster, check, state).passed, (
+                    f"{where}, line {check.line}: the {check.kind} check passes before {name}"
+                )
+            run_actions(cluster, solution, step.id)
+            state = notes.step_state(cluster, lesson.slug, step.id)
+            for check in step.checks:
+                outcome = evaluate(cluster, check, state)
+                assert outcome.passed, (
+                    f"{where}, line {check.line}: the {check.kind} check fails after {name}: "
+                    f"{outcome.message}"
                 )
