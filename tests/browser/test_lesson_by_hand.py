@@ -68,9 +68,11 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     expect(page.locator(".build-form .applied")).to_contain_text("service/web created")
     check(page)
     failure = lesson_panel.locator(".check-results .fail")
-    expect(failure).to_contain_text(
-        "Your Service selects app=frontend, but the pods are labelled app=web"
+    # The Check traces the Service and names the cause: the selector, and the labels pods have.
+    expect(failure.first).to_contain_text(
+        "its selector app=frontend (spec.selector) matches no pod"
     )
+    expect(failure.first).to_contain_text("app=web")
     page.screenshot(path=str(screenshots_dir / "by-hand-2-wrong-selector.png"), full_page=True)
     # Fixed by YAML, as kubectl apply would.
     page.locator("#panel").get_by_role("link", name="YAML", exact=True).click()
@@ -78,7 +80,7 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     page.locator("#panel").get_by_role("button", name="Apply").click()
     expect(page.locator("#panel .applied")).to_contain_text("service/web configured")
     check(page)
-    expect(lesson_panel.locator(".check-results .pass")).to_have_count(1)
+    expect(lesson_panel.locator(".check-results .fail")).to_have_count(0)
     expect(lesson_panel.locator(".step-done")).to_be_visible()
     lesson_panel.get_by_role("button", name="Next →").click()
 
@@ -99,7 +101,9 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     chain = re.search(r"default/web cluster IP.*-j (KUBE-SVC-[A-Z0-9]{16})", rules).group(1)
     lesson_panel.get_by_label(LESSON.steps[2].question).fill("KUBE-SVC-WRONGWRONGWRONG1")
     check(page)
-    expect(lesson_panel.locator(".check-results .fail")).to_contain_text("is not web's KUBE-SVC chain")
+    expect(lesson_panel.locator(".check-results .fail")).to_contain_text(
+        "is not web's KUBE-SVC chain"
+    )
     lesson_panel.get_by_label(LESSON.steps[2].question).fill(chain)
     check(page)
     expect(lesson_panel.locator(".check-results .pass")).to_contain_text("is right")
