@@ -94,7 +94,11 @@ def mismatch(cluster: Any, record: dict[str, Any], wanted: dict[str, Any]) -> st
         end = record.get("endpoint") or {}
         if (end.get("namespace"), end.get("name")) not in names:
             reached = f"{end.get('namespace')}/{end.get('name')}" if end.get("name") else "no pod"
-            return f"it reached {reached}, not a pod matching {wanted['endpoint']}"
+            problem = f"it reached {reached}, not a pod matching {wanted['endpoint']}"
+            if record.get("http_status") and record.get("reason"):
+                # A proxy answered by itself (ingress-nginx's 503, say): its reason is the cause.
+                problem += f": HTTP {record['http_status']}, {record['reason'].rstrip('.')}"
+            return problem
     if "snat" in wanted and record.get("snat") != wanted["snat"]:
         if record.get("seen_ip") is None:
             return "it never reached a pod, so no pod saw its source address"

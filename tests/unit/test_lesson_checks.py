@@ -182,3 +182,19 @@ def test_a_trace_that_is_not_the_one_asked_for_says_its_reason_once():
     outcome = run(c, {"traced": wanted}, state)
     assert not outcome.passed
     assert outcome.message.count(record["reason"].rstrip(".")[:60]) == 1, outcome.message
+
+
+def test_a_check_on_a_request_the_ingress_controller_answered_names_the_cause():
+    """Lesson 9's mistake: the Ingress names the container's port 8080 on a Service whose
+    port is 80 (targetPort named http). ingress-nginx answers 503, and the Check says why."""
+    from tests.unit.test_causes import api_behind_ingress
+
+    c = api_behind_ingress("{number: 8080}")
+    target = "http://shop.example.com/api"
+    record = trace_record(c, "external", target, trace(c, "external", target, 0))
+    assert record["http_status"] == 503
+    state = StepState(activity=[{**record, "kind": "trace"}])
+    outcome = run(c, {"traced": {"from": "external", "endpoint": "app=api"}}, state)
+    assert not outcome.passed
+    assert "backend.service.port.number is 8080" in outcome.message
+    assert "has no port 8080 (its ports: 80)" in outcome.message
