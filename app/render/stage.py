@@ -50,7 +50,12 @@ def _host(address: str) -> tuple[str, int | None]:
     return host, int(port) if port.isdigit() else None
 
 
-def lit_boxes(hop: dict[str, Any], before: dict[str, Any] | None, view: MapView) -> list[str]:
+def lit_boxes(
+    hop: dict[str, Any],
+    before: dict[str, Any] | None,
+    view: MapView,
+    node_ips: set[str] | None = None,
+) -> list[str]:
     """The boxes ``hop`` lights: the Service whose address the packet is sent to (before or
     after this hop), and the Ingress box while the ingress controller has the request.
 
@@ -60,7 +65,8 @@ def lit_boxes(hop: dict[str, Any], before: dict[str, Any] | None, view: MapView)
     >>> lit_boxes({"packet": {"dst": "10.96.0.10:53"}}, None, view)
     ['service/kube-system/kube-dns']
     """
-    node_ips = {n.internal_ip for n in view.nodes}
+    if node_ips is None:
+        node_ips = {n.internal_ip for n in view.nodes}
     destinations = [(hop.get("packet") or {}).get("dst", "")]
     if before is not None and hop.get("action") in ("dnat", "proxy"):
         destinations.append((before.get("packet") or {}).get("dst", ""))
@@ -92,6 +98,7 @@ def hop_marks(view: MapView, trace: dict[str, Any]) -> dict[str, list[dict[str, 
     ('net/internet', True)
     """
     out: dict[str, list[dict[str, Any]]] = {}
+    node_ips = {n.internal_ip for n in view.nodes}
     for part in ("hops", "reply"):
         out[part] = []
         before = None
@@ -100,6 +107,8 @@ def hop_marks(view: MapView, trace: dict[str, Any]) -> dict[str, list[dict[str, 
                 before = None
             at = draw_at(hop, view)
             x, y = view.anchors[at]
-            out[part].append({"at": at, "point": [x, y], "lit": lit_boxes(hop, before, view)})
+            out[part].append(
+                {"at": at, "point": [x, y], "lit": lit_boxes(hop, before, view, node_ips)}
+            )
             before = hop
     return out

@@ -126,20 +126,3 @@ async def page_redo(
     request: Request, workspace_id: str, tab: Annotated[str, Form()] = "objects"
 ) -> Response:
     return await _page_step(request, workspace_id, "redo", tab)
-
-
-@page_router.get("/w/{workspace_id}/history")
-def page_history(request: Request, workspace_id: str, tab: str = "objects") -> Response:
-    """The Undo and Redo buttons and the list of changes, as the sandbox head holds them."""
-    context = {
-        "request": request,
-        "workspace_id": workspace_id,
-        "tab": tab if tab in _TABS else "objects",
-        "history": _store(request).history(workspace_id),
-    }
-    html = request.app.state.templates.env.get_template("_history.html").render(context)
-    return Response(
-        html,
-        media_type="text/html",
-        headers={"Cache-Control": "no-store", "Vary": "HX-Request"},
-    )

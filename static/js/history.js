@@ -3,7 +3,7 @@
 // CLUSTER_CHANGED), so the buttons always name the newest change. Without JavaScript the
 // forms still post.
 //
-// Markup (templates/_history.html): <div id="history" data-history-url="...">
+// Markup (templates/_history.html): <div id="history">
 //   <form data-history-step="undo">…<button>…</button></form>, the same for "redo".
 
 function typing(target) {
