@@ -129,3 +129,34 @@ class Forbidden(PodpathError):
 class PayloadTooLarge(PodpathError):
     status = 413
     reason = "RequestEntityTooLarge"
+
+
+class TooManyRequests(PodpathError):
+    """A rate limit was reached; ``retry_after`` says in how many seconds to try again."""
+
+    status = 429
+    reason = "TooManyRequests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class StorageUnavailable(PodpathError):
+    """The workspace store cannot do this now (read-only, damaged, locked); reads that can be
+    served still are."""
+
+    status = 503
+    reason = "ServiceUnavailable"
+
+
+class InsufficientStorage(PodpathError):
+    """The disk is full, or below the floor kept free for the workspaces that exist."""
+
+    status = 507
+    reason = "InsufficientStorage"
+
+
+class StoreStartupError(Exception):
+    """The store cannot be opened; the message is one line naming the path and the problem,
+    printed by ``python -m app`` instead of a traceback."""

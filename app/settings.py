@@ -46,9 +46,41 @@ class Settings:
     #: Most worker nodes a workspace may have.
     max_workers: int = 250
     #: Workspaces kept in memory at once (least recently used ones are dropped; SQLite keeps them).
-    cache_size: int = 64
+    cache_size: int = 512
+    #: Most objects kept in memory across all cached workspaces (bounds the cache by size).
+    cache_objects: int = 60_000
     #: A folder of more lessons, listed after the app's own (see docs/lessons.md).
     lessons_dir: Path | None = None
+    #: Days a workspace may go unused before it is deleted (0: never).
+    idle_days: int = 30
+    #: Days a share link works after it is made or rotated (0: until revoked).
+    share_days: int = 30
+    #: Free disk space (MB) below which new workspaces are refused; existing ones keep working.
+    min_free_mb: int = 200
+    #: New workspaces (copies included) one browser may make per hour.
+    new_per_client: int = 30
+    #: New workspaces all clients behind one address may make per hour (a class behind a NAT).
+    new_per_address: int = 1000
+    #: Seconds of server work (apply, compare, switch, traces) one browser may use per minute.
+    work_per_client: int = 30
+    #: Seconds of server work all clients behind one address may use per minute.
+    work_per_address: int = 300
+    #: Host names the server answers to, comma-separated ("*": any). Empty: the localhost
+    #: names when bound to loopback, any name otherwise.
+    allowed_hosts: str = ""
+    #: More origins (``https://host``) allowed to send changes, comma-separated, for a
+    #: deployment whose proxy rewrites the Host header.
+    allowed_origins: str = ""
+    #: Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed,
+    #: comma-separated ("*": any). Empty: none.
+    trusted_proxies: str = ""
+    #: Server processes (each with its own cache; SQLite keeps them consistent).
+    workers: int = 1
+
+    @property
+    def behind_proxy(self) -> bool:
+        """Whether a reverse proxy's forwarded headers are believed."""
+        return bool(self.trusted_proxies.strip())
 
     def cluster_config(self, **choices: Any) -> ClusterConfig:
         """A new workspace's cluster settings: ``choices`` (CNI plugin, proxy mode, workers)
@@ -73,26 +105,31 @@ class Settings:
         for f in fields(cls):
             raw = environ.get(f"PODPATH_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = _coerce(f.name, raw, getattr(cls, f.name))
+                values[f.name] = _coerce(f.name, raw, f.type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("data_dir", "lessons_dir"):
             if values.get(name):
                 values[name] = Path(str(values[name])).expanduser()
-        if values.get("lessons_dir") == "":
-            values["lessons_dir"] = None
+            else:
+                values.pop(name, None)  # empty: the default
         return cls(**values)  # type: ignore[arg-type]
 
 
-def _coerce(name: str, raw: str, default: object) -> object:
-    if isinstance(default, bool):
+def _coerce(name: str, raw: str, kind: object) -> object:
+    # ``from __future__ import annotations`` makes each field's type its source text.
+    kind = str(kind)
+    if kind == "bool":
         return raw.lower() in {"1", "true", "yes", "on"}
-    if isinstance(default, int):
+    if kind == "int":
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise SystemExit(
-                f"PODPATH_{name.upper()} must be a whole number, got {raw!r}"
+                f"podpath: PODPATH_{name.upper()} must be a whole number, got {raw!r}"
             ) from None
-    if isinstance(default, Path):
-        return Path(raw).expanduser()
+        if value < 0:
+            raise SystemExit(f"podpath: PODPATH_{name.upper()} must not be negative, got {value}")
+        return value
+    if kind.startswith("Path"):
+        return Path(raw).expanduser() if raw else None
     return raw
