@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import uvicorn
 
+    from app.errors import StoreStartupError
     from app.lessons.source import LessonFileError
     from app.web.app import create_app
 
@@ -62,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         app = create_app(settings)
     except LessonFileError as error:
         raise SystemExit(f"podpath: cannot load the lessons: {error}") from None
+    except StoreStartupError as error:
+        raise SystemExit(f"podpath: {error}") from None
     shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::", ""} else settings.host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"

@@ -10,8 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.lessons.catalog import load_catalog
 from app.settings import Settings
-from app.store.backends import MemoryBackend, SqliteBackend
-from app.store.workspaces import Workspaces
+from app.store.opening import open_workspaces
 from app.web import (
     api,
     api_lessons,
@@ -48,16 +47,6 @@ document, object and field at fault:
 """
 
 
-def build_workspaces(settings: Settings) -> Workspaces:
-    if settings.store == "memory":
-        backend = MemoryBackend()
-    elif settings.store == "sqlite":
-        backend = SqliteBackend(Path(settings.data_dir) / "podpath.sqlite3")
-    else:
-        raise SystemExit(f"unknown store {settings.store!r}: use sqlite or memory")
-    return Workspaces(backend, cache_size=settings.cache_size)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A Podpath ASGI app for these settings (defaults when None)."""
     settings = settings or Settings.from_env()
@@ -69,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.workspaces = build_workspaces(settings)
+    app.state.workspaces = open_workspaces(settings)
     # Read every lesson now: a malformed one stops the server with its file and line.
     app.state.lessons = load_catalog(settings.lessons_dir)
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))

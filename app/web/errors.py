@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Match
 
 from app.errors import FieldError, PodpathError
 
@@ -36,6 +37,16 @@ def error_response(request: Request, error: PodpathError) -> Response:
         # htmx does not swap 4xx answers by default; the fragment says where it goes.
         return HTMLResponse(html, status_code=error.status, headers={"HX-Reswap": "innerHTML"})
     return templates.TemplateResponse(request, "error.html", context, status_code=error.status)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route answers at this request's path (for a 405's ``Allow``)."""
+    methods = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            methods.append(method)
+    return methods
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -61,7 +72,10 @@ def install_error_handlers(app: FastAPI) -> None:
         error.reason = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestEntityTooLarge"}.get(
             exc.status_code, "Error"
         )
-        return error_response(request, error)
+        response = error_response(request, error)
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(allowed_methods(request))
+        return response
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> Response:
