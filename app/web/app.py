@@ -25,7 +25,7 @@ from app.web import (
 )
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
-from app.web.limits import BodySizeLimit
+from app.web.guard import install_guards
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
@@ -76,5 +76,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(build.router)
     app.include_router(lessons.router)
     app.include_router(compare.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_guards(app, settings)
     return app

@@ -15,8 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import FieldError, PodpathError
+from app.errors import FieldError, PodpathError, TooManyRequests
 
 log = logging.getLogger("podpath")
 
@@ -28,15 +29,61 @@ def _wants_json(request: Request) -> bool:
 
 
 def error_response(request: Request, error: PodpathError) -> Response:
+    headers = {}
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
     if _wants_json(request):
-        return JSONResponse(error.to_dict(), status_code=error.status)
+        return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
     templates = request.app.state.templates
     context = {"error": error}
     if request.headers.get("HX-Request") == "true":
         html = templates.get_template("_error.html").render(context)
         # htmx does not swap 4xx answers by default; the fragment says where it goes.
-        return HTMLResponse(html, status_code=error.status, headers={"HX-Reswap": "innerHTML"})
-    return templates.TemplateResponse(request, "error.html", context, status_code=error.status)
+        headers["HX-Reswap"] = "innerHTML"
+        return HTMLResponse(html, status_code=error.status, headers=headers)
+    return templates.TemplateResponse(
+        request, "error.html", context, status_code=error.status, headers=headers
+    )
+
+
+def internal_error() -> PodpathError:
+    error = PodpathError(
+        "Podpath hit an internal error; nothing was changed. Please report what you did."
+    )
+    error.status = 500
+    error.reason = "InternalError"
+    return error
+
+
+class CatchUnexpected:
+    """Answer 500 to an unexpected exception, and keep the connection.
+
+    Starlette's own last-resort handler answers and then re-raises, so the server closes
+    the keep-alive connection after every 500; this middleware answers and stops there.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if not started:
+                response = error_response(Request(scope), internal_error())
+                await response(scope, receive, send)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -76,13 +123,3 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             response.headers["Allow"] = ", ".join(allowed_methods(request))
         return response
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        error = PodpathError(
-            "Podpath hit an internal error; nothing was changed. Please report what you did."
-        )
-        error.status = 500
-        error.reason = "InternalError"
-        return error_response(request, error)

@@ -816,7 +816,7 @@ def post_no_raise(api: Api, url: str, body: dict[str, Any]) -> httpx.Response:
 
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             return await client.post(url, json=body)
 
     return asyncio.run(call())

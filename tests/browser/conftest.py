@@ -7,6 +7,8 @@ browsers, which this project's machines cannot do.
 
 The ``page`` fixture fails a test whose page asked for anything outside the live server
 (a CDN, a web font, an analytics script): Podpath must work in a classroom without internet.
+It also fails a test whose page broke the server's Content-Security-Policy (an inline script
+or style the browser refused): every browser test checks the pages it visits work under it.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     server = _origin(live_server.url)
     outside: list[str] = []
     errors: list[str] = []
+    refused: list[str] = []
 
     def is_outside(url: str) -> bool:
         return urlsplit(url).scheme not in LOCAL_SCHEMES and _origin(url) != server
@@ -98,12 +101,19 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     page.on("request", on_request)
     page.on("websocket", lambda ws: outside.append(f"WS {ws.url}") if is_outside(ws.url) else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: refused.append(message.text)
+        if "Content Security Policy" in message.text
+        else None,
+    )
     yield page
     context.close()
     assert not outside, "the page asked for things outside the app (it must work offline):\n" + (
         "\n".join(outside)
     )
     assert not errors, "uncaught JavaScript errors on the page:\n" + "\n".join(errors)
+    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
 
 
 @pytest.fixture(scope="session")
