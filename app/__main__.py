@@ -7,6 +7,7 @@ Flags override the ``PODPATH_*`` environment variables, which override the defau
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where workspaces live: sqlite (kept across restarts, default) or memory",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        help="server processes sharing the SQLite store (default 1; see the README's "
+        "'Running Podpath for a class or a school')",
+    )
+    parser.add_argument(
         "--lessons-dir",
         type=Path,
         help="a folder of more lessons, listed after Podpath's own (see docs/lessons.md)",
@@ -47,11 +54,19 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
         data_dir=args.data_dir,
         store=args.store,
         lessons_dir=args.lessons_dir,
+        workers=args.workers,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     settings = settings_from_args(argv)
+    if settings.workers < 1:
+        raise SystemExit("podpath: --workers must be 1 or more")
+    if settings.workers > 1 and settings.store != "sqlite":
+        raise SystemExit(
+            "podpath: --workers above 1 needs the sqlite store: each process would have its "
+            "own memory store"
+        )
 
     import uvicorn
 
@@ -68,8 +83,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     shown_host = "127.0.0.1" if settings.host in {"0.0.0.0", "::", ""} else settings.host
     if ":" in shown_host:
         shown_host = f"[{shown_host}]"
-    print(f"Podpath is serving on http://{shown_host}:{settings.port}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    workers = f" with {settings.workers} worker processes" if settings.workers > 1 else ""
+    print(f"Podpath is serving on http://{shown_host}:{settings.port}{workers}", flush=True)
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        # Believe X-Forwarded-For/-Proto only from the proxies the settings name.
+        "proxy_headers": settings.behind_proxy,
+        "forwarded_allow_ips": settings.trusted_proxies or None,
+    }
+    if settings.workers == 1:
+        uvicorn.run(app, **options)
+        return
+    # Each worker builds its own app from the same settings, passed in the environment; the
+    # app made above has checked the store and the lessons (and migrated the database) once.
+    os.environ.update(settings.to_env())
+    del app
+    uvicorn.run("app.web.app:create_app", factory=True, workers=settings.workers, **options)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,21 @@ class Settings:
             **choices,
         )
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``PODPATH_*`` variables, for server processes started with them.
+
+        >>> Settings(port=9000).to_env()["PODPATH_PORT"]
+        '9000'
+        >>> Settings.from_env(Settings(lessons_dir=None, workers=3).to_env()).workers
+        3
+        """
+        return {
+            f"PODPATH_{f.name.upper()}": ""
+            if getattr(self, f.name) is None
+            else str(getattr(self, f.name))
+            for f in fields(self)
+        }
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from ``PODPATH_*`` variables, then ``overrides`` (e.g. command-line flags)."""

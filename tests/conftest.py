@@ -77,6 +77,9 @@ def _server_env(env: Mapping[str, str] | None) -> dict[str, str]:
     # The developer's own PODPATH_* settings must not leak into the tests.
     base = {k: v for k, v in os.environ.items() if not k.startswith("PODPATH_")}
     base["PYTHONUNBUFFERED"] = "1"
+    # One test process makes a whole session's sandboxes from one address without a browser
+    # cookie, far beyond any person: the limits themselves are tested in tests/api.
+    base.update({"PODPATH_NEW_PER_CLIENT": "100000", "PODPATH_WORK_PER_CLIENT": "100000"})
     base.update(env or {})
     return base
 

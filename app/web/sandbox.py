@@ -101,7 +101,8 @@ def page_context(
 
     store = request.app.state.workspaces
     context = store.read(workspace_id, read)
-    context["share_token"] = store.share_token(workspace_id)
+    context["share"] = store.current_share(workspace_id)
+    context["idle_days"] = store.idle_days
     context["history"] = store.history(workspace_id)  # the Undo and Redo buttons
     return context
 

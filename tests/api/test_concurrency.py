@@ -1,4 +1,5 @@
-"""Many clients changing one workspace at once against a real server: no lost update."""
+"""Many clients changing one workspace at once against a real server: no lost update, with
+one server process or several (``--workers 2``, each with its own cache, sharing SQLite)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,23 @@ THREADS = 8
 PER_THREAD = 10
 
 
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-workers"])
+def server(
+    request: pytest.FixtureRequest, server_factory: Callable[..., ServerHandle], tmp_path: Path
+) -> ServerHandle:
+    workers = request.param
+    server = server_factory(tmp_path / "data", args=["--workers", str(workers)])
+    if workers > 1:
+        assert len(worker_processes(server.process.pid)) == workers, server.log_path.read_text()
+    return server
+
+
+def worker_processes(pid: int) -> list[str]:
+    """The processes uvicorn started under ``pid`` to serve requests."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
 def service(name: str) -> str:
     return (
         f"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\n"
@@ -27,10 +45,7 @@ def service(name: str) -> str:
     )
 
 
-def test_concurrent_applies_to_one_workspace_lose_nothing(
-    server_factory: Callable[..., ServerHandle], tmp_path: Path
-) -> None:
-    server = server_factory(tmp_path / "data")
+def test_concurrent_applies_to_one_workspace_lose_nothing(server: ServerHandle) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as client:
         workspace = client.post(WS, json={}).json()["id"]
 
@@ -65,10 +80,7 @@ def test_concurrent_applies_to_one_workspace_lose_nothing(
         assert summary["userObjects"] == THREADS * PER_THREAD
 
 
-def test_concurrent_scales_leave_a_consistent_deployment(
-    server_factory: Callable[..., ServerHandle], tmp_path: Path
-) -> None:
-    server = server_factory(tmp_path / "data")
+def test_concurrent_scales_leave_a_consistent_deployment(server: ServerHandle) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as client:
         workspace = client.post(WS, json={}).json()["id"]
         response = client.post(
@@ -110,3 +122,31 @@ def test_concurrent_scales_leave_a_consistent_deployment(
             for a in e["addresses"]
         }
         assert addresses == set(ips)
+
+
+def test_every_process_sees_each_change_at_once(server: ServerHandle) -> None:
+    """A change acknowledged by one worker is what the next request sees, whichever worker
+    answers it (each caches workspaces, checked against the saved version)."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        workspace = client.post(WS, json={}).json()["id"]
+    for i in range(12):
+        # A new connection each time, so the kernel spreads them over the workers.
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            applied = client.post(
+                f"{WS}/{workspace}/apply",
+                content=service(f"s{i}"),
+                headers={"content-type": "application/yaml"},
+            )
+            assert applied.status_code == 200, applied.text
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            listed = client.get(f"{WS}/{workspace}/objects?kind=svc&namespace=default").json()
+            names = {s["metadata"]["name"] for s in listed["items"]}
+            assert {f"s{j}" for j in range(i + 1)} <= names, (i, sorted(names))
+        if i % 4 == 3:
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                assert client.post(f"{WS}/{workspace}/undo").status_code == 200
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                listed = client.get(f"{WS}/{workspace}/objects?kind=svc&namespace=default").json()
+                assert f"s{i}" not in {s["metadata"]["name"] for s in listed["items"]}
+            with httpx.Client(base_url=server.url, timeout=60) as client:
+                assert client.post(f"{WS}/{workspace}/redo").status_code == 200

@@ -1,0 +1,94 @@
+"""Every ``PODPATH_*`` setting is read from its environment variable, and a server started
+with environment variables alone uses them (``PODPATH_DATA_DIR`` once crashed startup)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings
+from tests.conftest import REPO, free_port
+
+
+def sample(name: str, kind: str, tmp_path: Path) -> tuple[str, object]:
+    """A value for a setting other than its default, as text and as read."""
+    if kind.startswith("Path"):
+        return str(tmp_path / name), tmp_path / name
+    if kind == "int":
+        return "7", 7
+    if name == "store":
+        return "memory", "memory"
+    return "podpath.example", "podpath.example"
+
+
+@pytest.mark.parametrize("field", fields(Settings), ids=lambda f: f.name)
+def test_each_setting_comes_from_its_environment_variable(field, tmp_path: Path) -> None:
+    text, value = sample(field.name, str(field.type), tmp_path)
+    settings = Settings.from_env({f"PODPATH_{field.name.upper()}": text})
+    assert getattr(settings, field.name) == value
+    assert getattr(settings, field.name) != getattr(Settings(), field.name)
+
+
+def test_a_flag_wins_over_the_environment(tmp_path: Path) -> None:
+    from app.__main__ import settings_from_args
+
+    os.environ["PODPATH_PORT"] = "9001"
+    try:
+        assert settings_from_args(["--port", "9002"]).port == 9002
+        assert settings_from_args([]).port == 9001
+    finally:
+        del os.environ["PODPATH_PORT"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("PODPATH_PORT", "eighty", "PODPATH_PORT must be a whole number, got 'eighty'"),
+        ("PODPATH_CACHE_SIZE", "-1", "PODPATH_CACHE_SIZE must not be negative"),
+    ],
+)
+def test_a_bad_value_stops_with_one_line(variable: str, value: str, says: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        Settings.from_env({variable: value})
+    assert str(stopped.value).startswith("podpath: ") and says in str(stopped.value)
+
+
+@pytest.mark.slow
+def test_a_server_configured_by_environment_alone_uses_its_data_dir(tmp_path: Path) -> None:
+    port = free_port()
+    data_dir = tmp_path / "podpath-data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODPATH_")}
+    env.update(PODPATH_DATA_DIR=str(data_dir), PODPATH_PORT=str(port), PODPATH_IDLE_DAYS="5")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        page = ""
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/w", data=b"", method="POST"
+                )
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+        assert "Sandboxes unused for 5 days are deleted" in page
+        assert (data_dir / "podpath.sqlite3").is_file()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
