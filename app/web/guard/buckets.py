@@ -16,6 +16,11 @@ from collections.abc import Callable
 MAX_KEYS = 20_000
 
 
+def now() -> float:
+    """Seconds on the clock the limits run on (tests replace it)."""
+    return time.monotonic()
+
+
 class Buckets:
     """One bucket per key.
 
@@ -26,7 +31,7 @@ class Buckets:
     period : float
         Seconds in which an empty bucket fills up again.
     clock : callable, optional
-        Seconds now (``time.monotonic`` by default; tests pass their own).
+        Seconds now (:func:`now` by default).
 
     Examples
     --------
@@ -40,11 +45,11 @@ class Buckets:
     """
 
     def __init__(
-        self, capacity: float, period: float, clock: Callable[[], float] = time.monotonic
+        self, capacity: float, period: float, clock: Callable[[], float] | None = None
     ) -> None:
         self.capacity = capacity
         self.rate = capacity / period if period else 0.0
-        self.clock = clock
+        self.clock = clock or (lambda: now())
         self._levels: dict[str, tuple[float, float]] = {}  # key -> (level, when)
         self._lock = threading.Lock()
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -33,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.errors import TooManyRequests
 from app.settings import Settings
 from app.web.errors import error_response
+from app.web.guard import buckets
 from app.web.guard.buckets import Buckets
 
 CLIENT_COOKIE = "podpath_client"
@@ -83,26 +83,26 @@ def client_id(headers: Headers) -> str | None:
 class RateLimits:
     """The limits of :mod:`app.web.guard.rate` as ASGI middleware."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, clock=time.monotonic) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         hour, minute = 3600.0, 60.0
         self.new_client = Limit(
-            Buckets(settings.new_per_client, hour, clock),
+            Buckets(settings.new_per_client, hour),
             "new_per_client",
             "made {} new sandboxes in the last hour, the most one browser may make",
         )
         self.new_address = Limit(
-            Buckets(settings.new_per_address, hour, clock),
+            Buckets(settings.new_per_address, hour),
             "new_per_address",
             "made {} new sandboxes in the last hour, the most one address may make",
         )
         self.work_client = Limit(
-            Buckets(settings.work_per_client, minute, clock),
+            Buckets(settings.work_per_client, minute),
             "work_per_client",
             "used {} seconds of the server's time in the last minute, the most one browser may use",
         )
         self.work_address = Limit(
-            Buckets(settings.work_per_address, minute, clock),
+            Buckets(settings.work_per_address, minute),
             "work_per_address",
             "used {} seconds of the server's time in the last minute, the most one address may use",
         )
@@ -140,12 +140,12 @@ class RateLimits:
                 }
             await send(message)
 
-        started = time.perf_counter()
+        started = buckets.now()
         try:
             await self.app(scope, receive, send_with_cookie)
         finally:
             if work:
-                spent = time.perf_counter() - started
+                spent = buckets.now() - started
                 self.work_client.buckets.take(client, spent)
                 self.work_address.buckets.take(address, spent)
 
