@@ -23,8 +23,9 @@ SAME_ORIGIN = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
 
 
 def pod_names(api: Api, workspace: str) -> list[str]:
-    listed = api.get(f"/api/v1/workspaces/{workspace}/objects", params={"kind": "Pod"}).json()
-    return sorted(o["name"] for o in listed["items"] if o["namespace"] == "default")
+    url = f"/api/v1/workspaces/{workspace}/objects"
+    listed = api.get(url, params={"kind": "Pod", "namespace": "default"}).json()
+    return sorted(o["metadata"]["name"] for o in listed["items"])
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -284,3 +285,53 @@ def test_server_time_is_charged_per_change_and_recovers(
     monkeypatch.setattr(buckets, "now", lambda: clock[0] + 10_000)
     assert api.post_yaml(f"/api/v1/workspaces/{workspace}/apply", POD).status_code == 200
     assert api.get(f"/api/v1/workspaces/{workspace}").status_code == 200  # reads never wait
+
+
+# --- no GET changes anything ---------------------------------------------------------------
+
+
+def test_no_get_changes_a_workspace(api: Api) -> None:
+    """Link previewers, prefetchers and cross-site links all GET: none may change a thing."""
+    workspace = new_workspace(api)
+    apply_ok(api, workspace, POD)
+    api.post(f"/w/{workspace}/share")
+    share = api.app.state.workspaces.current_share(workspace)
+    store = api.app.state.workspaces
+
+    def saved() -> tuple[object, ...]:
+        return (
+            store.backend.version(workspace),
+            store.current_share(workspace),
+            len(store.history(workspace).entries),
+        )
+
+    before = saved()
+    urls = [
+        "/",
+        "/lessons",
+        "/lessons/dns",
+        f"/w/{workspace}/lessons/dns",
+        f"/s/{share.token}",
+        f"/w/{workspace}?from=pod/default/client&to=kubernetes.default:443",
+        *(
+            f"/w/{workspace}?tab={tab}"
+            for tab in ("build", "trace", "objects", "rules", "dns", "events", "yaml")
+        ),
+        f"/w/{workspace}/build",
+        f"/w/{workspace}/objects/Pod/default/client",
+        f"/api/v1/workspaces/{workspace}",
+        f"/api/v1/workspaces/{workspace}/objects",
+        f"/api/v1/workspaces/{workspace}/events",
+        f"/api/v1/workspaces/{workspace}/history",
+        f"/api/v1/workspaces/{workspace}/manifests",
+        f"/api/v1/workspaces/{workspace}/lessons",
+        f"/api/v1/workspaces/{workspace}/dns?name=kubernetes.default",
+    ]
+    for url in urls:
+        response = api.get(url)
+        assert response.status_code < 500, (url, response.status_code)
+        assert saved() == before, f"GET {url} changed the workspace"
+        assert (
+            "set-cookie" not in response.headers
+            or "podpath_lessons" not in response.headers["set-cookie"]
+        ), f"GET {url} started a lesson workspace"
