@@ -176,3 +176,109 @@ def progress_label(state: dict[str, Any]) -> str:
     if state.get("quiz"):
         return f"In progress: {steps}, quiz answered"
     return f"In progress: {steps}"
+
+
+def lesson_outline(lesson: Lesson, catalog: Catalog, cluster: Any | None = None) -> dict[str, Any]:
+    """What a lesson teaches, before it is started: its title, summary, introduction and
+    steps' titles (ticked when done in ``cluster``), and the cluster it runs on.
+
+    Examples
+    --------
+    >>> from app.lessons.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> outline = lesson_outline(catalog.get("services"), catalog)
+    >>> outline["number"], outline["steps"][0]["number"], outline["state"]
+    (3, 1, 'not started')
+    """
+    state = (
+        status(cluster, lesson)
+        if cluster is not None
+        else {"state": "not started", "done": 0, "total": len(lesson.steps), "step": 0}
+    )
+    record = notes.all_progress(cluster).get(lesson.slug) if cluster is not None else None
+    done = set(record["done"]) if record else set()
+    slugs = [item.slug for item in catalog.lessons]
+    return {
+        "slug": lesson.slug,
+        "title": lesson.title,
+        "number": slugs.index(lesson.slug) + 1 if lesson.slug in slugs else 0,
+        "count": len(slugs),
+        "summary_html": inline_html(lesson.summary),
+        "intro_html": lesson.intro_html,
+        "steps": [
+            {"number": i + 1, "title": s.title, "done": s.id in done}
+            for i, s in enumerate(lesson.steps)
+        ],
+        "quiz_count": len(lesson.quiz),
+        "cni": lesson.cni,
+        "proxy_mode": lesson.proxy_mode,
+        "state": state["state"],
+        "label": progress_label(state),
+        # Where starting resumes (1-based; past the last step is the recap and quiz).
+        "resume_at": min(state["step"], len(lesson.steps)) + 1,
+    }
+
+
+#: How many of the objects that a lesson's start removes the panel names.
+NAMED_OBJECTS = 6
+
+
+def lesson_preview(cluster: Any, lesson: Lesson, catalog: Catalog) -> dict[str, Any]:
+    """The panel for a lesson that is not the workspace's open one: :func:`lesson_outline`,
+    and what starting it would do (``session.open_lesson`` rebuilds the cluster for the
+    lesson, so every object in it now goes; the lesson open now keeps its progress).
+
+    Read only, like :func:`lesson_view`.
+
+    Examples
+    --------
+    >>> from app.cluster.apply import apply_text
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.lessons.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> cluster = Cluster.create(seed=2)
+    >>> _ = apply_text(cluster, "{'apiVersion': 'v1', 'kind': 'Pod', 'metadata': "
+    ...     "{'name': 'mine'}, 'spec': {'containers': [{'name': 'c', 'image': 'nginx'}]}}")
+    >>> preview = lesson_preview(cluster, catalog.get("dns"), catalog)
+    >>> preview["preview"], preview["objects"], preview["object_count"], preview["open"]
+    (True, ['pod/mine'], 1, None)
+    """
+    view = lesson_outline(lesson, catalog, cluster)
+    active = notes.active(cluster)
+    open_now = catalog.get(active) if active and active != lesson.slug else None
+    state = cluster.state
+    names = [
+        _object_name(key.kind, key.namespace, key.name)
+        for key in sorted(state.applied, key=lambda k: (k.kind, k.namespace, k.name))
+        if key in state.objects
+    ]
+    config = cluster.config
+    switches = [
+        label
+        for label, now, wanted in (
+            (f"CNI plugin {lesson.cni}", config.cni, lesson.cni),
+            (f"kube-proxy in {lesson.proxy_mode} mode", config.proxy_mode, lesson.proxy_mode),
+        )
+        if now != wanted
+    ]
+    view.update(
+        {
+            "preview": True,
+            # The settings the rebuilt cluster runs with, where they differ from now's.
+            "switches": " and ".join(switches),
+            "open": {"slug": open_now.slug, "title": open_now.title} if open_now else None,
+            "objects": names[:NAMED_OBJECTS],
+            "object_count": len(names),
+        }
+    )
+    return view
+
+
+def _object_name(kind: str, namespace: str, name: str) -> str:
+    """``pod/mine``, as kubectl names an object (with its namespace when not default).
+
+    >>> _object_name("Service", "shop", "api"), _object_name("Namespace", "", "shop")
+    ('service/api in shop', 'namespace/shop')
+    """
+    where = f" in {namespace}" if namespace and namespace != "default" else ""
+    return f"{kind.lower()}/{name}{where}"

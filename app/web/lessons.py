@@ -1,10 +1,16 @@
-"""Lessons in the browser: ``/lessons/<slug>`` opens a lesson in the learner's lesson
-workspace, and ``/w/{id}/lessons/<slug>`` is that lesson beside the sandbox's map.
+"""Lessons in the browser: ``/lessons/<slug>`` shows a lesson, and ``/w/{id}/lessons/<slug>``
+is that lesson beside the sandbox's map.
+
+No GET changes anything: a link to a lesson (from another site too) only shows it. Starting
+one is a POST: ``POST /lessons/<slug>`` (the home page's list and the lesson's start page)
+starts it in the learner's lesson workspace, made on first use, and ``POST
+/w/{id}/lessons/<slug>/start`` starts it in that workspace (the panel's Start button, the
+next lesson after a quiz).
 
 The learner's lesson workspace is remembered in a cookie, so the home page can show their
-progress and each lesson resumes where they left it. Every action (check, hint, Show me,
-moving between steps, the quiz) is a plain form; htmx swaps the lesson panel, and the map
-and trace when the cluster changed.
+progress and each lesson resumes where they left it. Every action (start, check, hint, Show
+me, moving between steps, the quiz) is a plain form; htmx swaps the lesson panel, and the
+map and trace when the cluster changed.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from app.errors import NotFound
 from app.lessons import notes, session
 from app.lessons.actions import Done
 from app.lessons.model import Lesson
-from app.render.lesson import lesson_view
+from app.render.lesson import lesson_outline, lesson_preview, lesson_view
 from app.render.sandbox import with_shares
 from app.render.stage import hop_marks
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
@@ -74,25 +80,69 @@ def lessons_index() -> Response:
     return RedirectResponse("/#lessons", status_code=303)
 
 
+def _lesson_url(workspace_id: str, slug: str, present: bool = False, resumed: bool = False) -> str:
+    query = "&".join(q for q, on in (("present=1", present), ("resumed=1", resumed)) if on)
+    return f"/w/{workspace_id}/lessons/{slug}" + (f"?{query}" if query else "")
+
+
+#: What the panel says when a lesson resumed on a rebuilt cluster (``session.open_lesson``).
+RESUMED = "Welcome back: the cluster was rebuilt as the earlier steps of this lesson leave it."
+
+
 @router.get("/lessons/{slug}")
-def open_lesson(request: Request, slug: str, present: Annotated[bool, Query()] = False) -> Response:
-    """Open a lesson in the learner's lesson workspace (made on first use)."""
-    _lesson(request, slug)
+def lesson_start_page(
+    request: Request, slug: str, present: Annotated[bool, Query()] = False
+) -> Response:
+    """Show a lesson. With a lesson workspace (the cookie), it is shown there, beside the map;
+    without one, a page says what the lesson teaches, with a button to start it. Nothing is
+    made or changed here: starting is :func:`start_lesson`."""
+    lesson = _lesson(request, slug)
+    workspace_id = learner_workspace(request)
+    if workspace_id is not None:
+        target = _lesson_url(workspace_id, slug, present=present)
+        return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    context = {
+        "lesson": lesson_outline(lesson, request.app.state.lessons),
+        "present": present,
+    }
+    response = render(request, "lesson_start.html", context)
+    response.headers["Cache-Control"] = "no-store"  # the answer depends on the cookie
+    return response
+
+
+@router.post("/lessons/{slug}")
+async def start_lesson(
+    request: Request, slug: str, present: Annotated[bool, Form()] = False
+) -> Response:
+    """Start (or resume) a lesson in the learner's lesson workspace, made on first use and
+    remembered in the cookie, then show it beside the map."""
+    lesson = _lesson(request, slug)
+    store = request.app.state.workspaces
     workspace_id = learner_workspace(request)
     if workspace_id is None:
         config = request.app.state.settings.cluster_config()
-        workspace_id, _ = request.app.state.workspaces.create(config)
-    target = f"/w/{workspace_id}/lessons/{slug}" + ("?present=1" if present else "")
+        workspace_id, _ = await run_in_threadpool(store.create, config)
+    note = await run_in_threadpool(
+        store.change, workspace_id, lambda cluster: session.open_lesson(cluster, lesson)
+    )
+    target = _lesson_url(workspace_id, slug, present=present, resumed=note is not None)
     response = RedirectResponse(target, status_code=303, headers=NO_STORE)
     response.set_cookie(
-        COOKIE, workspace_id, max_age=365 * 24 * 3600, httponly=True, samesite="lax"
+        COOKIE,
+        workspace_id,
+        max_age=365 * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
     )
     return response
 
 
-def _panel(request: Request, workspace_id: str, extra: dict[str, Any]) -> Response:
+def _panel(
+    request: Request, workspace_id: str, extra: dict[str, Any], also: tuple[str, ...] = ()
+) -> Response:
     """The page with the lesson panel (for htmx: the panel, and the map, head and trace when
-    the cluster changed)."""
+    the cluster changed, and the blocks named in ``also``)."""
     from app.web.sandbox import page_context  # sandbox imports this module
 
     context = page_context(request, workspace_id, "trace", False)
@@ -100,19 +150,55 @@ def _panel(request: Request, workspace_id: str, extra: dict[str, Any]) -> Respon
     if "trace" in context:
         context["marks"] = hop_marks(context["map"], context["trace"])
     # A lesson's setup or solution may switch the CNI plugin: the head shows the settings.
-    also = (*CLUSTER_CHANGED, "trace_result") if extra.get("changed") else ()
+    if extra.get("changed"):
+        also = (*CLUSTER_CHANGED, "trace_result", *also)
     return render(request, "workspace.html", context, block="lesson_panel", also=also)
 
 
 @router.get("/w/{workspace_id}/lessons/{slug}")
-async def lesson_page(request: Request, workspace_id: str, slug: str) -> Response:
-    """The lesson beside the map: started here if new, resumed otherwise."""
+async def lesson_page(
+    request: Request, workspace_id: str, slug: str, resumed: Annotated[bool, Query()] = False
+) -> Response:
+    """The lesson beside the map. The workspace's open lesson shows where the learner is;
+    another lesson shows what it teaches and a button to start it (:func:`start_here`), and
+    the workspace stays as it is."""
+    from app.web.sandbox import page_context  # sandbox imports this module
+
     lesson = _lesson(request, slug)
-    store = request.app.state.workspaces
+    catalog = request.app.state.lessons
+
+    def preview(cluster: Cluster) -> dict[str, Any]:
+        if notes.active(cluster) == slug:
+            return {}
+        return {"lesson_preview": lesson_preview(cluster, lesson, catalog)}
+
+    context = await run_in_threadpool(page_context, request, workspace_id, "trace", False, preview)
+    if "lesson_preview" in context:
+        context["lesson"] = context.pop("lesson_preview")
+    elif resumed and context["lesson"]["status"]["step"] > 0:
+        context["lesson_note"] = RESUMED
+    response = render(request, "workspace.html", context, block="lesson_panel")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/w/{workspace_id}/lessons/{slug}/start")
+async def start_here(request: Request, workspace_id: str, slug: str) -> Response:
+    """Start (or resume) a lesson in this workspace: the cluster is rebuilt for it unless it
+    is the open lesson already. For htmx: the panel, the map, head, trace and side panel,
+    the page's title and its address; otherwise a redirect to the lesson's page."""
+    lesson = _lesson(request, slug)
     note = await run_in_threadpool(
-        store.change, workspace_id, lambda cluster: session.open_lesson(cluster, lesson)
+        request.app.state.workspaces.change,
+        workspace_id,
+        lambda cluster: session.open_lesson(cluster, lesson),
     )
-    response = _panel(request, workspace_id, {"lesson_note": note})
+    if not is_htmx(request):
+        target = _lesson_url(workspace_id, slug, resumed=note is not None)
+        return RedirectResponse(target, status_code=303, headers=NO_STORE)
+    extra = {"lesson_note": note, "changed": True, "retitle": True}
+    response = await run_in_threadpool(_panel, request, workspace_id, extra, ("panel",))
+    response.headers["HX-Push-Url"] = _lesson_url(workspace_id, slug)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,27 +1,67 @@
-"""Lessons over plain HTTP: opening one, checking, hints, Show me, moving between steps, the
-quiz, progress on the home page, and odd input (never a 500)."""
+"""Lessons over plain HTTP: showing one (a GET never changes anything), starting one (a
+POST), checking, hints, Show me, moving between steps, the quiz, progress on the home page,
+and odd input (never a 500)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from tests.api.conftest import Api, apply_ok, new_workspace
 
 HTMX = {"HX-Request": "true"}
+MY_POD = """apiVersion: v1
+kind: Pod
+metadata: {name: mine}
+spec: {containers: [{name: c, image: nginx}]}
+"""
 
 
 def open_lesson(api: Api, slug: str = "flat-network", cookie: str | None = None) -> tuple[str, str]:
+    """Start a lesson as the home page's list does (POST /lessons/<slug>): returns the
+    workspace and the lesson's page beside the map."""
     headers = {"Cookie": f"podpath_lessons={cookie}"} if cookie else {}
-    response = api.get(f"/lessons/{slug}", headers=headers)
+    response = api.post(f"/lessons/{slug}", headers=headers)
     assert response.status_code == 303
     assert response.headers["cache-control"] == "no-store"
     location = response.headers["location"]
-    workspace = re.match(r"/w/([^/]+)/lessons/" + slug + "$", location).group(1)
-    assert f"podpath_lessons={workspace}" in response.headers["set-cookie"]
-    assert "httponly" in response.headers["set-cookie"].lower()
-    return workspace, location
+    workspace = re.match(r"/w/([^/]+)/lessons/" + slug + "(\\?resumed=1)?$", location).group(1)
+    cookie_header = lesson_cookie(response)
+    assert cookie_header is not None and f"podpath_lessons={workspace};" in cookie_header
+    assert "httponly" in cookie_header.lower() and "samesite=lax" in cookie_header.lower()
+    return workspace, f"/w/{workspace}/lessons/{slug}"
+
+
+def lesson_cookie(response: Any) -> str | None:
+    """The Set-Cookie header that names the learner's lesson workspace, if any."""
+    cookies = response.headers.get_list("set-cookie")
+    return next((c for c in cookies if c.startswith("podpath_lessons=")), None)
+
+
+def saved_version(api: Api, workspace: str) -> int | None:
+    return api.app.state.workspaces.backend.version(workspace)
+
+
+def pod_names(api: Api, workspace: str) -> list[str]:
+    pods = api.get(f"/api/v1/workspaces/{workspace}/objects?kind=Pod&namespace=default").json()
+    return sorted(p["metadata"]["name"] for p in pods["items"])
+
+
+def open_now(api: Api, workspace: str) -> str | None:
+    return api.get(f"/api/v1/workspaces/{workspace}/lessons").json()["active"]
+
+
+@pytest.fixture
+def no_changes(api: Api, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every workspace made or changed while the fixture is on, by the store's own calls."""
+    store = api.app.state.workspaces
+    calls: list[str] = []
+    create, change = store.create, store.change
+    monkeypatch.setattr(store, "create", lambda *a, **k: calls.append("create") or create(*a, **k))
+    monkeypatch.setattr(store, "change", lambda *a, **k: calls.append("change") or change(*a, **k))
+    return calls
 
 
 def test_opening_a_lesson_starts_it_in_a_sandbox_with_its_cluster(api: Api) -> None:
@@ -31,17 +71,179 @@ def test_opening_a_lesson_starts_it_in_a_sandbox_with_its_cluster(api: Api) -> N
     assert "The flat network" in page.text
     assert "Step 1 of 3" in page.text and "Your task:" in page.text
     assert 'id="map-area"' in page.text  # beside the map
-    pods = api.get(f"/api/v1/workspaces/{workspace}/objects?kind=Pod&namespace=default").json()
-    names = sorted(p["metadata"]["name"] for p in pods["items"])
-    assert names == ["client", "web-a", "web-b"]
+    assert pod_names(api, workspace) == ["client", "web-a", "web-b"]
 
 
 def test_the_same_cookie_reuses_the_workspace_and_an_unknown_one_makes_a_new(api: Api) -> None:
     workspace, _ = open_lesson(api)
     again, _ = open_lesson(api, "services", cookie=workspace)
     assert again == workspace
+    assert open_now(api, workspace) == "services"
     fresh, _ = open_lesson(api, cookie="not-a-workspace-id-at-all-xx")
     assert fresh != workspace
+
+
+def test_a_link_to_a_lesson_shows_it_and_makes_nothing(api: Api, no_changes: list[str]) -> None:
+    page = api.get("/lessons/dns")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert lesson_cookie(page) is None
+    assert no_changes == []  # no workspace made
+    text = page.text
+    assert "<h1" in text and ">DNS</h1>" in text and "Lesson 5" in text
+    assert "Pods rarely use IP addresses" in text  # what it teaches
+    for title in ["A Service&#39;s full name", "Short names and the search list", "Headless"]:
+        assert title in text
+    # Starting is a POST to the same address, one button.
+    form = re.search(r'<form method="post" action="/lessons/dns">(.*?)</form>', text, re.S)
+    assert form is not None and "Start this lesson" in form.group(1)
+    assert 'name="present"' not in form.group(1)
+    teach = api.get("/lessons/dns?present=1").text
+    assert '<input type="hidden" name="present" value="1">' in teach
+    assert no_changes == []
+
+
+def test_starting_from_the_lesson_page_makes_the_sandbox_and_remembers_it(api: Api) -> None:
+    started = api.post("/lessons/dns", data={"present": "1"})
+    assert started.status_code == 303
+    location = started.headers["location"]
+    workspace = location.split("/")[2]
+    assert location == f"/w/{workspace}/lessons/dns?present=1"
+    cookie = lesson_cookie(started)
+    assert cookie is not None and "Secure" not in cookie  # served over plain HTTP
+    assert open_now(api, workspace) == "dns"
+    assert "Step 1 of 4" in api.get(location).text
+
+
+def test_the_lesson_cookie_is_secure_when_served_over_https(api: Api) -> None:
+    started = api.post("https://localhost/lessons/dns")
+    assert started.status_code == 303
+    cookie = lesson_cookie(started)
+    assert cookie is not None
+    assert "; secure" in cookie.lower() and "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
+
+
+def test_a_link_to_a_lesson_with_a_sandbox_shows_it_there_and_changes_nothing(
+    api: Api, no_changes: list[str]
+) -> None:
+    workspace, _ = open_lesson(api)
+    apply_ok(api, workspace, MY_POD)
+    before = saved_version(api, workspace)
+    no_changes.clear()
+    cookie = {"Cookie": f"podpath_lessons={workspace}"}
+    shown = api.get("/lessons/dns?present=1", headers=cookie)
+    assert shown.status_code == 303
+    assert shown.headers["location"] == f"/w/{workspace}/lessons/dns?present=1"
+    assert lesson_cookie(shown) is None
+    assert api.get("/lessons/dns", headers=cookie).headers["location"] == (
+        f"/w/{workspace}/lessons/dns"
+    )
+    assert no_changes == []
+    assert saved_version(api, workspace) == before
+    assert open_now(api, workspace) == "flat-network"
+
+
+def test_another_lessons_page_shows_it_with_a_start_button_and_changes_nothing(
+    api: Api, no_changes: list[str]
+) -> None:
+    """A cross-site link to /w/<id>/lessons/dns once switched the lesson and rebuilt the
+    cluster, deleting the learner's pod: now it only shows the lesson."""
+    workspace, _ = open_lesson(api)
+    apply_ok(api, workspace, MY_POD)
+    before = saved_version(api, workspace)
+    no_changes.clear()
+    page = api.get(f"/w/{workspace}/lessons/dns")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert no_changes == [] and saved_version(api, workspace) == before
+    assert open_now(api, workspace) == "flat-network"
+    assert "mine" in pod_names(api, workspace)
+    text = page.text
+    assert "<title>DNS · Lesson 5 · Podpath</title>" in text
+    panel = text[text.index('id="lesson"') : text.index("</aside>")]
+    assert "data-preview" in panel and "Pods rarely use IP addresses" in panel
+    assert "Headless Services" in panel  # the steps' titles
+    assert "Your task:" not in panel and "Check" not in panel
+    # What starting does, said before it is done: the objects that go, by name, and Undo.
+    assert (
+        "rebuilds this sandbox&#39;s cluster" in panel or "rebuilds this sandbox's cluster" in panel
+    )
+    assert "The 4 objects in it now" in panel and "<code>pod/mine</code>" in panel
+    assert "Undo, at the top of the page, brings them back." in panel
+    assert "Your progress in The flat network is kept." in panel
+    start = f"/w/{workspace}/lessons/dns/start"
+    assert f'action="{start}" hx-post="{start}" hx-target="#lesson"' in panel
+    assert re.search(r'<button type="submit"[^>]*>Start this lesson</button>', panel)
+    assert f'href="/w/{workspace}/lessons/flat-network"' in panel  # back, as it was
+    # Neither does the panel alone (htmx), nor the open lesson's own page.
+    assert "data-preview" in api.get(f"/w/{workspace}/lessons/dns", headers=HTMX).text
+    assert "Step 1 of 3" in api.get(f"/w/{workspace}/lessons/flat-network").text
+    assert no_changes == [] and saved_version(api, workspace) == before
+
+
+def test_a_sandbox_without_a_lesson_shows_one_without_starting_it(
+    api: Api, no_changes: list[str]
+) -> None:
+    workspace = new_workspace(api, cni="calico")
+    before = saved_version(api, workspace)
+    no_changes.clear()
+    panel = api.get(f"/w/{workspace}/lessons/services").text
+    assert "data-preview" in panel and "Start this lesson" in panel
+    assert "(on CNI plugin flannel)" in panel  # the rebuilt cluster's settings, where they differ
+    assert "Nothing has been applied to it, so nothing of yours goes." in panel
+    assert f'href="/w/{workspace}"' in panel
+    assert no_changes == [] and saved_version(api, workspace) == before
+    assert open_now(api, workspace) is None
+
+
+def test_the_start_button_starts_the_lesson_and_undo_brings_the_objects_back(api: Api) -> None:
+    workspace, _ = open_lesson(api)
+    apply_ok(api, workspace, MY_POD)
+    started = api.post(f"/w/{workspace}/lessons/dns/start", headers=HTMX)
+    assert started.status_code == 200
+    assert started.headers["hx-push-url"] == f"/w/{workspace}/lessons/dns"
+    assert started.headers["cache-control"] == "no-store"
+    text = started.text
+    assert text.lstrip().startswith("<title>DNS · Lesson 5 · Podpath</title>")
+    assert "Step 1 of 4" in text and "data-preview" not in text
+    for part in ["map-area", "trace-bar", "sandbox-head", "trace-result", "panel"]:
+        assert f'<div id="{part}" hx-swap-oob="innerHTML">' in text
+    assert open_now(api, workspace) == "dns"
+    assert "mine" not in pod_names(api, workspace)
+    # As the panel said: Undo brings the objects back.
+    assert api.post(f"/api/v1/workspaces/{workspace}/undo").status_code == 200
+    assert "mine" in pod_names(api, workspace)
+    # Without htmx: to the lesson's page, which now shows it where it is.
+    plain = api.post(f"/w/{workspace}/lessons/services/start")
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/w/{workspace}/lessons/services"
+    assert "Step 1 of 5" in api.get(plain.headers["location"]).text
+
+
+def test_an_open_lesson_resumes_on_get_and_the_get_changes_nothing(
+    api: Api, no_changes: list[str]
+) -> None:
+    workspace, page_url = open_lesson(api)
+    api.post(page_url + "/show")
+    api.post(page_url + "/step", data={"step": "1"})
+    before = saved_version(api, workspace)
+    no_changes.clear()
+    for url in [page_url, page_url + "?present=1"]:
+        page = api.get(url).text
+        assert "Step 2 of 3" in page and "data-preview" not in page
+        assert "Welcome back" not in page  # the lesson was open: nothing was rebuilt
+    assert no_changes == [] and saved_version(api, workspace) == before
+
+
+def test_the_home_page_starts_lessons_by_post_only(api: Api) -> None:
+    home = api.get("/").text
+    assert 'href="/lessons/' not in home
+    form = re.search(r'<form method="post" action="/lessons/dns"[^>]*>(.*?)</form>', home, re.S)
+    assert form is not None
+    body = form.group(1)
+    assert re.search(r'<button type="submit" class="link-button">DNS</button>', body)
+    assert re.search(r'<button type="submit" name="present" value="1"[^>]*>Teach it', body)
 
 
 def test_check_fails_with_a_specific_message_then_show_me_passes_it(api: Api) -> None:
@@ -126,6 +328,11 @@ def test_the_quiz_scores_and_explains_every_answer_and_progress_shows_at_home(ap
     assert "2 of 3 right" in answered.text
     assert "Lesson complete." in answered.text
     assert answered.text.count('class="why"') == 9  # every choice explained
+    # The next lesson starts with one click, by POST (a link would only show it).
+    start_next = f"/w/{workspace}/lessons/pods-come-and-go/start"
+    assert f'action="{start_next}"' in answered.text
+    assert "Next lesson: Pods come and go →</button>" in answered.text
+    assert 'href="/lessons/' not in answered.text
     home = api.get("/", headers={"Cookie": f"podpath_lessons={workspace}"})
     assert "✓ Complete" in home.text
     assert api.get("/").text.count("✓ Complete") == 0  # another browser: no progress
@@ -145,11 +352,21 @@ def test_a_lesson_resumes_where_it_was_left_after_another_lesson(api: Api) -> No
     api.get(page_url)
     api.post(page_url + "/show")
     api.post(page_url + "/step", data={"step": "1"})
-    _, other = open_lesson(api, "services", cookie=workspace)
-    api.get(other)
-    back = api.get(page_url)
+    open_lesson(api, "services", cookie=workspace)
+    # Shown, not started: the panel says where it would resume.
+    shown = api.get(page_url).text
+    assert "data-preview" in shown and "Resume this lesson" in shown
+    assert "it resumes at step 2" in shown and "as its earlier steps leave it" in shown
+    # From the home page's list: started, and the page says the cluster was rebuilt.
+    again = api.post("/lessons/flat-network", headers={"Cookie": f"podpath_lessons={workspace}"})
+    assert again.headers["location"] == page_url + "?resumed=1"
+    back = api.get(again.headers["location"])
     assert "Step 2 of 3" in back.text
     assert "the cluster was rebuilt" in back.text
+    # From the panel's Start button (htmx): the same note.
+    api.post(f"/w/{workspace}/lessons/services/start", headers=HTMX)
+    resumed = api.post(page_url + "/start", headers=HTMX)
+    assert "Step 2 of 3" in resumed.text and "the cluster was rebuilt" in resumed.text
 
 
 def test_restart_goes_back_to_the_first_step(api: Api) -> None:
@@ -165,13 +382,17 @@ def test_restart_goes_back_to_the_first_step(api: Api) -> None:
     ("method", "path", "data", "status"),
     [
         ("get", "/lessons/no-such-lesson", None, 404),
+        ("post", "/lessons/no-such-lesson", None, 404),
         ("get", "/w/{w}/lessons/no-such-lesson", None, 404),
+        ("post", "/w/{w}/lessons/no-such-lesson/start", None, 404),
+        ("get", "/w/{w}/lessons/flat-network/start", None, 405),
         ("post", "/w/{w}/lessons/flat-network/step", {"step": "many"}, 422),
         ("post", "/w/{w}/lessons/flat-network/step", {"step": "-5"}, 200),
         ("post", "/w/{w}/lessons/flat-network/step", {"step": "999"}, 200),
         ("post", "/w/{w}/lessons/flat-network/quiz", {"q0": "77", "q99": "1", "x": "y"}, 200),
         ("post", "/w/{w}/lessons/flat-network/check", {"answer": "x" * 5000}, 200),
         ("get", "/w/nonexistent-workspace-id-123/lessons/flat-network", None, 404),
+        ("post", "/w/nonexistent-workspace-id-123/lessons/flat-network/start", None, 404),
     ],
 )
 def test_odd_input_gets_a_clear_answer_never_a_500(api: Api, method, path, data, status) -> None:
@@ -290,8 +511,9 @@ def test_a_shared_lesson_sandbox_gives_each_student_a_copy_at_the_same_step(api:
     workspace, page_url = open_lesson(api)
     api.get(page_url)
     api.post(page_url + "/step", data={"step": "1"})
-    token = re.search(r'href="/s/([^"]+)"', api.get(f"/w/{workspace}").text).group(1)
-    copy = api.get(f"/s/{token}")
+    box = api.post(f"/w/{workspace}/share", headers=HTMX).text
+    token = re.search(r'href="/s/([^"?]+)"', box).group(1)
+    copy = api.post(f"/s/{token}")
     assert copy.status_code == 303
     student = api.get(copy.headers["location"]).text
     assert 'id="lesson"' in student and "Step 2 of 3" in student

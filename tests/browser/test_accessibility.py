@@ -110,6 +110,7 @@ def test_presentation_mode_with_a_trace(
 
 def test_a_lesson_step_and_its_quiz(page: Page, axe: Axe, artifacts_dir: Path) -> None:
     page.goto("/lessons/flat-network")
+    page.get_by_role("button", name="Start this lesson").click()  # a link only shows it
     expect(page.locator("#lesson .step-count")).to_have_text("Step 1 of 3")
     page.locator("#lesson").get_by_role("button", name="Check", exact=True).click()
     expect(page.locator("#lesson .check-results .fail")).to_have_count(1)
@@ -133,6 +134,7 @@ def test_a_lesson_step_and_its_quiz(page: Page, axe: Axe, artifacts_dir: Path) -
 
 def test_the_home_page_with_lesson_progress(page: Page, axe: Axe, artifacts_dir: Path) -> None:
     page.goto("/lessons/services")
+    page.get_by_role("button", name="Start this lesson").click()  # a link only shows it
     page.locator("#lesson").get_by_role("button", name="Show me").click()
     expect(page.locator("#lesson .step-done")).to_be_visible()
     page.goto("/")

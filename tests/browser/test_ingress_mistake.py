@@ -79,6 +79,7 @@ def test_the_port_8080_mistake_is_named_pointed_at_and_fixed_in_the_ingress_less
     lesson = page.locator("#lesson")
     panel = page.locator("#panel")
     page.goto(f"/lessons/{LESSON.slug}")
+    page.get_by_role("button", name="Start this lesson").click()  # a link only shows it
     expect(lesson.locator(".lesson-title")).to_have_text(LESSON.title)
 
     # The step where the learner writes the Ingress, picked from the lesson's step buttons.

@@ -50,7 +50,7 @@ def trace(page: Page, source: str, target: str) -> None:
 def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots_dir: Path) -> None:
     lesson_panel = page.locator("#lesson")
     page.goto("/")
-    page.get_by_role("link", name=LESSON.title, exact=True).click()
+    page.get_by_role("button", name=LESSON.title, exact=True).click()  # starts it (a POST)
     expect(lesson_panel.locator(".step-count")).to_have_text(f"Step 1 of {len(LESSON.steps)}")
     page.screenshot(path=str(screenshots_dir / "by-hand-1-start.png"), full_page=True)
 

@@ -186,7 +186,8 @@ def test_a_lesson_keeps_the_stage_the_task_and_check_on_screen(
     width, height = SIZES[size]
     page = open_page(browser, live_server.url, size)
     page.goto("/lessons/flat-network" + ("?present=1" if mode == "teach" else ""))
-    expect(page.locator(".lesson-panel")).to_be_visible()
+    page.get_by_role("button", name="Start this lesson").click()  # a link only shows it
+    expect(page.locator(".lesson-panel .step-count")).to_be_visible()
     web_a = page.locator('svg.cluster-map [data-at="pod/default/web-a"] .pod-ip').text_content()
     trace_from_bar(page, "pod/default/client", f"http://{(web_a or '').strip()}/")
     check_one_screen(page, size, [0, 3])
