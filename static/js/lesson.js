@@ -77,8 +77,9 @@ document.addEventListener("htmx:afterSettle", settled);
 document.addEventListener("htmx:responseError", () => { busy = false; queued = 0; });
 document.addEventListener("htmx:sendError", () => { busy = false; queued = 0; });
 
-// After Check, a hint or Show me, bring what changed into view; after a step change, the
-// step's beginning (the page, or in presentation mode the panel, may be scrolled far down).
+// After Check, a hint or Show me, bring what changed into view; after a step change or a
+// lesson started (its Start button, the next lesson), the step's beginning (the page, or in
+// presentation mode the panel, may be scrolled far down).
 function bringIntoView(event) {
   if (!event.detail || !event.detail.target || event.detail.target.id !== "lesson") return;
   const path = (event.detail.requestConfig && event.detail.requestConfig.path) || "";
@@ -90,7 +91,7 @@ function bringIntoView(event) {
   } else if (/\/hint$/.test(path)) {
     const hints = panel.querySelector(".hints");
     if (hints) hints.scrollIntoView({ block: "nearest", behavior });
-  } else if (/\/step$/.test(path)) {
+  } else if (/\/(step|start)$/.test(path)) {
     panel.scrollTop = 0;
     if (panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: "start", behavior });
   }

@@ -269,6 +269,8 @@ def test_the_next_lesson_starts_with_one_click_after_the_quiz(page: Page) -> Non
     expect(panel.locator(".step-count")).to_have_text(f"Step 1 of {len(following.steps)}")
     expect(page).to_have_url(re.compile(rf"/w/[^/]+/lessons/{following.slug}$"))
     expect(page).to_have_title(f"{following.title} · Lesson 2 · Podpath")
+    # The panel was scrolled down to the quiz: the new lesson shows from its beginning.
+    page.wait_for_function("document.getElementById('lesson').scrollTop === 0")
     # The trace bar and the side panel are the new cluster's: client is there, web-a is not.
     options = page.locator("form.trace-bar select[name=from] option")
     expect(options.filter(has_text="client")).not_to_have_count(0)
