@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+from app.errors import PodpathError, StoreStartupError
 from app.settings import Settings
-from app.store.backends import MemoryBackend, SqliteBackend
+from app.store.backends import Backend, MemoryBackend, SqliteBackend
+from app.store.disk import DiskFloor
 from app.store.workspaces import Workspaces
+
+log = logging.getLogger("podpath")
+
+DATABASE = "podpath.sqlite3"
 
 
 def open_workspaces(settings: Settings) -> Workspaces:
-    """The workspaces of a server with these settings.
+    """The workspaces of a server with these settings, with the idle ones deleted.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``store`` and ``data_dir`` say where workspaces live; ``cache_size``,
+        ``cache_objects``, ``idle_days``, ``share_days`` and ``min_free_mb`` bound them.
+
+    Returns
+    -------
+    Workspaces
+        Ready to serve (read-only when the database cannot be written).
 
     Raises
     ------
@@ -18,10 +36,26 @@ def open_workspaces(settings: Settings) -> Workspaces:
         When the store cannot be opened; the message is one line naming the path and the
         problem.
     """
+    backend: Backend
+    floor = None
     if settings.store == "memory":
         backend = MemoryBackend()
     elif settings.store == "sqlite":
-        backend = SqliteBackend(Path(settings.data_dir) / "podpath.sqlite3")
+        folder = Path(settings.data_dir)
+        backend = SqliteBackend(folder / DATABASE)
+        floor = DiskFloor(folder, settings.min_free_mb)
     else:
-        raise SystemExit(f"unknown store {settings.store!r}: use sqlite or memory")
-    return Workspaces(backend, cache_size=settings.cache_size)
+        raise StoreStartupError(f"unknown store {settings.store!r}: use sqlite or memory")
+    workspaces = Workspaces(
+        backend,
+        cache_size=settings.cache_size,
+        cache_objects=settings.cache_objects,
+        idle_days=settings.idle_days,
+        share_days=settings.share_days,
+        floor=floor,
+    )
+    try:
+        workspaces.expire_idle()
+    except PodpathError as error:  # a read-only store: nothing can be deleted, reads go on
+        log.warning("podpath: could not delete idle workspaces: %s", error)
+    return workspaces

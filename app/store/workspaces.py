@@ -9,55 +9,48 @@ change is re-run on the fresh state, so concurrent changes never lose an update.
 Every change that touches an object is kept in the workspace's history (the last 50), and
 can be undone and redone (:meth:`Workspaces.undo`, :meth:`Workspaces.redo`): an undo is
 saved like any other change, as a new version equal to the one before.
+
+What keeps a public server within bounds: the cache holds a bounded number of workspaces
+and of objects (:mod:`app.store.cache`); a workspace unused for ``idle_days`` is deleted
+(:meth:`Workspaces.expire_idle`); below a disk-space floor no new workspace is made
+(:mod:`app.store.disk`); share links expire, rotate and can be revoked
+(:mod:`app.store.shares`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
-from collections import OrderedDict
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
 from app.cluster import persistence
 from app.cluster.cluster import Cluster
-from app.cluster.objects import ObjectKey, key_of
-from app.cluster.state import ClusterConfig, ClusterState
-from app.errors import Conflict, NotFound
+from app.cluster.state import ClusterConfig
+from app.errors import Conflict, NotFound, PodpathError
 from app.store.backends import Backend, StaleWrite
-from app.store.history import MAX_ENTRIES, Entry, Patch, Record, Step
+from app.store.cache import ClusterCache
+from app.store.disk import DiskFloor
+from app.store.history import MAX_ENTRIES, Entry, Record, Step
+from app.store.shares import DAY, Share, ShareLinks, looks_like_id
+from app.store.undo import History, patched, subject_key
+
+__all__ = ["History", "Share", "Workspaces", "looks_like_id", "new_workspace_id"]
+
+log = logging.getLogger("podpath")
 
 T = TypeVar("T")
 
 MAX_RETRIES = 5
-
-
-@dataclass(frozen=True)
-class History:
-    """A workspace's history, newest first: what Undo and Redo would do next."""
-
-    entries: list[Entry]
-
-    @property
-    def undo(self) -> Entry | None:
-        """The newest change still in effect."""
-        return next((e for e in self.entries if not e.undone), None)
-
-    @property
-    def redo(self) -> Entry | None:
-        """The oldest change undone (undo steps back through them newest first)."""
-        return next((e for e in reversed(self.entries) if e.undone), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        undo, redo = self.undo, self.redo
-        return {
-            "entries": [e.to_dict() for e in self.entries],
-            "undo": undo.to_dict() if undo else None,
-            "redo": redo.to_dict() if redo else None,
-            "limit": MAX_ENTRIES,
-        }
+#: A workspace's "last used" is written at most this often (seconds), so reads stay cheap.
+TOUCH_EVERY = 3600
+#: Idle workspaces are looked for at most this often (seconds), by :meth:`Workspaces.create`.
+EXPIRE_EVERY = 3600
+EXPIRE_BATCH = 200
 
 
 def new_workspace_id() -> str:
@@ -65,11 +58,7 @@ def new_workspace_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-def looks_like_id(text: str) -> bool:
-    return 16 <= len(text) <= 64 and all(ch.isalnum() or ch in "-_" for ch in text)
-
-
-class Workspaces:
+class Workspaces(ShareLinks):
     """Create, read and change workspaces.
 
     Parameters
@@ -78,14 +67,40 @@ class Workspaces:
         Where states are saved.
     cache_size : int
         How many clusters to keep built in memory (least recently used are dropped).
+    cache_objects : int
+        Most objects kept in memory across all cached clusters (0: no bound but the count);
+        a workspace bigger than that is never kept built.
+    idle_days : int
+        Days a workspace may go unused (not read nor changed) before it is deleted; 0: never.
+    share_days : int
+        Days a share link works after it is made or rotated; 0: until revoked.
+    floor : DiskFloor, optional
+        The free disk space below which new workspaces are refused; None: no floor.
+    clock : callable
+        The time, in seconds since the epoch (tests give a fake one).
     """
 
-    def __init__(self, backend: Backend, cache_size: int = 64) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        cache_size: int = 512,
+        *,
+        cache_objects: int = 60_000,
+        idle_days: int = 30,
+        share_days: int = 30,
+        floor: DiskFloor | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.backend = backend
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, tuple[int, Cluster]] = OrderedDict()
+        self.cache = ClusterCache(cache_size, cache_objects)
+        self.idle_days = idle_days
+        self.share_days = share_days
+        self.floor = floor
+        self.clock = clock
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._touched: dict[str, float] = {}  # when this process last wrote "last used"
+        self._last_expiry: float | None = None
 
     def exists(self, workspace_id: str) -> bool:
         """Whether there is a workspace with this id."""
@@ -101,49 +116,88 @@ class Workspaces:
                 lock = self._locks[workspace_id] = threading.Lock()
             return lock
 
+    # --- making workspaces -----------------------------------------------------------------
     def create(self, config: ClusterConfig, seed: int | None = None) -> tuple[str, Cluster]:
-        """Make a workspace holding a fresh default cluster; returns its id and cluster."""
+        """Make a workspace holding a fresh default cluster.
+
+        Returns
+        -------
+        tuple[str, Cluster]
+            Its id and its cluster.
+
+        Raises
+        ------
+        InsufficientStorage
+            When the disk is below the floor kept free (or full).
+        StorageUnavailable
+            When the store cannot be written.
+        """
+        self._room()
         if seed is None:
             seed = secrets.randbits(32)
         cluster = Cluster.create(config, seed)
         return self.create_from(cluster)
 
     def create_from(self, cluster: Cluster) -> tuple[str, Cluster]:
+        """Make a workspace holding ``cluster``; raises as :meth:`create` does."""
+        self._room()
+        self._expire_now_and_then()
         workspace_id = new_workspace_id()
-        self.backend.insert(workspace_id, persistence.save_all(cluster.state))
-        self._remember(workspace_id, 1, cluster)
+        now = self.clock()
+        self.backend.insert(workspace_id, persistence.save_all(cluster.state), now)
+        with self._locks_guard:
+            self._touched[workspace_id] = now
+        self.cache.put(workspace_id, 1, cluster)
         return workspace_id, cluster
 
+    def fork(self, workspace_id: str) -> tuple[str, Cluster]:
+        """A copy of a workspace under a new id (what a share link opens).
+
+        Raises
+        ------
+        NotFound
+            When there is no such workspace.
+        InsufficientStorage, StorageUnavailable
+            As :meth:`create`.
+        """
+        self._room()
+        text = self.read(workspace_id, lambda cluster: json.dumps(cluster.to_state()))
+        return self.create_from(Cluster.from_state(json.loads(text)))
+
+    def _room(self) -> None:
+        if self.floor is not None:
+            self.floor.check()
+
+    # --- reading and changing --------------------------------------------------------------
     def _load(self, workspace_id: str) -> tuple[int, Cluster]:
         if not looks_like_id(workspace_id):
             raise NotFound(f'workspaces "{workspace_id}" not found')
-        with self._locks_guard:  # the cache is shared by every workspace's lock holder
-            cached = self._cache.get(workspace_id)
+        cached = self.cache.get(workspace_id)
         version = self.backend.version(workspace_id)
         if version is None:
             raise NotFound(f'workspaces "{workspace_id}" not found')
-        if cached is not None and cached[0] == version:
-            with self._locks_guard:
-                if workspace_id in self._cache:
-                    self._cache.move_to_end(workspace_id)
-            return cached
+        self._used(workspace_id)
+        if cached is not None and cached.version == version:
+            return version, cached.cluster
         row = self.backend.load(workspace_id)
         if row is None:
             raise NotFound(f'workspaces "{workspace_id}" not found')
         cluster = Cluster(persistence.restore(row[1]))
-        self._remember(workspace_id, row[0], cluster)
+        self.cache.put(workspace_id, row[0], cluster)
         return row[0], cluster
 
-    def _remember(self, workspace_id: str, version: int, cluster: Cluster) -> None:
+    def _used(self, workspace_id: str) -> None:
+        """Note that the workspace is in use (written at most once per :data:`TOUCH_EVERY`)."""
+        now = self.clock()
         with self._locks_guard:
-            self._cache[workspace_id] = (version, cluster)
-            self._cache.move_to_end(workspace_id)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-
-    def _forget(self, workspace_id: str) -> None:
-        with self._locks_guard:
-            self._cache.pop(workspace_id, None)
+            last = self._touched.get(workspace_id)
+            if last is not None and now - last < TOUCH_EVERY:
+                return
+            self._touched[workspace_id] = now
+        try:
+            self.backend.touch(workspace_id, now, now - TOUCH_EVERY)
+        except PodpathError as error:  # a read-only or full store still serves reads
+            log.warning("podpath: could not record that a workspace was used: %s", error)
 
     def read(self, workspace_id: str, reader: Callable[[Cluster], T]) -> T:
         """Run ``reader`` on the workspace's current cluster (it must not change it).
@@ -173,18 +227,18 @@ class Workspaces:
                     result = change(cluster)
                 except BaseException:
                     if cluster.state.writes != writes:
-                        self._forget(workspace_id)  # part-changed: reload what was saved
+                        self.cache.drop(workspace_id)  # part-changed: reload what was saved
                     raise
                 try:
                     changes = persistence.take_changes(cluster.state)
                     new_version = self.backend.save(workspace_id, changes, version, Record(label))
                 except StaleWrite:
-                    self._forget(workspace_id)  # another process won: redo on theirs
+                    self.cache.drop(workspace_id)  # another process won: redo on theirs
                     continue
                 except BaseException:
-                    self._forget(workspace_id)
+                    self.cache.drop(workspace_id)
                     raise
-                self._remember(workspace_id, new_version, cluster)
+                self.cache.put(workspace_id, new_version, cluster)
                 return result
         raise Conflict(
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
@@ -252,60 +306,92 @@ class Workspaces:
                         workspace_id, changes, version, Step(direction, entry.seq)
                     )
                 except StaleWrite:
-                    self._forget(workspace_id)
+                    self.cache.drop(workspace_id)
                     continue
                 except BaseException:
-                    self._forget(workspace_id)
+                    self.cache.drop(workspace_id)
                     raise
                 cluster.state = state
-                self._remember(workspace_id, new_version, cluster)
+                self.cache.put(workspace_id, new_version, cluster)
                 return replace(entry, undone=direction == "undo")
         raise Conflict(
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
         )
 
-    def share_token(self, workspace_id: str) -> str:
-        """The token of this workspace's share link: its own random id, so that following
-        the link never reveals (nor lets anyone change) the original workspace."""
-        self._lock(workspace_id)  # raises NotFound for a workspace that does not exist
-        return self.backend.share_token(workspace_id, new_workspace_id())
+    # --- expiry -----------------------------------------------------------------------------
+    def expire_idle(self, now: float | None = None) -> int:
+        """Delete the workspaces unused (not read nor changed) for more than ``idle_days``,
+        with their objects, events, history and share links.
 
-    def fork_shared(self, token: str) -> tuple[str, Cluster]:
-        """A copy of the workspace a share token stands for."""
-        workspace_id = self.backend.shared_workspace(token) if looks_like_id(token) else None
-        if workspace_id is None:
-            raise NotFound(f'shared workspace "{token[:80]}" not found')
-        return self.fork(workspace_id)
+        Parameters
+        ----------
+        now : float, optional
+            The time to measure from, in seconds since the epoch (the clock's by default).
 
-    def fork(self, workspace_id: str) -> tuple[str, Cluster]:
-        """A copy of a workspace under a new id (what a share link opens)."""
-        text = self.read(workspace_id, lambda cluster: json.dumps(cluster.to_state()))
-        return self.create_from(Cluster.from_state(json.loads(text)))
+        Returns
+        -------
+        int
+            How many workspaces were deleted (0 when ``idle_days`` is 0).
 
+        Raises
+        ------
+        StorageUnavailable, InsufficientStorage
+            When the store cannot be written.
+        """
+        now = self.clock() if now is None else now
+        self._last_expiry = now
+        if not self.idle_days:
+            return 0
+        before = now - self.idle_days * DAY
+        deleted = 0
+        while True:
+            gone = self.backend.expire(before, EXPIRE_BATCH)
+            with self._locks_guard:
+                for workspace_id in gone:
+                    self._locks.pop(workspace_id, None)
+                    self._touched.pop(workspace_id, None)
+                for workspace_id in [w for w, t in self._touched.items() if now - t >= TOUCH_EVERY]:
+                    del self._touched[workspace_id]  # written again at its next use anyway
+            for workspace_id in gone:
+                self.cache.drop(workspace_id)
+            deleted += len(gone)
+            if len(gone) < EXPIRE_BATCH:
+                break
+        if deleted:
+            log.warning(
+                "podpath: deleted %d workspaces unused for %d days", deleted, self.idle_days
+            )
+        return deleted
 
-def subject_key(subject: str) -> ObjectKey:
-    """The object an undo's event is about: the change's own, or the default Namespace."""
-    if subject.count("/") == 2:
-        kind, namespace, name = subject.split("/")
-        return ObjectKey(kind, namespace, name)
-    return ObjectKey("Namespace", "", "default")
+    def _expire_now_and_then(self) -> None:
+        now = self.clock()
+        with self._locks_guard:  # one caller runs it; the others go on
+            if self._last_expiry is not None and now - self._last_expiry < EXPIRE_EVERY:
+                return
+            self._last_expiry = now
+        try:
+            self.expire_idle(now)
+        except PodpathError as error:
+            log.warning("podpath: could not delete idle workspaces: %s", error)
 
+    # --- health -----------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """Whether the store can be written, and the disk space left.
 
-def patched(current: ClusterState, patch: Patch) -> ClusterState:
-    """A new state: ``current`` with the patch's rows and settings put back, keeping its
-    events, the lessons' notes and its counters (an undo is a change like any other, so the
-    resourceVersion moves on). Shares nothing with ``current``."""
-    saved = json.loads(json.dumps(persistence.snapshot(current).to_dict()))
-    rows = {persistence.object_id(key_of(o["object"])): o for o in saved["objects"]}
-    for row_id, value in patch.rows.items():
-        if value is None:
-            rows.pop(row_id, None)
-        else:
-            rows[row_id] = {"object": value[0], "applied": value[1]}
-    saved["objects"] = list(rows.values())
-    saved["meta"].update(patch.meta)
-    state = persistence.restore(persistence.Saved.from_dict(saved))
-    state.saved_event_seq = current.saved_event_seq
-    state.next_resource_version()
-    state.changed = {subject_key(row_id) for row_id in patch.rows}
-    return state
+        Returns
+        -------
+        dict
+            ``writable`` (bool), ``problem`` (why it cannot be written, or why new sandboxes
+            are refused; None when neither), ``free_mb`` (free space of the data folder's
+            disk in MB; None for the memory store), ``min_free_mb`` (the floor; None without
+            one) and ``new_sandboxes`` (bool: whether new ones can be made).
+        """
+        status = self.backend.health()
+        low = self.floor.problem() if self.floor is not None else None
+        return {
+            "writable": bool(status["writable"]),
+            "problem": status["problem"] or low,
+            "free_mb": self.floor.free_mb() if self.floor is not None else None,
+            "min_free_mb": self.floor.min_free_mb if self.floor is not None else None,
+            "new_sandboxes": bool(status["writable"]) and low is None,
+        }

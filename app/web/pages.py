@@ -18,8 +18,14 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz(request: Request, response: Response) -> dict[str, object]:
+    """200 ``{"status": "ok", "store": ...}`` while the store can be written, 503
+    ``{"status": "degraded", ...}`` when it cannot; ``store`` says why and the disk space
+    left (see :meth:`app.store.workspaces.Workspaces.health`)."""
+    store = request.app.state.workspaces.health()
+    if not store["writable"]:
+        response.status_code = 503
+    return {"status": "ok" if store["writable"] else "degraded", "store": store}
 
 
 @router.get("/")

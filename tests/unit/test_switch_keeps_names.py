@@ -102,7 +102,7 @@ def test_a_copy_and_a_fork_are_the_same_cluster_by_name_and_address(tmp_path):
     for backend in (MemoryBackend(), SqliteBackend(tmp_path / "w.sqlite3")):
         store = Workspaces(backend)
         workspace, _ = store.create_from(shop())
-        fork_id, _ = store.fork_shared(store.share_token(workspace))
+        fork_id, _ = store.fork_shared(store.make_share(workspace).token)
         fork = Workspaces(backend).read(fork_id, lambda x: x)  # loaded back from the backend
         assert fork_id != workspace
         assert identities(fork) == identities(c_) and pod_ips(fork) == pod_ips(c_)

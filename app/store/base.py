@@ -1,0 +1,102 @@
+"""What every backend offers (:class:`Backend`) and the records it hands back.
+
+Times a backend keeps (when a workspace was last used, when a share link was made or turned
+off) are seconds since the epoch, given by the caller: :class:`~app.store.workspaces.Workspaces`
+owns the clock, so tests can move it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.cluster.persistence import Changes, Saved
+from app.store.history import Entry, Patch, Record, Step
+
+
+class StaleWrite(Exception):
+    """Another writer saved the workspace since it was read."""
+
+
+@dataclass(frozen=True)
+class ShareRow:
+    """One share link as a backend keeps it.
+
+    Parameters
+    ----------
+    token : str
+        The link's random id.
+    workspace : str
+        The workspace it copies.
+    created : float
+        When it was made (or rotated into being), in seconds since the epoch.
+    ended : float | None
+        When it was revoked or replaced by a new link; None while it is the workspace's link.
+    """
+
+    token: str
+    workspace: str
+    created: float
+    ended: float | None = None
+
+
+class Backend(Protocol):
+    """Where workspace states, their history and their share links are kept."""
+
+    def insert(self, workspace_id: str, saved: Saved, now: float) -> None: ...
+
+    def version(self, workspace_id: str) -> int | None: ...
+
+    def load(self, workspace_id: str) -> tuple[int, Saved] | None: ...
+
+    def save(
+        self,
+        workspace_id: str,
+        changes: Changes,
+        expected_version: int,
+        history: Record | Step | None = None,
+    ) -> int: ...
+
+    def history(self, workspace_id: str) -> list[Entry]: ...
+
+    def history_patch(self, workspace_id: str, seq: int, direction: str) -> Patch | None: ...
+
+    def touch(self, workspace_id: str, now: float, older_than: float) -> None:
+        """Record that the workspace was used at ``now``, if its record says it was last
+        used before ``older_than`` (so a busy workspace is not written on every read)."""
+        ...
+
+    def expire(self, before: float, limit: int) -> list[str]:
+        """Delete up to ``limit`` workspaces last used before ``before``, with their
+        objects, events, history and share links; returns their ids."""
+        ...
+
+    def active_share(self, workspace_id: str) -> ShareRow | None:
+        """The workspace's share link not revoked nor replaced (it may have expired)."""
+        ...
+
+    def share_row(self, token: str) -> ShareRow | None:
+        """The share link with this token, whatever its state."""
+        ...
+
+    def new_share(self, workspace_id: str, token: str, now: float) -> None:
+        """Make ``token`` the workspace's share link, ending the one it had."""
+        ...
+
+    def end_share(self, workspace_id: str, now: float) -> None:
+        """Turn off the workspace's share link, if it has one."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """``{"writable": bool, "problem": str | None}``: whether changes can be saved."""
+        ...
+
+
+def dump(value: object) -> str:
+    """Compact JSON text.
+
+    >>> dump({"a": [1, 2]})
+    '{"a":[1,2]}'
+    """
+    return json.dumps(value, separators=(",", ":"))
