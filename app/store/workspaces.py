@@ -188,6 +188,8 @@ class Workspaces(ShareLinks):
 
     def _used(self, workspace_id: str) -> None:
         """Note that the workspace is in use (written at most once per :data:`TOUCH_EVERY`)."""
+        if getattr(self.backend, "read_only", False):
+            return  # nothing can be written; nothing expires either
         now = self.clock()
         with self._locks_guard:
             last = self._touched.get(workspace_id)
