@@ -44,8 +44,18 @@ def open_database(backend: SqliteBackend) -> None:
         With one line naming the path and the problem: the data folder is a file, cannot be
         made, or cannot be written and holds no database; the database is damaged (restore
         it from a backup), was made by a newer Podpath, needs an upgrade it cannot be
-        written for, or SQLite cannot open it.
+        written for, or SQLite cannot open it (or the system refuses a file or folder).
     """
+    try:
+        _open(backend)
+    except OSError as error:  # a folder on the way that cannot be searched, say
+        where = error.filename or backend.path.parent
+        raise StoreStartupError(
+            f"cannot use the data folder {where}: {error.strerror or error}"
+        ) from None
+
+
+def _open(backend: SqliteBackend) -> None:
     path = backend.path
     folder = path.parent
     if folder.exists() and not folder.is_dir():
