@@ -3,9 +3,9 @@ and checking a lesson from a script (what the lesson panel does, as JSON)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,9 +13,14 @@ from app.cluster.cluster import Cluster
 from app.errors import NotFound
 from app.lessons import notes, session
 from app.lessons.model import Lesson
-from app.web.api import read_json, workspaces
+from app.web import openapi as oa
+from app.web.api import WorkspaceId, read_json, workspaces
 
 router = APIRouter(prefix="/api/v1", tags=["lessons"])
+
+Slug = Annotated[
+    str, Path(description="A lesson's slug, as `GET /api/v1/lessons` lists them (else a 404).")
+]
 
 
 def _lesson(request: Request, slug: str) -> Lesson:
@@ -37,13 +42,25 @@ def _outline(lesson: Lesson) -> dict[str, Any]:
     }
 
 
-@router.get("/lessons", summary="Every lesson, in order, with its steps")
+@router.get(
+    "/lessons",
+    summary="Every lesson, in order, with its steps",
+    response_model=None,
+    responses={200: oa.ok(oa.LessonCatalog, "The lessons."), **oa.CATALOG},
+)
 def list_lessons(request: Request) -> dict[str, Any]:
     return {"lessons": [_outline(lesson) for lesson in request.app.state.lessons.lessons]}
 
 
-@router.get("/workspaces/{workspace_id}/lessons", summary="A workspace's progress in each lesson")
-def progress(request: Request, workspace_id: str) -> Response:
+@router.get(
+    "/workspaces/{workspace_id}/lessons",
+    summary="A workspace's progress in each lesson",
+    responses={
+        200: oa.ok(oa.LessonProgress, "The open lesson and each one's progress."),
+        **oa.READ,
+    },
+)
+def progress(request: Request, workspace_id: WorkspaceId) -> Response:
     catalog = request.app.state.lessons
 
     def read(cluster: Cluster) -> dict[str, Any]:
@@ -56,16 +73,17 @@ def progress(request: Request, workspace_id: str) -> Response:
 
 
 class StepMove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    step: int = Field(
-        description="The step to go to, from 0; the number of steps is the recap and quiz. "
-        "Steps skipped on the way forward are done for you (their solutions applied)."
+    step: oa.WholeNumber = Field(
+        description="The step to go to, from 0; the number of steps is the recap and quiz "
+        "(a number out of that range goes to the nearest end). Steps skipped on the way "
+        "forward are done for you (their solutions applied)."
     )
 
 
 class Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     answer: str | None = Field(
         None, max_length=200, description="For a step that asks a question: the answer to check."
@@ -87,8 +105,10 @@ def _step_json(cluster: Cluster, lesson: Lesson, outcomes: list[Any] | None = No
 @router.post(
     "/workspaces/{workspace_id}/lessons/{slug}/start",
     summary="Start a lesson: its cluster, its setup, step 0 (the workspace's objects go)",
+    response_model=None,
+    responses={200: oa.ok(oa.LessonStep, "The lesson at step 0."), **oa.CHANGE},
 )
-def start(request: Request, workspace_id: str, slug: str) -> dict[str, Any]:
+def start(request: Request, workspace_id: WorkspaceId, slug: Slug) -> dict[str, Any]:
     lesson = _lesson(request, slug)
 
     def run(cluster: Cluster) -> dict[str, Any]:
@@ -98,8 +118,15 @@ def start(request: Request, workspace_id: str, slug: str) -> dict[str, Any]:
     return workspaces(request).change(workspace_id, run)
 
 
-@router.post("/workspaces/{workspace_id}/lessons/{slug}/step", summary="Go to a step")
-def go_to(request: Request, workspace_id: str, slug: str, body: StepMove) -> dict[str, Any]:
+@router.post(
+    "/workspaces/{workspace_id}/lessons/{slug}/step",
+    summary="Go to a step",
+    response_model=None,
+    responses={200: oa.ok(oa.LessonStep, "The lesson at that step."), **oa.CHANGE},
+)
+def go_to(
+    request: Request, workspace_id: WorkspaceId, slug: Slug, body: StepMove
+) -> dict[str, Any]:
     lesson = _lesson(request, slug)
 
     def run(cluster: Cluster) -> dict[str, Any]:
@@ -113,8 +140,12 @@ def go_to(request: Request, workspace_id: str, slug: str, body: StepMove) -> dic
 @router.post(
     "/workspaces/{workspace_id}/lessons/{slug}/check",
     summary="Check the current step: each check with its message",
+    response_model=None,
+    responses={200: oa.ok(oa.LessonStep, "Each check with its message."), **oa.CHANGE},
 )
-def check(request: Request, workspace_id: str, slug: str, body: Answer | None = None) -> dict:
+def check(
+    request: Request, workspace_id: WorkspaceId, slug: Slug, body: Answer | None = None
+) -> dict:
     lesson = _lesson(request, slug)
 
     def run(cluster: Cluster) -> dict[str, Any]:
@@ -131,8 +162,10 @@ def check(request: Request, workspace_id: str, slug: str, body: Answer | None = 
 @router.post(
     "/workspaces/{workspace_id}/lessons/{slug}/show",
     summary="Show me: do the current step (its solution), then check it",
+    response_model=None,
+    responses={200: oa.ok(oa.LessonStep, "What was done, and each check."), **oa.CHANGE},
 )
-def show_me(request: Request, workspace_id: str, slug: str) -> dict[str, Any]:
+def show_me(request: Request, workspace_id: WorkspaceId, slug: Slug) -> dict[str, Any]:
     lesson = _lesson(request, slug)
 
     def run(cluster: Cluster) -> dict[str, Any]:

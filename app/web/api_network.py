@@ -14,53 +14,80 @@ from app.cluster import rebuild
 from app.cluster.cluster import Cluster
 from app.errors import FieldError, InvalidObjects, NotFound
 from app.network import dns, kubeproxy
+from app.network.dns_records import QTYPES
 from app.network.trace import trace
 from app.network.traffic import send_traffic
-from app.web.api import read_json, workspaces
+from app.web import openapi as oa
+from app.web.api import WorkspaceId, read_json, workspaces
 
 router = APIRouter(prefix="/api/v1", tags=["network"])
 
 MAX_TRAFFIC = 10_000
+#: The longest ``to`` a trace takes.
+MAX_TARGET = 2048
+
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
+#: What ``from`` may say (``targets.parse_source``, which trims blanks first).
+SOURCE_PATTERN = rf"^\s*(external(/{_IPV4})?|node/[^/]*|pod/[^/]*/[^/]*)\s*$"
+#: A name a resolver would send (``dns_records.check_name``, which trims and lower-cases).
+DNS_NAME_PATTERN = r"^\s*[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.?\s*$"
+SOURCE_TEXT = (
+    "pod/<namespace>/<name>, node/<name>, external or external/<IPv4 address>; a pod or "
+    "node that does not exist is a 404, a pod without an IP yet a 422."
+)
 
 
 class TraceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
     source: str = Field(
         alias="from",
-        description="pod/<namespace>/<name>, node/<name>, external or external/<ip>",
+        description=SOURCE_TEXT,
         examples=["pod/default/client", "external"],
+        **oa.limits(pattern=SOURCE_PATTERN),
     )
     to: str = Field(
         description="A URL (http://web/api, http://shop.example.com/cart, http://10.0.0.11:30080/) "
-        "or host:port, optionally with /udp",
+        "or host:port, optionally with /udp: http or https, a DNS name or an IPv4 address, a "
+        f"port 1-65535, no blanks inside, at most {MAX_TARGET} characters.",
         examples=["http://web.default.svc.cluster.local/"],
+        **oa.limits(minLength=1, maxLength=MAX_TARGET),
     )
-    seed: int = Field(
+    seed: oa.WholeNumber = Field(
         0, description="Decides the random choices (which endpoint), for repeatable traces."
     )
 
 
 class TrafficRequest(TraceRequest):
-    count: int = Field(100, description=f"How many requests to send, 1 to {MAX_TRAFFIC}.")
+    count: oa.WholeNumber = Field(
+        100,
+        description=f"How many requests to send, 1 to {MAX_TRAFFIC}.",
+        **oa.limits(minimum=1, maximum=MAX_TRAFFIC),
+    )
 
 
 class NetworkSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     cni: str | None = Field(
-        None, description="flannel, calico or weave; omitted keeps the current plugin."
+        None,
+        description="The CNI plugin; omitted (or null) keeps the current one.",
+        **oa.enum([*c.CNI_PLUGINS, None]),
     )
     proxyMode: str | None = Field(
-        None, description="iptables, ipvs or nftables; omitted keeps the current mode."
+        None,
+        description="The kube-proxy mode; omitted (or null) keeps the current one.",
+        **oa.enum([*c.PROXY_MODES, None]),
     )
 
 
 @router.post(
     "/workspaces/{workspace_id}/settings",
     summary="Switch the CNI plugin or kube-proxy mode: every name kept, addresses change",
+    responses={200: oa.ok(oa.SwitchReport, "What changed, old → new."), **oa.CHANGE},
 )
-def switch_settings(request: Request, workspace_id: str, body: NetworkSettings) -> Response:
+def switch_settings(request: Request, workspace_id: WorkspaceId, body: NetworkSettings) -> Response:
     """The same switch as the sandbox's form; the answer says what changed: the settings
     and pod network old → new, each node's pod range and each pod's IP old → new, and the
     report's ``lines`` as the page shows them."""
@@ -71,8 +98,12 @@ def switch_settings(request: Request, workspace_id: str, body: NetworkSettings) 
     return JSONResponse(report.to_dict())
 
 
-@router.post("/workspaces/{workspace_id}/trace", summary="Trace one request hop by hop")
-def trace_request(request: Request, workspace_id: str, body: TraceRequest) -> Response:
+@router.post(
+    "/workspaces/{workspace_id}/trace",
+    summary="Trace one request hop by hop",
+    responses={200: oa.ok(oa.Trace, "The trace."), **oa.QUERY},
+)
+def trace_request(request: Request, workspace_id: WorkspaceId, body: TraceRequest) -> Response:
     return read_json(
         request,
         workspace_id,
@@ -83,8 +114,9 @@ def trace_request(request: Request, workspace_id: str, body: TraceRequest) -> Re
 @router.post(
     "/workspaces/{workspace_id}/traffic",
     summary="Send many requests and count where they land",
+    responses={200: oa.ok(oa.Traffic, "Where the requests landed."), **oa.QUERY},
 )
-def traffic(request: Request, workspace_id: str, body: TrafficRequest) -> Response:
+def traffic(request: Request, workspace_id: WorkspaceId, body: TrafficRequest) -> Response:
     if not 1 <= body.count <= MAX_TRAFFIC:
         raise InvalidObjects(
             f"count must be between 1 and {MAX_TRAFFIC}",
@@ -102,15 +134,34 @@ def traffic(request: Request, workspace_id: str, body: TrafficRequest) -> Respon
     )
 
 
-@router.get("/workspaces/{workspace_id}/dns", summary="Look a name up as a pod's resolver would")
+@router.get(
+    "/workspaces/{workspace_id}/dns",
+    summary="Look a name up as a pod's resolver would",
+    responses={200: oa.ok(oa.DnsResolution, "Each name tried and the answer."), **oa.READ},
+)
 def dns_lookup(
     request: Request,
-    workspace_id: str,
-    name: Annotated[str, Query(max_length=255, description="The name to look up")],
+    workspace_id: WorkspaceId,
+    name: Annotated[
+        str,
+        Query(
+            max_length=255,
+            description="The name to look up: labels of 1 to 63 letters, digits, `-` or `_` "
+            "separated by dots, at most 253 characters, an optional trailing dot.",
+            json_schema_extra={"pattern": DNS_NAME_PATTERN},
+        ),
+    ],
     source: Annotated[
-        str, Query(alias="from", description="pod/<namespace>/<name>, node/<name> or external")
+        str,
+        Query(alias="from", description=SOURCE_TEXT, json_schema_extra={"pattern": SOURCE_PATTERN}),
     ] = "external",
-    type: Annotated[str, Query(description="A, AAAA, SRV, PTR or CNAME")] = "A",
+    type: Annotated[
+        str,
+        Query(
+            description="The record type, in any letter case.",
+            json_schema_extra={"enum": list(QTYPES)},
+        ),
+    ] = "A",
 ) -> Response:
     def run(cluster: Cluster) -> dict[str, Any]:
         from app.network.targets import parse_source
@@ -122,14 +173,22 @@ def dns_lookup(
 
 
 @router.get(
-    "/workspaces/{workspace_id}/rules", summary="The NAT rules a node's kube-proxy programs"
+    "/workspaces/{workspace_id}/rules",
+    summary="The NAT rules a node's kube-proxy programs",
+    responses={200: oa.ok(oa.RuleSet, "The rules, as text and by chain."), **oa.READ},
 )
 def node_rules(
     request: Request,
-    workspace_id: str,
-    node: Annotated[str, Query(description="The node's name")] = "worker-1",
+    workspace_id: WorkspaceId,
+    node: Annotated[
+        str, Query(description="The node's name (a 404 if there is none)")
+    ] = "worker-1",
     mode: Annotated[
-        str | None, Query(description="iptables, ipvs or nftables (default: the cluster's)")
+        str | None,
+        Query(
+            description="The kube-proxy mode to show (default: the cluster's)",
+            json_schema_extra={"enum": list(c.PROXY_MODES)},
+        ),
     ] = None,
 ) -> Response:
     if mode is not None and mode not in c.PROXY_MODES:
