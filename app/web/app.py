@@ -37,8 +37,11 @@ learner can build workloads and Services and watch what the network does with ea
 
 Errors follow the Kubernetes API's status codes: 400 for unreadable YAML, 404 for what does
 not exist, 409 for conflicts, 413 for bodies over the size limit, 422 for objects that break
-a rule (every error listed, nothing applied) and 403 for quotas. Each error names the
-document, object and field at fault:
+a rule (every error listed, nothing applied) and 403 for quotas. A shared server adds 403 for
+a change sent by another site's page, 415 for a change sent as `text/plain` or a form, 429
+(with `Retry-After`) over a rate limit, 503 when the store cannot be written and 507 when the
+disk is too full for a new workspace. Each error names the document, object and field at
+fault:
 
     {"status": 422, "reason": "Invalid", "message": "...",
      "errors": [{"document": 1, "kind": "Service", "name": "web", "namespace": "default",
