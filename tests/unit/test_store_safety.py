@@ -89,7 +89,7 @@ def test_a_workspace_bigger_than_the_whole_bound_is_not_cached() -> None:
 
 
 # Memory measured on the development machine (Linux, CPython 3.11) for 100 copies of a
-# 185-object workspace: with the bound, the process grew by about 12 MB; without it (the
+# 177-object workspace: with the bound, the process grew by about 12 MB; without it (the
 # 512-workspace count alone), by about 175 MB.
 MEMORY_LIMIT_MB = 60
 
