@@ -90,9 +90,13 @@ def test_the_page_has_no_inline_script_or_style(api: Api) -> None:
 
     workspace = new_workspace(api)
     apply_ok(api, workspace, POD)
-    api.post(f"/w/{workspace}/traffic", data={"from": "pod/default/client", "to": "10.96.0.1:443"})
+    traffic = api.post(
+        f"/w/{workspace}/traffic", data={"from": "pod/default/client", "to": "10.96.0.1:443"}
+    )
+    assert 'class="bar-fill"' in traffic.text  # the bars are drawn without a style attribute
     page = api.get(f"/w/{workspace}?from=pod/default/client&to=kubernetes.default:443").text
-    for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL):
+    page += traffic.text
+    for attrs, _body in re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL):
         assert "src=" in attrs or 'type="application/json"' in attrs, attrs
     assert "<style" not in page
     assert not re.search(r"\sstyle=", page), "an inline style attribute"
