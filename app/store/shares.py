@@ -95,7 +95,8 @@ it or made a new one): ask them for the current link
     if row.ended is not None and (ends is None or row.ended < ends):
         return NotFound(
             f'the share link "{shown}" was turned off on {when(row.ended)} (its sandbox\'s '
-            "owner revoked it or made a new one): ask them for the current link"
+            "owner stopped sharing, made a new link or reset the sandbox): ask them for the "
+            "current link"
         )
     assert ends is not None and now >= ends
     return NotFound(

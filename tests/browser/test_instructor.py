@@ -149,8 +149,11 @@ def test_presentation_toggle_button_and_key(page: Page, live_server) -> None:
 
 
 def open_menu(page: Page) -> None:
-    """The share link and reset live in the head's "Share, reset, more" menu."""
+    """The share link and reset live in the head's "Share, reset, more" menu; a sandbox has
+    no share link until its owner makes one."""
     page.locator(".head-menu > summary").click()
+    if not page.locator("#share-link").count():
+        page.get_by_role("button", name="Make a share link").click()
     expect(page.locator("#share-link")).to_be_visible()
 
 
@@ -165,6 +168,11 @@ def test_share_link_opens_a_copy_and_the_original_stays(page: Page, live_server)
     assert token and token != original, "the link must not reveal the original's id"
     expect(link).to_have_text(f"{base}/s/{token}")
     link.click()
+    # The link shows what the copy will hold; only the button makes it.
+    expect(page.get_by_role("heading", name="A sandbox shared with you")).to_be_visible()
+    expect(page.locator(".shared-objects")).to_contain_text("client")
+    assert pod_names(base, original) == before
+    page.get_by_role("button", name="Make my copy").click()
     page.wait_for_url("**/w/**")
     copy = page.url.split("/w/")[1].split("?")[0]
     assert copy != original
@@ -183,13 +191,34 @@ def test_share_link_opens_a_copy_and_the_original_stays(page: Page, live_server)
     assert "only-in-the-copy" in pod_names(base, copy)
     assert pod_names(base, original) == before
 
-    # Each visit to the link is a new copy.
-    again = httpx.get(f"{base}/s/{token}", follow_redirects=False)
+    # Opening the link makes nothing (a chat app's preview GETs it); each copy is a new one.
+    assert httpx.get(f"{base}/s/{token}", follow_redirects=False).status_code == 200
+    again = httpx.post(f"{base}/s/{token}", follow_redirects=False)
     assert again.status_code == 303
     assert again.headers["location"].startswith("/w/")
     assert again.headers["location"] not in (f"/w/{original}", f"/w/{copy}")
     assert httpx.get(f"{base}/s/no-such-workspace-0000000").status_code == 404
     assert httpx.get(f"{base}/s/{original}").status_code == 404  # an id is not a share token
+
+
+def test_the_owner_replaces_or_stops_the_share_link(page: Page, live_server) -> None:
+    base = live_server.url
+    workspace = new_workspace(base, manifest=None)
+    page.goto(f"/w/{workspace}")
+    open_menu(page)
+    first = page.locator("#share-link").get_attribute("href")
+    expect(page.locator(".share-box")).to_contain_text("The link works until")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="New link").click()
+    expect(page.locator("#share-link")).not_to_have_attribute("href", first or "")
+    second = page.locator("#share-link").get_attribute("href")
+    assert httpx.get(f"{base}{first}").status_code == 404
+    assert httpx.get(f"{base}{second}").status_code == 200
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Stop sharing").click()
+    expect(page.get_by_role("button", name="Make a share link")).to_be_visible()
+    gone = httpx.get(f"{base}{second}")
+    assert gone.status_code == 404 and "turned off" in gone.text
 
 
 def test_copy_button_puts_the_link_on_the_clipboard(browser: Browser, live_server) -> None:
