@@ -66,13 +66,11 @@ def test_a_server_configured_by_environment_alone_uses_its_data_dir(tmp_path: Pa
     data_dir = tmp_path / "podpath-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODPATH_")}
     env.update(PODPATH_DATA_DIR=str(data_dir), PODPATH_PORT=str(port), PODPATH_IDLE_DAYS="5")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=REPO, env=env, stdout=output, stderr=output
+        )
     try:
         deadline = time.monotonic() + 30
         page = ""
@@ -86,7 +84,7 @@ def test_a_server_configured_by_environment_alone_uses_its_data_dir(tmp_path: Pa
                 break
             except OSError:
                 time.sleep(0.2)
-        assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
+        assert server.poll() is None, log.read_text()
         assert "Sandboxes unused for 5 days are deleted" in page
         assert (data_dir / "podpath.sqlite3").is_file()
     finally:
