@@ -70,7 +70,21 @@ DeploymentKind = Annotated[
 class NewWorkspace(BaseModel):
     """Options for a new workspace; all optional."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        # A scenario's requests and nodeSelectors name its workers: it needs that many.
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"required": ["scenario"], "properties": {"scenario": {"const": s.name}}},
+                    "then": {"properties": {"workers": {"minimum": s.min_workers}}},
+                }
+                for s in scenarios.SCENARIOS
+                if s.min_workers > 1
+            ]
+        },
+    )
 
     scenario: str = Field(
         scenarios.DEFAULT,
