@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import secrets
 import threading
 import time
@@ -45,7 +46,8 @@ log = logging.getLogger("podpath")
 
 T = TypeVar("T")
 
-MAX_RETRIES = 5
+#: Tries of a change that another server process keeps beating to the save.
+MAX_RETRIES = 12
 #: A workspace's "last used" is written at most this often (seconds), so reads stay cheap.
 TOUCH_EVERY = 3600
 #: Idle workspaces are looked for at most this often (seconds), by :meth:`Workspaces.create`.
@@ -56,6 +58,12 @@ EXPIRE_BATCH = 200
 def new_workspace_id() -> str:
     """An unguessable workspace id: 24 random bytes (192 bits), URL-safe."""
     return secrets.token_urlsafe(24)
+
+
+def back_off(attempt: int) -> None:
+    """Wait a random moment, longer after each lost race, so that processes changing one
+    workspace at once stop colliding (at most a quarter of a second)."""
+    time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
 
 
 class Workspaces(ShareLinks):
@@ -236,6 +244,7 @@ class Workspaces(ShareLinks):
                     new_version = self.backend.save(workspace_id, changes, version, Record(label))
                 except StaleWrite:
                     self.cache.drop(workspace_id)  # another process won: redo on theirs
+                    back_off(_attempt)
                     continue
                 except BaseException:
                     self.cache.drop(workspace_id)
@@ -309,6 +318,7 @@ class Workspaces(ShareLinks):
                     )
                 except StaleWrite:
                     self.cache.drop(workspace_id)
+                    back_off(_attempt)
                     continue
                 except BaseException:
                     self.cache.drop(workspace_id)
