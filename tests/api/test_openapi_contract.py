@@ -47,8 +47,8 @@ HOST = "testserver"  # the Host schemathesis's ASGI client sends
 UNLIMITED = 10**9
 SEED = 11
 MAX_EXAMPLES = 6
-STATEFUL_STEPS = 8
-STATEFUL_EXAMPLES = 6
+STATEFUL_STEPS = 10
+STATEFUL_EXAMPLES = 15
 
 #: Scenarios the workspaces under test start from: pods to trace from, Services, an Ingress.
 SCENARIOS = ("web-service", "ingress-two-apps")
