@@ -339,3 +339,26 @@ def test_no_get_changes_a_workspace(api: Api) -> None:
             "set-cookie" not in response.headers
             or "podpath_lessons" not in response.headers["set-cookie"]
         ), f"GET {url} started a lesson workspace"
+
+
+# --- unexpected errors -----------------------------------------------------------------------
+
+
+def test_an_unexpected_error_is_a_500_that_keeps_the_connection(api: Api) -> None:
+    """Starlette's last-resort handler answers and then re-raises, which makes the server drop
+    the keep-alive connection; Podpath's answers and stops (the ASGI client here raises if the
+    app lets the exception out)."""
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    api.app.add_api_route("/api/v1/broken", broken)
+    api.app.add_api_route("/broken", broken)
+    response = api.get("/api/v1/broken")
+    assert response.status_code == 500
+    assert response.json()["reason"] == "InternalError"
+    assert "a bug" not in response.text  # nothing internal leaks
+    assert response.headers["x-content-type-options"] == "nosniff"
+    page = api.get("/broken")
+    assert page.status_code == 500 and "internal error" in page.text
+    assert "connection" not in response.headers
