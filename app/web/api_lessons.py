@@ -13,6 +13,7 @@ from app.cluster.cluster import Cluster
 from app.errors import NotFound
 from app.lessons import notes, session
 from app.lessons.model import Lesson
+from app.web import api_bodies as bodies
 from app.web import openapi as oa
 from app.web.api import WorkspaceId, read_json, workspaces
 
@@ -46,7 +47,7 @@ def _outline(lesson: Lesson) -> dict[str, Any]:
     "/lessons",
     summary="Every lesson, in order, with its steps",
     response_model=None,
-    responses={200: oa.ok(oa.LessonCatalog, "The lessons."), **oa.CATALOG},
+    responses={200: oa.ok(bodies.LessonCatalog, "The lessons."), **oa.CATALOG},
 )
 def list_lessons(request: Request) -> dict[str, Any]:
     return {"lessons": [_outline(lesson) for lesson in request.app.state.lessons.lessons]}
@@ -56,7 +57,7 @@ def list_lessons(request: Request) -> dict[str, Any]:
     "/workspaces/{workspace_id}/lessons",
     summary="A workspace's progress in each lesson",
     responses={
-        200: oa.ok(oa.LessonProgress, "The open lesson and each one's progress."),
+        200: oa.ok(bodies.LessonProgress, "The open lesson and each one's progress."),
         **oa.READ,
     },
 )
@@ -106,7 +107,7 @@ def _step_json(cluster: Cluster, lesson: Lesson, outcomes: list[Any] | None = No
     "/workspaces/{workspace_id}/lessons/{slug}/start",
     summary="Start a lesson: its cluster, its setup, step 0 (the workspace's objects go)",
     response_model=None,
-    responses={200: oa.ok(oa.LessonStep, "The lesson at step 0."), **oa.CHANGE},
+    responses={200: oa.ok(bodies.LessonStep, "The lesson at step 0."), **oa.CHANGE},
 )
 def start(request: Request, workspace_id: WorkspaceId, slug: Slug) -> dict[str, Any]:
     lesson = _lesson(request, slug)
@@ -122,7 +123,7 @@ def start(request: Request, workspace_id: WorkspaceId, slug: Slug) -> dict[str, 
     "/workspaces/{workspace_id}/lessons/{slug}/step",
     summary="Go to a step",
     response_model=None,
-    responses={200: oa.ok(oa.LessonStep, "The lesson at that step."), **oa.CHANGE},
+    responses={200: oa.ok(bodies.LessonStep, "The lesson at that step."), **oa.CHANGE},
 )
 def go_to(
     request: Request, workspace_id: WorkspaceId, slug: Slug, body: StepMove
@@ -141,7 +142,7 @@ def go_to(
     "/workspaces/{workspace_id}/lessons/{slug}/check",
     summary="Check the current step: each check with its message",
     response_model=None,
-    responses={200: oa.ok(oa.LessonStep, "Each check with its message."), **oa.CHANGE},
+    responses={200: oa.ok(bodies.LessonStep, "Each check with its message."), **oa.CHANGE},
 )
 def check(
     request: Request, workspace_id: WorkspaceId, slug: Slug, body: Answer | None = None
@@ -163,7 +164,7 @@ def check(
     "/workspaces/{workspace_id}/lessons/{slug}/show",
     summary="Show me: do the current step (its solution), then check it",
     response_model=None,
-    responses={200: oa.ok(oa.LessonStep, "What was done, and each check."), **oa.CHANGE},
+    responses={200: oa.ok(bodies.LessonStep, "What was done, and each check."), **oa.CHANGE},
 )
 def show_me(request: Request, workspace_id: WorkspaceId, slug: Slug) -> dict[str, Any]:
     lesson = _lesson(request, slug)

@@ -17,6 +17,7 @@ from app.network import dns, kubeproxy
 from app.network.dns_records import QTYPES
 from app.network.trace import trace
 from app.network.traffic import send_traffic
+from app.web import api_bodies as bodies
 from app.web import openapi as oa
 from app.web.api import WorkspaceId, read_json, workspaces
 
@@ -85,7 +86,7 @@ class NetworkSettings(BaseModel):
 @router.post(
     "/workspaces/{workspace_id}/settings",
     summary="Switch the CNI plugin or kube-proxy mode: every name kept, addresses change",
-    responses={200: oa.ok(oa.SwitchReport, "What changed, old → new."), **oa.CHANGE},
+    responses={200: oa.ok(bodies.SwitchReport, "What changed, old → new."), **oa.CHANGE},
 )
 def switch_settings(request: Request, workspace_id: WorkspaceId, body: NetworkSettings) -> Response:
     """The same switch as the sandbox's form; the answer says what changed: the settings
@@ -101,7 +102,7 @@ def switch_settings(request: Request, workspace_id: WorkspaceId, body: NetworkSe
 @router.post(
     "/workspaces/{workspace_id}/trace",
     summary="Trace one request hop by hop",
-    responses={200: oa.ok(oa.Trace, "The trace."), **oa.QUERY},
+    responses={200: oa.ok(bodies.Trace, "The trace."), **oa.QUERY},
 )
 def trace_request(request: Request, workspace_id: WorkspaceId, body: TraceRequest) -> Response:
     return read_json(
@@ -114,7 +115,7 @@ def trace_request(request: Request, workspace_id: WorkspaceId, body: TraceReques
 @router.post(
     "/workspaces/{workspace_id}/traffic",
     summary="Send many requests and count where they land",
-    responses={200: oa.ok(oa.Traffic, "Where the requests landed."), **oa.QUERY},
+    responses={200: oa.ok(bodies.Traffic, "Where the requests landed."), **oa.QUERY},
 )
 def traffic(request: Request, workspace_id: WorkspaceId, body: TrafficRequest) -> Response:
     if not 1 <= body.count <= MAX_TRAFFIC:
@@ -137,7 +138,7 @@ def traffic(request: Request, workspace_id: WorkspaceId, body: TrafficRequest) -
 @router.get(
     "/workspaces/{workspace_id}/dns",
     summary="Look a name up as a pod's resolver would",
-    responses={200: oa.ok(oa.DnsResolution, "Each name tried and the answer."), **oa.READ},
+    responses={200: oa.ok(bodies.DnsResolution, "Each name tried and the answer."), **oa.READ},
 )
 def dns_lookup(
     request: Request,
@@ -175,7 +176,7 @@ def dns_lookup(
 @router.get(
     "/workspaces/{workspace_id}/rules",
     summary="The NAT rules a node's kube-proxy programs",
-    responses={200: oa.ok(oa.RuleSet, "The rules, as text and by chain."), **oa.READ},
+    responses={200: oa.ok(bodies.RuleSet, "The rules, as text and by chain."), **oa.READ},
 )
 def node_rules(
     request: Request,

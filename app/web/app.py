@@ -13,6 +13,7 @@ from app.settings import Settings
 from app.store.opening import open_workspaces
 from app.web import (
     api,
+    api_objects,
     api_lessons,
     api_network,
     build,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_offline_docs(app)
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(api_objects.router)
     app.include_router(api_network.router)
     app.include_router(api_lessons.router)
     app.include_router(history.api_router)

@@ -21,6 +21,7 @@ from app.cluster.export import export_yaml
 from app.errors import Conflict
 from app.store.history import Entry
 from app.store.workspaces import Workspaces
+from app.web import api_bodies as bodies
 from app.web import openapi as oa
 from app.web.api import WorkspaceId
 from app.web.rendering import CLUSTER_CHANGED, render
@@ -62,7 +63,7 @@ def outcome_line(entry: Entry, direction: str) -> str:
 @api_router.get(
     "/workspaces/{workspace_id}/history",
     summary="The last changes, newest first, and what undo and redo would do next",
-    responses={200: oa.ok(oa.History, "The history."), **oa.READ},
+    responses={200: oa.ok(bodies.History, "The history."), **oa.READ},
 )
 def history(request: Request, workspace_id: WorkspaceId):
     return JSONResponse(_store(request).history(workspace_id).to_dict())
@@ -73,7 +74,7 @@ def history(request: Request, workspace_id: WorkspaceId):
     summary="Undo the newest change still in effect (409 when there is none)",
     description="The cluster becomes exactly what it was before that change (objects, "
     "addresses, EndpointSlices), saved as a new version with its own event.",
-    responses={200: oa.ok(oa.UndoAnswer, "What was undone, and the history."), **oa.CHANGE},
+    responses={200: oa.ok(bodies.UndoAnswer, "What was undone, and the history."), **oa.CHANGE},
 )
 async def undo(request: Request, workspace_id: WorkspaceId):
     return JSONResponse(await run_in_threadpool(_step_json, request, workspace_id, "undo"))
@@ -83,7 +84,7 @@ async def undo(request: Request, workspace_id: WorkspaceId):
     "/workspaces/{workspace_id}/redo",
     summary="Redo the change the last undo took back (409 when there is none)",
     description="Any ordinary change after an undo clears what could be redone.",
-    responses={200: oa.ok(oa.RedoAnswer, "What was redone, and the history."), **oa.CHANGE},
+    responses={200: oa.ok(bodies.RedoAnswer, "What was redone, and the history."), **oa.CHANGE},
 )
 async def redo(request: Request, workspace_id: WorkspaceId):
     return JSONResponse(await run_in_threadpool(_step_json, request, workspace_id, "redo"))
