@@ -82,8 +82,8 @@ def refuse(token: str, row: ShareRow | None, days: int, now: float) -> NotFound:
     """The 404 for a token that does not open a copy at ``now``: why, and when it stopped.
 
     >>> print(refuse("abc", ShareRow("abc", "w", 0.0, ended=60.0), 0, 120.0))
-    the share link "abc" was turned off on 1970-01-01 00:01 UTC (its sandbox's owner revoked \
-it or made a new one): ask them for the current link
+    the share link "abc" was turned off on 1970-01-01 00:01 UTC (its sandbox's owner stopped \
+sharing, made a new link or reset the sandbox): ask them for the current link
     """
     shown = token[:80]
     if row is None:
