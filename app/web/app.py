@@ -13,9 +13,9 @@ from app.settings import Settings
 from app.store.opening import open_workspaces
 from app.web import (
     api,
-    api_objects,
     api_lessons,
     api_network,
+    api_objects,
     build,
     compare,
     history,
