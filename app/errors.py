@@ -120,7 +120,8 @@ class Conflict(PodpathError):
 
 
 class Forbidden(PodpathError):
-    """The change is refused by policy: a quota, a protected object."""
+    """The change is refused by policy: a quota, a protected object, a change sent from
+    another site."""
 
     status = 403
     reason = "Forbidden"
@@ -129,6 +130,13 @@ class Forbidden(PodpathError):
 class PayloadTooLarge(PodpathError):
     status = 413
     reason = "RequestEntityTooLarge"
+
+
+class UnsupportedMediaType(PodpathError):
+    """A body in a content type the route does not take."""
+
+    status = 415
+    reason = "UnsupportedMediaType"
 
 
 class TooManyRequests(PodpathError):

@@ -35,7 +35,6 @@ router = APIRouter(include_in_schema=False)
 
 #: The cookie naming the learner's lesson workspace (its id is the only key to it).
 COOKIE = "podpath_lessons"
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _lesson(request: Request, slug: str) -> Lesson:
@@ -100,13 +99,12 @@ def lesson_start_page(
     workspace_id = learner_workspace(request)
     if workspace_id is not None:
         target = _lesson_url(workspace_id, slug, present=present)
-        return RedirectResponse(target, status_code=303, headers=NO_STORE)
+        return RedirectResponse(target, status_code=303)
     context = {
         "lesson": lesson_outline(lesson, request.app.state.lessons),
         "present": present,
     }
     response = render(request, "lesson_start.html", context)
-    response.headers["Cache-Control"] = "no-store"  # the answer depends on the cookie
     return response
 
 
@@ -126,7 +124,7 @@ async def start_lesson(
         store.change, workspace_id, lambda cluster: session.open_lesson(cluster, lesson)
     )
     target = _lesson_url(workspace_id, slug, present=present, resumed=note is not None)
-    response = RedirectResponse(target, status_code=303, headers=NO_STORE)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,
         workspace_id,
@@ -178,7 +176,6 @@ async def lesson_page(
     elif resumed and context["lesson"]["status"]["step"] > 0:
         context["lesson_note"] = RESUMED
     response = render(request, "workspace.html", context, block="lesson_panel")
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -195,11 +192,10 @@ async def start_here(request: Request, workspace_id: str, slug: str) -> Response
     )
     if not is_htmx(request):
         target = _lesson_url(workspace_id, slug, resumed=note is not None)
-        return RedirectResponse(target, status_code=303, headers=NO_STORE)
+        return RedirectResponse(target, status_code=303)
     extra = {"lesson_note": note, "changed": True, "retitle": True}
     response = await run_in_threadpool(_panel, request, workspace_id, extra, ("panel",))
     response.headers["HX-Push-Url"] = _lesson_url(workspace_id, slug)
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -297,8 +293,8 @@ async def restart(request: Request, workspace_id: str, slug: str) -> Response:
     )
     target = f"/w/{workspace_id}/lessons/{slug}"
     if is_htmx(request):
-        return Response(status_code=204, headers={"HX-Redirect": target, **NO_STORE})
-    return RedirectResponse(target, status_code=303, headers=NO_STORE)
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
 
 
 @router.post("/w/{workspace_id}/lessons/leave")
@@ -309,4 +305,4 @@ async def leave(request: Request, workspace_id: str) -> Response:
         workspace_id,
         lambda cluster: notes.set_active(cluster, None),
     )
-    return RedirectResponse(f"/w/{workspace_id}", status_code=303, headers=NO_STORE)
+    return RedirectResponse(f"/w/{workspace_id}", status_code=303)

@@ -20,7 +20,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import PodpathError
+from app.errors import Forbidden, PodpathError, UnsupportedMediaType
 from app.settings import Settings
 from app.web.errors import error_response
 
@@ -37,16 +37,6 @@ SIMPLE_CONTENT_TYPES = frozenset(
 
 #: Paths any Host may ask for: a load balancer's health check often uses an address.
 ANY_HOST_PATHS = frozenset({"/healthz"})
-
-
-class CrossSiteRefused(PodpathError):
-    status = 403
-    reason = "Forbidden"
-
-
-class UnsupportedMediaType(PodpathError):
-    status = 415
-    reason = "UnsupportedMediaType"
 
 
 def split_list(text: str) -> list[str]:
@@ -171,7 +161,7 @@ class OriginGuard:
             return None
         if not same_site(headers, self.allowed_origins):
             origin = headers.get("origin") or "another site"
-            return CrossSiteRefused(
+            return Forbidden(
                 f"refused a change sent from {origin[:100]}: only Podpath's own pages may change "
                 "a sandbox. If Podpath is served under another name behind a proxy, add that "
                 "origin to PODPATH_ALLOWED_ORIGINS"

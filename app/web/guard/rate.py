@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import TooManyRequests
@@ -69,14 +69,9 @@ class Limit:
 def client_id(headers: Headers) -> str | None:
     """The browser's ``podpath_client`` cookie, when it holds an id this server could have
     made."""
-    for part in headers.get("cookie", "").split(";"):
-        name, _, value = part.strip().partition("=")
-        if (
-            name == CLIENT_COOKIE
-            and 16 <= len(value) <= 64
-            and value.replace("-", "").replace("_", "").isalnum()
-        ):
-            return value
+    value = cookie_parser(headers.get("cookie", "")).get(CLIENT_COOKIE, "")
+    if 16 <= len(value) <= 64 and value.replace("-", "").replace("_", "").isalnum():
+        return value
     return None
 
 
