@@ -8,6 +8,9 @@ from pathlib import Path
 from app.errors import PodpathError, StoreStartupError
 from app.settings import Settings
 from app.store.backends import Backend, MemoryBackend, SqliteBackend
+from app.store.classes.base import ClassBackend
+from app.store.classes.memory import MemoryClassBackend
+from app.store.classes.sqlite import SqliteClassBackend
 from app.store.disk import DiskFloor
 from app.store.workspaces import Workspaces
 
@@ -59,3 +62,18 @@ def open_workspaces(settings: Settings) -> Workspaces:
     except PodpathError as error:  # a read-only store: nothing can be deleted, reads go on
         log.warning("podpath: could not delete idle workspaces: %s", error)
     return workspaces
+
+
+def open_class_backend(workspaces: Workspaces) -> ClassBackend:
+    """Where the classes of a server are kept: beside its workspaces, in the same store.
+
+    >>> from app.store.backends import MemoryBackend
+    >>> type(open_class_backend(Workspaces(MemoryBackend()))).__name__
+    'MemoryClassBackend'
+    """
+    backend = workspaces.backend
+    if isinstance(backend, SqliteBackend):
+        return SqliteClassBackend(backend)
+    if isinstance(backend, MemoryBackend):
+        return MemoryClassBackend()
+    raise StoreStartupError(f"no class store for {type(backend).__name__}")

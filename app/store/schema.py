@@ -61,6 +61,39 @@ TABLES = [
         redo BLOB NOT NULL,
         PRIMARY KEY (workspace, seq)
     )""",
+    # Classes (added within layout 1: new tables only, which an older Podpath ignores).
+    """CREATE TABLE IF NOT EXISTS classes (
+        id TEXT PRIMARY KEY,
+        code TEXT NOT NULL UNIQUE,
+        key_hash TEXT NOT NULL,
+        title TEXT NOT NULL,
+        lesson TEXT,
+        teacher_workspace TEXT NOT NULL,
+        start_workspace TEXT NOT NULL,
+        created REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS class_seats (
+        id TEXT NOT NULL,
+        class TEXT NOT NULL,
+        name TEXT NOT NULL,
+        folded TEXT NOT NULL,
+        workspace TEXT NOT NULL,
+        joined REAL NOT NULL,
+        following INTEGER NOT NULL,
+        progress TEXT NOT NULL,
+        last_active REAL NOT NULL,
+        PRIMARY KEY (class, id),
+        UNIQUE (class, folded)
+    )""",
+    """CREATE TABLE IF NOT EXISTS class_events (
+        class TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        at REAL NOT NULL,
+        target TEXT,
+        PRIMARY KEY (class, seq)
+    )""",
 ]
 
 #: The first layout (``user_version`` 0), for the upgrade's tests.

@@ -109,6 +109,9 @@ class Workspaces(ShareLinks):
         self._locks_guard = threading.Lock()
         self._touched: dict[str, float] = {}  # when this process last wrote "last used"
         self._last_expiry: float | None = None
+        #: Called as ``observer(workspace_id, cluster)`` after each saved change (the
+        #: classroom follows its students' progress this way); a failing observer is logged.
+        self.observers: list[Callable[[str, Cluster], None]] = []
 
     def exists(self, workspace_id: str) -> bool:
         """Whether there is a workspace with this id."""
@@ -250,10 +253,18 @@ class Workspaces(ShareLinks):
                     self.cache.drop(workspace_id)
                     raise
                 self.cache.put(workspace_id, new_version, cluster)
+                self._observe(workspace_id, cluster)
                 return result
         raise Conflict(
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
         )
+
+    def _observe(self, workspace_id: str, cluster: Cluster) -> None:
+        for observer in self.observers:
+            try:
+                observer(workspace_id, cluster)
+            except Exception:  # the change is saved; only the report of it failed
+                log.exception("podpath: could not report a change of a workspace")
 
     def history(self, workspace_id: str) -> History:
         """The workspace's last changes, newest first, with what can be undone and redone."""
@@ -325,6 +336,7 @@ class Workspaces(ShareLinks):
                     raise
                 cluster.state = state
                 self.cache.put(workspace_id, new_version, cluster)
+                self._observe(workspace_id, cluster)
                 return replace(entry, undone=direction == "undo")
         raise Conflict(
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'

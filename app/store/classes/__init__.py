@@ -1,0 +1,1 @@
+"""Classes: an instructor's sandbox, the students' seats and the class's event log."""
