@@ -59,6 +59,7 @@ def fresh_progress() -> dict[str, Any]:
         "entered": {},
         "results": {},
         "quiz": None,
+        "tally": {},
     }
 
 

@@ -165,9 +165,26 @@ def check(cluster: Cluster, lesson: Lesson) -> list[Outcome]:
     state = notes.step_state(cluster, lesson.slug, step.id)
     outcomes = [evaluate(cluster, c, state) for c in step.checks]
     record["results"][step.id] = [o.to_dict() for o in outcomes]
+    _tally(record, step.id, outcomes)
     if all(o.passed for o in outcomes):
         _mark_done(record, step.id)
     return outcomes
+
+
+def _tally(record: dict[str, Any], step_id: str, outcomes: list[Outcome]) -> None:
+    """Count the step's checks: tries, failed tries, and how many times in a row the same
+    check failed with the same message (what an instructor calls "stuck on it")."""
+    tally = record.setdefault("tally", {}).setdefault(
+        step_id, {"tries": 0, "failed": 0, "streak": 0, "last_failure": None}
+    )
+    tally["tries"] += 1
+    failure = next((o.message for o in outcomes if not o.passed), None)
+    if failure is None:
+        tally["streak"] = 0
+        return
+    tally["failed"] += 1
+    tally["streak"] = tally["streak"] + 1 if tally["last_failure"] == failure else 1
+    tally["last_failure"] = failure
 
 
 def answer(cluster: Cluster, lesson: Lesson, text: str) -> list[Outcome]:

@@ -10,7 +10,8 @@ from fastapi.templating import Jinja2Templates
 
 from app.lessons.catalog import load_catalog
 from app.settings import Settings
-from app.store.opening import open_workspaces
+from app.store.classes import Classes
+from app.store.opening import open_class_backend, open_workspaces
 from app.web import (
     api,
     api_lessons,
@@ -24,6 +25,9 @@ from app.web import (
     pages,
     sandbox,
 )
+from app.web.classroom import student as class_student
+from app.web.classroom import teacher as class_teacher
+from app.web.classroom.feed import ClassFeeds
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.guard import install_guards
@@ -66,6 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Read every lesson now: a malformed one stops the server with its file and line.
     app.state.lessons = load_catalog(settings.lessons_dir)
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    class_backend = open_class_backend(app.state.workspaces)
+    app.state.classes = Classes(class_backend, app.state.workspaces, app.state.lessons)
+    app.state.class_feeds = ClassFeeds(class_backend)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     install_offline_docs(app)
     install_error_handlers(app)
@@ -81,5 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(build.router)
     app.include_router(lessons.router)
     app.include_router(compare.router)
+    app.include_router(class_teacher.router)
+    app.include_router(class_student.router)
     install_guards(app, settings)
     return app

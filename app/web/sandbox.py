@@ -39,6 +39,8 @@ from app.render.sandbox import (
 from app.render.stage import hop_marks
 from app.render.tables import workspace_view
 from app.render.yaml_lines import highlighted
+from app.store.classes import class_note
+from app.web.classroom import class_bar
 from app.web.lessons import active_lesson_view, record_activity
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 
@@ -97,10 +99,12 @@ def page_context(
         extra = build(cluster) if build else {}
         context = _context(cluster, workspace_id, tab, show_system, extra, namespace)
         context["lesson"] = active_lesson_view(request, cluster)
+        context["class_note"] = class_note(cluster)
         return context
 
     store = request.app.state.workspaces
     context = store.read(workspace_id, read)
+    context["classroom"] = class_bar(request, context["class_note"])
     context["share"] = store.current_share(workspace_id)
     context["idle_days"] = store.idle_days
     context["history"] = store.history(workspace_id)  # the Undo and Redo buttons
@@ -234,6 +238,10 @@ def sandbox_trace(
 
     context = page_context(request, workspace_id, "trace", False, build)
     record_activity(request, workspace_id, context)
+    if "trace" in context:  # the teacher's trace goes to the students following
+        context["class_trace"] = request.app.state.classes.traced(
+            context["class_note"], source, to, seed
+        )
     if "trace" in context:  # the packet moves over the map the page draws
         context["marks"] = hop_marks(context["map"], context["trace"])
     status = context["trace_error"].status if "trace_error" in context else 200

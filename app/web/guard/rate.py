@@ -40,7 +40,8 @@ CLIENT_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 #: Requests that make a new workspace.
 NEW_WORKSPACE = re.compile(
-    r"^(/w|/api/v1/workspaces|/api/v1/workspaces/[^/]+/fork|/s/[^/]+|/lessons/[^/]+)$"
+    r"^(/w|/api/v1/workspaces|/api/v1/workspaces/[^/]+/fork|/s/[^/]+|/lessons/[^/]+"
+    r"|/classes|/join/[^/]+)$"
 )
 #: Requests whose time is charged: every change to a workspace (and traces, which are POSTs).
 WORK = re.compile(r"^(/w/[^/]+/|/api/v1/workspaces/[^/]+/)")

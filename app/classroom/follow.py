@@ -1,0 +1,47 @@
+"""Running the teacher's trace on a student's own cluster.
+
+A student's copy starts as the teacher's, but pods made since (a Deployment scaled, a pod
+deleted and replaced) get other random names. When the teacher's source pod is not in the
+student's cluster, the trace starts from the student's pod of the same workload: the same
+namespace and the same name up to the random suffixes (``web-7d4b9c8f5d-x2x9k`` ->
+``web-7d4b9c8f5d-…``, else ``web-…``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def follow_source(cluster: Any, source: str) -> str | None:
+    """The student's trace source standing for the teacher's ``source``, or None.
+
+    Examples
+    --------
+    >>> from app.cluster import scenarios
+    >>> cluster = scenarios.build("web-service")
+    >>> pod = sorted(p["metadata"]["name"] for p in cluster.list("Pod", "default"))[-1]
+    >>> follow_source(cluster, f"pod/default/{pod}") == f"pod/default/{pod}"
+    True
+    >>> follow_source(cluster, "pod/default/" + pod.rsplit("-", 1)[0] + "-zzzzz") is not None
+    True
+    >>> follow_source(cluster, "pod/default/nothing-like-it"), follow_source(cluster, "external")
+    (None, 'external')
+    """
+    if not source.startswith("pod/"):
+        return source
+    parts = source.split("/")
+    if len(parts) != 3:
+        return source
+    _, namespace, name = parts
+    if cluster.get("Pod", namespace, name) is not None:
+        return source
+    names = sorted(p["metadata"]["name"] for p in cluster.list("Pod", namespace))
+    pieces = name.split("-")
+    for cut in (1, 2):
+        if len(pieces) <= cut:
+            break
+        prefix = "-".join(pieces[:-cut]) + "-"
+        for candidate in names:
+            if candidate.startswith(prefix) and candidate.count("-") == name.count("-"):
+                return f"pod/{namespace}/{candidate}"
+    return None

@@ -1,0 +1,401 @@
+"""Running classes: starting one, joining it, following the teacher, hints, and keeping each
+student's progress where the instructor's dashboard reads it.
+
+A class is three kinds of sandbox: the instructor's (whose lesson step and traces the class
+follows), the class's starting point (what each new student's copy is made from; "everyone,
+start from here" replaces it), and one per student. Each sandbox knows its part from a note
+kept with it (``notes["class"]``: the class id, the role, and for a student the seat), so
+every change a student makes reaches the dashboard through one observer
+(:meth:`Classes.observe`), whatever page or API made it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from app.classroom import codes
+from app.classroom.progress import advance, same_progress, summarize
+from app.cluster import scenarios
+from app.cluster.cluster import Cluster
+from app.errors import (
+    REQUIRED,
+    TOO_LONG,
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidObjects,
+    NotFound,
+)
+from app.lessons import notes, session
+from app.lessons.catalog import Catalog
+from app.lessons.model import Lesson
+from app.store.classes.base import ClassBackend, ClassEvent, ClassRow, NameTaken, Seat
+from app.store.workspaces import Workspaces
+
+NOTE = "class"
+#: A student's "last active" is written at most this often (seconds) when nothing else moved.
+ACTIVE_EVERY = 15
+#: The events a student's page follows, and those the dashboard follows.
+FOLLOW_KINDS = frozenset({"step", "trace", "hop", "state"})
+DASHBOARD_KINDS = frozenset({"progress", "joined", "hint", "following"})
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def copy_of(cluster: Cluster) -> Cluster:
+    """A cluster sharing nothing with ``cluster`` (what a new sandbox starts from)."""
+    return Cluster.from_state(json.loads(json.dumps(cluster.to_state())))
+
+
+def class_note(cluster: Cluster) -> dict[str, Any] | None:
+    """The sandbox's part in a class (``{"id", "role", "seat"?, "state"?}``), or None."""
+    return cluster.state.notes.get(NOTE)
+
+
+@dataclass(frozen=True)
+class FollowState:
+    """Where the teacher is: the newest step, trace, hop and starting-point events."""
+
+    step: ClassEvent | None
+    trace: ClassEvent | None
+    hop: ClassEvent | None
+    state: ClassEvent | None
+
+    @property
+    def hop_index(self) -> int:
+        """The hop of the current trace the teacher is on (0 before they step)."""
+        if self.hop is None or self.trace is None or self.hop.data.get("trace") != self.trace.seq:
+            return 0
+        return int(self.hop.data.get("hop", 0))
+
+
+class Classes:
+    """Create, join and follow classes.
+
+    Parameters
+    ----------
+    backend : ClassBackend
+        Where classes, seats and event logs are kept.
+    workspaces : Workspaces
+        The sandboxes; the classes observe their changes.
+    lessons : Catalog
+        What a class can teach.
+    clock : callable
+        The time in seconds since the epoch (tests give a fake one).
+    """
+
+    def __init__(
+        self,
+        backend: ClassBackend,
+        workspaces: Workspaces,
+        lessons: Catalog,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.backend = backend
+        self.workspaces = workspaces
+        self.lessons = lessons
+        self.clock = clock
+        self._rows: dict[str, ClassRow] = {}  # what never changes of a class, by id
+        workspaces.observers.append(self.observe)
+
+    # --- starting and finding a class ---------------------------------------------------------
+    def start(self, lesson: str | None = None, scenario: str | None = None) -> tuple[ClassRow, str]:
+        """Start a class on a lesson (from its first step) or a ready scenario.
+
+        Returns
+        -------
+        tuple[ClassRow, str]
+            The class, and its instructor key (kept nowhere else: only its hash is stored).
+
+        Raises
+        ------
+        NotFound
+            When there is no such lesson or scenario.
+        """
+        if lesson is not None:
+            found = self.lessons.get(lesson)
+            if found is None:
+                raise NotFound(f'lessons "{lesson[:80]}" not found')
+            cluster = Cluster.create(seed=found.seed)
+            session.start(cluster, found)
+            title = found.title
+        else:
+            name = scenario or scenarios.DEFAULT
+            cluster = Cluster.create() if name == scenarios.DEFAULT else scenarios.build(name)
+            title = (
+                "The default cluster" if name == scenarios.DEFAULT else scenarios.get(name).title
+            )
+        class_id = secrets.token_urlsafe(18)
+        start_id, _ = self.workspaces.create_from(copy_of(cluster))
+        cluster.state.notes[NOTE] = {"id": class_id, "role": "teacher"}
+        teacher_id, _ = self.workspaces.create_from(cluster)
+        key = secrets.token_urlsafe(24)
+        for _try in range(20):
+            code = codes.new_code(secrets.randbelow)
+            if self.backend.class_by_code(code) is None:
+                break
+        row = ClassRow(
+            class_id, code, _hash(key), title, lesson, teacher_id, start_id, self.clock()
+        )
+        self.backend.add_class(row)
+        return row, key
+
+    def get(self, class_id: str) -> ClassRow:
+        """The class with this id.
+
+        Raises
+        ------
+        NotFound
+            When there is none.
+        """
+        row = self._rows.get(class_id)
+        if row is None:
+            row = self.backend.get_class(class_id[:64])
+            if row is None:
+                raise NotFound(f'classes "{class_id[:64]}" not found')
+            self._rows[class_id] = row
+        return row
+
+    def authorize(self, class_id: str, key: str | None) -> ClassRow:
+        """The class, when ``key`` is its instructor key.
+
+        Raises
+        ------
+        NotFound
+            When there is no such class.
+        Forbidden
+            When the key is missing or wrong.
+        """
+        row = self.get(class_id)
+        if not key or not hmac.compare_digest(_hash(key), row.key_hash):
+            raise Forbidden(
+                f'classes "{class_id[:64]}": this page is for the class\'s instructor; '
+                "open it from the instructor's link"
+            )
+        return row
+
+    def by_code(self, typed: str) -> ClassRow:
+        """The class a student's typed join code names.
+
+        Raises
+        ------
+        NotFound
+            When no class has that code.
+        """
+        code = codes.normalise(typed)
+        row = self.backend.class_by_code(code) if code else None
+        if row is None:
+            shown = typed.strip()[:20] or "(empty)"
+            raise NotFound(
+                f"no class has the join code {shown}: check the code on the projector "
+                "(six letters and digits)"
+            )
+        return row
+
+    def lesson_of(self, row: ClassRow) -> Lesson | None:
+        return self.lessons.get(row.lesson) if row.lesson else None
+
+    # --- students -----------------------------------------------------------------------------
+    def join(self, row: ClassRow, typed_name: str) -> Seat:
+        """Give a student a seat and their own copy of the class's starting point.
+
+        Raises
+        ------
+        InvalidObjects
+            When the name is empty, too long or holds control characters.
+        Conflict
+            When another student of the class has that name.
+        """
+        name = codes.display_name(typed_name)
+        taken = f"name: “{name}” is already taken in this class; add an initial or a number"
+        if any(s.name.casefold() == name.casefold() for s in self.backend.seats(row.id)):
+            raise Conflict(taken)
+        seat_id = secrets.token_urlsafe(9)
+        text = self.workspaces.read(row.start_workspace, lambda c: json.dumps(c.to_state()))
+        cluster = Cluster.from_state(json.loads(text))
+        cluster.state.notes[NOTE] = {
+            "id": row.id, "role": "student", "seat": seat_id, "state": row.start_workspace,
+        }  # fmt: skip
+        workspace_id, _ = self.workspaces.create_from(cluster)
+        now = self.clock()
+        progress = advance({}, self._summary(row, cluster), now, self.lesson_of(row))
+        seat = Seat(seat_id, row.id, name, workspace_id, now, True, progress, now)
+        try:
+            self.backend.add_seat(seat)
+        except NameTaken:
+            raise Conflict(taken) from None
+        self.backend.add_event(row.id, "joined", {"seat": seat_id}, now, None)
+        return seat
+
+    def seat(self, row: ClassRow, seat_id: str) -> Seat:
+        seat = self.backend.seat(row.id, seat_id[:32])
+        if seat is None:
+            raise NotFound(f'students "{seat_id[:32]}" not found in this class')
+        return seat
+
+    def seats(self, row: ClassRow) -> list[Seat]:
+        return self.backend.seats(row.id)
+
+    def set_following(self, row: ClassRow, seat: Seat, following: bool) -> None:
+        self.backend.update_seat(row.id, seat.id, following=following)
+        self.backend.add_event(
+            row.id, "following", {"seat": seat.id, "on": following}, self.clock(), None
+        )
+
+    def hint(self, row: ClassRow, text: str, seat_id: str | None) -> int:
+        """Send a hint to one student (``seat_id``) or to all (None); returns its event seq.
+
+        Raises
+        ------
+        InvalidObjects
+            When the hint is empty or longer than 500 characters.
+        NotFound
+            When the student is not in the class.
+        """
+        message = hint_text(text)
+        if seat_id:
+            self.seat(row, seat_id)
+        return self.backend.add_event(
+            row.id, "hint", {"text": message, "seat": seat_id}, self.clock(), seat_id or None
+        )
+
+    # --- following the teacher ----------------------------------------------------------------
+    def follow_state(self, class_id: str) -> FollowState:
+        last = self.backend.last_event
+        return FollowState(
+            last(class_id, "step"), last(class_id, "trace"), last(class_id, "hop"),
+            last(class_id, "state"),
+        )  # fmt: skip
+
+    def traced(
+        self, note: dict[str, Any] | None, source: str, target: str, seed: int
+    ) -> int | None:
+        """Tell the class the teacher sent a trace (from the teacher's sandbox only); returns
+        the event's seq (the teacher's page sends it back with the hop it shows)."""
+        if not note or note.get("role") != "teacher":
+            return None
+        return self.backend.add_event(
+            note["id"], "trace", {"from": source, "to": target, "seed": seed}, self.clock(), None
+        )
+
+    def hop(self, row: ClassRow, trace_seq: int, hop: int) -> None:
+        """Tell the class which hop of the teacher's trace is shown."""
+        self.backend.add_event(
+            row.id, "hop", {"trace": trace_seq, "hop": max(0, min(hop, 999))}, self.clock(), None
+        )
+
+    def push_state(self, row: ClassRow) -> str:
+        """Everyone, start from here: the teacher's cluster becomes the class's starting point
+        (for students following now, and for those who join later). Returns its sandbox."""
+        text = self.workspaces.read(row.teacher_workspace, lambda c: json.dumps(c.to_state()))
+        cluster = Cluster.from_state(json.loads(text))
+        cluster.state.notes.pop(NOTE, None)
+        start_id, _ = self.workspaces.create_from(cluster)
+        self.backend.set_start(row.id, start_id)
+        self._rows.pop(row.id, None)
+        self.backend.add_event(row.id, "state", {"workspace": start_id}, self.clock(), None)
+        return start_id
+
+    def catch_up(self, workspace_id: str, follow: FollowState) -> dict[str, Any]:
+        """Bring a student's sandbox to where the teacher is: the class's newest starting point
+        (when the teacher pushed one since), then the teacher's lesson step.
+
+        Returns
+        -------
+        dict
+            ``done`` (what skipped steps' solutions did, as lines) and ``state`` (whether the
+            starting point was taken).
+        """
+        snapshot = None
+        if follow.state is not None:
+            wanted = follow.state.data["workspace"]
+            note = self.workspaces.read(workspace_id, class_note) or {}
+            if note.get("state") != wanted and self.workspaces.exists(wanted):
+                snapshot = self.workspaces.read(wanted, lambda c: json.dumps(c.to_state()))
+
+        def change(cluster: Cluster) -> dict[str, Any]:
+            note = class_note(cluster)
+            if note is None or note.get("role") != "student":
+                raise Forbidden("only a student's sandbox follows the teacher")
+            row = self.get(note["id"])
+            took = False
+            if snapshot is not None:
+                cluster.replace_with(Cluster.from_state(json.loads(snapshot)))
+                note["state"] = follow.state.data["workspace"]  # type: ignore[union-attr]
+                took = True
+            lesson = self.lesson_of(row)
+            lines: list[str] = []
+            if lesson is not None and follow.step is not None:
+                session.open_lesson(cluster, lesson)
+                step = int(follow.step.data["step"])
+                record = notes.progress(cluster, lesson.slug)
+                if took:
+                    # The teacher's objects came with the starting point: the steps before
+                    # the teacher's are built already, not skipped ones to do now.
+                    record["step"] = step
+                if record["step"] != step or took:
+                    lines = session.go_to(cluster, lesson, step).lines
+            return {"done": lines, "state": took}
+
+        return self.workspaces.change(workspace_id, change)
+
+    # --- what students do reaches the dashboard -----------------------------------------------
+    def _summary(self, row: ClassRow, cluster: Cluster) -> dict[str, Any]:
+        lesson = self.lesson_of(row)
+        record = notes.all_progress(cluster).get(lesson.slug) if lesson else None
+        return summarize(record, lesson)
+
+    def observe(self, workspace_id: str, cluster: Cluster) -> None:
+        """After a saved change: a student's progress goes to their seat (and the dashboard
+        hears of it); the teacher's lesson step goes to the class."""
+        note = class_note(cluster)
+        if not note:
+            return
+        row = self.get(note["id"])
+        now = self.clock()
+        if note.get("role") == "teacher":
+            lesson = self.lesson_of(row)
+            if lesson is None:
+                return
+            step = notes.progress(cluster, lesson.slug)["step"]
+            last = self.backend.last_event(row.id, "step")
+            if last is None or last.data.get("step") != step:
+                title = lesson.steps[step].title if step < len(lesson.steps) else "Recap and quiz"
+                self.backend.add_event(row.id, "step", {"step": step, "title": title}, now, None)
+            return
+        seat = self.backend.seat(row.id, note.get("seat", ""))
+        if seat is None:
+            return
+        progress = advance(seat.progress, self._summary(row, cluster), now, self.lesson_of(row))
+        moved = not same_progress(seat.progress, progress)
+        if moved or now - seat.last_active >= ACTIVE_EVERY:
+            self.backend.update_seat(
+                row.id, seat.id, progress=progress if moved else None, last_active=now
+            )
+        if moved:
+            self.backend.add_event(row.id, "progress", {"seat": seat.id}, now, None)
+
+
+def hint_text(text: str) -> str:
+    """A hint as sent: trimmed, 1 to 500 characters.
+
+    >>> hint_text("  Look at the selector  ")
+    'Look at the selector'
+    """
+    message = text.strip()
+    if not message:
+        problem = FieldError("hint", "Required value: type the hint to send", REQUIRED)
+    elif len(message) > 500:
+        problem = FieldError("hint", "Too long: may not be more than 500 characters", TOO_LONG)
+    else:
+        return message
+    raise InvalidObjects(problem.describe(), [problem])

@@ -1,0 +1,165 @@
+"""The student's side: join with a code and a name, then follow the teacher on one's own
+sandbox (or stop following), and receive hints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.classroom.codes import normalise, shown
+from app.classroom.follow import follow_source
+from app.cluster.cluster import Cluster
+from app.errors import Forbidden, PodpathError
+from app.lessons.activity import trace_record
+from app.network.trace import trace
+from app.render.stage import hop_marks
+from app.store.classes import ClassEvent, class_note
+from app.store.classes.service import FOLLOW_KINDS
+from app.web.classroom import class_bar, classes
+from app.web.classroom.feed import last_event_id, sse
+from app.web.classroom.teacher import event_stream
+from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/join")
+def join_page(
+    request: Request, code: Annotated[str | None, Query(max_length=40)] = None
+) -> Response:
+    """Type the join code (the QR code leads straight to the next page)."""
+    if code:
+        typed = normalise(code)
+        if typed is not None:
+            classes(request).by_code(typed)  # 404 with the code when no class has it
+            return RedirectResponse(f"/join/{typed}", status_code=303)
+        context = {"code": code, "problem": "A join code is six letters and digits, like ABC-234."}
+        return render(request, "class_join.html", context, status_code=422)
+    return render(request, "class_join.html", {})
+
+
+@router.get("/join/{code}")
+def name_page(request: Request, code: str) -> Response:
+    row = classes(request).by_code(code)
+    return render(request, "class_join.html", {"row": row, "shown": shown(row.code)})
+
+
+@router.post("/join/{code}")
+async def join(
+    request: Request, code: str, name: Annotated[str, Form(max_length=400)] = ""
+) -> Response:
+    """Take a seat: the student's own copy of the class's cluster, then their sandbox."""
+    store = classes(request)
+    row = store.by_code(code)
+    try:
+        seat = await run_in_threadpool(store.join, row, name)
+    except PodpathError as error:
+        context = {"row": row, "shown": shown(row.code), "name": name, "error": error}
+        return render(request, "class_join.html", context, status_code=error.status)
+    target = f"/w/{seat.workspace}" + (f"/lessons/{row.lesson}" if row.lesson else "")
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def _student(request: Request, workspace_id: str) -> dict[str, Any]:
+    note = classes(request).workspaces.read(workspace_id, class_note)
+    if not note or note.get("role") != "student":
+        raise Forbidden(f'workspaces "{workspace_id[:80]}" is not a student\'s sandbox in a class')
+    return note
+
+
+@router.get("/w/{workspace_id}/class/events")
+async def student_events(request: Request, workspace_id: str) -> Response:
+    """What the student's page hears: the teacher moved (step, trace, hop, starting point),
+    and hints for everyone or for this student."""
+    note = await run_in_threadpool(_student, request, workspace_id)
+    after = last_event_id(request.headers.get("Last-Event-ID") or request.query_params.get("after"))
+    seat = note["seat"]
+
+    def wanted(event: ClassEvent) -> bool:
+        if event.kind == "hint":
+            return event.target in (None, seat)
+        return event.kind in FOLLOW_KINDS
+
+    env = request.app.state.templates.env
+
+    def as_sse(event: ClassEvent) -> str:
+        if event.kind == "hint":
+            html = env.get_template("_class_hint.html").render(hint=event.data)
+            return sse(event, html)
+        if event.kind == "hop":
+            return sse(event)
+        return sse(event, "")  # the page asks for its own view of the teacher's move
+
+    return event_stream(request, note["id"], after, wanted, as_sse)
+
+
+@router.post("/w/{workspace_id}/class/follow")
+async def catch_up(request: Request, workspace_id: str) -> Response:
+    """Bring the student's sandbox to where the teacher is and show it: the lesson step, and
+    the teacher's last trace run on the student's own cluster, at the teacher's hop."""
+    from app.web.sandbox import page_context  # sandbox imports this package
+
+    store = classes(request)
+    note = await run_in_threadpool(_student, request, workspace_id)
+    follow = await run_in_threadpool(store.follow_state, note["id"])
+    done = await run_in_threadpool(store.catch_up, workspace_id, follow)
+
+    def build(cluster: Cluster) -> dict[str, Any]:
+        extra: dict[str, Any] = {"changed": True, "follow_hop": follow.hop_index}
+        if done["state"]:
+            extra["lesson_note"] = (
+                "The teacher shared a new starting point: your sandbox is now a copy of it."
+            )
+        if follow.trace is None:
+            return extra
+        asked = follow.trace.data
+        source = follow_source(cluster, asked["from"])
+        query = {"from": source or asked["from"], "to": asked["to"], "seed": asked.get("seed", 0)}
+        extra.update(trace_query=query, follow_trace=follow.trace.seq)
+        if source is None:
+            extra["follow_missing"] = asked["from"]
+            return extra
+        try:
+            traced = trace(cluster, source, asked["to"], int(asked.get("seed", 0)))
+        except PodpathError as error:
+            extra["trace_error"] = error
+            return extra
+        extra.update(
+            trace=traced.to_dict(), activity=trace_record(cluster, source, asked["to"], traced)
+        )
+        return extra
+
+    context = await run_in_threadpool(page_context, request, workspace_id, "trace", False, build)
+    context.pop("activity", None)  # the teacher's trace is not the student's work for a check
+    if "trace" in context:
+        context["marks"] = hop_marks(context["map"], context["trace"])
+    block = "lesson_panel" if context.get("lesson") else "trace_result"
+    also = (*CLUSTER_CHANGED, "class_status") + (
+        ("trace_result",) if block != "trace_result" else ()
+    )
+    return render(request, "workspace.html", context, block=block, also=also)
+
+
+@router.post("/w/{workspace_id}/class/following")
+async def set_following(
+    request: Request, workspace_id: str, on: Annotated[bool, Form()] = True
+) -> Response:
+    """Stop following the teacher, or follow again (which catches up at once)."""
+    store = classes(request)
+    note = await run_in_threadpool(_student, request, workspace_id)
+    row = store.get(note["id"])
+    seat = await run_in_threadpool(store.seat, row, note["seat"])
+    await run_in_threadpool(store.set_following, row, seat, on)
+    context = {
+        "classroom": class_bar(request, note),
+        "workspace_id": workspace_id,
+        "follow_now": on,  # following again catches up at once
+    }
+    if is_htmx(request):
+        return render(request, "workspace.html", context, block="class_status")
+    return RedirectResponse(f"/w/{workspace_id}", status_code=303)
