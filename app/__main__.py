@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="where workspaces live: sqlite (kept across restarts, default) or memory",
     )
     parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL URL (postgresql://user:password@host:5432/dbname) to keep "
+        "workspaces in instead, for several machines behind a load balancer",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         help="server processes sharing the SQLite store (default 1; see the README's "
@@ -55,6 +60,7 @@ def settings_from_args(argv: Sequence[str] | None = None) -> Settings:
         store=args.store,
         lessons_dir=args.lessons_dir,
         workers=args.workers,
+        database_url=args.database_url,
     )
 
 
@@ -62,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = settings_from_args(argv)
     if settings.workers < 1:
         raise SystemExit("podpath: --workers must be 1 or more")
-    if settings.workers > 1 and settings.store != "sqlite":
+    if settings.workers > 1 and settings.store != "sqlite" and not settings.database_url:
         raise SystemExit(
             "podpath: --workers above 1 needs the sqlite store: each process would have its "
             "own memory store"
@@ -92,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Believe X-Forwarded-For/-Proto only from the proxies the settings name.
         "proxy_headers": settings.behind_proxy,
         "forwarded_allow_ips": settings.trusted_proxies or None,
+        # Class event streams stay open; on shutdown they are closed after this many seconds.
+        "timeout_graceful_shutdown": 3,
     }
     if settings.workers == 1:
         uvicorn.run(app, **options)

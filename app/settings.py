@@ -76,6 +76,10 @@ class Settings:
     trusted_proxies: str = ""
     #: Server processes (each with its own cache; SQLite keeps them consistent).
     workers: int = 1
+    #: A PostgreSQL URL (``postgresql://user:password@host:5432/dbname``): workspaces and
+    #: classes are kept there, for several machines behind a load balancer; ``store``,
+    #: ``data_dir`` and ``min_free_mb`` are then ignored. Empty: the ``store`` setting.
+    database_url: str = field(default="", repr=False)
 
     @property
     def behind_proxy(self) -> bool:

@@ -25,7 +25,8 @@ def open_workspaces(settings: Settings) -> Workspaces:
     Parameters
     ----------
     settings : Settings
-        ``store`` and ``data_dir`` say where workspaces live; ``cache_size``,
+        ``database_url`` (a PostgreSQL database, when set), else ``store`` and ``data_dir``
+        say where workspaces live; ``cache_size``,
         ``cache_objects``, ``idle_days``, ``share_days`` and ``min_free_mb`` bound them.
 
     Returns
@@ -36,12 +37,16 @@ def open_workspaces(settings: Settings) -> Workspaces:
     Raises
     ------
     StoreStartupError
-        When the store cannot be opened; the message is one line naming the path and the
-        problem.
+        When the store cannot be opened; the message is one line naming the path (or the
+        database and its host) and the problem.
     """
     backend: Backend
     floor = None
-    if settings.store == "memory":
+    if settings.database_url:  # several machines share it: no data folder, no disk floor
+        from app.store.postgres import PostgresBackend
+
+        backend = PostgresBackend(settings.database_url)
+    elif settings.store == "memory":
         backend = MemoryBackend()
     elif settings.store == "sqlite":
         folder = Path(settings.data_dir)
@@ -76,4 +81,9 @@ def open_class_backend(workspaces: Workspaces) -> ClassBackend:
         return SqliteClassBackend(backend)
     if isinstance(backend, MemoryBackend):
         return MemoryClassBackend()
+    from app.store.classes.postgres import PostgresClassBackend  # psycopg: only when used
+    from app.store.postgres import PostgresBackend
+
+    if isinstance(backend, PostgresBackend):
+        return PostgresClassBackend(backend)
     raise StoreStartupError(f"no class store for {type(backend).__name__}")

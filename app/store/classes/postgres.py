@@ -1,0 +1,348 @@
+"""Classes in the workspaces' PostgreSQL database, on the same pool and with the same named
+failures as :class:`app.store.postgres.PostgresBackend`.
+
+An append to a class's log sends ``NOTIFY podpath_class, '<class id>'`` in its transaction,
+so every process hears of it once it is committed: :meth:`PostgresClassBackend.on_event`
+starts a thread that LISTENs on its own connection and calls the callbacks (reconnecting,
+with a growing pause, when the connection drops; after a reconnection it calls them for the
+classes whose logs grew meanwhile, since the log is the truth and a notification only says
+"look again"). Sequence numbers are given under a per-class advisory lock, so they grow by one
+with no gap even when processes append at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from app.store.base import dump
+from app.store.classes.base import ClassEvent, ClassRow, NameTaken, Seat
+from app.store.postgres import PostgresBackend
+
+log = logging.getLogger("podpath")
+
+CHANNEL = "podpath_class"
+EVENT_LOCK = 0x706F6402  # with hashtext(class id): one append to a class's log at a time
+CLASS_COLUMNS = "id, code, key_hash, title, lesson, teacher_workspace, start_workspace, created"
+SEAT_COLUMNS = "id, class, name, workspace, joined, following, progress, last_active"
+EVENT_COLUMNS = "seq, class, kind, data, at, target"
+
+TABLES = [
+    """CREATE TABLE IF NOT EXISTS classes (
+        id text PRIMARY KEY,
+        code text NOT NULL UNIQUE,
+        key_hash text NOT NULL,
+        title text NOT NULL,
+        lesson text,
+        teacher_workspace text NOT NULL,
+        start_workspace text NOT NULL,
+        created double precision NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS class_seats (
+        joined_order bigint GENERATED ALWAYS AS IDENTITY,
+        id text NOT NULL,
+        class text NOT NULL,
+        name text NOT NULL,
+        folded text NOT NULL,
+        workspace text NOT NULL,
+        joined double precision NOT NULL,
+        following boolean NOT NULL,
+        progress text NOT NULL,
+        last_active double precision NOT NULL,
+        PRIMARY KEY (class, id),
+        UNIQUE (class, folded)
+    )""",
+    """CREATE TABLE IF NOT EXISTS class_events (
+        class text NOT NULL,
+        seq bigint NOT NULL,
+        kind text NOT NULL,
+        data text NOT NULL,
+        at double precision NOT NULL,
+        target text,
+        PRIMARY KEY (class, seq)
+    )""",
+]
+
+
+class PostgresClassBackend:
+    """Classes in the database of ``store``; their tables are made when it is opened.
+
+    Raises
+    ------
+    StoreStartupError
+        When the tables cannot be made (see :meth:`app.store.postgres_pool.PostgresDatabase.prepare`).
+    """
+
+    def __init__(self, store: PostgresBackend) -> None:
+        self.store = store
+        store.prepare(TABLES)
+        self._callbacks: list[Callable[[str], None]] = []
+        self._listener: Listener | None = None
+        self._guard = threading.Lock()
+        store.on_close.append(self.close)
+
+    def _all(self, query: str, *params: object) -> list[tuple]:
+        return self.store.rows(query, *params)
+
+    def add_class(self, row: ClassRow) -> None:
+        with self.store.transaction(writing=True) as db:
+            db.execute(
+                f"INSERT INTO classes ({CLASS_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    row.id,
+                    row.code,
+                    row.key_hash,
+                    row.title,
+                    row.lesson,
+                    row.teacher_workspace,
+                    row.start_workspace,
+                    row.created,
+                ),
+            )
+
+    def get_class(self, class_id: str) -> ClassRow | None:
+        found = self._all(f"SELECT {CLASS_COLUMNS} FROM classes WHERE id = %s", class_id)
+        return ClassRow(*found[0]) if found else None
+
+    def class_by_code(self, code: str) -> ClassRow | None:
+        found = self._all(f"SELECT {CLASS_COLUMNS} FROM classes WHERE code = %s", code)
+        return ClassRow(*found[0]) if found else None
+
+    def set_start(self, class_id: str, workspace_id: str) -> None:
+        with self.store.transaction(writing=True) as db:
+            db.execute(
+                "UPDATE classes SET start_workspace = %s WHERE id = %s", (workspace_id, class_id)
+            )
+
+    def add_seat(self, seat: Seat) -> None:
+        """Raises :class:`NameTaken` when the name (ignoring case) is taken in the class."""
+        try:
+            with self.store.transaction(writing=True) as db:
+                db.execute(
+                    f"INSERT INTO class_seats ({SEAT_COLUMNS}, folded) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        seat.id,
+                        seat.class_id,
+                        seat.name,
+                        seat.workspace,
+                        seat.joined,
+                        seat.following,
+                        dump(seat.progress),
+                        seat.last_active,
+                        seat.name.casefold(),
+                    ),
+                )
+        except pg_errors.UniqueViolation as error:
+            raise NameTaken(seat.name) from error
+
+    @staticmethod
+    def _seat(row: tuple) -> Seat:
+        seat_id, class_id, name, workspace, joined, following, progress, last_active = row
+        return Seat(
+            seat_id, class_id, name, workspace, joined, following, json.loads(progress),
+            last_active,
+        )  # fmt: skip
+
+    def seat(self, class_id: str, seat_id: str) -> Seat | None:
+        found = self._all(
+            f"SELECT {SEAT_COLUMNS} FROM class_seats WHERE class = %s AND id = %s",
+            class_id,
+            seat_id,
+        )
+        return self._seat(found[0]) if found else None
+
+    def seats(self, class_id: str) -> list[Seat]:
+        """The class's students, in the order they joined."""
+        rows = self._all(
+            f"SELECT {SEAT_COLUMNS} FROM class_seats WHERE class = %s ORDER BY joined_order",
+            class_id,
+        )
+        return [self._seat(r) for r in rows]
+
+    def update_seat(
+        self,
+        class_id: str,
+        seat_id: str,
+        *,
+        following: bool | None = None,
+        progress: dict[str, Any] | None = None,
+        last_active: float | None = None,
+    ) -> None:
+        sets, values = [], []
+        for column, value in (
+            ("following", following),
+            ("progress", None if progress is None else dump(progress)),
+            ("last_active", last_active),
+        ):
+            if value is not None:
+                sets.append(f"{column} = %s")
+                values.append(value)
+        if not sets:
+            return
+        with self.store.transaction(writing=True) as db:
+            db.execute(
+                f"UPDATE class_seats SET {', '.join(sets)} WHERE class = %s AND id = %s",
+                (*values, class_id, seat_id),
+            )
+
+    def add_event(
+        self, class_id: str, kind: str, data: dict[str, Any], at: float, target: str | None
+    ) -> int:
+        """Append to the class's log and tell every process (``NOTIFY``, sent at the commit);
+        returns the event's sequence number, one more than the last."""
+        with self.store.transaction(writing=True) as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (EVENT_LOCK, class_id))
+            # Read after the lock is held, so the previous holder's event is seen.
+            seq = db.execute(
+                "SELECT coalesce(max(seq), 0) + 1 FROM class_events WHERE class = %s", (class_id,)
+            ).fetchone()[0]
+            db.execute(
+                f"INSERT INTO class_events ({EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+                (seq, class_id, kind, dump(data), at, target),
+            )
+            db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, class_id))
+        return seq
+
+    @staticmethod
+    def _event(row: tuple) -> ClassEvent:
+        seq, class_id, kind, data, at, target = row
+        return ClassEvent(seq, class_id, kind, json.loads(data), at, target)
+
+    def events_after(self, class_id: str, seq: int, limit: int = 500) -> list[ClassEvent]:
+        rows = self._all(
+            f"SELECT {EVENT_COLUMNS} FROM class_events WHERE class = %s AND seq > %s "
+            "ORDER BY seq LIMIT %s",
+            class_id,
+            seq,
+            limit,
+        )
+        return [self._event(r) for r in rows]
+
+    def last_event(self, class_id: str, kind: str) -> ClassEvent | None:
+        rows = self._all(
+            f"SELECT {EVENT_COLUMNS} FROM class_events WHERE class = %s AND kind = %s "
+            "AND target IS NULL ORDER BY seq DESC LIMIT 1",
+            class_id,
+            kind,
+        )
+        return self._event(rows[0]) if rows else None
+
+    def last_seq(self, class_id: str) -> int:
+        rows = self._all(
+            "SELECT coalesce(max(seq), 0) FROM class_events WHERE class = %s", class_id
+        )
+        return rows[0][0]
+
+    def on_event(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(class_id)`` for every append to a class's log, by any process.
+        The first call starts the listening thread and waits (a few seconds at most) until it
+        listens, so no append made after it returns goes unheard."""
+        with self._guard:
+            self._callbacks.append(callback)
+            if self._listener is None:
+                self._listener = Listener(self.store, self._deliver, self._grown_since)
+                self._listener.start()
+
+    def _deliver(self, class_id: str) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback(class_id)
+            except Exception:
+                log.exception("podpath: a class event callback failed")
+
+    def _grown_since(self, db: psycopg.Connection, since: float) -> list[str]:
+        query = "SELECT DISTINCT class FROM class_events WHERE at >= %s"
+        return [class_id for (class_id,) in db.execute(query, (since,))]
+
+    def close(self) -> None:
+        """Stop the listening thread (the next :meth:`on_event` starts another)."""
+        with self._guard:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()
+
+
+class Listener:
+    """A daemon thread holding its own connection, LISTENing on :data:`CHANNEL` and calling
+    ``deliver(class_id)`` for each notification.
+
+    Parameters
+    ----------
+    store : PostgresBackend
+        The database to listen on.
+    deliver : callable
+        Called with the class id of each notification, on the listener's thread.
+    grown_since : callable
+        ``grown_since(connection, seconds)``: the classes whose logs grew since then, each
+        delivered after a reconnection (a minute's margin for the writers' clocks).
+    """
+
+    POLL = 0.5  # seconds between looks at the stop flag
+    FIRST_PAUSE, MAX_PAUSE = 0.5, 30.0
+    MARGIN = 60.0
+
+    def __init__(
+        self,
+        store: PostgresBackend,
+        deliver: Callable[[str], None],
+        grown_since: Callable[[psycopg.Connection, float], list[str]],
+    ) -> None:
+        self.store = store
+        self.deliver = deliver
+        self.grown_since = grown_since
+        self.listening = threading.Event()
+        self._stop = threading.Event()
+        self._lost_at: float | None = None  # when the connection was lost, until caught up
+        self._thread = threading.Thread(target=self._run, name="podpath-classes", daemon=True)
+
+    def start(self, wait: float = 5.0) -> None:
+        self._thread.start()
+        self.listening.wait(wait)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.POLL * 4 + 5)
+
+    def _run(self) -> None:
+        pause = self.FIRST_PAUSE
+        while not self._stop.is_set():
+            try:
+                self._listen()
+            except psycopg.Error as error:
+                if self._stop.is_set():
+                    break
+                if self.listening.is_set():  # it was listening: start the pauses again
+                    pause = self.FIRST_PAUSE
+                self._lost_at = self._lost_at or time.time()
+                log.warning(
+                    "podpath: class notifications from %s stopped (%s); trying again in %g s",
+                    self.store.where,
+                    self.store.say(error),
+                    pause,
+                )
+            self.listening.clear()
+            self._stop.wait(pause)
+            pause = min(pause * 2, self.MAX_PAUSE)
+
+    def _listen(self) -> None:
+        keepalive = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
+        options = {"application_name": "podpath-classes", **keepalive}
+        with self.store.connect(autocommit=True, **options) as db:
+            db.execute(f"LISTEN {CHANNEL}")
+            self.listening.set()
+            if self._lost_at is not None:
+                for class_id in self.grown_since(db, self._lost_at - self.MARGIN):
+                    self.deliver(class_id)
+                self._lost_at = None
+                log.info("podpath: class notifications from %s are back", self.store.where)
+            while not self._stop.is_set():
+                for note in db.notifies(timeout=self.POLL):
+                    self.deliver(note.payload)
