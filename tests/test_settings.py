@@ -25,6 +25,9 @@ def sample(name: str, kind: str, tmp_path: Path) -> tuple[str, object]:
         return "7", 7
     if name == "store":
         return "memory", "memory"
+    if name == "database_url":
+        url = "postgresql://podpath:secret@db.school.example:5432/podpath"
+        return url, url
     return "podpath.example", "podpath.example"
 
 
@@ -45,6 +48,16 @@ def test_a_flag_wins_over_the_environment(tmp_path: Path) -> None:
         assert settings_from_args([]).port == 9001
     finally:
         del os.environ["PODPATH_PORT"]
+
+
+def test_the_database_url_comes_from_its_flag_and_its_password_is_not_shown() -> None:
+    from app.__main__ import settings_from_args
+
+    url = "postgresql://podpath:secret@db.school.example/podpath"
+    settings = settings_from_args(["--database-url", url])
+    assert settings.database_url == url and "secret" not in repr(settings)
+    assert Settings.from_env(settings.to_env()).database_url == url  # passed on to workers
+    assert Settings().database_url == ""  # unset: the store setting decides
 
 
 @pytest.mark.parametrize(

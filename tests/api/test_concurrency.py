@@ -1,5 +1,7 @@
 """Many clients changing one workspace at once against a real server: no lost update, with
-one server process or several (``--workers 2``, each with its own cache, sharing SQLite)."""
+one server process or several (``--workers 2``, each with its own cache, sharing SQLite or a
+PostgreSQL database), and two separate servers on one PostgreSQL database (as two machines
+behind a load balancer) each seeing what the other saved."""
 
 from __future__ import annotations
 
@@ -21,12 +23,17 @@ THREADS = 8
 PER_THREAD = 10
 
 
-@pytest.fixture(params=[1, 2], ids=["one-process", "two-workers"])
-def server(
-    request: pytest.FixtureRequest, server_factory: Callable[..., ServerHandle], tmp_path: Path
-) -> ServerHandle:
-    workers = request.param
-    server = server_factory(tmp_path / "data", args=["--workers", str(workers)])
+@pytest.fixture(
+    params=[(1, "sqlite"), (2, "sqlite"), (2, "postgres")],
+    ids=["one-process", "two-workers", "two-workers-postgres"],
+)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> ServerHandle:
+    workers, store = request.param
+    env = {}
+    if store == "postgres":  # asked for first, so the database is dropped after the server stops
+        env["PODPATH_DATABASE_URL"] = request.getfixturevalue("postgres_database")
+    server_factory = request.getfixturevalue("server_factory")
+    server = server_factory(tmp_path / "data", args=["--workers", str(workers)], env=env)
     if workers > 1:
         assert len(worker_processes(server.process.pid)) == workers, server.log_path.read_text()
     return server
@@ -150,3 +157,33 @@ def test_every_process_sees_each_change_at_once(server: ServerHandle) -> None:
                 assert f"s{i}" not in {s["metadata"]["name"] for s in listed["items"]}
             with httpx.Client(base_url=server.url, timeout=60) as client:
                 assert client.post(f"{WS}/{workspace}/redo").status_code == 200
+
+
+def test_two_servers_on_one_postgres_database_each_see_what_the_other_saved(
+    postgres_database: str, server_factory: Callable[..., ServerHandle], tmp_path: Path
+) -> None:
+    env = {"PODPATH_DATABASE_URL": postgres_database}
+    first = server_factory(tmp_path / "one", env=env)
+    second = server_factory(tmp_path / "two", env=env)
+    with (
+        httpx.Client(base_url=first.url, timeout=60) as one,
+        httpx.Client(base_url=second.url, timeout=60) as two,
+    ):
+        created = one.post(WS, json={"cni": "calico"})
+        assert created.status_code == 201, created.text
+        workspace = created.json()["id"]
+        assert one.get(f"{WS}/{workspace}/objects?kind=svc&namespace=default").status_code == 200
+        applied = two.post(
+            f"{WS}/{workspace}/apply",
+            content=deployment("web", replicas=2) + "---\n" + service("web"),
+            headers={"content-type": "application/yaml"},
+        )
+        assert applied.status_code == 200, applied.text
+        services = one.get(f"{WS}/{workspace}/objects?kind=svc&namespace=default").json()
+        assert "web" in {s["metadata"]["name"] for s in services["items"]}  # not a stale cache
+        pods = one.get(f"{WS}/{workspace}/objects?kind=po&namespace=default").json()["items"]
+        assert len(pods) == 2
+        assert one.post(f"{WS}/{workspace}/undo").status_code == 200
+        left = two.get(f"{WS}/{workspace}/objects?kind=svc&namespace=default").json()
+        assert "web" not in {s["metadata"]["name"] for s in left["items"]}
+        assert not (tmp_path / "one" / "podpath.sqlite3").exists()  # nothing kept on disk

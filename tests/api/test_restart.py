@@ -1,4 +1,5 @@
-"""A real server killed with SIGKILL loses nothing: workspaces live in SQLite."""
+"""A real server killed with SIGKILL loses nothing: workspaces live in SQLite, or in the
+PostgreSQL database of ``PODPATH_DATABASE_URL``."""
 
 from __future__ import annotations
 
@@ -41,11 +42,20 @@ def state(client: httpx.Client, workspace: str) -> dict[tuple, tuple]:
     return found
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def start(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], ServerHandle]:
+    """Start a server on the test's store (its data folder, or its PostgreSQL database)."""
+    env = {}
+    if request.param == "postgres":  # asked for first: dropped after the servers stop
+        env["PODPATH_DATABASE_URL"] = request.getfixturevalue("postgres_database")
+    server_factory = request.getfixturevalue("server_factory")
+    return lambda: server_factory(tmp_path / "data", env=env)
+
+
 def test_sigkilled_server_restarts_with_every_object_at_the_same_address(
-    server_factory: Callable[..., ServerHandle], tmp_path: Path
+    start: Callable[[], ServerHandle],
 ) -> None:
-    data = tmp_path / "data"
-    first = server_factory(data)
+    first = start()
     with httpx.Client(base_url=first.url, timeout=30) as client:
         created = client.post(WS, json={"cni": "calico"})
         assert created.status_code == 201, created.text
@@ -66,7 +76,7 @@ def test_sigkilled_server_restarts_with_every_object_at_the_same_address(
     first.kill()
     assert not first.is_running()
 
-    second = server_factory(data)
+    second = start()
     with httpx.Client(base_url=second.url, timeout=30) as client:
         assert state(client, workspace) == before
         assert client.get(f"{WS}/{workspace}").json() == summary
@@ -89,6 +99,6 @@ def test_sigkilled_server_restarts_with_every_object_at_the_same_address(
         after = state(client, workspace)
     second.kill()
 
-    third = server_factory(data)
+    third = start()
     with httpx.Client(base_url=third.url, timeout=30) as client:
         assert state(client, workspace) == after

@@ -1,12 +1,13 @@
 """Undo and redo in the store: an undo is a new version equal to the older one (objects,
 addresses, EndpointSlices), redo goes forward again, the history keeps the last 50 changes
 in bounded space, a new change clears the redo stack, and SQLite keeps it all across a
-restart (an older database gains the table)."""
+restart (an older database gains the table); the same over PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from app.cluster.persistence import meta_of
 from app.cluster.state import ClusterConfig
 from app.errors import Conflict
 from app.store import history as history_module
-from app.store.backends import MemoryBackend, SqliteBackend
+from app.store.backends import SqliteBackend
 from app.store.history import MAX_ENTRIES
 from app.store.workspaces import Workspaces
 
@@ -40,11 +41,9 @@ spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}
 """
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Workspaces:
-    if request.param == "memory":
-        return Workspaces(MemoryBackend())
-    return Workspaces(SqliteBackend(tmp_path / "podpath.sqlite3"))
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, open_backend: Callable[..., Any]) -> Workspaces:
+    return Workspaces(open_backend(request.param))
 
 
 def state_of(store: Workspaces, workspace: str) -> dict[str, Any]:
@@ -240,9 +239,11 @@ def test_a_failed_change_leaves_the_history_alone(store: Workspaces) -> None:
     assert labels(store, workspace) == ["deployment.apps/web created, service/web created"]
 
 
-def test_sqlite_keeps_the_history_across_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "podpath.sqlite3"
-    first = Workspaces(SqliteBackend(path))
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_the_store_keeps_the_history_across_a_restart(
+    kind: str, open_backend: Callable[..., Any]
+) -> None:
+    first = Workspaces(open_backend(kind))
     workspace, _ = first.create(ClusterConfig(cni="calico"), seed=9)
     first.change(workspace, lambda c: apply_text(c, WEB))
     before = state_of(first, workspace)
@@ -251,7 +252,7 @@ def test_sqlite_keeps_the_history_across_a_restart(tmp_path: Path) -> None:
     first.undo(workspace)
     first.undo(workspace)
 
-    again = Workspaces(SqliteBackend(path))  # as after a restart: nothing cached
+    again = Workspaces(open_backend(kind))  # as after a restart: nothing cached
     history = again.history(workspace)
     assert [(e.label, e.undone) for e in history.entries] == [
         (f"pod default/{victim} deleted", True),
@@ -259,7 +260,7 @@ def test_sqlite_keeps_the_history_across_a_restart(tmp_path: Path) -> None:
     ]
     again.redo(workspace)
     assert state_of(again, workspace) == before
-    third = Workspaces(SqliteBackend(path))
+    third = Workspaces(open_backend(kind))
     assert third.history(workspace).redo.label == f"pod default/{victim} deleted"
     assert state_of(third, workspace) == before
 
@@ -281,9 +282,11 @@ def test_a_database_from_before_undo_gains_the_history_table(tmp_path: Path) -> 
     assert pods(store, workspace) == before
 
 
-def test_two_servers_on_one_database_never_undo_the_same_change_twice(tmp_path: Path) -> None:
-    path = tmp_path / "podpath.sqlite3"
-    one, two = Workspaces(SqliteBackend(path)), Workspaces(SqliteBackend(path))
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_two_servers_on_one_database_never_undo_the_same_change_twice(
+    kind: str, open_backend: Callable[..., Any]
+) -> None:
+    one, two = Workspaces(open_backend(kind)), Workspaces(open_backend(kind))
     workspace, _ = one.create(ClusterConfig(), seed=4)
     one.change(
         workspace, lambda c: apply_text(c, "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")

@@ -8,6 +8,7 @@ import gc
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.errors import InsufficientStorage, NotFound, StorageUnavailable
 from app.store import schema, startup
-from app.store.backends import MemoryBackend, SqliteBackend
+from app.store.backends import SqliteBackend
 from app.store.cache import ClusterCache, size_of
 from app.store.disk import MB, DiskFloor
 from app.store.failures import storage_error
+from app.store.postgres import PostgresBackend
 from app.store.shares import DAY
 from app.store.workspaces import Workspaces
 from tests.unit.scenarios import deployment, service
@@ -43,11 +45,9 @@ class Clock:
         self.now += days * DAY + hours * 3600
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryBackend | SqliteBackend:
-    if request.param == "memory":
-        return MemoryBackend()
-    return SqliteBackend(tmp_path / "podpath.sqlite3")
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, open_backend: Callable[..., Any]) -> Any:
+    return open_backend(request.param)
 
 
 def near_quota() -> Cluster:
@@ -143,12 +143,17 @@ def test_workspaces_unused_for_idle_days_are_deleted_with_all_they_hold(backend:
     assert store.expire_idle() == 1
     assert store.exists(used) and not store.exists(idle)
     assert idle not in store.cache.ids()
-    if isinstance(backend, SqliteBackend):
-        with sqlite3.connect(backend.path) as db:
-            for table in ("objects", "events", "history", "shares"):
+    for table in ("objects", "events", "history", "shares"):
+        if isinstance(backend, SqliteBackend):
+            with sqlite3.connect(backend.path) as db:
                 query = f"SELECT count(*) FROM {table} WHERE workspace = ?"
-                assert db.execute(query, (idle,)).fetchone() == (0,), table
-                assert db.execute(query, (used,)).fetchone()[0] > 0, table
+                counts = [db.execute(query, (w,)).fetchone()[0] for w in (idle, used)]
+        elif isinstance(backend, PostgresBackend):
+            query = f"SELECT count(*) FROM {table} WHERE workspace = %s"
+            counts = [backend.rows(query, w)[0][0] for w in (idle, used)]
+        else:
+            break
+        assert counts[0] == 0 and counts[1] > 0, table
     clock.advance(days=31)
     assert store.expire_idle() == 1 and not store.exists(used)
 
