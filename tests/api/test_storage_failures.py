@@ -7,6 +7,8 @@ made, so the read-only cases replace the store's writability probe
 (:func:`app.store.startup.can_write`); the store then opens the database with SQLite's
 ``mode=ro``, as it does for a real read-only file, folder or mount. A full disk is played by
 ``PRAGMA max_page_count`` (SQLite answers "database or disk is full", as on a full disk).
+With PostgreSQL (``PODPATH_DATABASE_URL``) a read-only server is played by making the
+database's new sessions read-only, as on a standby.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from app.errors import StoreStartupError
@@ -220,3 +223,40 @@ def test_below_the_disk_floor_new_sandboxes_get_507_and_existing_ones_work(
     assert health.status_code == 200
     assert health.json()["store"]["free_mb"] == 120
     assert health.json()["store"]["new_sandboxes"] is False
+
+
+# --- PostgreSQL (PODPATH_DATABASE_URL) ------------------------------------------------------
+@pytest.mark.slow
+def test_a_database_url_that_cannot_be_reached_stops_the_server_with_one_line() -> None:
+    port = free_port()
+    url = f"postgresql://podpath:hunter2@127.0.0.1:{port}/podpath"
+    line = start_fails(None, env={"PODPATH_DATABASE_URL": url})
+    assert line.startswith(
+        f"podpath: cannot open the PostgreSQL database podpath on 127.0.0.1:{port}: "
+    )
+    assert "Connection refused" in line and "hunter2" not in line
+
+
+def test_a_read_only_postgres_database_serves_reads_and_refuses_changes_with_503(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    api = Api(Settings(database_url=postgres_database, data_dir=tmp_path))
+    backend = api.app.state.workspaces.backend
+    try:
+        workspace = new_workspace(api)
+        with psycopg.connect(postgres_database, autocommit=True) as admin:
+            name = admin.execute("SELECT current_database()").fetchone()[0]
+            # As on a standby: every new session is read-only.
+            admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        backend.pool.drain()  # the connections opened before are replaced
+        applied = api.post_yaml(f"{WS}/{workspace}/apply", deployment("api", 1))
+        assert applied.status_code == 503, applied.text
+        message = applied.json()["message"]
+        assert message.startswith(f"the PostgreSQL database {name} on 127.0.0.1:")
+        assert "is read-only" in message
+        assert api.get(f"{WS}/{workspace}/objects").status_code == 200  # reads still served
+        health = api.get("/healthz")
+        assert health.status_code == 503 and health.json()["store"]["problem"] == message
+        assert not (tmp_path / "podpath.sqlite3").exists()
+    finally:
+        backend.close()
