@@ -253,6 +253,10 @@ def test_hints_are_refused_when_empty_or_too_long_and_name_whom_they_went_to(api
         "POST", "/hint", data={"hint": "Look at the selector", "seat": seat}, headers=HX
     )
     assert "Sent to Ana: “Look at the selector”" in sent.text
+    by_name = room.teach("POST", "/hint", data={"hint": "Again", "to": " ana "}, headers=HX)
+    assert "Sent to Ana: “Again”" in by_name.text
+    unknown = room.teach("POST", "/hint", data={"hint": "Again", "to": "Zed"})
+    assert unknown.status_code == 422 and "to: Not found: no student named “Zed”" in unknown.text
 
 
 def test_the_export_has_a_row_per_student_and_step_and_is_safe_in_a_spreadsheet(

@@ -14,12 +14,21 @@ or style the browser refused): every browser test checks the pages it visits wor
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Request, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    sync_playwright,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,12 +83,16 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    """A fresh page (its own context) whose requests must all go to the live server."""
+def pages(browser: Browser, live_server) -> Iterator[Callable[..., Page]]:
+    """Make pages, each in its own browser context (its own cookies: another person), whose
+    requests must all go to the live server. ``pages(**options)`` takes Playwright's context
+    options (``viewport``, ``is_mobile``...). At the end, every page is checked: nothing
+    asked of another site, no uncaught JavaScript error, nothing the CSP refused."""
     server = _origin(live_server.url)
     outside: list[str] = []
     errors: list[str] = []
     refused: list[str] = []
+    contexts: list[BrowserContext] = []
 
     def is_outside(url: str) -> bool:
         return urlsplit(url).scheme not in LOCAL_SCHEMES and _origin(url) != server
@@ -95,25 +108,39 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
         else:
             route.continue_()
 
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
-    context.route("**/*", block_outside)
-    page = context.new_page()
-    page.on("request", on_request)
-    page.on("websocket", lambda ws: outside.append(f"WS {ws.url}") if is_outside(ws.url) else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            refused.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    yield page
-    context.close()
+    def make(**options: Any) -> Page:
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(base_url=live_server.url, **options)
+        contexts.append(context)
+        context.route("**/*", block_outside)
+        page = context.new_page()
+        page.on("request", on_request)
+        page.on(
+            "websocket", lambda ws: outside.append(f"WS {ws.url}") if is_outside(ws.url) else None
+        )
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
     assert not outside, "the page asked for things outside the app (it must work offline):\n" + (
         "\n".join(outside)
     )
     assert not errors, "uncaught JavaScript errors on the page:\n" + "\n".join(errors)
     assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
+
+
+@pytest.fixture
+def page(pages: Callable[..., Page]) -> Page:
+    """A fresh page (its own context) whose requests must all go to the live server."""
+    return pages()
 
 
 @pytest.fixture(scope="session")

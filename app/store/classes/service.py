@@ -242,6 +242,21 @@ class Classes:
             raise NotFound(f'students "{seat_id[:32]}" not found in this class')
         return seat
 
+    def seat_named(self, row: ClassRow, name: str) -> Seat:
+        """The student with this display name (ignoring case and extra spaces).
+
+        Raises
+        ------
+        InvalidObjects
+            When no student of the class has it.
+        """
+        wanted = " ".join(name.split()).casefold()
+        for seat in self.backend.seats(row.id):
+            if seat.name.casefold() == wanted:
+                return seat
+        message = f"Not found: no student named “{name.strip()[:40]}” in this class"
+        raise InvalidObjects(f"to: {message}", [FieldError("to", message, "FieldValueNotFound")])
+
     def seats(self, row: ClassRow) -> list[Seat]:
         return self.backend.seats(row.id)
 

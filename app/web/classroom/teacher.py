@@ -183,15 +183,18 @@ def event_stream(request: Request, class_id: str, after: int, wanted, render_eve
 async def send_hint(
     request: Request,
     class_id: str,
-    hint: Annotated[str, Form()] = "",
-    seat: Annotated[str, Form()] = "",
+    hint: Annotated[str, Form(max_length=2000)] = "",
+    seat: Annotated[str, Form(max_length=64)] = "",
+    to: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    """A hint to one student (``seat``, or ``to`` by name) or, with neither, to everyone."""
     row = instructor(request, class_id)
-    await run_in_threadpool(classes(request).hint, row, hint, seat or None)
-    to = "everyone"
-    if seat:
-        to = classes(request).seat(row, seat).name
-    context = {**board_context(request, row), "sent": {"text": hint.strip(), "to": to}}
+    store = classes(request)
+    if to.strip() and not seat:
+        seat = store.seat_named(row, to).id
+    await run_in_threadpool(store.hint, row, hint, seat or None)
+    sent_to = store.seat(row, seat).name if seat else "everyone"
+    context = {**board_context(request, row), "sent": {"text": hint.strip(), "to": sent_to}}
     if is_htmx(request):
         return render(request, "class_dashboard.html", context, block="hint_form")
     return RedirectResponse(f"/classes/{row.id}", status_code=303)
