@@ -21,7 +21,7 @@ def stuck(progress: dict[str, Any], now: float) -> str | None:
     'no progress for 6 min'
     >>> streak = {"step": "Cross-node", "message": "No trace yet", "count": 3}
     >>> stuck({"step": 1, "steps": 3, "moved": 390.0, "streak": streak}, 400.0)
-    '“No trace yet” failed 3 times in a row'
+    'the same Check failed 3 times in a row'
     >>> stuck({"step": 3, "steps": 3, "moved": 0.0, "quiz": {"score": 2}}, 4000.0) is None
     True
     """
@@ -31,7 +31,7 @@ def stuck(progress: dict[str, Any], now: float) -> str | None:
         return None  # finished
     streak = progress.get("streak")
     if streak and streak["count"] >= STUCK_STREAK:
-        return f"“{streak['message']}” failed {streak['count']} times in a row"
+        return f"the same Check failed {streak['count']} times in a row"
     idle = now - float(progress.get("moved", now))
     if idle >= STUCK_AFTER:
         return f"no progress for {int(idle // 60)} min"
