@@ -161,11 +161,18 @@ def test_a_reconnecting_stream_gets_what_it_missed(clients):
     again.close()
 
 
-def test_class_events_cross_server_processes_sharing_one_database(server_factory, tmp_path):
-    """Two processes on one data folder stand for ``--workers 2``: the teacher's move through
-    one reaches a student streaming from the other."""
-    first = server_factory(tmp_path / "data")
-    second = server_factory(tmp_path / "data")
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+def test_class_events_cross_server_processes_sharing_one_database(store, tmp_path, request):
+    """Two processes on one store: on one SQLite data folder they stand for ``--workers 2``;
+    on one PostgreSQL database, for two machines behind a load balancer (events then cross
+    by LISTEN/NOTIFY). The teacher's move through one reaches a student streaming from the
+    other, and each sees what the other saved."""
+    env = {}
+    if store == "postgres":
+        env["PODPATH_DATABASE_URL"] = request.getfixturevalue("postgres_database")
+    server_factory = request.getfixturevalue("server_factory")  # stopped before the drop
+    first = server_factory(tmp_path / "one", env=env)
+    second = server_factory(tmp_path / ("one" if store == "sqlite" else "two"), env=env)
     with (
         httpx.Client(base_url=first.url, timeout=30) as teacher,
         httpx.Client(base_url=second.url, timeout=30) as student,
