@@ -101,7 +101,9 @@ def test_a_class_with_an_instructor_and_three_students(
         )
     expect(cy.locator("#trace-result [data-trace-player]")).to_have_count(0)
     no_sideways_scroll(ben)
-    ben.screenshot(path=str(screenshots_dir / "class-phone-following.png"))
+    ben.screenshot(path=str(screenshots_dir / "class-phone-following.png"), full_page=True)
+    teacher.screenshot(path=str(screenshots_dir / "class-teacher.png"))
+    ana.screenshot(path=str(screenshots_dir / "class-student.png"))
 
     # Ana fails the step's Check again and again: the dashboard says so, without a reload.
     for _ in range(3):
