@@ -5,10 +5,17 @@
 // than 1700 px (where the lesson, the stage and the panel do not fit side by side). A choice
 // made with the toggle is kept for the tab's session. Opening an object's details (a click
 // on the map, static/js/details.js) unfolds it.
+//
+// On a phone (up to 480 px wide; stage.css stacks the page in one column) the panel starts
+// folded to its tabs, under the map and the trace; a tab unfolds it. What a tap on the map or
+// the trace bar opens lower down (an object's details, a new trace) is scrolled into view.
 
 const KEY = "podpath-panel";
 
 const grid = () => document.querySelector(".sandbox-grid");
+const phone = () => Boolean(window.matchMedia && window.matchMedia("(max-width: 480px)").matches);
+const reducedMotion = () =>
+  window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 const toggleButton = () => document.getElementById("panel-toggle");
 
 function stored() {
@@ -84,22 +91,43 @@ function afterBarSwap(event) {
   typed = null;
 }
 
+// On a phone: bring into view what an answer put out of sight, below or above the control
+// that asked for it. The panel's own forms and tabs keep the page where it is (panel.js).
+function showOnPhone(event) {
+  const target = event.detail && event.detail.target;
+  if (!phone() || !target) return;
+  const config = event.detail.requestConfig;
+  const source = config && config.elt && config.elt.closest ? config.elt : document.body;
+  let element = null;
+  if (target.id === "panel" && !source.closest("#panel, #sandbox-head")) element = target.closest(".panel-column") || target;
+  else if (target.id === "trace-result" && source.closest("#trace-bar, #panel")) {
+    element = target.querySelector("[data-trace-player]") ? document.getElementById("map-area") : target;
+  }
+  if (!element) return;
+  const box = element.getBoundingClientRect();
+  if (box.top >= 0 && box.top < window.innerHeight * 0.6) return;
+  element.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
+}
+
 function start() {
   const g = grid();
   if (!g) return;
   const choice = stored();
   const narrowLesson = g.classList.contains("with-lesson") && window.innerWidth < 1700;
-  setOpen(choice ? choice === "open" : !narrowLesson);
+  setOpen(choice ? choice === "open" : !(narrowLesson || phone()));
   document.addEventListener("click", (event) => {
     if (!event.target.closest) return;
     if (event.target.closest("#panel-toggle")) toggle();
     // A link from the stage that opens something in the panel (the rules a hop matched, say).
     else if (event.target.closest('#stage [hx-target="#panel"]') && !isOpen()) setOpen(true);
+    // A tab of the panel folded to its tabs (a phone).
+    else if (event.target.closest("#panel .tabs a") && !isOpen()) setOpen(true);
   });
   document.addEventListener("keydown", onKey);
   document.addEventListener("htmx:configRequest", sayTheView);
   document.addEventListener("htmx:oobBeforeSwap", beforeBarSwap);
   document.addEventListener("htmx:oobAfterSwap", afterBarSwap);
+  document.addEventListener("htmx:afterSwap", showOnPhone);
 }
 
 window.podpathStage = { setOpen, isOpen, toggle };

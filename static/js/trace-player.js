@@ -3,7 +3,8 @@
 // templates/_trace.html result in step with it. Each hop is drawn on the map element that
 // does it (its "at", a data-at on the map) and lights the boxes it names ("lit": the Service
 // whose address is the destination, the Ingress rules). When the whole map is too small to
-// read, the map's camera (static/js/map.js) follows the packet. No dependencies, no build step.
+// read (always on a phone), the map's camera (static/js/map.js) follows the packet. No
+// dependencies, no build step.
 //
 // State lives on the root element too (data-current-hop, data-playing) so tests and other
 // scripts can read it without reaching into this module.
@@ -309,6 +310,7 @@ export function attach(root) {
   const player = { root, togglePlay, step, restart, go, refresh, destroy };
   players.push(player);
   bindKeys();
+  document.dispatchEvent(new CustomEvent("podpath:trace-attached", { detail: { root } }));
   go(0, false);
   setPlaying(false);
   if (root.dataset.autoplay === "true") togglePlay();
@@ -354,6 +356,10 @@ export function attachAll(scope = document) {
 }
 
 window.podpathTracePlayer = { attach, attachAll };
+// The map's phone camera came up after a trace attached: point it at the current hop.
+document.addEventListener("podpath:camera-ready", () => {
+  for (const p of players) if (p.root.isConnected) p.refresh();
+});
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => attachAll());
 else attachAll();
 document.addEventListener("htmx:afterSwap", () => {
