@@ -11,13 +11,11 @@ Screenshots go to artifacts/screenshots/phone-*.png.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.scenario import WEB
 
@@ -26,38 +24,9 @@ MIN_TEXT_PX = 11
 
 
 @pytest.fixture
-def phone(browser: Browser, live_server) -> Iterator[Page]:
-    """A page on a phone-sized touch screen, with the checks of conftest's ``page`` fixture:
-    nothing asked of other hosts, no uncaught errors, no Content-Security-Policy refusals."""
-    server = urlsplit(live_server.url).netloc
-    outside: list[str] = []
-    errors: list[str] = []
-    refused: list[str] = []
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
-    )
-
-    def route(r) -> None:
-        if urlsplit(r.request.url).scheme in ("http", "https", "ws", "wss") and (
-            urlsplit(r.request.url).netloc != server
-        ):
-            outside.append(r.request.url)
-            r.abort("blockedbyclient")
-        else:
-            r.continue_()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    yield page
-    context.close()
-    assert not outside, outside
-    assert not errors, "uncaught JavaScript errors on the page:\n" + "\n".join(errors)
-    assert not refused, "the Content-Security-Policy refused:\n" + "\n".join(refused)
+def phone(pages) -> Page:
+    """A page on a phone-sized touch screen, checked as every page is (conftest's ``pages``)."""
+    return pages(viewport=PHONE, is_mobile=True, has_touch=True)
 
 
 def new_workspace(base_url: str, lesson: str | None = None) -> str:
