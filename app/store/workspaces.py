@@ -34,6 +34,7 @@ from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.errors import Conflict, NotFound, PodpathError
 from app.store.backends import Backend, StaleWrite
+from app.store.base import dump
 from app.store.cache import ClusterCache
 from app.store.disk import DiskFloor
 from app.store.history import MAX_ENTRIES, Entry, Record, Step
@@ -64,6 +65,13 @@ def back_off(attempt: int) -> None:
     """Wait a random moment, longer after each lost race, so that processes changing one
     workspace at once stop colliding (at most a quarter of a second)."""
     time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
+
+
+def unchanged(changes: persistence.Changes, meta: str) -> bool:
+    """Whether ``changes`` change nothing of a state whose settings were ``meta`` (as
+    :func:`~app.store.base.dump` writes them) before."""
+    touched = changes.replace_all or changes.upserts or changes.deletes or changes.events
+    return not touched and dump(changes.meta) == meta
 
 
 class Workspaces(ShareLinks):
@@ -117,7 +125,18 @@ class Workspaces(ShareLinks):
         """Whether there is a workspace with this id."""
         return looks_like_id(workspace_id) and self.backend.version(workspace_id) is not None
 
-    def _lock(self, workspace_id: str) -> threading.Lock:
+    def _lock(self, workspace_id: str, *, loading: bool = False) -> threading.Lock:
+        """The workspace's lock; raises NotFound when there is no such workspace.
+
+        ``loading``: the caller goes on to :meth:`_load`, which asks the store for the
+        workspace's version anyway (and raises NotFound when it is gone), so a workspace this
+        process has a lock for is not asked about twice.
+        """
+        if loading:
+            with self._locks_guard:
+                lock = self._locks.get(workspace_id)
+            if lock is not None:
+                return lock
         # Ids that cannot exist get no lock: the table must not grow with every bad URL.
         if not looks_like_id(workspace_id) or self.backend.version(workspace_id) is None:
             raise NotFound(f'workspaces "{workspace_id[:80]}" not found')
@@ -220,7 +239,7 @@ class Workspaces(ShareLinks):
         NotFound
             When there is no such workspace.
         """
-        with self._lock(workspace_id):
+        with self._lock(workspace_id, loading=True):
             return reader(self._load(workspace_id)[1])
 
     def change(
@@ -230,12 +249,14 @@ class Workspaces(ShareLinks):
 
         If ``change`` raises, nothing is saved and the error propagates. When it changed an
         object, it joins the workspace's history as ``label`` (by default a label derived
-        from what changed, like "deployment.apps/web created").
+        from what changed, like "deployment.apps/web created"). When it changed nothing at
+        all (a student already at the teacher's step), nothing is written.
         """
-        with self._lock(workspace_id):
+        with self._lock(workspace_id, loading=True):
             for _attempt in range(MAX_RETRIES):
                 version, cluster = self._load(workspace_id)
                 writes = cluster.state.writes
+                meta = dump(persistence.meta_of(cluster.state))
                 try:
                     result = change(cluster)
                 except BaseException:
@@ -244,6 +265,8 @@ class Workspaces(ShareLinks):
                     raise
                 try:
                     changes = persistence.take_changes(cluster.state)
+                    if unchanged(changes, meta):
+                        return result  # nothing to save, nothing new to report
                     new_version = self.backend.save(workspace_id, changes, version, Record(label))
                 except StaleWrite:
                     self.cache.drop(workspace_id)  # another process won: redo on theirs
@@ -292,7 +315,7 @@ class Workspaces(ShareLinks):
         return self._step(workspace_id, "redo")
 
     def _step(self, workspace_id: str, direction: Literal["undo", "redo"]) -> Entry:
-        with self._lock(workspace_id):
+        with self._lock(workspace_id, loading=True):
             for _attempt in range(MAX_RETRIES):
                 version, cluster = self._load(workspace_id)
                 history = History(self.backend.history(workspace_id))
