@@ -15,9 +15,10 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.classroom import codes
@@ -45,6 +46,10 @@ ACTIVE_EVERY = 15
 #: The events a student's page follows, and those the dashboard follows.
 FOLLOW_KINDS = frozenset({"step", "trace", "hop", "state"})
 DASHBOARD_KINDS = frozenset({"progress", "joined", "hint", "following"})
+#: The kinds :class:`FollowState` keeps, in its fields' order.
+FOLLOWED = ("step", "trace", "hop", "state")
+#: Events read at a time when bringing a class's follow state up to date.
+FOLD_BATCH = 500
 
 
 def _hash(key: str) -> str:
@@ -105,6 +110,8 @@ class Classes:
         self.lessons = lessons
         self.clock = clock
         self._rows: dict[str, ClassRow] = {}  # what never changes of a class, by id
+        self._follow: dict[str, tuple[int, FollowState]] = {}  # see followed()
+        self._follow_guard = threading.Lock()
         workspaces.observers.append(self.observe)
 
     # --- starting and finding a class ---------------------------------------------------------
@@ -285,11 +292,37 @@ class Classes:
 
     # --- following the teacher ----------------------------------------------------------------
     def follow_state(self, class_id: str) -> FollowState:
-        last = self.backend.last_event
-        return FollowState(
-            last(class_id, "step"), last(class_id, "trace"), last(class_id, "hop"),
-            last(class_id, "state"),
-        )  # fmt: skip
+        return self.followed(class_id)[1]
+
+    def followed(self, class_id: str) -> tuple[int, FollowState]:
+        """The sequence number of the class's newest event, and where the teacher is.
+
+        Every page of a student asks, so this process keeps both per class and brings them up
+        to date with the events added since (one short read): the log only grows, in
+        sequence order, whichever process or machine adds to it.
+        """
+        with self._follow_guard:
+            known = self._follow.get(class_id)
+        if known is None:
+            seq = self.backend.last_seq(class_id)
+            last = self.backend.last_event
+            state = FollowState(*(last(class_id, kind) for kind in FOLLOWED))
+        else:
+            seq, state = known
+        while True:  # events added since (read again if added during the lines above)
+            found = self.backend.events_after(class_id, seq, FOLD_BATCH)
+            newest = {e.kind: e for e in found if e.target is None and e.kind in FOLLOW_KINDS}
+            if newest:
+                state = replace(state, **newest)
+            if found:
+                seq = found[-1].seq
+            if len(found) < FOLD_BATCH:
+                break
+        with self._follow_guard:
+            kept = self._follow.get(class_id)
+            if kept is None or kept[0] < seq:
+                self._follow[class_id] = (seq, state)
+        return seq, state
 
     def traced(
         self, note: dict[str, Any] | None, source: str, target: str, seed: int
@@ -382,7 +415,7 @@ class Classes:
             if lesson is None:
                 return
             step = notes.progress(cluster, lesson.slug)["step"]
-            last = self.backend.last_event(row.id, "step")
+            last = self.follow_state(row.id).step
             if last is None or last.data.get("step") != step:
                 title = lesson.steps[step].title if step < len(lesson.steps) else "Recap and quiz"
                 self.backend.add_event(row.id, "step", {"step": step, "title": title}, now, None)

@@ -27,20 +27,20 @@ def class_bar(request: Request, note: dict[str, Any] | None) -> dict[str, Any] |
         return None
     store = classes(request)
     row = store.get(note["id"])
+    after, follow = store.followed(row.id)  # one short read of the log, for the two
     view: dict[str, Any] = {
         "role": note.get("role"),
         "id": row.id,
         "code": shown(row.code),
         "title": row.title,
         "lesson": row.lesson,
-        "after": store.backend.last_seq(row.id),
+        "after": after,
     }
     if note.get("role") == "student":
         seat = store.backend.seat(row.id, note.get("seat", ""))
         if seat is None:
             return None
         view.update(name=seat.name, following=seat.following)
-        follow = store.follow_state(row.id)
         step = follow.step.data.get("step") if follow.step else None
         view["behind"] = seat.following and (
             (step is not None and step != seat.progress.get("step"))
