@@ -4,8 +4,9 @@ Each server process keeps one watcher per class that has someone listening. The 
 reads the class's event log (the store is the truth, shared by every process and machine)
 when the store says something was added (at once within a process, and across machines with
 PostgreSQL's LISTEN/NOTIFY) and otherwise a few times a second (SQLite cannot notify another
-process). What it reads it hands to every listener of the class in this process, so a lecture
-hall of 200 streams costs one query per look, not 200.
+process). What it reads it hands to the listeners of the class in this process, so a lecture
+hall of 200 streams costs one query per look, not 200; a listener is woken only for events it
+wants (a student's stream sleeps through the dashboard's progress events).
 
 A stream ends by itself after :data:`STREAM_SECONDS`; the browser's EventSource reconnects
 with ``Last-Event-ID`` and nothing is missed.
@@ -14,6 +15,7 @@ with ``Last-Event-ID`` and nothing is missed.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -31,6 +33,20 @@ STREAM_SECONDS = 300.0
 RECENT = 500
 #: Seconds a watcher with no listeners lives on.
 LINGER = 30.0
+#: Seconds a watcher woken by an append waits for more before it looks (a step moves a
+#: whole class at once: one look for the burst, not one per student).
+GATHER = 0.02
+
+
+class Listener:
+    """One stream of a class in this process: the last event it has seen, what it wants,
+    and how to wake it."""
+
+    def __init__(self, after: int, wanted: Callable[[ClassEvent], bool]) -> None:
+        self.after = after
+        self.wanted = wanted
+        self.woken = asyncio.Event()
+        self.waiting = False  # asleep until woken (its ``after`` is all it has looked at)
 
 
 class Watcher:
@@ -42,8 +58,8 @@ class Watcher:
         self.poll = poll
         self.last = 0
         self.recent: list[ClassEvent] = []
-        self.listeners = 0
-        self.changed = asyncio.Condition()
+        self.seqs: list[int] = []  # the recent events' seqs, for bisect
+        self.listeners: set[Listener] = set()
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -55,6 +71,8 @@ class Watcher:
             while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.poll)
+                if self.wake.is_set():  # a burst of appends (a class moving at once): one look
+                    await asyncio.sleep(GATHER)
                 self.wake.clear()
                 try:
                     found = await run_in_threadpool(
@@ -64,9 +82,9 @@ class Watcher:
                     found = []
                 if found:
                     self.recent = (self.recent + found)[-RECENT:]
+                    self.seqs = [e.seq for e in self.recent]
                     self.last = found[-1].seq
-                    async with self.changed:
-                        self.changed.notify_all()
+                    self._tell(found)
                 if self.listeners:
                     idle_since = None
                 elif idle_since is None:
@@ -76,11 +94,25 @@ class Watcher:
         finally:
             done()
 
+    def _tell(self, found: list[ClassEvent]) -> None:
+        """Wake the listeners that want one of ``found``; the sleeping others have seen
+        them (they would have skipped them)."""
+        for listener in list(self.listeners):
+            if any(e.seq > listener.after and listener.wanted(e) for e in found):
+                listener.woken.set()
+            elif (
+                listener.waiting
+                and not listener.woken.is_set()
+                and listener.after >= found[0].seq - 1  # it had seen all before these
+            ):
+                listener.after = max(listener.after, found[-1].seq)
+
     def after(self, seq: int) -> list[ClassEvent] | None:
-        """The kept events after ``seq``, or None when some of them are no longer kept."""
-        if self.recent and self.recent[0].seq > seq + 1:
+        """The kept events after ``seq``, or None when some of them are no longer kept (or
+        were added before the watcher started)."""
+        if seq < self.last and (not self.recent or self.recent[0].seq > seq + 1):
             return None
-        return [e for e in self.recent if e.seq > seq]
+        return self.recent[bisect.bisect_right(self.seqs, seq) :]
 
 
 class ClassFeeds:
@@ -128,32 +160,35 @@ class ClassFeeds:
         """The class's events after ``after`` that ``wanted`` keeps, as they come; None now
         and then, for a keep-alive. Ends after ``seconds``."""
         watcher = self._watcher(class_id)
-        watcher.listeners += 1
+        me = Listener(after, wanted)
+        watcher.listeners.add(me)
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
         try:
             while loop.time() < end:
-                found = watcher.after(after)
+                found = watcher.after(me.after)
                 if found is None:  # fell behind what the watcher keeps: read the store
-                    found = await run_in_threadpool(self.backend.events_after, class_id, after)
+                    found = await run_in_threadpool(self.backend.events_after, class_id, me.after)
                 for event in found:
-                    after = event.seq
+                    me.after = event.seq
                     if wanted(event):
                         yield event
                 if found:
                     continue
-                quiet = False
-                async with watcher.changed:
-                    if watcher.after(after) == []:  # checked under the lock: no wake-up is lost
-                        wait = min(KEEP_ALIVE, max(0.0, end - loop.time()))
-                        try:
-                            await asyncio.wait_for(watcher.changed.wait(), wait)
-                        except TimeoutError:
-                            quiet = True
-                if quiet:
-                    yield None
+                me.woken.clear()
+                if watcher.after(me.after) == []:  # nothing came since: sleep until woken
+                    wait = min(KEEP_ALIVE, max(0.0, end - loop.time()))
+                    me.waiting, quiet = True, False
+                    try:
+                        await asyncio.wait_for(me.woken.wait(), wait)
+                    except TimeoutError:
+                        quiet = True
+                    finally:
+                        me.waiting = False
+                    if quiet:
+                        yield None
         finally:
-            watcher.listeners -= 1
+            watcher.listeners.discard(me)
 
 
 def sse(event: ClassEvent, data: str | None = None) -> str:
