@@ -202,6 +202,7 @@ class Run:
     arrived: dict[tuple[str, int], list[float]] = field(default_factory=lambda: defaultdict(list))
     lag: list[float] = field(default_factory=list)
     elapsed: float = 0.0
+    closed: asyncio.Event = field(default_factory=asyncio.Event)  # streams may close now
     cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the server's, the generator's, all
 
     async def call(self, kind: str, client: httpx.AsyncClient, method: str, url: str, **kw):
@@ -330,9 +331,13 @@ async def student(run: Run, url: str, code: str, n: int, joining, go: asyncio.Ev
                 await asyncio.sleep(random.uniform(1, 3))
         finally:
             follow.set()  # the follower sees the stop
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(run.closed.wait(), 45)  # the last moves still count
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def instructor(run: Run, url: str, ready: asyncio.Future, go: asyncio.Event) -> None:
@@ -428,9 +433,13 @@ async def drive(server: Server, students: int, seconds: float, setup: float) -> 
             time.process_time() - generator,
             machine_busy() - machine,
         )
+        await asyncio.wait(tasks[:1], timeout=30)  # the instructor's last move is sent
+        await asyncio.sleep(3)  # and has reached the streams
+        run.closed.set()
         await asyncio.wait(tasks, timeout=30)
         run.measuring = False
     finally:
+        run.closed.set()
         run.stop = True
         for task in tasks:
             task.cancel()
@@ -510,7 +519,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("bench/classroom.py: the memory store runs with one worker")
     baseline = args.seconds / 2 if args.baseline_seconds is None else args.baseline_seconds
     setup = 30 + 0.5 * args.students  # the joins, the streams
-    deadline = 2 * (setup + 60) + args.seconds + baseline
+    deadline = 2 * (setup + 90) + args.seconds + baseline
     store = "PostgreSQL" if args.database_url else args.store
     print(
         f"classroom: {args.students} students, store {store}, {args.workers} worker(s), "
