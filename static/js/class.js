@@ -40,23 +40,23 @@ new MutationObserver((changes) => {
 }).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ["data-current-hop"] });
 
 // --- the student's side ---------------------------------------------------------------------
-let pendingHop = null; // a hop of a trace this page has not caught up with yet
+let heardHop = null; // the newest hop heard: {trace, hop}, kept for the next catch-up
 document.body.addEventListener("htmx:sseMessage", (event) => {
   const message = event.detail;
   if (!message || message.type !== "hop" || !following()) return;
   const data = JSON.parse(message.data);
+  heardHop = data;
   const mark = document.querySelector("[data-follow-trace]");
   if (mark && mark.dataset.followTrace === String(data.trace)) goToHop(data.hop);
-  else pendingHop = data;
 });
 
 document.body.addEventListener("htmx:afterSettle", () => {
   const mark = document.querySelector("[data-follow-hop]:not([data-done])");
   if (mark) {
     mark.dataset.done = "true";
+    // The answer knows the hop as of its making; a hop heard since is newer.
     let hop = Number(mark.dataset.followHop);
-    if (pendingHop && String(pendingHop.trace) === mark.dataset.followTrace) hop = pendingHop.hop;
-    pendingHop = null;
+    if (heardHop && String(heardHop.trace) === mark.dataset.followTrace) hop = heardHop.hop;
     goToHop(hop);
   }
   // Keep the three newest hints.

@@ -299,3 +299,13 @@ def test_the_quiz_histogram_counts_each_answer(api: Api) -> None:
     assert "3 answered" in first
     counts = re.findall(r'class="bar-count">(\d+)<', first)
     assert counts[:2] == ["1", "2"]
+
+
+def test_a_catch_up_does_not_ask_for_another(api: Api) -> None:
+    """The page catches up on load when the teacher is ahead; the catch-up's own answer must
+    not ask again, or the page would loop."""
+    room = Class(api, scenario="web-service")
+    ana = room.join("Ana")
+    api.post(f"/w/{room.teacher}/trace", data={"from": "pod/default/client", "to": "http://web/"})
+    assert 'hx-trigger="load"' in api.get(f"/w/{ana}").text
+    assert 'hx-trigger="load"' not in api.post(f"/w/{ana}/class/follow", headers=HX).text

@@ -110,7 +110,8 @@ async def catch_up(request: Request, workspace_id: str) -> Response:
     done = await run_in_threadpool(store.catch_up, workspace_id, follow)
 
     def build(cluster: Cluster) -> dict[str, Any]:
-        extra: dict[str, Any] = {"changed": True, "follow_hop": follow.hop_index}
+        # The student's trace stays on the teacher's hop: it does not play by itself.
+        extra: dict[str, Any] = {"changed": True, "follow_hop": follow.hop_index, "autoplay": False}
         if done["state"]:
             extra["lesson_note"] = (
                 "The teacher shared a new starting point: your sandbox is now a copy of it."
@@ -136,6 +137,8 @@ async def catch_up(request: Request, workspace_id: str) -> Response:
 
     context = await run_in_threadpool(page_context, request, workspace_id, "trace", False, build)
     context.pop("activity", None)  # the teacher's trace is not the student's work for a check
+    if context.get("classroom"):
+        context["classroom"]["behind"] = False  # caught up now: no catch-up on load again
     if "trace" in context:
         context["marks"] = hop_marks(context["map"], context["trace"])
     block = "lesson_panel" if context.get("lesson") else "trace_result"
