@@ -12,27 +12,23 @@ with no gap even when processes append at once.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 
-from app.store.base import dump
-from app.store.classes.base import ClassEvent, ClassRow, NameTaken, Seat
+from app.store.classes.sql import SqlClassBackend
 from app.store.postgres import PostgresBackend
 
 log = logging.getLogger("podpath")
 
 CHANNEL = "podpath_class"
 EVENT_LOCK = 0x706F6402  # with hashtext(class id): one append to a class's log at a time
-CLASS_COLUMNS = "id, code, key_hash, title, lesson, teacher_workspace, start_workspace, created"
-SEAT_COLUMNS = "id, class, name, workspace, joined, following, progress, last_active"
-EVENT_COLUMNS = "seq, class, kind, data, at, target"
 
 TABLES = [
     """CREATE TABLE IF NOT EXISTS classes (
@@ -71,7 +67,7 @@ TABLES = [
 ]
 
 
-class PostgresClassBackend:
+class PostgresClassBackend(SqlClassBackend):
     """Classes in the database of ``store``; their tables are made when it is opened.
 
     Raises
@@ -80,10 +76,14 @@ class PostgresClassBackend:
         When the tables cannot be made (see :meth:`app.store.postgres_pool.PostgresDatabase.prepare`).
     """
 
+    P = "%s"
+    JOIN_ORDER = "joined_order"
+    NAME_TAKEN = pg_errors.UniqueViolation
+
     def __init__(self, store: PostgresBackend) -> None:
+        super().__init__()
         self.store = store
         store.prepare(TABLES)
-        self._callbacks: list[Callable[[str], None]] = []
         self._listener: Listener | None = None
         self._guard = threading.Lock()
         store.on_close.append(self.close)
@@ -91,155 +91,20 @@ class PostgresClassBackend:
     def _all(self, query: str, *params: object) -> list[tuple]:
         return self.store.rows(query, *params)
 
-    def add_class(self, row: ClassRow) -> None:
-        with self.store.transaction(writing=True) as db:
-            db.execute(
-                f"INSERT INTO classes ({CLASS_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    row.id,
-                    row.code,
-                    row.key_hash,
-                    row.title,
-                    row.lesson,
-                    row.teacher_workspace,
-                    row.start_workspace,
-                    row.created,
-                ),
-            )
-
-    def get_class(self, class_id: str) -> ClassRow | None:
-        found = self._all(f"SELECT {CLASS_COLUMNS} FROM classes WHERE id = %s", class_id)
-        return ClassRow(*found[0]) if found else None
-
-    def class_by_code(self, code: str) -> ClassRow | None:
-        found = self._all(f"SELECT {CLASS_COLUMNS} FROM classes WHERE code = %s", code)
-        return ClassRow(*found[0]) if found else None
-
-    def set_start(self, class_id: str, workspace_id: str) -> None:
-        with self.store.transaction(writing=True) as db:
-            db.execute(
-                "UPDATE classes SET start_workspace = %s WHERE id = %s", (workspace_id, class_id)
-            )
-
-    def add_seat(self, seat: Seat) -> None:
-        """Raises :class:`NameTaken` when the name (ignoring case) is taken in the class."""
-        try:
-            with self.store.transaction(writing=True) as db:
-                db.execute(
-                    f"INSERT INTO class_seats ({SEAT_COLUMNS}, folded) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        seat.id,
-                        seat.class_id,
-                        seat.name,
-                        seat.workspace,
-                        seat.joined,
-                        seat.following,
-                        dump(seat.progress),
-                        seat.last_active,
-                        seat.name.casefold(),
-                    ),
-                )
-        except pg_errors.UniqueViolation as error:
-            raise NameTaken(seat.name) from error
-
-    @staticmethod
-    def _seat(row: tuple) -> Seat:
-        seat_id, class_id, name, workspace, joined, following, progress, last_active = row
-        return Seat(
-            seat_id, class_id, name, workspace, joined, following, json.loads(progress),
-            last_active,
-        )  # fmt: skip
-
-    def seat(self, class_id: str, seat_id: str) -> Seat | None:
-        found = self._all(
-            f"SELECT {SEAT_COLUMNS} FROM class_seats WHERE class = %s AND id = %s",
-            class_id,
-            seat_id,
-        )
-        return self._seat(found[0]) if found else None
-
-    def seats(self, class_id: str) -> list[Seat]:
-        """The class's students, in the order they joined."""
-        rows = self._all(
-            f"SELECT {SEAT_COLUMNS} FROM class_seats WHERE class = %s ORDER BY joined_order",
-            class_id,
-        )
-        return [self._seat(r) for r in rows]
-
-    def update_seat(
-        self,
-        class_id: str,
-        seat_id: str,
-        *,
-        following: bool | None = None,
-        progress: dict[str, Any] | None = None,
-        last_active: float | None = None,
-    ) -> None:
-        sets, values = [], []
-        for column, value in (
-            ("following", following),
-            ("progress", None if progress is None else dump(progress)),
-            ("last_active", last_active),
-        ):
-            if value is not None:
-                sets.append(f"{column} = %s")
-                values.append(value)
-        if not sets:
-            return
-        with self.store.transaction(writing=True) as db:
-            db.execute(
-                f"UPDATE class_seats SET {', '.join(sets)} WHERE class = %s AND id = %s",
-                (*values, class_id, seat_id),
-            )
+    def _write(self) -> AbstractContextManager[Any]:
+        return self.store.transaction(writing=True)
 
     def add_event(
         self, class_id: str, kind: str, data: dict[str, Any], at: float, target: str | None
     ) -> int:
         """Append to the class's log and tell every process (``NOTIFY``, sent at the commit);
         returns the event's sequence number, one more than the last."""
-        with self.store.transaction(writing=True) as db:
+        with self._write() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (EVENT_LOCK, class_id))
-            # Read after the lock is held, so the previous holder's event is seen.
-            seq = db.execute(
-                "SELECT coalesce(max(seq), 0) + 1 FROM class_events WHERE class = %s", (class_id,)
-            ).fetchone()[0]
-            db.execute(
-                f"INSERT INTO class_events ({EVENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
-                (seq, class_id, kind, dump(data), at, target),
-            )
+            # Numbered after the lock is held, so the previous holder's event is seen.
+            seq = self._insert_event(db, class_id, kind, data, at, target)
             db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, class_id))
         return seq
-
-    @staticmethod
-    def _event(row: tuple) -> ClassEvent:
-        seq, class_id, kind, data, at, target = row
-        return ClassEvent(seq, class_id, kind, json.loads(data), at, target)
-
-    def events_after(self, class_id: str, seq: int, limit: int = 500) -> list[ClassEvent]:
-        rows = self._all(
-            f"SELECT {EVENT_COLUMNS} FROM class_events WHERE class = %s AND seq > %s "
-            "ORDER BY seq LIMIT %s",
-            class_id,
-            seq,
-            limit,
-        )
-        return [self._event(r) for r in rows]
-
-    def last_event(self, class_id: str, kind: str) -> ClassEvent | None:
-        rows = self._all(
-            f"SELECT {EVENT_COLUMNS} FROM class_events WHERE class = %s AND kind = %s "
-            "AND target IS NULL ORDER BY seq DESC LIMIT 1",
-            class_id,
-            kind,
-        )
-        return self._event(rows[0]) if rows else None
-
-    def last_seq(self, class_id: str) -> int:
-        rows = self._all(
-            "SELECT coalesce(max(seq), 0) FROM class_events WHERE class = %s", class_id
-        )
-        return rows[0][0]
 
     def on_event(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(class_id)`` for every append to a class's log, by any process.
