@@ -81,3 +81,24 @@ def display_name(typed: str) -> str:
     if problem is not None:
         raise InvalidObjects(problem.describe(), [problem])
     return name
+
+
+def hint_text(text: str) -> str:
+    """A hint as an instructor sends it: trimmed, 1 to 500 characters.
+
+    Raises
+    ------
+    InvalidObjects
+        When it is empty or too long, naming the field ``hint``.
+
+    >>> hint_text("  Look at the selector  ")
+    'Look at the selector'
+    """
+    message = text.strip()
+    if not message:
+        problem = FieldError("hint", "Required value: type the hint to send", REQUIRED)
+    elif len(message) > 500:
+        problem = FieldError("hint", "Too long: may not be more than 500 characters", TOO_LONG)
+    else:
+        return message
+    raise InvalidObjects(problem.describe(), [problem])

@@ -15,10 +15,8 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any
 
 from app.classroom import codes
@@ -26,8 +24,6 @@ from app.classroom.progress import advance, same_progress, summarize
 from app.cluster import scenarios
 from app.cluster.cluster import Cluster
 from app.errors import (
-    REQUIRED,
-    TOO_LONG,
     Conflict,
     FieldError,
     Forbidden,
@@ -37,19 +33,15 @@ from app.errors import (
 from app.lessons import notes, session
 from app.lessons.catalog import Catalog
 from app.lessons.model import Lesson
-from app.store.classes.base import ClassBackend, ClassEvent, ClassRow, NameTaken, Seat
+from app.store.classes.base import ClassBackend, ClassRow, NameTaken, Seat
+from app.store.classes.following import FollowState, FollowStates
 from app.store.workspaces import Workspaces
 
 NOTE = "class"
 #: A student's "last active" is written at most this often (seconds) when nothing else moved.
 ACTIVE_EVERY = 15
-#: The events a student's page follows, and those the dashboard follows.
-FOLLOW_KINDS = frozenset({"step", "trace", "hop", "state"})
+#: The events the dashboard follows (a student's page follows FOLLOW_KINDS).
 DASHBOARD_KINDS = frozenset({"progress", "joined", "hint", "following"})
-#: The kinds :class:`FollowState` keeps, in its fields' order.
-FOLLOWED = ("step", "trace", "hop", "state")
-#: Events read at a time when bringing a class's follow state up to date.
-FOLD_BATCH = 500
 
 
 def _hash(key: str) -> str:
@@ -64,23 +56,6 @@ def copy_of(cluster: Cluster) -> Cluster:
 def class_note(cluster: Cluster) -> dict[str, Any] | None:
     """The sandbox's part in a class (``{"id", "role", "seat"?, "state"?}``), or None."""
     return cluster.state.notes.get(NOTE)
-
-
-@dataclass(frozen=True)
-class FollowState:
-    """Where the teacher is: the newest step, trace, hop and starting-point events."""
-
-    step: ClassEvent | None
-    trace: ClassEvent | None
-    hop: ClassEvent | None
-    state: ClassEvent | None
-
-    @property
-    def hop_index(self) -> int:
-        """The hop of the current trace the teacher is on (0 before they step)."""
-        if self.hop is None or self.trace is None or self.hop.data.get("trace") != self.trace.seq:
-            return 0
-        return int(self.hop.data.get("hop", 0))
 
 
 class Classes:
@@ -110,8 +85,7 @@ class Classes:
         self.lessons = lessons
         self.clock = clock
         self._rows: dict[str, ClassRow] = {}  # what never changes of a class, by id
-        self._follow: dict[str, tuple[int, FollowState]] = {}  # see followed()
-        self._follow_guard = threading.Lock()
+        self._follow = FollowStates(backend)
         workspaces.observers.append(self.observe)
 
     # --- starting and finding a class ---------------------------------------------------------
@@ -283,7 +257,7 @@ class Classes:
         NotFound
             When the student is not in the class.
         """
-        message = hint_text(text)
+        message = codes.hint_text(text)
         if seat_id:
             self.seat(row, seat_id)
         return self.backend.add_event(
@@ -295,34 +269,9 @@ class Classes:
         return self.followed(class_id)[1]
 
     def followed(self, class_id: str) -> tuple[int, FollowState]:
-        """The sequence number of the class's newest event, and where the teacher is.
-
-        Every page of a student asks, so this process keeps both per class and brings them up
-        to date with the events added since (one short read): the log only grows, in
-        sequence order, whichever process or machine adds to it.
-        """
-        with self._follow_guard:
-            known = self._follow.get(class_id)
-        if known is None:
-            seq = self.backend.last_seq(class_id)
-            last = self.backend.last_event
-            state = FollowState(*(last(class_id, kind) for kind in FOLLOWED))
-        else:
-            seq, state = known
-        while True:  # events added since (read again if added during the lines above)
-            found = self.backend.events_after(class_id, seq, FOLD_BATCH)
-            newest = {e.kind: e for e in found if e.target is None and e.kind in FOLLOW_KINDS}
-            if newest:
-                state = replace(state, **newest)
-            if found:
-                seq = found[-1].seq
-            if len(found) < FOLD_BATCH:
-                break
-        with self._follow_guard:
-            kept = self._follow.get(class_id)
-            if kept is None or kept[0] < seq:
-                self._follow[class_id] = (seq, state)
-        return seq, state
+        """The sequence number of the class's newest event, and where the teacher is (kept
+        per process, see :class:`~app.store.classes.following.FollowStates`)."""
+        return self._follow.followed(class_id)
 
     def traced(
         self, note: dict[str, Any] | None, source: str, target: str, seed: int
@@ -431,19 +380,3 @@ class Classes:
             )
         if moved:
             self.backend.add_event(row.id, "progress", {"seat": seat.id}, now, None)
-
-
-def hint_text(text: str) -> str:
-    """A hint as sent: trimmed, 1 to 500 characters.
-
-    >>> hint_text("  Look at the selector  ")
-    'Look at the selector'
-    """
-    message = text.strip()
-    if not message:
-        problem = FieldError("hint", "Required value: type the hint to send", REQUIRED)
-    elif len(message) > 500:
-        problem = FieldError("hint", "Too long: may not be more than 500 characters", TOO_LONG)
-    else:
-        return message
-    raise InvalidObjects(problem.describe(), [problem])

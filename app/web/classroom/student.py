@@ -17,7 +17,7 @@ from app.lessons.activity import trace_record
 from app.network.trace import trace
 from app.render.stage import hop_marks
 from app.store.classes import ClassEvent, class_note
-from app.store.classes.service import FOLLOW_KINDS
+from app.store.classes.following import FOLLOW_KINDS
 from app.web.classroom import class_bar, classes
 from app.web.classroom.feed import last_event_id, sse
 from app.web.classroom.teacher import event_stream
