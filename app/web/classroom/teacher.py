@@ -5,7 +5,6 @@ sandbox read-only, and the export."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -18,9 +17,10 @@ from app.classroom.export import as_csv, student_record
 from app.classroom.qr import qr_svg
 from app.cluster import scenarios
 from app.errors import NotFound
+from app.lessons.model import Lesson
 from app.render.map import build_map
 from app.render.tables import workspace_view
-from app.store.classes import ClassEvent, ClassRow
+from app.store.classes import ClassEvent, ClassRow, Seat
 from app.store.classes.service import DASHBOARD_KINDS
 from app.web.classroom import classes
 from app.web.classroom.feed import last_event_id, sse
@@ -88,37 +88,37 @@ def _with_key(request: Request, row: ClassRow, target: str) -> Response:
     return response
 
 
+def student_view(seat: Seat, lesson: Lesson | None, now: float) -> dict[str, Any]:
+    """One student as the dashboard shows them, as of ``now``."""
+    p = seat.progress
+    step, steps = p.get("step", 0), p.get("steps", 0)
+    if not steps:
+        where = "exploring"
+    elif step >= steps:
+        where = "recap and quiz"
+    else:
+        where = f"{step + 1}. {lesson.steps[step].title}" if lesson else str(step + 1)
+    return {
+        "seat": seat,
+        "where": where,
+        "done": len(p.get("done", [])),
+        "steps": steps,
+        "passed": p.get("passed", 0),
+        "failures": p.get("failures", 0),
+        "last_failure": (p.get("last_failure") or {}).get("message"),
+        "active": ago(max(0.0, now - seat.last_active)),
+        "stuck": stuck(p, now),
+        "quiz": p.get("quiz"),
+    }
+
+
 def board_context(request: Request, row: ClassRow) -> dict[str, Any]:
     """The dashboard's students and quiz, as of now."""
     store = classes(request)
     lesson = store.lesson_of(row)
     now = store.clock()
-    students = []
     seats = store.seats(row)
-    for seat in seats:
-        p = seat.progress
-        step = p.get("step", 0)
-        steps = p.get("steps", 0)
-        if not steps:
-            where = "exploring"
-        elif step >= steps:
-            where = "recap and quiz"
-        else:
-            where = f"{step + 1}. {lesson.steps[step].title}" if lesson else str(step + 1)
-        students.append(
-            {
-                "seat": seat,
-                "where": where,
-                "done": len(p.get("done", [])),
-                "steps": steps,
-                "passed": p.get("passed", 0),
-                "failures": p.get("failures", 0),
-                "last_failure": (p.get("last_failure") or {}).get("message"),
-                "active": ago(max(0.0, now - seat.last_active)),
-                "stuck": stuck(p, now),
-                "quiz": p.get("quiz"),
-            }
-        )
+    students = [student_view(seat, lesson, now) for seat in seats]
     return {
         "row": row,
         "lesson": lesson,
@@ -135,8 +135,9 @@ def dashboard(request: Request, class_id: str) -> Response:
     if "key" in request.query_params:
         return _with_key(request, row, f"/classes/{row.id}")
     context = board_context(request, row)
-    url = join_url(request, row)
-    context.update(code=shown(row.code), join_url=url, qr=qr_svg(url, f"Join {row.title}"))
+    if not is_htmx(request):  # the board's redraws need no join card
+        url = join_url(request, row)
+        context.update(code=shown(row.code), join_url=url, qr=qr_svg(url, f"Join {row.title}"))
     return render(request, "class_dashboard.html", context, block="board")
 
 
@@ -238,10 +239,9 @@ def student_sandbox(request: Request, class_id: str, seat_id: str) -> Response:
         context = store.workspaces.read(seat.workspace, read)
     except NotFound:
         raise NotFound(f"{seat.name}'s sandbox is gone (unused for too long)") from None
-    context.update(row=row, seat=seat, lesson=store.lesson_of(row), now=time.time())
-    context["student"] = next(
-        s for s in board_context(request, row)["students"] if s["seat"].id == seat.id
-    )
+    lesson = store.lesson_of(row)
+    context.update(row=row, seat=seat, lesson=lesson)
+    context["student"] = student_view(seat, lesson, store.clock())
     return render(request, "class_student.html", context)
 
 
