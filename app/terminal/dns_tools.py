@@ -1,0 +1,181 @@
+"""``nslookup`` and ``dig``, answered by the same resolver as the DNS tab.
+
+``nslookup`` walks the search list as the pod's resolver does (BIND 9's nslookup output);
+``dig`` asks for exactly the name it is given unless ``+search`` (dig 9.18's output), which
+is why ``dig web`` fails where ``nslookup web`` works: a lesson in itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from app.cluster import constants as c
+from app.errors import PodpathError
+from app.network import dns
+from app.network.dns_records import QTYPES, fqdn, is_ip, reverse_name
+from app.terminal.output import Output, failed, printed
+from app.terminal.session import Session, pod_of
+
+DIG_VERSION = "9.18.33"
+
+
+def _client(cluster: Any, session: Session) -> dict[str, Any] | None:
+    """The pod whose resolv.conf applies: None on a node or the learner's machine."""
+    return pod_of(cluster, session) if session.kind == "pod" else None
+
+
+def _reaches(session: Session, server: str) -> bool:
+    """The learner's machine is outside the cluster: the kube-dns ClusterIP and pod addresses
+    mean nothing there."""
+    return session.kind != "cluster" or not (server == c.KUBE_DNS_IP or server.startswith("10."))
+
+
+def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
+    """``nslookup [-type=T] NAME [SERVER]``.
+
+    >>> from app.cluster.scenarios import build
+    >>> nslookup(build("web-service"), Session("pod/default/client"), ["web"]).text.splitlines()
+    ['Server:\\t\\t10.96.0.10', 'Address:\\t10.96.0.10#53', '', 'Name:\\tweb.default.svc.cluster.local', 'Address: 10.101.124.92', '']
+    """
+    qtype = "A"
+    names = []
+    for arg in args:
+        lowered = arg.lower()
+        if lowered.startswith(("-type=", "-query=", "-q=")):
+            qtype = lowered.split("=", 1)[1].upper()
+        elif arg.startswith("-"):
+            continue
+        else:
+            names.append(arg)
+    if not names:
+        return failed("Usage: nslookup [-type=T] NAME [SERVER]\n", 1)
+    name = names[0]
+    if is_ip(name):
+        qtype = "PTR"
+    client = _client(cluster, session)
+    server = dns.resolv_conf(cluster, client)["nameserver"]
+    if not _reaches(session, server):
+        return failed(";; connection timed out; no servers could be reached\n\n", 1)
+    try:
+        result = dns.resolve(cluster, client, name, qtype)
+    except PodpathError as error:
+        return failed(f"nslookup: {error.message}\n", 1)
+    head = f"Server:\t\t{server}\nAddress:\t{server}#53\n\n"
+    if result.rcode != dns.NOERROR:
+        return printed(head + f"** server can't find {name}: {result.rcode}\n\n", 1)
+    if not result.answers:
+        last = result.tried[-1].name.rstrip(".") if result.tried else name
+        return printed(head + f"*** Can't find {last}: No answer\n\n", 1)
+    lines = []
+    for record in result.answers:
+        owner = record.name.rstrip(".")
+        if record.type == "A":
+            lines.append(f"Name:\t{owner}\nAddress: {record.data}")
+        elif record.type == "CNAME":
+            lines.append(f"{owner}\tcanonical name = {record.data}")
+        elif record.type == "PTR":
+            lines.append(f"{owner}\tname = {record.data}")
+        elif record.type == "SRV":
+            lines.append(f"{owner}\tservice = {record.data}")
+        else:
+            lines.append(f"{owner}\thas {record.type} address {record.data}")
+    return printed(head + "\n".join(lines) + "\n\n")
+
+
+def _message_id(name: str, qtype: str) -> int:
+    return int(hashlib.sha1(f"{name}/{qtype}".encode()).hexdigest()[:4], 16)
+
+
+def dig(cluster: Any, session: Session, args: list[str]) -> Output:
+    """``dig [@SERVER] NAME [TYPE] [+short] [+search] [-x ADDR]``.
+
+    >>> from app.cluster.scenarios import build
+    >>> cluster = build("web-service")
+    >>> dig(cluster, Session("pod/default/client"), ["+short", "web.default.svc.cluster.local"]).text
+    '10.101.124.92\\n'
+    >>> dig(cluster, Session("pod/default/client"), ["+short", "web"]).text
+    ''
+    >>> dig(cluster, Session("pod/default/client"), ["+short", "+search", "web"]).text
+    '10.101.124.92\\n'
+    """
+    short = search = False
+    server = None
+    qtype = "A"
+    name = ""
+    words = iter(args)
+    for arg in words:
+        lowered = arg.lower()
+        if lowered == "+short":
+            short = True
+        elif lowered == "+search":
+            search = True
+        elif lowered.startswith("+"):
+            continue
+        elif arg.startswith("@"):
+            server = arg[1:]
+        elif arg == "-x":
+            address = next(words, "")
+            name, qtype = reverse_name(address) if is_ip(address) else address, "PTR"
+        elif arg == "-t":
+            qtype = next(words, "A").upper()
+        elif arg.upper() in QTYPES:
+            qtype = arg.upper()
+        elif arg.startswith("-"):
+            return failed(
+                f"Invalid option: {arg}\nUsage:  dig [@global-server] [domain] [q-type]\n", 1
+            )
+        else:
+            name = arg
+    if not name:
+        name, qtype = ".", "NS"
+    client = _client(cluster, session)
+    conf = dns.resolv_conf(cluster, client)
+    server = server or conf["nameserver"]
+    if not _reaches(session, server):
+        text = f";; communications error to {server}#53: timed out\n" * 3
+        return failed(text + ";; no servers could be reached\n", 9)
+    if qtype not in QTYPES:
+        return failed(f";; Warning, ignoring invalid type {qtype}\n", 1)
+    try:
+        if search:
+            result = dns.resolve(cluster, client, name, qtype)
+            asked, rcode, answers = (
+                (result.tried[-1].name if result.tried else fqdn(name)),
+                result.rcode,
+                result.answers,
+            )
+        else:
+            asked = fqdn(name)
+            cluster_dns = server == c.KUBE_DNS_IP or server == conf["nameserver"] == c.KUBE_DNS_IP
+            rcode, answers = (dns.coredns_answer if cluster_dns else dns.public_answer)(
+                cluster, asked, qtype
+            )
+    except PodpathError as error:
+        return failed(f"dig: '{name}' is not a legal name ({error.message})\n", 10)
+    if short:
+        return printed("".join(f"{r.data}\n" for r in answers))
+    flags = "qr aa rd" if server == c.KUBE_DNS_IP else "qr rd ra"
+    lines = [
+        f"; <<>> DiG {DIG_VERSION} <<>> {' '.join(args)}",
+        ";; global options: +cmd",
+        ";; Got answer:",
+        f";; ->>HEADER<<- opcode: QUERY, status: {rcode}, id: {_message_id(asked, qtype)}",
+        f";; flags: {flags}; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: 0, ADDITIONAL: 1",
+    ]
+    if "ra" not in flags:
+        lines.append(";; WARNING: recursion requested but not available")
+    lines += [
+        "",
+        ";; OPT PSEUDOSECTION:",
+        "; EDNS: version: 0, flags:; udp: 1232",
+        ";; QUESTION SECTION:",
+        f";{asked}\t\t\tIN\t{qtype}",
+        "",
+    ]
+    if answers:
+        lines.append(";; ANSWER SECTION:")
+        lines += [f"{r.name}\t{r.ttl}\tIN\t{r.type}\t{r.data}" for r in answers]
+        lines.append("")
+    lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", "", ""]
+    return printed("\n".join(lines))

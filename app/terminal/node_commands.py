@@ -1,0 +1,225 @@
+"""A shell on a node (``kubectl debug node/NAME -it --image=busybox``): the kernel's tables as
+the node's tools print them.
+
+The rule text is the Rules tab's (:mod:`app.network.kubeproxy_text`), the routes, neighbours
+and forwarding entries are the lines the trace's "Why this hop?" quotes
+(:mod:`app.network.why`), and ``conntrack -L`` lists the entries of the last request this
+terminal sent: one engine, so what a learner reads here is what the packet met.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from app.cluster import constants as c
+from app.network import kubeproxy_text as kt
+from app.network.kubeproxy_model import program
+from app.network.topology import TUNNEL_DEVICE, network_index
+from app.network.trace import trace
+from app.network.why import fake_mac, host_veth, node_neighbour, node_route, pod_mac
+from app.terminal.output import Output, failed, printed
+from app.terminal.session import Session
+
+CONNTRACK_VERSION = "1.4.8"
+
+
+def local_pods(cluster: Any, node: str) -> list[dict[str, Any]]:
+    """The pods on ``node`` with an address of the pod network (not host-network pods)."""
+    index = network_index(cluster)
+    return [p for p in index.pod_by_ip.values() if p["spec"].get("nodeName") == node]
+
+
+def iptables_save(cluster: Any, node: str, args: list[str]) -> Output:
+    """``iptables-save [-t TABLE]``: kube-proxy's tables as the Rules tab shows them (in the
+    iptables mode; the nftables mode writes nothing there)."""
+    tables: tuple[str, ...] = ("filter", "nat")
+    if "-t" in args:
+        position = args.index("-t")
+        table = args[position + 1] if position + 1 < len(args) else ""
+        if table not in ("filter", "nat", "mangle", "raw"):
+            return failed(f"iptables-save: Unable to initialize table '{table}'\n", 1)
+        tables = (table,)
+    mode = cluster.config.proxy_mode
+    return printed(kt.iptables_save(program(cluster, node, mode), tables))
+
+
+def ipvsadm(cluster: Any, node: str, args: list[str]) -> Output:
+    """``ipvsadm -Ln``: the virtual servers kube-proxy's IPVS mode programs (none otherwise)."""
+    mode = cluster.config.proxy_mode
+    if mode == "ipvs":
+        return printed(kt.ipvsadm(program(cluster, node, "ipvs")))
+    return printed(
+        "IP Virtual Server version 1.2.1 (size=4096)\n"
+        "Prot LocalAddress:Port Scheduler Flags\n"
+        "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+    )
+
+
+def nft(cluster: Any, node: str, args: list[str]) -> Output:
+    """``nft list ruleset`` (or ``nft list table ip kube-proxy``)."""
+    if args[:1] != ["list"]:
+        return failed("Error: syntax error, unexpected end of file\n", 1)
+    if cluster.config.proxy_mode != "nftables":
+        return printed("")
+    return printed(kt.nft_list(program(cluster, node, "nftables")))
+
+
+def last_trace(cluster: Any, session: Session) -> Any:
+    """The last request this terminal sent, traced again on the cluster as it is now."""
+    if session.last is None:
+        return None
+    source, to, seed = session.last
+    return trace(cluster, source, to, seed)
+
+
+def conntrack(cluster: Any, session: Session, args: list[str]) -> Output:
+    """``conntrack -L``: the NAT entries of the last request on this node (conntrack-tools'
+    format, the count on stderr)."""
+    if not args or args[0] not in ("-L", "--dump"):
+        return failed(
+            f"conntrack v{CONNTRACK_VERSION} (conntrack-tools): Operation not supported\n", 1
+        )
+    traced = last_trace(cluster, session)
+    entries: list[str] = []
+    for hop in [*(traced.hops if traced else []), *(traced.reply if traced else [])]:
+        why = hop.why or {}
+        wanted = hop.node == session.name and why.get("table") == "conntrack"
+        if wanted and why["entry"] not in entries:
+            entries.append(why["entry"])
+    output = printed("".join(f"{e}\n" for e in entries))
+    output.err(
+        f"conntrack v{CONNTRACK_VERSION} (conntrack-tools): {len(entries)} flow entries have "
+        "been shown.\n"
+    )
+    return output
+
+
+def _representative(network: ipaddress.IPv4Network) -> str:
+    return str(network.network_address + 2)
+
+
+def ip_route(cluster: Any, node: str) -> str:
+    """``ip route`` on the node: one line per destination, each the line
+    :func:`app.network.why.node_route` gives a trace."""
+    index = network_index(cluster)
+    lines = [node_route(cluster, index, node, "192.0.2.1")]
+    lines.append(node_route(cluster, index, node, _representative(c.NODE_NETWORK)))
+    cni = index.cni
+    if cni == "weave":
+        lines.append(node_route(cluster, index, node, _representative(index.pod_network())))
+    else:
+        for other in sorted(index.pod_ranges):
+            for block in index.pod_ranges[other]:
+                if other == node and cni == "calico":
+                    lines.append(f"blackhole {block} proto bird")
+                    continue
+                lines.append(node_route(cluster, index, node, _representative(block)))
+        if cni == "calico":
+            for pod in local_pods(cluster, node):
+                lines.append(node_route(cluster, index, node, pod["status"]["podIP"]))
+    return "".join(f"{line} \n" for line in dict.fromkeys(lines))
+
+
+def _interfaces(cluster: Any, node: str) -> list[tuple[str, str, str, int]]:
+    """The node's devices: (name, address/prefix or "", MAC, MTU)."""
+    index = network_index(cluster)
+    cni = index.cni
+    found = [
+        ("eth0", f"{index.node_ip[node]}/{c.NODE_NETWORK.prefixlen}", fake_mac("eth0", node), 1500)
+    ]
+    ranges = index.pod_ranges.get(node, [])
+    gateway = index.gateway.get(node)
+    if cni == "flannel" and ranges:
+        found.append(("cni0", f"{gateway[1]}/{ranges[0].prefixlen}", fake_mac("cni0", node), 1450))
+        found.append(
+            ("flannel.1", f"{ranges[0].network_address}/32", fake_mac("flannel.1", node), 1450)
+        )
+    elif cni == "calico" and gateway:
+        found.append(("tunl0", f"{gateway[1]}/32", "", 1480))
+    elif cni == "weave" and gateway:
+        found.append(
+            (
+                "weave",
+                f"{gateway[1]}/{index.pod_network().prefixlen}",
+                fake_mac("weave", node),
+                1376,
+            )
+        )
+        found.append(("vxlan-6784", "", fake_mac("vxlan-6784", node), 65535))
+    for pod in local_pods(cluster, node):
+        found.append((host_veth(cni, pod), "", fake_mac("veth", pod["metadata"]["name"]), 1450))
+    return found
+
+
+def ip_addr(cluster: Any, node: str) -> str:
+    """``ip addr`` on the node."""
+    out = [
+        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000",
+        "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
+        "    inet 127.0.0.1/8 scope host lo",
+        "       valid_lft forever preferred_lft forever",
+    ]
+    for number, (name, address, mac, mtu) in enumerate(_interfaces(cluster, node), start=2):
+        bridge = (
+            " master cni0" if name.startswith("veth") and cluster.config.cni == "flannel" else ""
+        )
+        out.append(
+            f"{number}: {name}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu {mtu} qdisc noqueue{bridge} state UP group default"
+        )
+        out.append(
+            f"    link/{'ipip 0.0.0.0' if name == 'tunl0' else 'ether ' + mac} brd {'0.0.0.0' if name == 'tunl0' else 'ff:ff:ff:ff:ff:ff'}"
+        )
+        if address:
+            network = ipaddress.ip_network(address, strict=False)
+            brd = f" brd {network.broadcast_address}" if network.prefixlen < 31 else ""
+            out.append(f"    inet {address}{brd} scope global {name}")
+            out.append("       valid_lft forever preferred_lft forever")
+    return "\n".join(out) + "\n"
+
+
+def ip_neigh(cluster: Any, node: str) -> str:
+    """``ip neigh``: the other nodes on eth0, flannel's VTEP entries, the local pods."""
+    index = network_index(cluster)
+    lines = [node_neighbour(index, other) for other in sorted(index.node_ip) if other != node]
+    if index.cni == "flannel":
+        for other in sorted(index.pod_ranges):
+            if other != node and index.pod_ranges[other]:
+                vtep = index.pod_ranges[other][0].network_address
+                lines.append(
+                    f"{vtep} dev flannel.1 lladdr {fake_mac('flannel.1', other)} PERMANENT"
+                )
+    device = {"flannel": "cni0", "weave": "weave"}.get(index.cni)
+    for pod in local_pods(cluster, node):
+        dev = device or host_veth(index.cni, pod)
+        lines.append(
+            f"{pod['status']['podIP']} dev {dev} lladdr {pod_mac(index.cni, pod)} REACHABLE"
+        )
+    return "".join(f"{line}\n" for line in lines)
+
+
+def bridge_fdb(cluster: Any, node: str) -> str:
+    """``bridge fdb show``: flannel's VXLAN peers, then the pod MACs the bridge learned."""
+    index = network_index(cluster)
+    lines = []
+    if index.cni == "flannel":
+        for other in sorted(index.node_ip):
+            if other != node and index.pod_ranges.get(other):
+                lines.append(
+                    f"{fake_mac('flannel.1', other)} dev flannel.1 dst {index.node_ip[other]} self permanent"
+                )
+    bridge = {"flannel": "cni0", "weave": "weave"}.get(index.cni)
+    if bridge:
+        for pod in local_pods(cluster, node):
+            lines.append(
+                f"{pod_mac(index.cni, pod)} dev {host_veth(index.cni, pod)} master {bridge}"
+            )
+    return "".join(f"{line}\n" for line in lines)
+
+
+def interface_names(cluster: Any, node: str) -> list[str]:
+    return ["lo", *(name for name, *_ in _interfaces(cluster, node)), "any"]
+
+
+def tunnel_device(cluster: Any) -> str:
+    return TUNNEL_DEVICE[cluster.config.cni]
