@@ -114,9 +114,19 @@ def apply_text(cluster: Cluster, text: str) -> ApplyResult:
     return apply_documents(cluster, parse_manifests(text, track_lines=False), text)
 
 
-def apply_documents(cluster: Cluster, docs: list[Document], text: str | None = None) -> ApplyResult:
+def apply_documents(
+    cluster: Cluster,
+    docs: list[Document],
+    text: str | None = None,
+    *,
+    written: dict[ObjectKey, dict[str, Any] | None] | None = None,
+) -> ApplyResult:
     """Apply parsed documents; see :func:`apply_text`. ``text``, when given, is what the
-    documents were parsed from, read again to give each error its line."""
+    documents were parsed from, read again to give each error its line.
+
+    ``written`` overrides, per object, what is kept as the learner's own manifest (what
+    export gives back): another dict (a patch replayed on what they wrote), or None for an
+    object that stays the system's or its controller's (its owner references are kept)."""
     items, errors, rejected = _validate_documents(docs)
     # Every well-formed document is checked against the cluster too, so that one answer
     # lists every error of every document.
@@ -136,7 +146,8 @@ def apply_documents(cluster: Cluster, docs: list[Document], text: str | None = N
     mark = (state.event_seq, set(state.objects))
     result = ApplyResult()
     for item in sorted(items, key=lambda i: APPLY_ORDER.get(i.key.kind, 9)):
-        action = upsert(cluster, item.manifest, written=item.written)
+        mine = item.written if written is None or item.key not in written else written[item.key]
+        action = upsert(cluster, item.manifest, written=mine)
         result.objects.append(Applied(item.doc.number, *item.key, action))
     result.objects.sort(key=lambda a: a.document)
     cluster.reconcile()

@@ -21,6 +21,7 @@ from app.web import (
     compare,
     history,
     instructor,
+    kubeapi,
     lessons,
     pages,
     sandbox,
@@ -90,5 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(compare.router)
     app.include_router(class_teacher.router)
     app.include_router(class_student.router)
+    app.include_router(kubeapi.router)
     install_guards(app, settings)
     return app

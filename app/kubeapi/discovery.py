@@ -1,0 +1,169 @@
+"""The discovery documents kubectl reads before anything else: ``/version``, ``/api``,
+``/apis``, each group version's resource list, and the aggregated form (``apidiscovery.k8s.io``
+v2) that newer clients ask for first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.cluster.constants import KUBELET_VERSION
+from app.kubeapi.resources import RESOURCES, Resource, groups, in_group
+
+#: The Accept type of an aggregated discovery request (Kubernetes 1.30+ serves it by default).
+AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def version() -> dict[str, str]:
+    """``/version``: the server's version, the one the nodes' kubelets run.
+
+    >>> version()["gitVersion"] == KUBELET_VERSION
+    True
+    """
+    major, minor, _patch = KUBELET_VERSION.lstrip("v").split(".")
+    return {
+        "major": major,
+        "minor": minor,
+        "gitVersion": KUBELET_VERSION,
+        "gitCommit": "podpath",
+        "gitTreeState": "clean",
+        "buildDate": "2024-08-13T07:28:49Z",
+        "goVersion": "go1.22.5",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
+
+
+def api_versions() -> dict[str, Any]:
+    """``/api``: the core group's versions."""
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "podpath"}],
+    }
+
+
+def api_group_list() -> dict[str, Any]:
+    """``/apis``: every named group with its one version.
+
+    >>> [g["name"] for g in api_group_list()["groups"]]
+    ['apps', 'discovery.k8s.io', 'networking.k8s.io']
+    """
+    listed = []
+    for group, version_name in groups():
+        if not group:
+            continue
+        gv = {"groupVersion": f"{group}/{version_name}", "version": version_name}
+        listed.append({"name": group, "versions": [gv], "preferredVersion": gv})
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": listed}
+
+
+def resource_list(group: str, version_name: str) -> dict[str, Any] | None:
+    """``/api/v1`` or ``/apis/<group>/<version>``: the resources there, or None.
+
+    >>> [r["name"] for r in resource_list("apps", "v1")["resources"]]
+    ['daemonsets', 'deployments', 'deployments/scale', 'replicasets']
+    """
+    served = in_group(group, version_name)
+    if not served:
+        return None
+    resources: list[dict[str, Any]] = []
+    for resource in served:
+        entry: dict[str, Any] = {
+            "name": resource.plural,
+            "singularName": resource.singular,
+            "namespaced": resource.namespaced,
+            "kind": resource.kind,
+            "verbs": list(resource.verbs),
+        }
+        if resource.short_names:
+            entry["shortNames"] = list(resource.short_names)
+        if resource.categories:
+            entry["categories"] = list(resource.categories)
+        resources.append(entry)
+        if resource.scalable:
+            resources.append(_scale_entry(resource))
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": f"{group}/{version_name}" if group else version_name,
+        "resources": resources,
+    }
+
+
+def _scale_entry(resource: Resource) -> dict[str, Any]:
+    return {
+        "name": f"{resource.plural}/scale",
+        "singularName": "",
+        "namespaced": resource.namespaced,
+        "group": "autoscaling",
+        "version": "v1",
+        "kind": "Scale",
+        "verbs": ["get", "patch", "update"],
+    }
+
+
+def aggregated(core: bool) -> dict[str, Any]:
+    """The aggregated discovery document of ``/api`` (``core``) or ``/apis``: every group,
+    its versions and their resources in one answer.
+
+    >>> [g["metadata"]["name"] for g in aggregated(core=False)["items"]]
+    ['apps', 'discovery.k8s.io', 'networking.k8s.io']
+    >>> aggregated(core=True)["items"][0]["versions"][0]["resources"][0]["resource"]
+    'configmaps'
+    """
+    items = []
+    for group, version_name in groups():
+        if bool(group) == core:
+            continue
+        resources = []
+        for resource in in_group(group, version_name):
+            entry: dict[str, Any] = {
+                "resource": resource.plural,
+                "responseKind": {"group": group, "version": version_name, "kind": resource.kind},
+                "scope": "Namespaced" if resource.namespaced else "Cluster",
+                "singularResource": resource.singular,
+                "verbs": list(resource.verbs),
+            }
+            if resource.short_names:
+                entry["shortNames"] = list(resource.short_names)
+            if resource.categories:
+                entry["categories"] = list(resource.categories)
+            if resource.scalable:
+                entry["subresources"] = [
+                    {
+                        "subresource": "scale",
+                        "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                        "verbs": ["get", "patch", "update"],
+                    }
+                ]
+            resources.append(entry)
+        items.append(
+            {
+                "metadata": {"name": group, "creationTimestamp": None},
+                "versions": [
+                    {"version": version_name, "resources": resources, "freshness": "Current"}
+                ],
+            }
+        )
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    }
+
+
+def wants_aggregated(accept: str) -> bool:
+    """Whether an Accept header asks for aggregated discovery (v2 or v2beta1).
+
+    >>> wants_aggregated("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    ...                  ",application/json")
+    True
+    >>> wants_aggregated("application/json, */*")
+    False
+    """
+    return "as=APIGroupDiscoveryList" in accept.replace(" ", "")
+
+
+__all__ = ["RESOURCES", "aggregated", "api_group_list", "api_versions", "resource_list", "version"]

@@ -1,0 +1,161 @@
+"""The resource paths under ``/k/<workspace>``: get, list, watch, create, update, patch,
+delete and scale, each handed to :mod:`app.kubeapi.operations`. Reads run under the
+workspace's lock and encode there (the objects are live); changes go through
+``Workspaces.change``, so the map and the history see them as they see a form's."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from app.cluster.cluster import Cluster
+from app.kubeapi import convert, operations, paths, selectors
+from app.kubeapi.status import ApiError, bad_request, method_not_allowed
+from app.web.kubeapi.discovery import resource_list
+from app.web.kubeapi.responses import (
+    answering,
+    encode,
+    require_workspace,
+    status_response,
+    workspaces,
+)
+from app.web.kubeapi.watching import watch_response
+
+router = APIRouter(prefix="/k/{workspace_id}", include_in_schema=False)
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@router.api_route("/api/{rest:path}", methods=METHODS)
+@router.api_route("/apis/{rest:path}", methods=METHODS)
+async def resource(request: Request, workspace_id: str, rest: str) -> Response:
+    root = request.url.path.split(f"/k/{workspace_id}", 1)[1].split("/")[1]
+    try:
+        group, version, target = paths.parse(f"/{root}/{rest}")
+    except ApiError as error:
+        return status_response(error)
+    if target is None:
+        if request.method != "GET":
+            return status_response(method_not_allowed())
+        return resource_list(request, workspace_id, group, version)
+    body = await _body(request) if request.method in ("POST", "PUT", "PATCH") else None
+    if isinstance(body, ApiError):
+        return status_response(body)
+    query = request.query_params
+    if request.method == "GET" and query.get("watch") in ("true", "1"):
+        return await watch_response(request, workspace_id, target)
+    return await run_in_threadpool(answering, lambda: _handle(request, workspace_id, target, body))
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media.endswith("yaml"):
+            return yaml.safe_load(raw.decode("utf-8"))
+        return json.loads(raw or b"null")
+    except (ValueError, yaml.YAMLError) as error:
+        return bad_request(f"the body of the request could not be read: {error}"[:500])
+
+
+def _handle(request: Request, workspace_id: str, target: paths.Target, body: Any) -> Response:
+    require_workspace(request, workspace_id)
+    method = request.method
+    if method == "GET":
+        return _read(request, workspace_id, target)
+    resource, namespace, name = target.resource, target.namespace, target.name
+    content_type = request.headers.get("content-type", "")
+    status_code = 200
+    if method == "POST" and name is None:
+        status_code = 201
+
+        def change(cluster: Cluster) -> Any:
+            return operations.create(cluster, resource, namespace, body)
+
+    elif name is None:
+        raise method_not_allowed()
+    elif target.subresource == "scale":
+        if method not in ("PUT", "PATCH"):
+            raise method_not_allowed()
+
+        def change(cluster: Cluster) -> Any:
+            return operations.set_scale(
+                cluster, resource, namespace or "", name, content_type, body
+            )
+
+    elif method == "PUT":
+
+        def change(cluster: Cluster) -> Any:
+            return operations.replace(cluster, resource, namespace, name, body)
+
+    elif method == "PATCH":
+        exists: list[bool] = []
+
+        def change(cluster: Cluster) -> Any:
+            exists.append(cluster.get(resource.kind, namespace or "", name) is not None)
+            return operations.patch(cluster, resource, namespace, name, content_type, body)
+
+    elif method == "DELETE":
+
+        def change(cluster: Cluster) -> Any:
+            return operations.delete(cluster, resource, namespace, name)
+
+    else:
+        raise method_not_allowed()
+    if request.query_params.get("dryRun"):
+        text = workspaces(request).read(workspace_id, lambda c: encode(change(_copy(c))))
+    else:
+        text = workspaces(request).change(workspace_id, lambda c: encode(change(c)))
+    if method == "PATCH" and exists == [False]:
+        status_code = 201  # a server-side apply that created the object
+    return Response(text, status_code=status_code, media_type="application/json")
+
+
+def _copy(cluster: Cluster) -> Cluster:
+    """A throwaway copy, for a dry run: the answer as if, with nothing saved."""
+    return Cluster.from_state(json.loads(json.dumps(cluster.to_state())))
+
+
+def _read(request: Request, workspace_id: str, target: paths.Target) -> Response:
+    resource, query = target.resource, request.query_params
+    table = convert.wants_table(request.headers.get("accept", ""))
+    include = query.get("includeObject", "Metadata")
+    if target.name is not None:
+
+        def one(cluster: Cluster) -> str:
+            obj = operations.find(cluster, resource, target.namespace or "", target.name or "")
+            if target.subresource == "scale":
+                return encode(
+                    operations.get_scale(
+                        cluster, resource, target.namespace or "", target.name or ""
+                    )
+                )
+            if table:
+                version = operations.resource_version(cluster)
+                return encode(convert.table_of(resource, [obj], version, include))
+            return encode(obj)
+
+        text = workspaces(request).read(workspace_id, one)
+        return Response(text, media_type="application/json")
+    labels = selectors.label_matcher(query.get("labelSelector"))
+    fields = selectors.field_matcher(query.get("fieldSelector"))
+
+    def many(cluster: Cluster) -> str:
+        version = operations.resource_version(cluster)
+        found = [
+            o
+            for o in operations.objects(cluster, resource, target.namespace)
+            if labels(o) and fields(o)
+        ]
+        if table:
+            return encode(convert.table_of(resource, found, version, include))
+        return encode(convert.list_of(resource, found, version))
+
+    return Response(workspaces(request).read(workspace_id, many), media_type="application/json")
+
+
+__all__ = ["router"]
