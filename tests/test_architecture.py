@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "app"
-PURE_PACKAGES = ("cluster", "network", "lessons", "render", "classroom", "kubeapi")
+PURE_PACKAGES = ("cluster", "network", "lessons", "render", "classroom", "kubeapi", "terminal")
 MAX_LINES = 600
 
 #: Top-level modules (and the packages under them) a pure module must not import.

@@ -9,6 +9,7 @@ function over the cluster model; anything else is ``sh: NAME: not found``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +27,8 @@ CHANGING_VERBS = frozenset(
     {"apply", "create", "delete", "expose", "run", "scale", "label", "annotate", "rollout", "set"}
 )
 MAX_OUTPUT = 200_000
+#: The caller's clock for this run (kubectl's AGE column); the interpreter has none of its own.
+_NOW: ContextVar[float | None] = ContextVar("terminal_now", default=None)
 
 
 @dataclass
@@ -70,8 +73,9 @@ def changes_cluster(text: str, session: Session) -> bool:
     return False
 
 
-def run(cluster: Any, text: str, session: Session) -> Reply:
-    """Run a command line (one or more lines: a pasted heredoc) in ``session``.
+def run(cluster: Any, text: str, session: Session, now: float | None = None) -> Reply:
+    """Run a command line (one or more lines: a pasted heredoc) in ``session``; ``now`` (the
+    caller's clock, seconds since the epoch) gives kubectl's AGE column.
 
     >>> from app.cluster.scenarios import build
     >>> cluster = build("web-service")
@@ -84,6 +88,15 @@ def run(cluster: Any, text: str, session: Session) -> Reply:
     sh: kubectl: not found
     Podpath: in a pod you can run curl, wget, nslookup, dig, ping, nc, cat, ip, hostname, env, exit (and grep, head, tail, wc, sort, uniq after a |).
     """
+    token = _NOW.set(now) if now is not None else None
+    try:
+        return _run(cluster, text, session)
+    finally:
+        if token is not None:
+            _NOW.reset(token)
+
+
+def _run(cluster: Any, text: str, session: Session) -> Reply:
     try:
         pipelines = parse(text)
     except ShellSyntaxError as error:
@@ -310,7 +323,7 @@ def _bridge(cluster: Any, session: Session, args: list[str], stdin: str | None) 
 def _kubectl(cluster: Any, session: Session, args: list[str], stdin: str | None) -> Output:
     from app.terminal import kubectl
 
-    return kubectl.run(cluster, session, args, stdin, run)
+    return kubectl.run(cluster, session, args, stdin, run, _NOW.get())
 
 
 NETWORK: dict[str, Handler] = {

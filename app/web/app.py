@@ -25,6 +25,7 @@ from app.web import (
     lessons,
     pages,
     sandbox,
+    terminal,
 )
 from app.web.classroom import student as class_student
 from app.web.classroom import teacher as class_teacher
@@ -92,5 +93,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(class_teacher.router)
     app.include_router(class_student.router)
     app.include_router(kubeapi.router)
+    app.include_router(terminal.router)
     install_guards(app, settings)
     return app

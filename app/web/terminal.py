@@ -1,0 +1,120 @@
+"""The sandbox's Terminal tab, ``/w/{id}/terminal``: a command line in, the interpreter's
+answer out (:mod:`app.terminal`).
+
+A command that changes the cluster runs as a change of the workspace (saved, undoable, the
+map redrawn); any other as a read. A command that sent a request brings its trace along, in
+the trace bar's own block, so the page plays it on the map as it plays any trace. The
+session (where the shell is) travels with the form, so the server keeps no terminal state.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.cluster.cluster import Cluster
+from app.lessons.activity import trace_record
+from app.render.stage import hop_marks
+from app.terminal import Reply, Session, changes_cluster, run
+from app.terminal.complete import completions
+from app.web.lessons import record_activity
+from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
+from app.web.sandbox import page_context
+
+router = APIRouter(include_in_schema=False)
+
+#: The longest command line (a pasted heredoc of manifests included) the terminal takes.
+MAX_LINE = 100_000
+WELCOME = (
+    "Podpath terminal: kubectl against this sandbox, and a shell in any pod or node.\n"
+    "Try: kubectl get pods -o wide · kubectl exec -it POD -- sh · "
+    "kubectl debug node/worker-1 -it --image=busybox · help\n"
+)
+
+
+def _terminal(cluster: Cluster, session: Session) -> dict[str, Any]:
+    return {
+        "session": session.to_fields(),
+        "prompt": session.prompt(),
+        # In a <script> element: "<" escaped so no text can close it.
+        "complete": json.dumps(completions(cluster)).replace("<", "\\u003c"),
+    }
+
+
+@router.get("/w/{workspace_id}/terminal")
+def terminal_tab(
+    request: Request,
+    workspace_id: str,
+    system: Annotated[bool, Query()] = False,
+    ns: Annotated[str | None, Query()] = None,
+) -> Response:
+    def build(cluster: Cluster) -> dict[str, Any]:
+        return {"terminal": _terminal(cluster, Session()), "terminal_welcome": WELCOME}
+
+    context = page_context(request, workspace_id, "terminal", system, build, ns or None)
+    return render(request, "workspace.html", context, block="panel")
+
+
+@router.post("/w/{workspace_id}/terminal")
+async def terminal_run(
+    request: Request,
+    workspace_id: str,
+    line: Annotated[str, Form(max_length=MAX_LINE)] = "",
+    where: Annotated[str, Form(max_length=300)] = "",
+    sent: Annotated[str, Form(max_length=12)] = "0",
+    last: Annotated[str, Form(max_length=3000)] = "",
+) -> Response:
+    session = Session.from_fields(where, sent, last)
+    now = time.time()
+    store = request.app.state.workspaces
+    if not line.strip():
+        reply = Reply("", 0, session)
+    elif changes_cluster(line, session):
+        reply = await run_in_threadpool(
+            store.change, workspace_id, lambda cluster: run(cluster, line, session, now)
+        )
+    else:
+        reply = await run_in_threadpool(
+            store.read, workspace_id, lambda cluster: run(cluster, line, session, now)
+        )
+
+    def build(cluster: Cluster) -> dict[str, Any]:
+        extra: dict[str, Any] = {
+            "terminal": _terminal(cluster, reply.session),
+            "terminal_reply": {"prompt": session.prompt(), "line": line, "output": reply.output},
+        }
+        if reply.trace is not None and reply.request is not None:
+            source, to, seed = reply.request
+            extra["trace"] = reply.trace.to_dict()
+            extra["trace_query"] = {"from": source, "to": to, "seed": seed}
+            extra["activity"] = trace_record(cluster, source, to, reply.trace)
+        return extra
+
+    context = await run_in_threadpool(page_context, request, workspace_id, "terminal", False, build)
+    record_activity(request, workspace_id, context)
+    if "trace" in context:  # the packet moves over the map the page draws
+        context["marks"] = hop_marks(context["map"], context["trace"])
+    if not is_htmx(request):
+        return render(request, "workspace.html", context)
+    return _answer(request, context, reply)
+
+
+def _answer(request: Request, context: dict[str, Any], reply: Reply) -> HTMLResponse:
+    """The lines to add to the screen, and out of band: the new prompt and session, the
+    trace under the map, and (after a change) the map, trace bar and head."""
+    env = request.app.state.templates.env
+    context = {"request": request, **context}
+    html = env.get_template("_terminal_reply.html").render(context)
+    page = env.get_template("workspace.html")
+    also = ["trace_result"] if reply.trace is not None else []
+    if reply.changed:
+        also.extend(CLUSTER_CHANGED)
+    for name in also:
+        inner = "".join(page.blocks[name](page.new_context(context)))
+        html += f'<div id="{name.replace("_", "-")}" hx-swap-oob="innerHTML">{inner}</div>'
+    return HTMLResponse(html, headers={"Vary": "HX-Request"})
