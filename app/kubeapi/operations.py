@@ -16,7 +16,7 @@ from app.cluster.controllers.workloads import random_suffix
 from app.cluster.manifests import Document
 from app.cluster.objects import ObjectKey, deep_copy
 from app.errors import PodpathError
-from app.kubeapi import convert, patches
+from app.kubeapi import convert, fields, patches
 from app.kubeapi.openapi import kind_schema
 from app.kubeapi.resources import Resource, by_kind
 from app.kubeapi.status import (
@@ -203,7 +203,7 @@ def _update(
     learners = cluster.state.applied.get(key)
     if learners is not None:
         written = patches.merge_patch(learners, patches.merge_diff(_tidy(live), _tidy(new)))
-    return _store(cluster, resource, new, written)
+    return _keep_managed(cluster, resource, _store(cluster, resource, new, written), new)
 
 
 def patch(
@@ -213,7 +213,7 @@ def patch(
     name: str,
     content_type: str,
     body: Any,
-    force: bool = False,
+    manager: str = "kubectl",
 ) -> dict[str, Any]:
     """PATCH with any of the patch types (:mod:`app.kubeapi.patches`). A server-side apply
     of an object that does not exist creates it.
@@ -229,7 +229,7 @@ def patch(
     media = content_type.split(";")[0].strip().lower()
     schema = kind_schema(resource.group, resource.version, resource.kind)
     if media == patches.APPLY_PATCH:
-        return _server_side_apply(cluster, resource, namespace, name, body)
+        return _server_side_apply(cluster, resource, namespace, name, body, manager)
     live = find(cluster, resource, namespace or "", name)
     if media == patches.JSON_PATCH:
         new = patches.json_patch(live, body)
@@ -255,22 +255,41 @@ def patch(
 
 
 def _server_side_apply(
-    cluster: Cluster, resource: Resource, namespace: str | None, name: str, body: Any
+    cluster: Cluster,
+    resource: Resource,
+    namespace: str | None,
+    name: str,
+    body: Any,
+    manager: str,
 ) -> dict[str, Any]:
     config = _check_body(resource, body, namespace)
     if config["metadata"].get("name", name) != name:
         raise bad_request("the name of the object does not match the name on the URL")
     config["metadata"]["name"] = name
-    scope = _scope(resource, config)
-    live = cluster.get(resource.kind, scope, name)
-    if live is None:
-        return create(cluster, resource, namespace, config)
-    key = ObjectKey(resource.kind, scope, name)
-    previous = cluster.state.applied.get(key)
     schema = kind_schema(resource.group, resource.version, resource.kind)
-    new = patches.server_side_apply(live, previous, config, schema)
-    owned = bool(live["metadata"].get("ownerReferences"))
-    return _store(cluster, resource, new, None if owned else _tidy(config))
+    live = cluster.get(resource.kind, _scope(resource, config), name)
+    if live is None:
+        created = create(cluster, resource, namespace, config)
+        return _keep_managed(
+            cluster, resource, created, fields.apply_config(created, manager, config, schema)
+        )
+    return _update(cluster, resource, live, fields.apply_config(live, manager, config, schema))
+
+
+def _keep_managed(
+    cluster: Cluster, resource: Resource, stored: dict[str, Any], new: dict[str, Any]
+) -> dict[str, Any]:
+    """Put the managedFields of ``new`` on the stored object (the model's apply keeps no
+    server metadata of what it is given)."""
+    managed = (new.get("metadata") or {}).get("managedFields")
+    if not managed or stored["metadata"].get("managedFields") == managed:
+        return stored
+    key = ObjectKey(resource.kind, _scope(resource, stored), stored["metadata"]["name"])
+
+    def keep(obj: dict[str, Any]) -> None:
+        obj["metadata"]["managedFields"] = deep_copy(managed)
+
+    return cluster.state.modify(key, keep, status_only=True)
 
 
 def delete(

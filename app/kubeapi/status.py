@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import FieldError, PodpathError
+from app.errors import UNKNOWN_FIELD, FieldError, PodpathError
 from app.kubeapi.resources import Resource
 
 # What the API server calls the errors Podpath raises, where the names differ.
@@ -132,6 +132,21 @@ def invalid(resource: Resource, name: str, errors: list[FieldError]) -> ApiError
     return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {listed}', details)
 
 
+def strict_decoding(resource: Resource, fields: list[str]) -> ApiError:
+    """400 BadRequest for fields the kind does not have (kubectl asks for strict field
+    validation, ``fieldValidation=Strict``).
+
+    >>> from app.kubeapi.resources import by_kind
+    >>> strict_decoding(by_kind("Pod"), ["spec.foo"]).message
+    'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.foo"'
+    """
+    listed = ", ".join(f'unknown field "{f}"' for f in fields)
+    return bad_request(
+        f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+        f"{resource.kind}: strict decoding error: {listed}"
+    )
+
+
 def from_podpath(error: PodpathError, resource: Resource | None, name: str) -> ApiError:
     """The Status of an error the cluster model raised.
 
@@ -139,6 +154,9 @@ def from_podpath(error: PodpathError, resource: Resource | None, name: str) -> A
     >>> from_podpath(Forbidden("quota"), None, "x").code
     403
     """
+    unknown = [e for e in error.errors if e.reason == UNKNOWN_FIELD]
+    if resource is not None and unknown and len(unknown) == len(error.errors):
+        return strict_decoding(resource, [e.field for e in unknown])
     if error.status == 422 and resource is not None:
         return invalid(resource, name, error.errors or [FieldError("", error.message)])
     reason = _REASONS.get(error.reason, error.reason)

@@ -69,7 +69,9 @@ def _handle(request: Request, workspace_id: str, target: paths.Target, body: Any
         return _read(request, workspace_id, target)
     resource, namespace, name = target.resource, target.namespace, target.name
     content_type = request.headers.get("content-type", "")
+    manager = request.query_params.get("fieldManager") or "kubectl"
     status_code = 200
+    exists: list[bool] = []  # whether a PATCH found its object (else apply created it)
     if method == "POST" and name is None:
         status_code = 201
 
@@ -93,11 +95,10 @@ def _handle(request: Request, workspace_id: str, target: paths.Target, body: Any
             return operations.replace(cluster, resource, namespace, name, body)
 
     elif method == "PATCH":
-        exists: list[bool] = []
 
         def change(cluster: Cluster) -> Any:
             exists.append(cluster.get(resource.kind, namespace or "", name) is not None)
-            return operations.patch(cluster, resource, namespace, name, content_type, body)
+            return operations.patch(cluster, resource, namespace, name, content_type, body, manager)
 
     elif method == "DELETE":
 

@@ -49,7 +49,7 @@ async def watch_response(request: Request, workspace_id: str, target: Target) ->
             if labels(o) and fields(o)
         ]
         # A copy, made under the workspace's lock: the live objects change in place.
-        return cluster.state.resource_version, json.loads(encode(watch.snapshot(found)))
+        return cluster.state.resource_version, watch.snapshot(json.loads(encode(found)))
 
     table = convert.wants_table(request.headers.get("accept", ""))
     include = query.get("includeObject", "Metadata")
