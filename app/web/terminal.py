@@ -111,9 +111,10 @@ def _answer(request: Request, context: dict[str, Any], reply: Reply) -> HTMLResp
     context = {"request": request, **context}
     html = env.get_template("_terminal_reply.html").render(context)
     page = env.get_template("workspace.html")
-    also = ["trace_result"] if reply.trace is not None else []
+    # A request sent: its trace under the map, and the trace bar saying what it was.
+    also = ["trace_result", "trace_bar"] if reply.trace is not None else []
     if reply.changed:
-        also.extend(CLUSTER_CHANGED)
+        also.extend(name for name in CLUSTER_CHANGED if name not in also)
     for name in also:
         inner = "".join(page.blocks[name](page.new_context(context)))
         html += f'<div id="{name.replace("_", "-")}" hx-swap-oob="innerHTML">{inner}</div>'

@@ -34,6 +34,43 @@ function openHeredoc(text) {
   return !lines.slice(1).some((line) => line.trim() === match[1]);
 }
 
+// The screen and where the shell is, kept for the browser tab: switching tabs or reloading
+// brings the terminal back as it was (the server keeps no terminal state).
+const screenKey = (form) => `podpath-terminal-screen:${form.getAttribute("action")}`;
+const SCREEN_MAX = 200_000;
+
+function saveScreen(form, screen) {
+  const fields = {};
+  for (const input of form.querySelectorAll("#terminal-session input[type=hidden]")) fields[input.name] = input.value;
+  const label = form.querySelector(".terminal-prompt");
+  try {
+    sessionStorage.setItem(screenKey(form), JSON.stringify({
+      screen: screen.innerHTML.slice(-SCREEN_MAX), fields, prompt: label ? label.textContent : "$ ",
+    }));
+  } catch {
+    /* full or private: the terminal starts afresh next time */
+  }
+}
+
+function restoreScreen(form, screen) {
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(screenKey(form)) || "null");
+  } catch {
+    saved = null;
+  }
+  if (!saved || screen.querySelector(".term-command")) return; // a fresh answer wins
+  const template = document.createElement("template");
+  template.innerHTML = saved.screen; // markup this page made itself, escaped by the server
+  screen.replaceChildren(template.content);
+  for (const [name, value] of Object.entries(saved.fields || {})) {
+    const input = form.querySelector(`#terminal-session input[name="${CSS.escape(name)}"]`);
+    if (input) input.value = value;
+  }
+  const label = form.querySelector(".terminal-prompt");
+  if (label && saved.prompt) label.textContent = saved.prompt;
+}
+
 function completionData() {
   const el = document.getElementById("terminal-complete");
   try {
@@ -129,7 +166,8 @@ function attach(root) {
   const input = root.querySelector("textarea[name=line]");
   const screen = root.querySelector(".terminal-screen");
   if (!form || !input || !screen) return;
-  let history = loadHistory(form);
+  const history = loadHistory(form);
+  restoreScreen(form, screen);
   let position = history.length;
   let draft = "";
   let lastTab = "";
@@ -159,6 +197,7 @@ function attach(root) {
     draft = "";
     if (line.trim() === "clear") {
       screen.textContent = "";
+      saveScreen(form, screen);
       input.value = "";
       fit();
       return;
@@ -208,6 +247,7 @@ function attach(root) {
     } else if (event.key === "l" && event.ctrlKey) {
       event.preventDefault();
       screen.textContent = "";
+      saveScreen(form, screen);
     } else if (event.key === "c" && event.ctrlKey && input.selectionStart === input.selectionEnd) {
       event.preventDefault();
       print(`<span class="term-command"><span class="term-prompt">${escapeText(promptText())}</span>${escapeText(input.value)}^C</span>\n`);
@@ -220,6 +260,7 @@ function attach(root) {
   input.addEventListener("input", fit);
 
   form.addEventListener("htmx:afterRequest", () => {
+    saveScreen(form, screen);
     input.value = "";
     fit();
     toBottom();
