@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import re
@@ -253,18 +254,21 @@ async def listen(run: Run, browser: httpx.AsyncClient, url: str, follow, opened)
                 if answer.status_code != 200:
                     raise httpx.HTTPError(f"stream answered {answer.status_code}")
                 opened.set()
-                kind, seq = "", 0
+                kind, seq, data = "", 0, ""
                 async for line in answer.aiter_lines():
                     if line.startswith("event: "):
                         kind = line[7:]
                     elif line.startswith("id: "):
                         seq, last = int(line[4:]), line[4:]
+                    elif line.startswith("data: "):
+                        data = line[6:]
                     elif not line and kind:
                         if run.measuring:
                             run.arrived[kind, seq].append(time.perf_counter())
-                        if kind in ("step", "trace", "state"):
+                        if kind in ("step", "trace", "state") and not follow.is_set():
+                            follow.spread = spread_of(data)
                             follow.set()
-                        kind = ""
+                        kind, data = "", ""
         except httpx.HTTPError as error:
             if run.measuring and not run.stop:
                 run.errors["streams"] += 1
@@ -273,14 +277,42 @@ async def listen(run: Run, browser: httpx.AsyncClient, url: str, follow, opened)
             await asyncio.sleep(1)
 
 
-async def follower(run: Run, browser: httpx.AsyncClient, ws: str, follow: asyncio.Event) -> None:
-    """Catch up after the teacher moved, one request at a time (htmx queues the newest)."""
+def spread_of(data: str) -> float:
+    """The seconds a page spreads its catch-up over, from a move event's data.
+
+    >>> spread_of('{"spread": 800}'), spread_of("")
+    (0.8, 0.0)
+    """
+    try:
+        return float(json.loads(data or "{}").get("spread", 0)) / 1000
+    except (ValueError, AttributeError):
+        return 0.0
+
+
+class Moved(asyncio.Event):
+    """The teacher moved; ``spread``: the seconds the catch-up may wait (as the page does)."""
+
+    spread = 0.0
+
+
+async def follower(run: Run, browser: httpx.AsyncClient, ws: str, follow: Moved) -> None:
+    """Catch up after the teacher moved, as static/js/class.js does: after a random part of
+    the spread the event gave, one request at a time, naming the teacher's trace shown."""
+    shown = ""
     while True:
         await follow.wait()
         if run.stop:
             return
+        await asyncio.sleep(random.uniform(0, follow.spread))
         follow.clear()
-        await run.call("follows", browser, "POST", f"/w/{ws}/class/follow", headers=HX)
+        answer = await run.call(
+            "follows", browser, "POST", f"/w/{ws}/class/follow", headers=HX,
+            data={"shown_trace": shown},
+        )  # fmt: skip
+        text = answer.text if answer else ""
+        if 'id="trace-result"' in text:  # the trace was redrawn: the page shows this one now
+            mark = re.search(r'data-followed-trace="(\d+)"', text)
+            shown = mark[1] if mark else ""
 
 
 async def student(run: Run, url: str, code: str, n: int, joining, go: asyncio.Event) -> None:
@@ -302,7 +334,7 @@ async def student(run: Run, url: str, code: str, n: int, joining, go: asyncio.Ev
                 await run.call("warm", browser, "POST", f"/w/{ws}/trace", data=form, headers=HX)
                 await run.call("warm", browser, "POST", f"/w/{ws}/lessons/{lesson}/check")
                 await run.call("warm", browser, "POST", f"/w/{ws}/class/follow", headers=HX)
-        follow, opened = asyncio.Event(), asyncio.Event()
+        follow, opened = Moved(), asyncio.Event()
         tasks = [
             asyncio.create_task(listen(run, browser, stream, follow, opened)),
             asyncio.create_task(follower(run, browser, ws, follow)),

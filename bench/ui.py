@@ -37,6 +37,7 @@ from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.render.map import build_map
+from app.web.rendering import TEMPLATE_GLOBALS
 from bench.apply import big_manifest
 from tests.conftest import start_server
 
@@ -108,6 +109,7 @@ def first_load(browser, base_url: str, workspace: str) -> tuple[int, int, list[t
 # --- 2. the map fragment, in-process ------------------------------------------------------
 def map_fragment_ms(cluster: Cluster, rounds: int) -> tuple[float, int]:
     env = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True)
+    env.globals.update(TEMPLATE_GLOBALS)
     template = env.get_template("_map.html")
 
     def render() -> str:

@@ -45,3 +45,34 @@ def follow_source(cluster: Any, source: str) -> str | None:
             if candidate.startswith(prefix) and candidate.count("-") == name.count("-"):
                 return f"pod/{namespace}/{candidate}"
     return None
+
+
+#: Milliseconds of spread per student listening, and the most a student waits.
+SPREAD_PER_STUDENT_MS = 8
+SPREAD_MAX_MS = 1500
+
+
+def catch_up_spread(listening: int) -> int:
+    """How many milliseconds the students' catch-ups after one teacher move are spread over.
+
+    Every student following hears the teacher's move at the same moment; if all asked at
+    once, the server would answer the last of a lecture hall long after the first. Each page
+    waits a random part of this spread (wider for a bigger class, never above
+    :data:`SPREAD_MAX_MS`) before it asks.
+
+    Parameters
+    ----------
+    listening : int
+        Students whose pages listen to the class on this server process.
+
+    Returns
+    -------
+    int
+        The spread in milliseconds.
+
+    Examples
+    --------
+    >>> catch_up_spread(1), catch_up_spread(30), catch_up_spread(100), catch_up_spread(500)
+    (8, 240, 800, 1500)
+    """
+    return min(SPREAD_MAX_MS, SPREAD_PER_STUDENT_MS * max(0, listening))

@@ -106,7 +106,7 @@ class ClusterState:
         self.replaced = False  # the whole state is new: the next save rewrites everything
         # Views other packages derive from this state (the network engine's indexes), each
         # kept with the resourceVersion it was built at: any change makes it stale.
-        self.memo: dict[str, tuple[int, Any]] = {}
+        self.memo: dict[str, tuple[tuple[int, int], Any]] = {}
         # What the lessons keep about this workspace (progress, the learner's recent traces).
         # Not part of the cluster: saved with it, carried across resets and switches.
         self.notes: dict[str, Any] = {}
@@ -136,12 +136,17 @@ class ClusterState:
         return [o for k, o in objs.items() if k.namespace == namespace]
 
     def memoised(self, name: str, build: Any) -> Any:
-        """``build()``, computed once per resourceVersion of this state."""
+        """``build()``, computed once per resourceVersion (and event) of this state.
+
+        What ``build`` returns is shared by every later caller until the state changes: it
+        must be treated as read-only.
+        """
+        mark = (self.resource_version, self.event_seq)
         cached = self.memo.get(name)
-        if cached is not None and cached[0] == self.resource_version:
+        if cached is not None and cached[0] == mark:
             return cached[1]
         value = build()
-        self.memo[name] = (self.resource_version, value)
+        self.memo[name] = (mark, value)
         return value
 
     def children_of(

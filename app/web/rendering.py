@@ -12,6 +12,12 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
+from app.web.packet_fields import packet_field
+
+#: Python functions the templates call (every Jinja environment that renders Podpath's
+#: templates needs them: the app's, and the tests' and benchmarks' own).
+TEMPLATE_GLOBALS = {"packet_field": packet_field}
+
 #: The parts of the sandbox page to send along (out of band) when the cluster changed: the map,
 #: the trace bar (its From and To suggestions list the pods and Services) and the head (its
 #: Undo button names the change).
@@ -47,6 +53,22 @@ def render(
     else:
         html = template.render(context)
     return HTMLResponse(html, status_code=status_code, headers={"Vary": "HX-Request"})
+
+
+def render_parts(
+    request: Request, template_name: str, context: dict[str, Any], parts: dict[str, str]
+) -> HTMLResponse:
+    """Only out-of-band swaps, for an htmx request whose own target takes nothing
+    (``hx-swap="none"``): each block of ``parts`` replaces the inside of the element with the
+    id it is mapped to. An answer that changes one corner of the page renders only that."""
+    env = request.app.state.templates.env
+    template = env.get_template(template_name)
+    context = {"request": request, **context}
+    html = "".join(
+        f'<div id="{element}" hx-swap-oob="innerHTML">{_block(template, block, context)}</div>'
+        for block, element in parts.items()
+    )
+    return HTMLResponse(html, headers={"Vary": "HX-Request"})
 
 
 def _block(template: Any, name: str, context: dict[str, Any]) -> str:

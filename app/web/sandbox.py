@@ -60,6 +60,10 @@ def _context(
     """Everything the page shows, built while the workspace is locked (nothing shared)."""
     namespaces = [n["metadata"]["name"] for n in cluster.list("Namespace")]
     namespace = namespace if namespace in namespaces else None
+    show = show_system or namespace is not None
+    # The views are built once per state of the cluster: a class of students reloading,
+    # opening tabs and following the teacher mostly asks again about an unchanged cluster.
+    memo = cluster.state.memoised
     return {
         "ns_filter": namespace,  # not "namespace": that would hide Jinja's namespace()
         "namespaces": namespaces,
@@ -67,16 +71,17 @@ def _context(
         "tab": tab,
         "tabs": TABS,
         "show_system": show_system,
-        "view": workspace_view(cluster),
-        "map": build_map(
-            cluster, show_system=show_system or namespace is not None, namespace=namespace
+        "view": memo("render.view", lambda: workspace_view(cluster)),
+        "map": memo(
+            f"render.map.{show}.{namespace}",
+            lambda: build_map(cluster, show_system=show, namespace=namespace),
         ),
-        "sources": source_options(cluster),
-        "suggestions": target_suggestions(cluster),
+        "sources": memo("render.sources", lambda: source_options(cluster)),
+        "suggestions": memo("render.suggestions", lambda: target_suggestions(cluster)),
         "node_names": [n["metadata"]["name"] for n in cluster.list("Node")],
         "proxy_modes": c.PROXY_MODES,
         "cni_plugins": c.CNI_PLUGINS,
-        "forms": forms_view(cluster),
+        "forms": memo("render.forms", lambda: forms_view(cluster)),
         **extra,
     }
 

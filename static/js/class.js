@@ -50,6 +50,35 @@ document.body.addEventListener("htmx:sseMessage", (event) => {
   if (mark && mark.dataset.followTrace === String(data.trace)) goToHop(data.hop);
 });
 
+// The teacher moved (a step, a trace, a new starting point): catch up. A whole class hears
+// the move at the same moment, so each page waits a random part of the spread the server
+// gives (wider for a bigger class) before it asks: the server answers a lecture hall
+// over a second instead of all at once. Moves heard while waiting are caught up with it.
+let catchUpTimer = 0;
+document.body.addEventListener("htmx:sseMessage", (event) => {
+  const message = event.detail;
+  if (!message || !["step", "trace", "state"].includes(message.type) || !following()) return;
+  if (catchUpTimer) return;
+  let spread = 0;
+  try {
+    spread = Number(JSON.parse(message.data || "{}").spread) || 0;
+  } catch (_) {
+    spread = 0;
+  }
+  catchUpTimer = setTimeout(() => {
+    catchUpTimer = 0;
+    const sync = document.querySelector("[data-follow-sync]");
+    if (sync && following()) htmx.trigger(sync, "follow-teacher");
+  }, Math.random() * spread);
+});
+
+// A catch-up names the teacher's trace the page shows already: the answer then leaves it.
+document.body.addEventListener("htmx:configRequest", (event) => {
+  if (!event.detail.elt.matches("[data-follow-sync]")) return;
+  const shown = document.querySelector("#trace-result [data-followed-trace]");
+  event.detail.parameters.shown_trace = shown ? shown.dataset.followedTrace : "";
+});
+
 document.body.addEventListener("htmx:afterSettle", () => {
   const mark = document.querySelector("[data-follow-hop]:not([data-done])");
   if (mark) {

@@ -213,6 +213,55 @@ def test_the_teachers_trace_runs_on_the_students_own_cluster_at_the_teachers_hop
     assert "data-trace-player" in played and web[0] not in played
 
 
+def redrawn(answer) -> set[str]:
+    """The parts of the page a catch-up answer replaces (its out-of-band swaps)."""
+    return set(re.findall(r'<div id="([a-z-]+)" hx-swap-oob="innerHTML">', answer.text))
+
+
+def test_a_catch_up_redraws_only_what_the_teachers_move_changed(api: Api) -> None:
+    """A whole class catches up at each move: each answer carries only the changed parts."""
+    room = Class(api, lesson="services")
+    ana = room.join("Ana")
+    first = api.post(f"/w/{ana}/class/follow", headers=HX)
+    assert redrawn(first) == {"class-status"}  # the teacher has not moved yet
+    # The teacher moves ahead: the skipped step's solution makes objects, so the map too.
+    api.post(f"/w/{room.teacher}/lessons/services/step", data={"step": "2"}, headers=HX)
+    stepped = redrawn(api.post(f"/w/{ana}/class/follow", headers=HX))
+    assert {"class-status", "lesson", "map-area", "sandbox-head", "trace-result"} <= stepped
+    # The teacher traces: the student's page gets the trace, not the lesson or the map again.
+    form = {"from": "pod/default/client", "to": "http://web/"}
+    sent = api.post(f"/w/{room.teacher}/trace", data=form, headers=HX)
+    seq = re.search(r'data-class-trace="(\d+)"', sent.text)[1]
+    traced = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": ""})
+    assert redrawn(traced) == {"class-status", "trace-result"}
+    assert f'data-followed-trace="{seq}"' in traced.text
+    # Asked again with that trace on screen and nothing new: only the class bar.
+    again = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": seq})
+    assert redrawn(again) == {"class-status"}
+    assert f'data-follow-trace="{seq}"' in again.text  # the hop still goes to that trace
+    # The student's own trace replaced it on screen (no mark): the teacher's is drawn again.
+    assert "trace-result" in redrawn(api.post(f"/w/{ana}/class/follow", headers=HX))
+    # Back a step: the lesson moves; no object changes, so the map and trace stay.
+    api.post(f"/w/{room.teacher}/lessons/services/step", data={"step": "1"}, headers=HX)
+    back = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": seq})
+    assert redrawn(back) == {"class-status", "lesson"}
+    # Ahead again, past "delete a web pod": the cluster changed under the trace on screen,
+    # so it is cleared (as on the teacher's page), and not run again on the next move.
+    api.post(f"/w/{room.teacher}/lessons/services/step", data={"step": "4"}, headers=HX)
+    ahead = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": seq})
+    assert {"lesson", "map-area", "trace-result"} <= redrawn(ahead)
+    assert "data-trace-player" not in ahead.text and "trace-empty" in ahead.text
+    assert f'data-followed-trace="{seq}"' in ahead.text
+
+
+def test_a_catch_up_without_javascript_answers_the_whole_page(api: Api) -> None:
+    room = Class(api, lesson="services")
+    ana = room.join("Ana")
+    page = api.post(f"/w/{ana}/class/follow")
+    assert page.status_code == 200
+    assert "<html" in page.text and 'id="map-area"' in page.text
+
+
 def test_everyone_start_from_here_gives_followers_and_late_joiners_the_teachers_cluster(
     api: Api,
 ) -> None:

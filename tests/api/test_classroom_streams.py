@@ -4,6 +4,7 @@ that share one SQLite database (as ``--workers`` does)."""
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import threading
@@ -13,6 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+
+from app.classroom.follow import catch_up_spread
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +120,8 @@ def test_a_students_stream_carries_the_teachers_moves_and_only_their_own_hints(c
     assert stream.status == 200
     teacher_ws = re.search(r'href="/w/([^/"]+)/lessons', board)[1]
     teacher.post(f"/w/{teacher_ws}/lessons/services/step", data={"step": "1"}, headers=HX)
-    assert stream.next("step")["data"] == ""  # the page asks for its own view
+    # The page asks for its own view, within a spread as wide as the class listening here.
+    assert json.loads(stream.next("step")["data"]) == {"spread": catch_up_spread(1)}
     teacher.post(f"/classes/{class_id}/hint", data={"hint": "For Ben only", "seat": seats["Ben"]})
     teacher.post(f"/classes/{class_id}/hint", data={"hint": "For everyone <b>now</b>"})
     hint = stream.next("hint")

@@ -14,6 +14,7 @@ from app.network.topology import network_index
 from app.render.map import MapView, build_map
 from app.render.map_layout import Rect, dom_id
 from app.render.map_model import is_traffic_pod
+from app.web.rendering import TEMPLATE_GLOBALS
 from tests.unit.scenarios import cluster, deployment, endpoint_ips, service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -54,6 +55,7 @@ def shop(cni: str = "flannel"):
 
 def render(view: MapView) -> ET.Element:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env.globals.update(TEMPLATE_GLOBALS)
     return ET.fromstring(env.get_template("_map.html").render(map=view))
 
 

@@ -309,8 +309,9 @@ class Classes:
         Returns
         -------
         dict
-            ``done`` (what skipped steps' solutions did, as lines) and ``state`` (whether the
-            starting point was taken).
+            ``done`` (what skipped steps' solutions did, as lines), ``state`` (whether the
+            starting point was taken), ``moved`` (whether the lesson step changed) and
+            ``rebuilt`` (whether any object changed, so the map is not what the page shows).
         """
         snapshot = None
         if follow.state is not None:
@@ -324,7 +325,8 @@ class Classes:
             if note is None or note.get("role") != "student":
                 raise Forbidden("only a student's sandbox follows the teacher")
             row = self.get(note["id"])
-            took = False
+            before = cluster.state.resource_version
+            took = moved = False
             if snapshot is not None:
                 cluster.replace_with(Cluster.from_state(json.loads(snapshot)))
                 note["state"] = follow.state.data["workspace"]  # type: ignore[union-attr]
@@ -340,8 +342,10 @@ class Classes:
                     # the teacher's are built already, not skipped ones to do now.
                     record["step"] = step
                 if record["step"] != step or took:
+                    moved = True
                     lines = session.go_to(cluster, lesson, step).lines
-            return {"done": lines, "state": took}
+            rebuilt = took or cluster.state.resource_version != before
+            return {"done": lines, "state": took, "moved": moved, "rebuilt": rebuilt}
 
         return self.workspaces.change(workspace_id, change)
 

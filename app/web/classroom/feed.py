@@ -150,6 +150,11 @@ class ClassFeeds:
             )
         return watcher
 
+    def listening(self, class_id: str) -> int:
+        """How many streams of ``class_id`` this process has open."""
+        watcher = self._watchers.get(class_id)
+        return len(watcher.listeners) if watcher is not None else 0
+
     async def listen(
         self,
         class_id: str,

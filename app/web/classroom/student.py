@@ -3,6 +3,7 @@ sandbox (or stop following), and receive hints."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -10,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.classroom.codes import normalise, shown
-from app.classroom.follow import follow_source
+from app.classroom.follow import catch_up_spread, follow_source
 from app.cluster.cluster import Cluster
 from app.errors import Forbidden, PodpathError
 from app.lessons.activity import trace_record
@@ -21,7 +22,7 @@ from app.store.classes.following import FOLLOW_KINDS
 from app.web.classroom import class_bar, classes
 from app.web.classroom.feed import last_event_id, sse
 from app.web.classroom.teacher import event_stream
-from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
+from app.web.rendering import CLUSTER_CHANGED, is_htmx, render, render_parts
 
 router = APIRouter(include_in_schema=False)
 
@@ -93,21 +94,37 @@ async def student_events(request: Request, workspace_id: str) -> Response:
             return sse(event, html)
         if event.kind == "hop":
             return sse(event)
-        return sse(event, "")  # the page asks for its own view of the teacher's move
+        # The page asks for its own view of the teacher's move, within this spread.
+        spread = catch_up_spread(request.app.state.class_feeds.listening(note["id"]))
+        return sse(event, json.dumps({"spread": spread}))
 
     return event_stream(request, note["id"], after, wanted, as_sse)
 
 
 @router.post("/w/{workspace_id}/class/follow")
-async def catch_up(request: Request, workspace_id: str) -> Response:
+async def catch_up(
+    request: Request,
+    workspace_id: str,
+    shown_trace: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
     """Bring the student's sandbox to where the teacher is and show it: the lesson step, and
-    the teacher's last trace run on the student's own cluster, at the teacher's hop."""
+    the teacher's last trace run on the student's own cluster, at the teacher's hop.
+
+    ``shown_trace`` is the teacher's trace the page shows already (its number in the class's
+    event log): an answer redraws only what changed (the step; the map when objects changed;
+    the trace when it is a new one, or cleared when the cluster changed under it), since a
+    whole class asks each time the teacher moves.
+    """
     from app.web.sandbox import page_context  # sandbox imports this package
 
     store = classes(request)
     note = await run_in_threadpool(_student, request, workspace_id)
     follow = await run_in_threadpool(store.follow_state, note["id"])
     done = await run_in_threadpool(store.catch_up, workspace_id, follow)
+    # A trace the page has not shown is run on the student's cluster. One it shows already
+    # stays, unless the move changed the cluster under it: then the trace area is cleared,
+    # as the teacher's own page clears it when a step changes the cluster.
+    new_trace = follow.trace is not None and shown_trace != str(follow.trace.seq)
 
     def build(cluster: Cluster) -> dict[str, Any]:
         # The student's trace stays on the teacher's hop: it does not play by itself.
@@ -125,6 +142,8 @@ async def catch_up(request: Request, workspace_id: str) -> Response:
         if source is None:
             extra["follow_missing"] = asked["from"]
             return extra
+        if not new_trace:
+            return extra
         try:
             traced = trace(cluster, source, asked["to"], int(asked.get("seed", 0)))
         except PodpathError as error:
@@ -141,11 +160,16 @@ async def catch_up(request: Request, workspace_id: str) -> Response:
         context["classroom"]["behind"] = False  # caught up now: no catch-up on load again
     if "trace" in context:
         context["marks"] = hop_marks(context["map"], context["trace"])
-    block = "lesson_panel" if context.get("lesson") else "trace_result"
-    also = (*CLUSTER_CHANGED, "class_status") + (
-        ("trace_result",) if block != "trace_result" else ()
-    )
-    return render(request, "workspace.html", context, block=block, also=also)
+    if not is_htmx(request):
+        return render(request, "workspace.html", context)
+    parts = {"class_status": "class-status"}
+    if context.get("lesson") and (done["moved"] or done["rebuilt"]):
+        parts["lesson_panel"] = "lesson"
+    if done["rebuilt"]:
+        parts.update({block: block.replace("_", "-") for block in CLUSTER_CHANGED})
+    if new_trace or done["rebuilt"]:
+        parts["trace_result"] = "trace-result"
+    return render_parts(request, "workspace.html", context, parts)
 
 
 @router.post("/w/{workspace_id}/class/following")
