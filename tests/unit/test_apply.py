@@ -87,8 +87,8 @@ def test_a_manifest_exported_with_server_fields_applies_cleanly():
 def test_unsupported_kinds_are_refused_naming_what_is_supported():
     c = cluster()
     with pytest.raises(InvalidObjects) as raised:
-        apply_text(c, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
-    assert raised.value.errors[0].kind == "ConfigMap"
+        apply_text(c, "apiVersion: v1\nkind: Secret\nmetadata: {name: x}\n")
+    assert raised.value.errors[0].kind == "Secret"
     with pytest.raises(InvalidObjects) as raised:
         apply_text(c, "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: x}\n")
     assert "networking.k8s.io/v1" in raised.value.errors[0].message

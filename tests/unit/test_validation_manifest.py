@@ -48,7 +48,8 @@ def test_supported_kinds_and_scopes():
     assert SUPPORTED_KINDS[("v1", "Namespace")] == "cluster"
     assert SUPPORTED_KINDS[("networking.k8s.io/v1", "IngressClass")] == "cluster"
     assert SUPPORTED_KINDS[("apps/v1", "Deployment")] == "namespaced"
-    assert len(SUPPORTED_KINDS) == 10
+    assert SUPPORTED_KINDS[("v1", "ConfigMap")] == "namespaced"
+    assert len(SUPPORTED_KINDS) == 11
 
 
 def test_a_valid_deployment_with_null_creation_timestamp_passes():
@@ -76,9 +77,9 @@ def test_a_valid_deployment_with_null_creation_timestamp_passes():
             NOT_SUPPORTED,
         ),
         (
-            {"apiVersion": "v1", "kind": "ConfigMap"},
+            {"apiVersion": "v1", "kind": "Secret"},
             "kind",
-            'no matches for kind "ConfigMap" in version "v1"',
+            'no matches for kind "Secret" in version "v1"',
             NOT_SUPPORTED,
         ),
         (

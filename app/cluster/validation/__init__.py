@@ -19,6 +19,7 @@ from app.cluster.validation.semantic_cluster import (
     validate_namespace,
     validate_node,
 )
+from app.cluster.validation.semantic_config import validate_config_map
 from app.cluster.validation.semantic_networking import (
     validate_ingress,
     validate_ingress_class,
@@ -39,6 +40,7 @@ SUPPORTED_KINDS: dict[tuple[str, str], str] = {
     ("v1", "Node"): CLUSTER,
     ("v1", "Pod"): NAMESPACED,
     ("v1", "Service"): NAMESPACED,
+    ("v1", "ConfigMap"): NAMESPACED,
     ("apps/v1", "Deployment"): NAMESPACED,
     ("apps/v1", "DaemonSet"): NAMESPACED,
     ("discovery.k8s.io/v1", "EndpointSlice"): NAMESPACED,
@@ -52,6 +54,7 @@ _SEMANTIC: dict[str, Callable[[dict], list[FieldError]]] = {
     "Node": validate_node,
     "Pod": validate_pod,
     "Service": validate_service,
+    "ConfigMap": validate_config_map,
     "Deployment": validate_deployment,
     "DaemonSet": validate_daemonset,
     "EndpointSlice": validate_endpoint_slice,

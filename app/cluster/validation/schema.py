@@ -37,6 +37,7 @@ SCHEMA_FILES = {
     ("v1", "Node"): "node-v1.json",
     ("v1", "Pod"): "pod-v1.json",
     ("v1", "Service"): "service-v1.json",
+    ("v1", "ConfigMap"): "configmap-v1.json",
     ("apps/v1", "Deployment"): "deployment-apps-v1.json",
     ("apps/v1", "DaemonSet"): "daemonset-apps-v1.json",
     ("discovery.k8s.io/v1", "EndpointSlice"): "endpointslice-discovery-v1.json",
