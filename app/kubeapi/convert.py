@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from app.cluster.objects import API_VERSIONS
 from app.cluster.state import Event
 from app.kubeapi.resources import Resource
 from app.render.table_cells import selector_text
@@ -83,7 +84,7 @@ def endpoints_of(service: dict[str, Any], slices: list[dict[str, Any]]) -> dict[
     return endpoints
 
 
-def event_object(event: Event) -> dict[str, Any]:
+def event_object(event: Event, involved_uid: str | None = None) -> dict[str, Any]:
     """A v1 Event from the cluster's event log; events about cluster-scoped objects live in
     ``default``, as the API server keeps them.
 
@@ -93,9 +94,15 @@ def event_object(event: Event) -> dict[str, Any]:
     ('web.0000000000000007', 'Pod', 'shop')
     """
     namespace = event.namespace or "default"
-    involved: dict[str, Any] = {"kind": event.kind, "name": event.name}
+    involved: dict[str, Any] = {
+        "kind": event.kind,
+        "name": event.name,
+        "apiVersion": API_VERSIONS.get(event.kind, "v1"),
+    }
     if event.namespace:
         involved["namespace"] = event.namespace
+    if involved_uid:  # kubectl describe finds an object's events by its uid too
+        involved["uid"] = involved_uid
     return {
         "apiVersion": "v1",
         "kind": "Event",

@@ -57,11 +57,17 @@ def objects(cluster: Cluster, resource: Resource, namespace: str | None) -> list
                 found.append(convert.endpoints_of(service, slices))
         return found
     if resource.kind == "Event":
-        events = [convert.event_object(e) for e in cluster.events()]
+        events = [
+            convert.event_object(e, _uid(cluster, e.kind, e.namespace, e.name))
+            for e in cluster.events()
+        ]
         return [e for e in events if scope is None or e["metadata"]["namespace"] == scope]
-    if resource.kind == "ConfigMap" and resource.kind not in cluster.state.by_kind:
-        return []
     return cluster.list(resource.kind, scope)
+
+
+def _uid(cluster: Cluster, kind: str, namespace: str, name: str) -> str | None:
+    obj = cluster.get(kind, namespace, name)
+    return obj["metadata"].get("uid") if obj is not None else None
 
 
 def find(cluster: Cluster, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
