@@ -274,7 +274,7 @@ def scale(cluster: Any, args: Args, stdin: str | None) -> Output:
         return failed(found, 1)
     kind, name = found
     replicas = args.get("--replicas") or ""
-    if not replicas.lstrip("-").isdigit():
+    if not replicas.isdigit():  # kubectl checks COUNT >= 0 before asking the server
         return failed(
             "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n",
             1,
