@@ -72,22 +72,22 @@ async def terminal_run(
     session = Session.from_fields(where, sent, last)
     now = time.time()
     store = request.app.state.workspaces
-    if not line.strip():
-        reply = Reply("", 0, session)
-    elif changes_cluster(line, session):
-        reply = await run_in_threadpool(
-            store.change, workspace_id, lambda cluster: run(cluster, line, session, now)
-        )
+
+    def answer(cluster: Cluster) -> tuple[Reply, dict[str, Any]]:
+        reply = run(cluster, line, session, now) if line.strip() else Reply("", 0, session)
+        return reply, _terminal(cluster, reply.session)
+
+    if changes_cluster(line, session):
+        reply, terminal = await run_in_threadpool(store.change, workspace_id, answer)
     else:
-        reply = await run_in_threadpool(
-            store.read, workspace_id, lambda cluster: run(cluster, line, session, now)
-        )
+        reply, terminal = await run_in_threadpool(store.read, workspace_id, answer)
+    shown = {"prompt": session.prompt(), "line": line, "output": reply.output}
+    if is_htmx(request) and reply.trace is None and not reply.changed:
+        # Only the screen and the prompt change: no need to draw the page around them.
+        return _answer(request, {"terminal": terminal, "terminal_reply": shown}, reply)
 
     def build(cluster: Cluster) -> dict[str, Any]:
-        extra: dict[str, Any] = {
-            "terminal": _terminal(cluster, reply.session),
-            "terminal_reply": {"prompt": session.prompt(), "line": line, "output": reply.output},
-        }
+        extra: dict[str, Any] = {"terminal": terminal, "terminal_reply": shown}
         if reply.trace is not None and reply.request is not None:
             source, to, seed = reply.request
             extra["trace"] = reply.trace.to_dict()
