@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
+
+from tests.browser.test_accessibility import BLOCKING, describe
 
 
 def open_terminal(page: Page, query: str = "") -> str:
@@ -71,6 +74,10 @@ def test_kubectl_exec_curl_history_and_completion(page: Page, screenshots_dir: P
     run(page, "exit")
     expect(page.locator("#terminal-prompt")).to_have_text("$ ")
     page.screenshot(path=screenshots_dir / "terminal-desktop.png")
+    # axe on the terminal itself (the rest of the page has its own audits).
+    violations = Axe().run(page, context="[data-terminal]").response["violations"]
+    blocking = [v for v in violations if v.get("impact") in BLOCKING]
+    assert not blocking, describe(blocking)
 
 
 def test_a_node_shell_and_tcpdump_in_presentation_mode(page: Page, screenshots_dir: Path) -> None:
