@@ -211,3 +211,17 @@ def selector_from_text(text: str) -> dict[str, Any] | None:
     if expressions:
         selector["matchExpressions"] = expressions
     return selector
+
+
+def kind_and_name(words: list[str]) -> tuple[str, str] | str:
+    """``TYPE NAME`` or ``TYPE/NAME``: (kind, name), or kubectl's error."""
+    if words and "/" in words[0]:
+        type_, _, name = words[0].partition("/")
+    elif len(words) >= 2:
+        type_, name = words[0], words[1]
+    else:
+        return "error: you must specify the type of resource and its name\n"
+    kind = resolve_kind(type_)
+    if kind is None:
+        return unknown_resource(type_)
+    return kind, name

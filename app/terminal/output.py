@@ -61,3 +61,14 @@ def failed(text: str, status: int = 1) -> Output:
     127
     """
     return Output(status=status).err(text)
+
+
+def changed(text: str) -> Output:
+    """Output of a command that changed the cluster and says so in one line.
+
+    >>> changed("pod/client labeled\\n").changed
+    True
+    """
+    output = printed(text)
+    output.changed = True
+    return output

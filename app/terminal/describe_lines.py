@@ -1,0 +1,83 @@
+"""What kubectl's describers share: maps as label lines, the Events table, containers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NONE = "<none>"
+#: Which component reports each event reason (the From column).
+SOURCES = {
+    "Scheduled": "default-scheduler",
+    "FailedScheduling": "default-scheduler",
+    "ScalingReplicaSet": "deployment-controller",
+    "SuccessfulCreate": "replicaset-controller",
+    "SuccessfulDelete": "replicaset-controller",
+    "Pulled": "kubelet",
+    "Created": "kubelet",
+    "Started": "kubelet",
+    "Killing": "kubelet",
+    "EnsuringLoadBalancer": "service-controller",
+    "EnsuredLoadBalancer": "service-controller",
+    "Sync": "nginx-ingress-controller",
+}
+
+
+def map_lines(label: str, values: dict[str, str] | None, sep: str = "=") -> list[str]:
+    """``Labels:\\tapp=web`` and each further pair on its own line, as kubectl prints maps."""
+    items = sorted((values or {}).items())
+    if not items:
+        return [f"{label}\t{NONE}"]
+    first, *rest = (f"{k}{sep}{v}" for k, v in items)
+    return [f"{label}\t{first}", *(f"\t{item}" for item in rest)]
+
+
+def event_lines(cluster: Any, kind: str, namespace: str, name: str) -> list[str]:
+    found = [
+        e
+        for e in cluster.events()
+        if e.kind == kind and e.name == name and e.namespace in (namespace, "")
+    ]
+    if not found:
+        return [f"Events:\t{NONE}"]
+    lines = ["Events:", "  Type\tReason\tAge\tFrom\tMessage", "  ----\t------\t----\t----\t-------"]
+    for e in found:
+        age = "<unknown>" if e.count == 1 else f"<unknown> (x{e.count} over <unknown>)"
+        lines.append(f"  {e.type}\t{e.reason}\t{age}\t{SOURCES.get(e.reason, '')}\t{e.message}")
+    return lines
+
+
+def port_text(port: dict[str, Any]) -> str:
+    text = f"{port['containerPort']}/{port.get('protocol', 'TCP')}"
+    return f"{text} ({port['name']})" if port.get("name") else text
+
+
+def container_lines(
+    spec: dict[str, Any], statuses: list[dict[str, Any]] | None, indent: str
+) -> list[str]:
+    lines = []
+    by_name = {s["name"]: s for s in statuses or []}
+    for container in spec.get("containers") or []:
+        lines.append(f"{indent}{container['name']}:")
+        inner = "    "  # kubectl: a pod's container at 2 spaces, a template's at 3; fields at 4
+        lines.append(f"{inner}Image:\t{container.get('image', '')}")
+        ports = container.get("ports") or []
+        lines.append(f"{inner}Port:\t{', '.join(port_text(p) for p in ports) or NONE}")
+        host_ports = ", ".join(
+            port_text({**p, "containerPort": p.get("hostPort", 0)}) for p in ports
+        )
+        lines.append(f"{inner}Host Port:\t{host_ports or NONE}")
+        for field, title in (("command", "Command"), ("args", "Args")):
+            if container.get(field):
+                lines.append(f"{inner}{title}:")
+                lines.extend(f"{inner}  {word}" for word in container[field])
+        status = by_name.get(container["name"])
+        if status is not None:
+            state = next(iter(status.get("state") or {"waiting": {}}), "waiting").capitalize()
+            lines.append(f"{inner}State:\t{state}")
+            lines.append(f"{inner}Ready:\t{'True' if status.get('ready') else 'False'}")
+            lines.append(f"{inner}Restart Count:\t{status.get('restartCount', 0)}")
+        env = container.get("env") or []
+        lines.append(f"{inner}Environment:\t{NONE if not env else ''}")
+        lines.extend(f"{inner}  {e['name']}:\t{e.get('value', '')}" for e in env)
+        lines.append(f"{inner}Mounts:\t{NONE}")
+    return lines
