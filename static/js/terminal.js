@@ -98,6 +98,8 @@ const RESOURCE_NAMES = {
   networkpolicy: "networkpolicies", networkpolicies: "networkpolicies",
 };
 
+const VALUE_FLAGS = new Set(["-n", "--namespace", "-o", "--output", "-l", "--selector", "-c", "--container", "-f", "--filename"]);
+
 // The words that may come where the caret is: [candidates, the word being completed].
 export function candidates(line, data, where) {
   const words = line.split(/\s+/);
@@ -112,6 +114,9 @@ export function candidates(line, data, where) {
     if (dash >= 0) {
       return [before.length === dash + 1 ? data.commands.pod : [], current];
     }
+    const previous = before[before.length - 1];
+    if (["-n", "--namespace"].includes(previous)) return [data.names.namespaces, current];
+    if (["-o", "--output"].includes(previous)) return [["wide", "yaml", "json", "name"], current];
     if (current.startsWith("-")) return [k.flags, current];
     const slash = current.indexOf("/");
     if (slash > 0) {
@@ -119,7 +124,12 @@ export function candidates(line, data, where) {
       const names = (type && data.names[type]) || [];
       return [names.map((n) => `${current.slice(0, slash + 1)}${n}`), current];
     }
-    const args = before.slice(1).filter((w) => !w.startsWith("-"));
+    // The words that are not flags, nor the value of a flag that takes one (-n kube-system).
+    const args = [];
+    for (let i = 1; i < before.length; i += 1) {
+      if (VALUE_FLAGS.has(before[i])) i += 1;
+      else if (!before[i].startsWith("-")) args.push(before[i]);
+    }
     if (args.length === 0) return [k.verbs, current];
     const verb = args[0];
     if (["exec", "port-forward"].includes(verb)) return [data.names.pods, current];
@@ -140,8 +150,9 @@ export function candidates(line, data, where) {
     return [[...(data.interfaces[where.name] || []), "-ni"], current];
   }
   if (["curl", "wget", "nslookup", "dig", "ping", "nc"].includes(command) && !current.startsWith("-")) {
-    const tools = data.tools[command] || [];
-    return [[...tools, ...data.names.services], current];
+    const scheme = current.match(/^https?:\/\//);
+    if (scheme) return [data.names.services.map((n) => `${scheme[0]}${n}`), current];
+    return [[...(data.tools[command] || []), ...data.names.services], current];
   }
   return [data.tools[command] || [], current];
 }
@@ -276,6 +287,8 @@ function attachAll() {
   for (const root of document.querySelectorAll("[data-terminal]")) attach(root);
 }
 
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", attachAll);
-else attachAll();
-document.addEventListener("htmx:afterSwap", attachAll);
+if (typeof document !== "undefined") {
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", attachAll);
+  else attachAll();
+  document.addEventListener("htmx:afterSwap", attachAll);
+}
