@@ -86,17 +86,22 @@ def kind_schema(group: str, version: str, kind: str) -> dict[str, Any] | None:
 # --- the documents ------------------------------------------------------------------------
 
 
-def _clean(node: Any) -> Any:
-    """A JSON-schema node as OpenAPI v3 writes it: single types, no ``null``, refs into
-    ``components``, no ``additionalProperties: false`` (the published API has none)."""
+def clean(node: Any, refs: str = "#/components/schemas/") -> Any:
+    """A JSON-schema node as OpenAPI writes it: single types, no ``null``, references to
+    ``refs`` (v3's components, or v2's ``#/definitions/``), no ``additionalProperties: false``
+    (the published API has none).
+
+    >>> clean({"type": ["string", "null"], "$ref": "#/$defs/x"}, "#/definitions/")
+    {'type': 'string', '$ref': '#/definitions/x'}
+    """
     if isinstance(node, list):
-        return [_clean(n) for n in node]
+        return [clean(n, refs) for n in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key == "$ref":
-            out[key] = "#/components/schemas/" + value[len(_REF) :]
+        if key == "$ref" and isinstance(value, str):
+            out[key] = refs + value[len(_REF) :]
         elif key == "type" and isinstance(value, list):
             out[key] = next((t for t in value if t != "null"), "string")
         elif key == "additionalProperties" and value is False:
@@ -106,7 +111,7 @@ def _clean(node: Any) -> Any:
         elif key == "oneOf" and all(isinstance(v, dict) and "type" in v for v in value):
             out["type"], out["format"] = "string", "int-or-string"
         else:
-            out[key] = _clean(value)
+            out[key] = clean(value, refs)
     return out
 
 
@@ -171,7 +176,7 @@ def group_document(group: str, version: str) -> dict[str, Any] | None:
             verb: _operation(resource, action)
             for verb, action in (("get", "get"), ("put", "put"), ("patch", "patch"))
         } | {"delete": _operation(resource, "delete")}
-    schemas = {name: _clean(definitions()[name]) for name in _referenced(roots)}
+    schemas = {name: clean(definitions()[name]) for name in _referenced(roots)}
     title = "Kubernetes"
     return {
         "openapi": "3.0.0",

@@ -253,3 +253,16 @@ def test_openapi_v3_documents_for_explain(api: Api, ws: str):
     assert {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}} in (
         patch["parameters"]
     )
+
+
+def test_openapi_v2_as_json_and_as_the_protobuf_old_kubectl_reads(api: Api, ws: str):
+    as_json = api.get(f"/k/{ws}/openapi/v2").json()
+    pod = as_json["definitions"]["io.k8s.api.core.v1.Pod"]
+    assert pod["x-kubernetes-group-version-kind"] == [{"group": "", "kind": "Pod", "version": "v1"}]
+    protobuf = api.get(
+        f"/k/{ws}/openapi/v2",
+        headers={"accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"},
+    )
+    assert protobuf.headers["content-type"] == "application/octet-stream"
+    assert protobuf.content.startswith(b"\x0a\x032.0")  # Document.swagger = "2.0"
+    assert b"io.k8s.api.core.v1.PodSpec" in protobuf.content

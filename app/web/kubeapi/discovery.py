@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.kubeapi import discovery, openapi
+from app.kubeapi import discovery, openapi, openapi_v2
 from app.kubeapi.kubeconfig import kubeconfig_yaml
 from app.kubeapi.status import no_such_path
 from app.web.kubeapi.responses import answering, json_response, require_workspace
@@ -54,6 +54,21 @@ def resource_list(request: Request, workspace_id: str, group: str, version: str)
         if document is None:
             raise no_such_path()
         return json_response(document)
+
+    return answering(answer)
+
+
+@router.get("/openapi/v2")
+def openapi_v2_document(request: Request, workspace_id: str) -> Response:
+    """OpenAPI v2, as protobuf when asked (kubectl before 1.26 reads it for validation and
+    explain), else JSON."""
+
+    def answer() -> Response:
+        require_workspace(request, workspace_id)
+        if openapi_v2.PROTOBUF in request.headers.get("accept", ""):
+            # Sent as octet-stream, as the API server does: Go's mime parser refuses the "@".
+            return Response(openapi_v2.protobuf(), media_type="application/octet-stream")
+        return Response(openapi_v2.json_text(), media_type="application/json")
 
     return answering(answer)
 
