@@ -30,14 +30,13 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
-from jinja2 import Environment, FileSystemLoader
 from playwright.sync_api import sync_playwright
 
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.render.map import build_map
-from app.web.rendering import TEMPLATE_GLOBALS
+from app.web.rendering import template_environment
 from bench.apply import big_manifest
 from tests.conftest import start_server
 
@@ -108,8 +107,7 @@ def first_load(browser, base_url: str, workspace: str) -> tuple[int, int, list[t
 
 # --- 2. the map fragment, in-process ------------------------------------------------------
 def map_fragment_ms(cluster: Cluster, rounds: int) -> tuple[float, int]:
-    env = Environment(loader=FileSystemLoader(str(ROOT / "templates")), autoescape=True)
-    env.globals.update(TEMPLATE_GLOBALS)
+    env = template_environment(ROOT / "templates")
     template = env.get_template("_map.html")
 
     def render() -> str:

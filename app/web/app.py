@@ -33,7 +33,7 @@ from app.web.classroom.feed import ClassFeeds
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.guard import install_guards
-from app.web.rendering import TEMPLATE_GLOBALS
+from app.web.rendering import template_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = ROOT / "templates"
@@ -72,8 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.workspaces = open_workspaces(settings)
     # Read every lesson now: a malformed one stops the server with its file and line.
     app.state.lessons = load_catalog(settings.lessons_dir)
-    app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-    app.state.templates.env.globals.update(TEMPLATE_GLOBALS)
+    app.state.templates = Jinja2Templates(env=template_environment(TEMPLATES_DIR))
     class_backend = open_class_backend(app.state.workspaces)
     app.state.classes = Classes(class_backend, app.state.workspaces, app.state.lessons)
     app.state.class_feeds = ClassFeeds(class_backend)

@@ -7,16 +7,52 @@ block it asked for (the same markup the full page has), and every such answer ca
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
-from app.web.packet_fields import packet_field
+from app.web.trace_markup import hop_badge, packet_field
 
 #: Python functions the templates call (every Jinja environment that renders Podpath's
 #: templates needs them: the app's, and the tests' and benchmarks' own).
-TEMPLATE_GLOBALS = {"packet_field": packet_field}
+TEMPLATE_GLOBALS = {
+    "packet_field": packet_field,
+    "hop_badge": hop_badge,
+}
+
+#: What a dict answers as attributes itself (its methods): ``headers.items()`` in a template.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class PodpathEnvironment(jinja2.Environment):
+    """Jinja, with ``x.name`` on a plain dict looked up as a key first.
+
+    Jinja tries ``getattr(x, "name")`` and only after that fails ``x["name"]``; the views the
+    templates draw are dicts, so nearly every ``hop.packet`` raised and caught an
+    AttributeError first. A dict has no attributes but its methods, so for every other name
+    asking for the key first gives the same answer, without the exception.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+def template_environment(directory: str | Path) -> PodpathEnvironment:
+    """The Jinja environment that renders ``templates/`` (autoescaped, with the globals)."""
+    env = PodpathEnvironment(
+        loader=jinja2.FileSystemLoader(str(directory)), autoescape=jinja2.select_autoescape()
+    )
+    env.globals.update(TEMPLATE_GLOBALS)
+    return env
+
 
 #: The parts of the sandbox page to send along (out of band) when the cluster changed: the map,
 #: the trace bar (its From and To suggestions list the pods and Services) and the head (its

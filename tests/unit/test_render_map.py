@@ -7,14 +7,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.cluster.apply import apply_text
 from app.network.topology import network_index
 from app.render.map import MapView, build_map
 from app.render.map_layout import Rect, dom_id
 from app.render.map_model import is_traffic_pod
-from app.web.rendering import TEMPLATE_GLOBALS
+from app.web.rendering import template_environment
 from tests.unit.scenarios import cluster, deployment, endpoint_ips, service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -54,8 +53,7 @@ def shop(cni: str = "flannel"):
 
 
 def render(view: MapView) -> ET.Element:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.globals.update(TEMPLATE_GLOBALS)
+    env = template_environment(TEMPLATES)
     return ET.fromstring(env.get_template("_map.html").render(map=view))
 
 

@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
@@ -18,7 +17,7 @@ from app.cluster.state import ClusterConfig
 from app.network.trace import trace
 from app.render.map import build_map
 from app.render.stage import hop_marks
-from app.web.rendering import TEMPLATE_GLOBALS
+from app.web.rendering import template_environment
 from tests.unit.scenarios import deployment, service
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -75,8 +74,7 @@ def shop(cni: str, mode: str) -> Cluster:
 
 
 def drawn_ats(view) -> set[str]:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    env.globals.update(TEMPLATE_GLOBALS)
+    env = template_environment(TEMPLATES)
     svg = ET.fromstring(env.get_template("_map.html").render(map=view))
     return {e.get("data-at") for e in svg.iter() if e.get("data-at")}
 

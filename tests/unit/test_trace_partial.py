@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.cluster.apply import apply_text
 from app.network.trace import trace
-from app.web.rendering import TEMPLATE_GLOBALS
+from app.web.rendering import template_environment
 from tests.unit.scenarios import cluster, service, web_app
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -54,8 +53,7 @@ def fake_marks(t: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def render_trace(t: dict[str, Any], marks: dict[str, Any] | None = None, **extra: Any) -> str:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-    env.globals.update(TEMPLATE_GLOBALS)
+    env = template_environment(TEMPLATES)
     return env.get_template("_trace.html").render(
         trace=t, marks=fake_marks(t) if marks is None else marks, **extra
     )

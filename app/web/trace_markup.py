@@ -1,16 +1,44 @@
-"""One field of the trace's header view, as HTML: a template global for ``_trace.html``.
+"""Python helpers for ``templates/_trace.html``: the parts drawn many times per trace.
 
 A trace's header view has a field row for every address, port, protocol and HTTP header of
-every hop, a few hundred per trace. Written as a Jinja macro, those rows were most of the cost
-of drawing a trace (a class of students following the teacher draws one each at every move);
-built here, the same markup costs a fraction.
+every hop (a few hundred per trace) and each hop an action badge, twice. As Jinja macros they
+were much of the cost of drawing a trace (and a class of students following the teacher
+draws one each at every move); here the same markup costs a fraction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup, escape
+
+
+def _undoes_nat(hop: Mapping[str, Any]) -> bool:
+    """On the way back (the reply, and the DNS answer), conntrack rewriting the source undoes
+    the request's DNAT (the client sees the address it asked for), and rewriting the
+    destination undoes its SNAT: an answer gets no new NAT."""
+    return hop.get("action") in ("dnat", "snat") and (
+        hop.get("phase") == "reply" or hop.get("where") == "conntrack"
+    )
+
+
+def hop_badge(hop: Mapping[str, Any]) -> Markup:
+    """The badge naming what a hop did (``dnat``, or ``DNAT undone`` on the way back).
+
+    >>> print(hop_badge({"action": "dnat", "phase": "reply", "changed": ["src"]}))
+    <span class="badge action-dnat is-undo">DNAT undone</span>
+    >>> print(hop_badge({"action": "route", "phase": "request"}))
+    <span class="badge action-route">route</span>
+    """
+    action = hop.get("action")
+    if _undoes_nat(hop):
+        changed = hop.get("changed") or []
+        undone = [name for field, name in (("src", "DNAT"), ("dst", "SNAT")) if field in changed]
+        label = escape(" + ".join(undone or [str(action).upper()]) + " undone")
+        return Markup(f'<span class="badge action-{escape(action)} is-undo">{label}</span>')
+    return Markup(f'<span class="badge action-{escape(action)}">{escape(action)}</span>')
+
 
 _ARROW = (
     '\n        <span class="pkt-arrow" aria-hidden="true">→</span>'
