@@ -63,10 +63,10 @@ async def _body(request: Request) -> Any:
 
 
 def _handle(request: Request, workspace_id: str, target: paths.Target, body: Any) -> Response:
-    require_workspace(request, workspace_id)
     method = request.method
-    if method == "GET":
+    if method == "GET":  # reading an unknown workspace raises NotFound, answered as a Status
         return _read(request, workspace_id, target)
+    require_workspace(request, workspace_id)
     resource, namespace, name = target.resource, target.namespace, target.name
     content_type = request.headers.get("content-type", "")
     manager = request.query_params.get("fieldManager") or "kubectl"
