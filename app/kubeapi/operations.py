@@ -188,7 +188,17 @@ def replace(
     cluster: Cluster, resource: Resource, namespace: str | None, name: str, body: Any
 ) -> dict[str, Any]:
     """PUT: the whole object anew (``kubectl replace``, ``kubectl edit``'s fallback); a
-    Conflict when its resourceVersion is not the live one."""
+    Conflict when its resourceVersion is not the live one.
+
+    >>> from app.kubeapi.resources import by_kind
+    >>> cluster = Cluster.create(seed=1)
+    >>> live = find(cluster, by_kind("Namespace"), "", "default")
+    >>> stale = {**live, "metadata": {**live["metadata"], "resourceVersion": "999"}}
+    >>> replace(cluster, by_kind("Namespace"), None, "default", stale)
+    Traceback (most recent call last):
+    ...
+    app.kubeapi.status.ApiError: ...the object has been modified...
+    """
     _writable(resource, "update")
     body = _check_body(resource, body, namespace)
     if body["metadata"].get("name", name) != name:
@@ -302,7 +312,18 @@ def delete(
     cluster: Cluster, resource: Resource, namespace: str | None, name: str
 ) -> dict[str, Any]:
     """DELETE: the object goes and the controllers react; the answer is the object as it
-    was (kubectl prints ``pod "web" deleted`` from it)."""
+    was (kubectl prints ``pod "web" deleted`` from it).
+
+    >>> from app.kubeapi.resources import by_kind
+    >>> cluster = Cluster.create(seed=1)
+    >>> pod = objects(cluster, by_kind("Pod"), "kube-system")[0]["metadata"]["name"]
+    >>> delete(cluster, by_kind("Pod"), "kube-system", pod)["metadata"]["name"] == pod
+    True
+    >>> delete(cluster, by_kind("Endpoints"), "default", "kubernetes")
+    Traceback (most recent call last):
+    ...
+    app.kubeapi.status.ApiError: ...the server does not allow this method...
+    """
     _writable(resource, "delete")
     obj = deep_copy(find(cluster, resource, namespace or "", name))
     try:
@@ -318,6 +339,9 @@ def get_scale(cluster: Cluster, resource: Resource, namespace: str, name: str) -
     return convert.scale_of(resource, find(cluster, resource, namespace, name))
 
 
+MERGE = patches.MERGE_PATCH
+
+
 def set_scale(
     cluster: Cluster,
     resource: Resource,
@@ -326,7 +350,15 @@ def set_scale(
     content_type: str | None,
     body: Any,
 ) -> dict[str, Any]:
-    """PATCH or PUT of the ``scale`` subresource (``kubectl scale``)."""
+    """PATCH or PUT of the ``scale`` subresource (``kubectl scale``).
+
+    >>> from app.kubeapi.resources import by_kind
+    >>> cluster = Cluster.create(seed=1)
+    >>> scale = set_scale(cluster, by_kind("Deployment"), "kube-system", "coredns",
+    ...                   MERGE, {"spec": {"replicas": 3}})
+    >>> scale["spec"], len(cluster.state.pods_by_owner) > 0
+    ({'replicas': 3}, True)
+    """
     current = get_scale(cluster, resource, namespace, name)
     media = (content_type or "").split(";")[0].strip().lower()
     if media == patches.JSON_PATCH:

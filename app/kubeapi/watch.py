@@ -77,11 +77,3 @@ def newer_than(objects: list[dict[str, Any]], version: int) -> list[WatchEvent]:
     return [
         WatchEvent("ADDED", o) for o in sorted(objects, key=version_of) if version_of(o) > version
     ]
-
-
-def bookmark(kind: str, api_version: str, version: int) -> WatchEvent:
-    """A BOOKMARK event: nothing changed, the watch is now at ``version``."""
-    return WatchEvent(
-        "BOOKMARK",
-        {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": str(version)}},
-    )
