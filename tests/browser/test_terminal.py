@@ -95,3 +95,16 @@ def test_a_node_shell_and_tcpdump_in_presentation_mode(page: Page, screenshots_d
     size = screen.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
     assert size >= 18, size
     page.screenshot(path=screenshots_dir / "terminal-present.png")
+
+
+def test_the_terminal_on_a_phone(pages, screenshots_dir: Path) -> None:
+    phone = pages(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    answer = phone.request.post("/api/v1/workspaces", data={"scenario": "web-service"})
+    phone.goto(f"/w/{answer.json()['id']}")
+    phone.get_by_role("link", name="Terminal", exact=True).click()
+    run(phone, "kubectl get pods -o wide")
+    expect(phone.locator("#terminal-screen")).to_contain_text("web-ff67c48df-2q97c")
+    # The table scrolls inside the screen; the page never scrolls sideways.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.locator("#terminal-input").scroll_into_view_if_needed()
+    phone.screenshot(path=screenshots_dir / "terminal-phone.png")
