@@ -84,6 +84,22 @@ def endpoints_of(service: dict[str, Any], slices: list[dict[str, Any]]) -> dict[
     return endpoints
 
 
+def with_load_balancer(ingress: dict[str, Any], controller: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an Ingress whose status holds its controller Service's load balancer
+    addresses, as ingress-nginx publishes them.
+
+    >>> ingress = {"metadata": {"name": "shop"}}
+    >>> service = {"status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}}
+    >>> with_load_balancer(ingress, service)["status"]
+    {'loadBalancer': {'ingress': [{'ip': '203.0.113.10'}]}}
+    """
+    addresses = ((controller.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    if not addresses:
+        return ingress
+    published = [{k: v for k, v in a.items() if k in ("ip", "hostname")} for a in addresses]
+    return {**ingress, "status": {"loadBalancer": {"ingress": published}}}
+
+
 def event_object(event: Event, involved_uid: str | None = None) -> dict[str, Any]:
     """A v1 Event from the cluster's event log; events about cluster-scoped objects live in
     ``default``, as the API server keeps them.

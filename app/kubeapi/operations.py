@@ -62,7 +62,19 @@ def objects(cluster: Cluster, resource: Resource, namespace: str | None) -> list
             for e in cluster.events()
         ]
         return [e for e in events if scope is None or e["metadata"]["namespace"] == scope]
-    return cluster.list(resource.kind, scope)
+    found = cluster.list(resource.kind, scope)
+    if resource.kind == "Ingress":
+        found = [_ingress_as_served(cluster, i) for i in found]
+    return found
+
+
+def _ingress_as_served(cluster: Cluster, ingress: dict[str, Any]) -> dict[str, Any]:
+    """An Ingress with the address ingress-nginx writes into its status: the controller
+    Service's load balancer address (the model keeps it on the Service only)."""
+    controller = cluster.get("Service", "ingress-nginx", "ingress-nginx-controller")
+    if controller is None or (ingress.get("status") or {}).get("loadBalancer", {}).get("ingress"):
+        return ingress
+    return convert.with_load_balancer(ingress, controller)
 
 
 def _uid(cluster: Cluster, kind: str, namespace: str, name: str) -> str | None:
@@ -87,7 +99,7 @@ def find(cluster: Cluster, resource: Resource, namespace: str, name: str) -> dic
     obj = cluster.get(resource.kind, namespace, name)
     if obj is None:
         raise not_found(resource, name)
-    return obj
+    return _ingress_as_served(cluster, obj) if resource.kind == "Ingress" else obj
 
 
 def _writable(resource: Resource, verb: str) -> None:

@@ -266,3 +266,13 @@ def test_openapi_v2_as_json_and_as_the_protobuf_old_kubectl_reads(api: Api, ws: 
     assert protobuf.headers["content-type"] == "application/octet-stream"
     assert protobuf.content.startswith(b"\x0a\x032.0")  # Document.swagger = "2.0"
     assert b"io.k8s.api.core.v1.PodSpec" in protobuf.content
+
+
+def test_an_ingress_shows_the_address_its_controller_publishes(api: Api):
+    ws = new_workspace(api, scenario="ingress-two-apps")
+    ingress = api.get(f"/k/{ws}/apis/networking.k8s.io/v1/namespaces/default/ingresses/sites")
+    controller = api.get(
+        f"/k/{ws}/api/v1/namespaces/ingress-nginx/services/ingress-nginx-controller"
+    )
+    address = controller.json()["status"]["loadBalancer"]["ingress"][0]["ip"]
+    assert ingress.json()["status"]["loadBalancer"]["ingress"] == [{"ip": address}]
