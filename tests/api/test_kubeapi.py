@@ -276,3 +276,12 @@ def test_an_ingress_shows_the_address_its_controller_publishes(api: Api):
     )
     address = controller.json()["status"]["loadBalancer"]["ingress"][0]["ip"]
     assert ingress.json()["status"]["loadBalancer"]["ingress"] == [{"ip": address}]
+
+
+def test_a_body_another_site_could_send_unasked_is_refused(api: Api, ws: str):
+    answer = api.post(
+        f"/k/{ws}/api/v1/namespaces",
+        content='{"metadata": {"name": "x"}}',
+        headers={"content-type": "text/plain"},
+    )
+    assert answer.status_code == 415 and answer.json()["reason"] == "UnsupportedMediaType"

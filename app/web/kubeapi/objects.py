@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from app.cluster.cluster import Cluster
 from app.kubeapi import convert, operations, paths, selectors
 from app.kubeapi.status import ApiError, bad_request, method_not_allowed
+from app.web.guard.origin import SIMPLE_CONTENT_TYPES
 from app.web.kubeapi.discovery import resource_list
 from app.web.kubeapi.responses import (
     answering,
@@ -54,6 +55,8 @@ async def resource(request: Request, workspace_id: str, rest: str) -> Response:
 async def _body(request: Request) -> Any:
     raw = await request.body()
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in SIMPLE_CONTENT_TYPES:  # what a page on another site may send unasked
+        return ApiError(415, "UnsupportedMediaType", f"the server does not take {media} bodies")
     try:
         if media.endswith("yaml"):
             return yaml.safe_load(raw.decode("utf-8"))
