@@ -36,6 +36,13 @@ class TraceRun:
     notes: list[str] = field(default_factory=list)  # said at the end of a delivered trace
     # (namespace, Service, port name) of the Service port that chose the pod, when one did
     via: tuple[str, str, str] | None = None
+    # The HTTP Host header when the client sets its own (curl -H "Host: …"): what an Ingress
+    # matches on, while the URL's host is what was resolved and dialled.
+    http_host: str | None = None
+
+    @property
+    def request_host(self) -> str:
+        return self.http_host or self.target.host
 
     def add(self, hop: Hop) -> None:
         hop.changed = changed_fields(self.last, hop.packet)

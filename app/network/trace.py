@@ -23,7 +23,12 @@ from app.network.trace_dns import resolve_target
 
 
 def trace(
-    cluster: Any, source: str, target: str, seed: int = 0, affinity: dict | None = None
+    cluster: Any,
+    source: str,
+    target: str,
+    seed: int = 0,
+    affinity: dict | None = None,
+    host: str | None = None,
 ) -> Trace:
     """Trace one request from ``source`` to ``target``.
 
@@ -38,6 +43,9 @@ def trace(
         Decides every random choice (the endpoint kube-proxy picks, the client port).
     affinity : dict, optional
         Kept by the caller across traces so ``sessionAffinity: ClientIP`` sticks.
+    host : str, optional
+        The HTTP ``Host`` header, when the client sends its own (``curl -H "Host: shop.example.com"
+        http://203.0.113.10/``): an Ingress matches it; the URL's host is still the one dialled.
 
     Returns
     -------
@@ -58,6 +66,8 @@ def trace(
     ('delivered', 'kube-system', 'deliver')
     >>> t.reply[-1].packet.src
     '10.96.0.10:53'
+    >>> trace(cluster, "external", "http://10.0.0.11/", host="shop.example.com").hops[0].packet.http
+    {'host': 'shop.example.com', 'path': '/', 'scheme': 'http'}
     """
     src = parse_source(cluster, source)
     dst = parse_target(target)
@@ -69,6 +79,7 @@ def trace(
         seed,
         affinity,
         Trace(src.to_dict(), dst.to_dict(), seed),
+        http_host=host.strip().lower() if host else None,
     )
     _run(run)
     if run.trace.verdict == "delivered" and run.legs:
@@ -83,7 +94,9 @@ def _run(run: TraceRun) -> None:
         address = resolve_target(run)
         if address is None:
             return
-    http = {"host": dst.host, "path": dst.path, "scheme": dst.scheme} if dst.scheme else None
+    http = (
+        {"host": run.request_host, "path": dst.path, "scheme": dst.scheme} if dst.scheme else None
+    )
     packet = Packet(src.ip, ephemeral_port(run.seed), address, dst.port, dst.protocol, None, http)
     if address.startswith("127.") and _loopback(run, packet):
         return
@@ -299,7 +312,7 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
         leg.responder = "external"
         run.legs.append(leg)
         run.trace.endpoint = {"kind": "external", "ip": packet.dst_ip, "port": packet.dst_port}
-        unserved = ingress.unserved_note(run.cluster, run.target.host) if run.target.scheme else ""
+        unserved = ingress.unserved_note(run.cluster, run.request_host) if run.target.scheme else ""
         run.end(
             "delivered",
             f"{packet.dst_ip}:{packet.dst_port} outside the cluster got the request, from {packet.src_ip}."

@@ -97,10 +97,11 @@ def _url(text: str) -> str:
     return text if "://" in text else f"http://{text}"
 
 
-def send(cluster: Any, session: Session, to: str, output: Output) -> Any:
-    """Trace one request from the session's shell and attach it to ``output``."""
-    session, request = session.sending(to)
-    traced = trace(cluster, request[0], request[1], request[2])
+def send(cluster: Any, session: Session, to: str, output: Output, host: str | None = None) -> Any:
+    """Trace one request from the session's shell (``host``: the Host header the client sets)
+    and attach it to ``output``."""
+    session, request = session.sending(to, host)
+    traced = trace(cluster, request[0], request[1], request[2], host=host)
     output.session, output.trace, output.request = session, traced, request
     return traced
 
@@ -155,8 +156,13 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
         return failed("curl: (3) URL rejected: Bad hostname\n", 3)
     address = resolve.get(f"{target.host}:{target.port}")
     to = _url(url) if address is None else _url(url).replace(target.host, address, 1)
+    # --resolve dials the address and keeps the name as the Host header; -H "Host: …" sets it.
+    host_header = next(
+        (h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("host:")),
+        target.host if address else None,
+    )
     output = Output()
-    traced = send(cluster, session, to, output)
+    traced = send(cluster, session, to, output, host_header)
     quiet_errors = silent and not show_errors
     host, port = target.host, target.port
     ip = address or next(
@@ -206,8 +212,11 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
     status = traced.http_status or 200
     path = target.path or "/"
     method = "HEAD" if head else "GET"
-    sent = [f"{method} {path} HTTP/1.1", f"Host: {host if port in (80, 443) else f'{host}:{port}'}"]
-    sent += [f"User-Agent: curl/{CURL_VERSION}", "Accept: */*", *headers]
+    shown_host = host if port in (80, 443) else f"{host}:{port}"
+    own_host = [h for h in headers if h.lower().startswith("host:")]
+    sent = [f"{method} {path} HTTP/1.1", *(own_host or [f"Host: {shown_host}"])]
+    sent += [f"User-Agent: curl/{CURL_VERSION}", "Accept: */*"]
+    sent += [h for h in headers if not h.lower().startswith("host:")]
     received = [f"HTTP/1.1 {status} {REASONS.get(status, '')}".rstrip()]
     if server:
         received.append(f"Server: {server}")

@@ -39,7 +39,7 @@ class Reply:
     status: int
     session: Session
     trace: Any = None  # the last request a command sent (a Trace), for the map
-    request: tuple[str, str, int] | None = None
+    request: tuple | None = None  # (source, to, seed[, Host header])
     changed: bool = False
     commands: list[list[str]] | None = None  # every command run, for lessons to check
 

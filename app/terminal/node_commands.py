@@ -69,8 +69,8 @@ def last_trace(cluster: Any, session: Session) -> Any:
     """The last request this terminal sent, traced again on the cluster as it is now."""
     if session.last is None:
         return None
-    source, to, seed = session.last
-    return trace(cluster, source, to, seed)
+    source, to, seed, *host = session.last
+    return trace(cluster, source, to, seed, host=host[0] if host else None)
 
 
 def conntrack(cluster: Any, session: Session, args: list[str]) -> Output:

@@ -23,7 +23,7 @@ class Output:
     status: int = 0
     session: Session | None = None  # a new session: exec, debug, exit, a request sent
     trace: Any = None  # the Trace of a request this command sent: the page plays it
-    request: tuple[str, str, int] | None = None  # that trace's (source, to, seed)
+    request: tuple | None = None  # that trace's (source, to, seed[, Host header])
     changed: bool = False  # the cluster changed
 
     def out(self, text: str) -> Output:

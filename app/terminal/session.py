@@ -31,7 +31,7 @@ class Session:
 
     where: str = CLUSTER
     sent: int = 0
-    last: tuple[str, str, int] | None = None
+    last: tuple[str, str, int] | tuple[str, str, int, str] | None = None
 
     @property
     def kind(self) -> str:
@@ -55,9 +55,10 @@ class Session:
     def prompt(self) -> str:
         return f"root@{self.name}:/# " if self.where else "$ "
 
-    def sending(self, to: str) -> tuple[Session, tuple[str, str, int]]:
-        """The session after one more request, and that request."""
-        request = (self.source, to, self.sent)
+    def sending(self, to: str, host: str | None = None) -> tuple[Session, tuple]:
+        """The session after one more request, and that request: ``(source, to, seed)``, and
+        the HTTP Host header when the client set its own."""
+        request: tuple = (self.source, to, self.sent) + ((host,) if host else ())
         return replace(self, sent=self.sent + 1, last=request), request
 
     def to_fields(self) -> dict[str, str]:
@@ -83,9 +84,9 @@ class Session:
         valid = valid and all(p and p not in (".", "..") for p in parts[1:])
         count = int(sent) if sent.isdigit() else 0
         previous = last.split("\t")
-        request = None
-        if len(previous) == 3 and previous[2].isdigit():
-            request = (previous[0], previous[1], int(previous[2]))
+        request: tuple | None = None
+        if len(previous) in (3, 4) and previous[2].isdigit():
+            request = (previous[0], previous[1], int(previous[2]), *previous[3:])
         return cls(where if valid else CLUSTER, min(count, 10**9), request)
 
 

@@ -89,7 +89,7 @@ async def terminal_run(
     def build(cluster: Cluster) -> dict[str, Any]:
         extra: dict[str, Any] = {"terminal": terminal, "terminal_reply": shown}
         if reply.trace is not None and reply.request is not None:
-            source, to, seed = reply.request
+            source, to, seed = reply.request[:3]
             extra["trace"] = reply.trace.to_dict()
             extra["trace_query"] = {"from": source, "to": to, "seed": seed}
             extra["activity"] = trace_record(cluster, source, to, reply.trace)

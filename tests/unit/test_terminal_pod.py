@@ -124,3 +124,21 @@ def test_curl_and_nc_failures_read_as_the_tools_print_them(cluster) -> None:
         "Connection to web (10.101.124.92) 80 port [tcp/*] succeeded!\n"
     )
     assert out(cluster, "wget -qO- http://web | head -1") == "<!DOCTYPE html>\n"
+
+
+def test_a_host_header_is_what_an_ingress_matches() -> None:
+    cluster = build("ingress-two-apps")
+    shell = Session()
+    bare = run(cluster, "curl -sI http://203.0.113.10/", shell)
+    assert bare.output.startswith("HTTP/1.1 404 Not Found\r\n")  # no rule names the bare IP
+    named = run(cluster, 'curl -s -H "Host: shop.example.com" http://203.0.113.10/', shell)
+    assert "<title>Welcome to nginx!</title>" in named.output
+    assert named.trace.endpoint["name"].startswith("shop-")
+    assert named.request == ("external", "http://203.0.113.10/", 0, "shop.example.com")
+    resolved = run(
+        cluster,
+        "curl -s --resolve blog.example.com:80:203.0.113.10 http://blog.example.com/",
+        shell,
+    )
+    assert resolved.trace.endpoint["name"].startswith("blog-")
+    assert resolved.trace.hops[0].packet.dst_ip == "203.0.113.10"  # dialled without DNS
