@@ -27,6 +27,8 @@ CHANGING_VERBS = frozenset(
     {"apply", "create", "delete", "expose", "run", "scale", "label", "annotate", "rollout", "set"}
 )
 MAX_OUTPUT = 200_000
+#: The most commands one submission runs (a paste of a thousand curls would tie up a worker).
+MAX_COMMANDS = 20
 #: The caller's clock for this run (kubectl's AGE column); the interpreter has none of its own.
 _NOW: ContextVar[float | None] = ContextVar("terminal_now", default=None)
 
@@ -101,6 +103,11 @@ def _run(cluster: Any, text: str, session: Session) -> Reply:
         pipelines = parse(text)
     except ShellSyntaxError as error:
         return Reply(f"{error}\n", 2, session)
+    count = sum(len(p.commands) for p in pipelines)
+    if count > MAX_COMMANDS:
+        return Reply(
+            f"sh: {count} commands in one go: Podpath runs at most {MAX_COMMANDS}.\n", 2, session
+        )
     shown: list[str] = []
     status = 0
     reply = Reply("", 0, session, commands=[])

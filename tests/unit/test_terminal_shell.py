@@ -103,3 +103,9 @@ def test_a_session_from_the_form_is_checked() -> None:
     assert Session.from_fields("node/worker-1").prompt() == "root@worker-1:/# "
     for forged in ("pod/x", "pod//x", "node/a/b", "file:///etc", "pod/../x"):
         assert Session.from_fields(forged).where == "", forged
+
+
+def test_a_paste_of_many_commands_is_refused_whole(cluster) -> None:
+    reply = run(cluster, "; ".join(["curl -s web"] * 21), Session("pod/default/client"))
+    assert reply.output == "sh: 21 commands in one go: Podpath runs at most 20.\n"
+    assert reply.trace is None and reply.session.sent == 0
