@@ -6,10 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.kubeapi.resources import Resource, by_plural
-from app.kubeapi.status import ApiError, no_such_path
+from app.kubeapi.status import ApiError, bad_request, no_such_path
 
 # Subresources of a Namespace, which make /api/v1/namespaces/<name>/<x> not a collection.
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
+# A pod's subresources that need a running container, and what the learner asked for.
+_NO_CONTAINERS = {
+    "exec": "shell to exec into",
+    "attach": "process to attach to",
+    "log": "logs",
+    "portforward": "ports to forward",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,11 @@ def parse(path: str) -> tuple[str, str, Target | None]:
         raise no_such_path()
     name = rest[1] if len(rest) > 1 else None
     subresource = rest[2] if len(rest) > 2 else None
+    if subresource in _NO_CONTAINERS and resource.kind == "Pod":
+        raise bad_request(
+            f"Podpath runs no containers, so a pod has no {_NO_CONTAINERS[subresource]}: the "
+            "sandbox's Terminal tab answers kubectl exec with curl, nslookup, dig and more"
+        )
     if subresource is not None and not (subresource == "scale" and resource.scalable):
         raise no_such_path()
     return group, version, Target(resource, namespace, name, subresource)

@@ -299,3 +299,10 @@ def test_errors_read_as_against_a_real_cluster(kubectl):
     assert kubectl.error("-n", "nope", "create", "deployment", "x", "--image=nginx") == (
         'error: failed to create deployment: namespaces "nope" not found\n'
     )
+
+
+def test_exec_and_logs_say_why_there_is_nothing_to_reach(kubectl):
+    for command in (("exec", "client", "--", "ls"), ("logs", "client")):
+        message = kubectl.error(*command)
+        assert "Podpath runs no containers" in message, message
+        assert "Terminal tab" in message
