@@ -8,7 +8,6 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -42,14 +41,27 @@ async def watch_response(request: Request, workspace_id: str, target: Target) ->
     except ValueError:
         return status_response(bad_request("resourceVersion and timeoutSeconds are numbers"))
 
-    def look(cluster: Cluster) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
-        found = [
-            o
-            for o in operations.objects(cluster, target.resource, target.namespace)
-            if labels(o) and fields(o)
-        ]
-        # A copy, made under the workspace's lock: the live objects change in place.
-        return cluster.state.resource_version, watch.snapshot(json.loads(encode(found)))
+    seen: watch.Snapshot = {}  # the copies last taken, reused while unchanged
+
+    def look(cluster: Cluster) -> tuple[int, watch.Snapshot]:
+        if cluster.state.resource_version == last_version[0]:
+            return last_version[0], dict(seen)  # nothing at all changed
+        now: watch.Snapshot = {}
+        for key, obj in watch.snapshot(
+            operations.objects(cluster, target.resource, target.namespace)
+        ).items():
+            old = seen.get(key)
+            if old is not None and watch.version_of(old) == watch.version_of(obj):
+                now[key] = old
+            elif labels(obj) and fields(obj):
+                # A copy, made under the workspace's lock: live objects change in place.
+                now[key] = json.loads(encode(obj))
+        seen.clear()
+        seen.update(now)
+        last_version[0] = cluster.state.resource_version
+        return last_version[0], dict(now)
+
+    last_version = [-1]
 
     table = convert.wants_table(request.headers.get("accept", ""))
     include = query.get("includeObject", "Metadata")
