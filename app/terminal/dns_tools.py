@@ -62,11 +62,14 @@ def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
     except PodpathError as error:
         return failed(f"nslookup: {error.message}\n", 1)
     head = f"Server:\t\t{server}\nAddress:\t{server}#53\n\n"
+    lookup = (session.source, name, qtype, result)
     if result.rcode != dns.NOERROR:
-        return printed(head + f"** server can't find {name}: {result.rcode}\n\n", 1)
+        return _looked_up(
+            printed(head + f"** server can't find {name}: {result.rcode}\n\n", 1), lookup
+        )
     if not result.answers:
         last = result.tried[-1].name.rstrip(".") if result.tried else name
-        return printed(head + f"*** Can't find {last}: No answer\n\n", 1)
+        return _looked_up(printed(head + f"*** Can't find {last}: No answer\n\n", 1), lookup)
     lines = []
     for record in result.answers:
         owner = record.name.rstrip(".")
@@ -80,7 +83,12 @@ def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
             lines.append(f"{owner}\tservice = {record.data}")
         else:
             lines.append(f"{owner}\thas {record.type} address {record.data}")
-    return printed(head + "\n".join(lines) + "\n\n")
+    return _looked_up(printed(head + "\n".join(lines) + "\n\n"), lookup)
+
+
+def _looked_up(output: Output, lookup: tuple[str, str, str, Any]) -> Output:
+    output.lookups.append(lookup)
+    return output
 
 
 def _message_id(name: str, qtype: str) -> int:
@@ -100,6 +108,7 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
     '10.101.124.92\\n'
     """
     short = search = False
+    searched = None
     server = None
     qtype = "A"
     name = ""
@@ -140,6 +149,7 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
     try:
         if search:
             result = dns.resolve(cluster, client, name, qtype)
+            searched = (session.source, name, qtype, result)
             asked, rcode, answers = (
                 (result.tried[-1].name if result.tried else fqdn(name)),
                 result.rcode,
@@ -154,7 +164,8 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
     except PodpathError as error:
         return failed(f"dig: '{name}' is not a legal name ({error.message})\n", 10)
     if short:
-        return printed("".join(f"{r.data}\n" for r in answers))
+        output = printed("".join(f"{r.data}\n" for r in answers))
+        return _looked_up(output, searched) if searched else output
     flags = "qr aa rd" if server == c.KUBE_DNS_IP else "qr rd ra"
     lines = [
         f"; <<>> DiG {DIG_VERSION} <<>> {' '.join(args)}",
@@ -178,4 +189,5 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
         lines += [f"{r.name}\t{r.ttl}\tIN\t{r.type}\t{r.data}" for r in answers]
         lines.append("")
     lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", "", ""]
-    return printed("\n".join(lines))
+    output = printed("\n".join(lines))
+    return _looked_up(output, searched) if searched else output

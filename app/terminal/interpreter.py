@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.errors import PodpathError
@@ -43,7 +43,8 @@ class Reply:
     trace: Any = None  # the last request a command sent (a Trace), for the map
     request: tuple | None = None  # (source, to, seed[, Host header])
     changed: bool = False
-    commands: list[list[str]] | None = None  # every command run, for lessons to check
+    commands: list[list[str]] | None = None  # every command run
+    lookups: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (see Output)
 
     @property
     def prompt(self) -> str:
@@ -141,6 +142,7 @@ def _pipeline(cluster: Any, commands: list[Command], reply: Reply, shown: list[s
         if result.trace is not None:
             reply.trace, reply.request = result.trace, result.request
         reply.changed = reply.changed or result.changed
+        reply.lookups.extend(result.lookups)
         for stream, text in result.chunks:
             if stream == STDERR or last:
                 shown.append(text)

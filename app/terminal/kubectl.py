@@ -363,6 +363,7 @@ def exec_(cluster: Any, session: Session, args: Args, runner: Runner) -> Output:
         replace(reply.session, where=session.where) if reply.session.kind != "exit" else session
     )
     output.trace, output.request = reply.trace, reply.request
+    output.lookups = list(reply.lookups)
     if reply.status and reply.status != 127:
         output.err(f"command terminated with exit code {reply.status}\n")
     return output

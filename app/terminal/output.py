@@ -25,6 +25,8 @@ class Output:
     trace: Any = None  # the Trace of a request this command sent: the page plays it
     request: tuple | None = None  # that trace's (source, to, seed[, Host header])
     changed: bool = False  # the cluster changed
+    # DNS lookups made, (source, name, type, Resolution), for a lesson's looked_up checks
+    lookups: list[tuple[str, str, str, Any]] = field(default_factory=list)
 
     def out(self, text: str) -> Output:
         if text:

@@ -18,11 +18,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster.cluster import Cluster
-from app.lessons.activity import trace_record
+from app.lessons import notes
+from app.lessons.activity import dns_record, trace_record
 from app.render.stage import hop_marks
 from app.terminal import Reply, Session, changes_cluster, run
 from app.terminal.complete import completions
-from app.web.lessons import record_activity
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 from app.web.sandbox import page_context
 
@@ -73,14 +73,16 @@ async def terminal_run(
     now = time.time()
     store = request.app.state.workspaces
 
-    def answer(cluster: Cluster) -> tuple[Reply, dict[str, Any]]:
+    def answer(cluster: Cluster) -> tuple[Reply, dict[str, Any], list[dict[str, Any]]]:
         reply = run(cluster, line, session, now) if line.strip() else Reply("", 0, session)
-        return reply, _terminal(cluster, reply.session)
+        return reply, _terminal(cluster, reply.session), _lesson_records(cluster, reply)
 
     if changes_cluster(line, session):
-        reply, terminal = await run_in_threadpool(store.change, workspace_id, answer)
+        reply, terminal, records = await run_in_threadpool(store.change, workspace_id, answer)
     else:
-        reply, terminal = await run_in_threadpool(store.read, workspace_id, answer)
+        reply, terminal, records = await run_in_threadpool(store.read, workspace_id, answer)
+    if records:
+        await run_in_threadpool(_remember, store, workspace_id, records)
     shown = {"prompt": session.prompt(), "line": line, "output": reply.output}
     if is_htmx(request) and reply.trace is None and not reply.changed:
         # Only the screen and the prompt change: no need to draw the page around them.
@@ -92,16 +94,35 @@ async def terminal_run(
             source, to, seed = reply.request[:3]
             extra["trace"] = reply.trace.to_dict()
             extra["trace_query"] = {"from": source, "to": to, "seed": seed}
-            extra["activity"] = trace_record(cluster, source, to, reply.trace)
         return extra
 
     context = await run_in_threadpool(page_context, request, workspace_id, "terminal", False, build)
-    record_activity(request, workspace_id, context)
     if "trace" in context:  # the packet moves over the map the page draws
         context["marks"] = hop_marks(context["map"], context["trace"])
     if not is_htmx(request):
         return render(request, "workspace.html", context)
     return _answer(request, context, reply)
+
+
+def _lesson_records(cluster: Cluster, reply: Reply) -> list[dict[str, Any]]:
+    """While a lesson is open, what the command did that its checks read: the request it sent
+    (as a trace from the trace bar is), the names it looked up (as the DNS tab's are)."""
+    if not notes.active(cluster):
+        return []
+    records = [dns_record(*lookup) for lookup in reply.lookups]
+    if reply.trace is not None and reply.request is not None:
+        source, to = reply.request[:2]
+        records.append(trace_record(cluster, source, to, reply.trace))
+    return records
+
+
+def _remember(store: Any, workspace_id: str, records: list[dict[str, Any]]) -> None:
+    def remember(cluster: Cluster) -> None:
+        if notes.active(cluster):
+            for record in records:
+                notes.record(cluster, record)
+
+    store.change(workspace_id, remember)
 
 
 def _answer(request: Request, context: dict[str, Any], reply: Reply) -> HTMLResponse:

@@ -124,3 +124,18 @@ def test_a_forged_session_starts_afresh(api: Api) -> None:
     assert answer.status_code == 200
     assert _fields(answer.text)["where"] == ""
     assert "sh: hostname: not found" in answer.text
+
+
+def test_a_lessons_checks_see_what_the_terminal_did(api: Api) -> None:
+    """A lookup with nslookup counts as one in the DNS tab (looked_up), a curl as a trace."""
+    workspace = new_workspace(api)
+    started = api.post(f"/api/v1/workspaces/{workspace}/lessons/dns/start")
+    assert started.status_code == 200, started.text
+    check = f"/api/v1/workspaces/{workspace}/lessons/dns/check"
+    before = api.post(check).json()["checks"][0]
+    assert not before["passed"]
+    line = "kubectl exec client -- nslookup web.default.svc.cluster.local"
+    answer = api.post(f"/w/{workspace}/terminal", data={"line": line}, headers=HTMX)
+    assert "Address: 10." in answer.text
+    after = api.post(check).json()["checks"][0]
+    assert after["passed"], after
