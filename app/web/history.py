@@ -98,9 +98,7 @@ async def _page_step(request: Request, workspace_id: str, direction: str, tab: s
     def build(cluster: Cluster) -> dict[str, Any]:
         return {"export_yaml": export_yaml(cluster)} if tab == "yaml" else {}
 
-    try:
-        entry = await run_in_threadpool(step, workspace_id)
-    except Conflict as error:
+    def nothing_to_step(error: Conflict) -> Response:
         # Nothing to step to (a second tab got there first, say): say so in the panel, which
         # keeps its tabs, and bring fresh buttons; nothing changed.
         context = page_context(request, workspace_id, tab, False, build)
@@ -113,11 +111,19 @@ async def _page_step(request: Request, workspace_id: str, direction: str, tab: s
             also=("sandbox_head",),
             status_code=error.status,
         )
-    context = page_context(request, workspace_id, tab, False, build)
-    context.update(outcome=[outcome_line(entry, direction)])
-    # The addresses may have changed under the trace on screen: it goes too.
-    also = (*CLUSTER_CHANGED, "trace_result")
-    return render(request, "workspace.html", context, block="panel", also=also)
+
+    def stepped(entry: Entry) -> Response:
+        context = page_context(request, workspace_id, tab, False, build)
+        context.update(outcome=[outcome_line(entry, direction)])
+        # The addresses may have changed under the trace on screen: it goes too.
+        also = (*CLUSTER_CHANGED, "trace_result")
+        return render(request, "workspace.html", context, block="panel", also=also)
+
+    try:
+        entry = await run_in_threadpool(step, workspace_id)
+    except Conflict as error:
+        return await run_in_threadpool(nothing_to_step, error)
+    return await run_in_threadpool(stepped, entry)
 
 
 @page_router.post("/w/{workspace_id}/undo")

@@ -175,8 +175,9 @@ async def lesson_page(
         context["lesson"] = context.pop("lesson_preview")
     elif resumed and context["lesson"]["status"]["step"] > 0:
         context["lesson_note"] = RESUMED
-    response = render(request, "workspace.html", context, block="lesson_panel")
-    return response
+    # Drawn off the event loop, as every answer here that reads a workspace: a lecture hall's
+    # pages would otherwise hold up each other's streams and requests.
+    return await run_in_threadpool(render, request, "workspace.html", context, "lesson_panel")
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/start")
@@ -232,14 +233,14 @@ async def check_step(
         return session.check(cluster, lesson)
 
     await run_in_threadpool(_act, request, workspace_id, lesson, act)
-    return _panel(request, workspace_id, {})
+    return await run_in_threadpool(_panel, request, workspace_id, {})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/hint")
 async def show_hint(request: Request, workspace_id: str, slug: str) -> Response:
     lesson = _lesson(request, slug)
     await run_in_threadpool(_act, request, workspace_id, lesson, lambda c: session.hint(c, lesson))
-    return _panel(request, workspace_id, {})
+    return await run_in_threadpool(_panel, request, workspace_id, {})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/show")
@@ -249,7 +250,9 @@ async def show_me(request: Request, workspace_id: str, slug: str) -> Response:
     done = await run_in_threadpool(
         _act, request, workspace_id, lesson, lambda c: session.show_me(c, lesson)
     )
-    return _panel(request, workspace_id, {**_done_context(done), "autoplay": True})
+    return await run_in_threadpool(
+        _panel, request, workspace_id, {**_done_context(done), "autoplay": True}
+    )
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/step")
@@ -265,7 +268,7 @@ async def go_to_step(
         extra["lesson_note"] = (
             "The steps you skipped were done for you, so this one starts from the cluster it expects."
         )
-    return _panel(request, workspace_id, extra)
+    return await run_in_threadpool(_panel, request, workspace_id, extra)
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/quiz")
@@ -279,7 +282,7 @@ async def answer_quiz(request: Request, workspace_id: str, slug: str) -> Respons
     await run_in_threadpool(
         _act, request, workspace_id, lesson, lambda c: session.answer_quiz(c, lesson, chosen)
     )
-    return _panel(request, workspace_id, {})
+    return await run_in_threadpool(_panel, request, workspace_id, {})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/restart")

@@ -213,11 +213,24 @@ async def sandbox_apply(
     except PodpathError as error:
         if error.status == 404:
             raise
-        context = page_context(request, workspace_id, "yaml", False, _export)
-        context.update(manifest=manifest, apply_error=error)
-        return render(request, "workspace.html", context, block="panel", status_code=error.status)
+        return await run_in_threadpool(_applied, request, workspace_id, manifest, [], error)
+    return await run_in_threadpool(_applied, request, workspace_id, "", lines, None)
+
+
+def _applied(
+    request: Request,
+    workspace_id: str,
+    manifest: str,
+    lines: list[str],
+    error: PodpathError | None,
+) -> Response:
+    """The YAML tab after an apply (drawn off the event loop): what was applied, or the
+    error with the learner's manifest kept to fix."""
     context = page_context(request, workspace_id, "yaml", False, _export)
-    context.update(manifest="", applied=lines)
+    context.update(manifest=manifest, applied=lines)
+    if error is not None:
+        context["apply_error"] = error
+        return render(request, "workspace.html", context, block="panel", status_code=error.status)
     return render(request, "workspace.html", context, block="panel", also=CLUSTER_CHANGED)
 
 

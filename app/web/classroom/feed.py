@@ -33,6 +33,8 @@ STREAM_SECONDS = 300.0
 RECENT = 500
 #: Seconds a watcher with no listeners lives on.
 LINGER = 30.0
+#: Catch-ups (a student following the teacher's move) one process works on at once.
+CATCH_UPS_AT_ONCE = 2
 #: Seconds a watcher woken by an append waits for more before it looks (a step moves a
 #: whole class at once: one look for the burst, not one per student).
 GATHER = 0.02
@@ -131,6 +133,10 @@ class ClassFeeds:
         self.poll = poll
         self._watchers: dict[str, Watcher] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        #: Students' catch-ups this process works on at once; the others queue. A teacher's
+        #: move sends a whole class to catch up: queued, they wait for each other instead of
+        #: slowing every student's own clicks meanwhile.
+        self.catching_up = asyncio.Semaphore(CATCH_UPS_AT_ONCE)
         backend.on_event(self._notified)
 
     def _notified(self, class_id: str) -> None:

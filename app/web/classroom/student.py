@@ -115,6 +115,11 @@ async def catch_up(
     the trace when it is a new one, or cleared when the cluster changed under it), since a
     whole class asks each time the teacher moves.
     """
+    async with request.app.state.class_feeds.catching_up:
+        return await _catch_up(request, workspace_id, shown_trace)
+
+
+async def _catch_up(request: Request, workspace_id: str, shown_trace: str) -> Response:
     from app.web.sandbox import page_context  # sandbox imports this package
 
     store = classes(request)
@@ -161,7 +166,7 @@ async def catch_up(
     if "trace" in context:
         context["marks"] = hop_marks(context["map"], context["trace"])
     if not is_htmx(request):
-        return render(request, "workspace.html", context)
+        return await run_in_threadpool(render, request, "workspace.html", context)
     parts = {"class_status": "class-status"}
     if context.get("lesson") and (done["moved"] or done["rebuilt"]):
         parts["lesson_panel"] = "lesson"
@@ -169,7 +174,7 @@ async def catch_up(
         parts.update({block: block.replace("_", "-") for block in CLUSTER_CHANGED})
     if new_trace or done["rebuilt"]:
         parts["trace_result"] = "trace-result"
-    return render_parts(request, "workspace.html", context, parts)
+    return await run_in_threadpool(render_parts, request, "workspace.html", context, parts)
 
 
 @router.post("/w/{workspace_id}/class/following")
@@ -183,10 +188,10 @@ async def set_following(
     seat = await run_in_threadpool(store.seat, row, note["seat"])
     await run_in_threadpool(store.set_following, row, seat, on)
     context = {
-        "classroom": class_bar(request, note),
+        "classroom": await run_in_threadpool(class_bar, request, note),
         "workspace_id": workspace_id,
         "follow_now": on,  # following again catches up at once
     }
     if is_htmx(request):
-        return render(request, "workspace.html", context, block="class_status")
+        return await run_in_threadpool(render, request, "workspace.html", context, "class_status")
     return RedirectResponse(f"/w/{workspace_id}", status_code=303)

@@ -195,9 +195,12 @@ async def send_hint(
         seat = store.seat_named(row, to).id
     await run_in_threadpool(store.hint, row, hint, seat or None)
     sent_to = store.seat(row, seat).name if seat else "everyone"
-    context = {**board_context(request, row), "sent": {"text": hint.strip(), "to": sent_to}}
+    board = await run_in_threadpool(board_context, request, row)  # the class's seats: off the loop
+    context = {**board, "sent": {"text": hint.strip(), "to": sent_to}}
     if is_htmx(request):
-        return render(request, "class_dashboard.html", context, block="hint_form")
+        return await run_in_threadpool(
+            render, request, "class_dashboard.html", context, "hint_form"
+        )
     return RedirectResponse(f"/classes/{row.id}", status_code=303)
 
 
