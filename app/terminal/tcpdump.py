@@ -110,6 +110,22 @@ def seen_on(cluster: Any, node: str, traced: Any) -> list[tuple[str, str]]:
     return seen
 
 
+def _local_addresses(cluster: Any, node: str) -> set[str]:
+    index = network_index(cluster)
+    pods = {ip for ip, pod in index.pod_by_ip.items() if pod["spec"].get("nodeName") == node}
+    return pods | {index.node_ip.get(node, ""), index.gateway.get(node, ("", ""))[1]}
+
+
+def _direction(iface: str, line: str, local: set[str]) -> str:
+    """``In`` or ``Out`` as the host sees it: a pod's packet comes in on its veth and the
+    bridge and goes out on the tunnel and eth0; what a local address sends is ``Out`` there."""
+    source = line.split(" ", 1)[0]
+    address = ".".join(source.split(".")[:4])
+    mine = address in local
+    pod_side = iface in ("cni0", "weave") or iface.startswith(("veth", "cali"))
+    return ("In" if mine else "Out") if pod_side else ("Out" if mine else "In")
+
+
 def tcpdump(cluster: Any, session: Session, args: list[str]) -> Output:
     """``tcpdump -ni IFACE`` (``-i IFACE -n``, ``-nni``…): the last request's packets."""
     iface = "eth0"
@@ -131,9 +147,19 @@ def tcpdump(cluster: Any, session: Session, args: list[str]) -> Output:
     traced = last_trace(cluster, session)
     lines = []
     if traced is not None:
-        lines = [line for name, line in seen_on(cluster, node, traced) if iface in (name, "any")]
+        seen = seen_on(cluster, node, traced)
+        if iface == "any":
+            # -i any names each packet's interface and direction (tcpdump 4.99, LINUX_SLL2).
+            local = _local_addresses(cluster, node)
+            lines = [f"{name} {_direction(name, line, local)} {line}" for name, line in seen]
+        else:
+            lines = [line for name, line in seen if name == iface]
     for n, line in enumerate(lines, start=1):
-        output.out(f"00:00:00.{n * 137:06d} IP {line}\n")
+        if iface == "any":
+            name, direction, rest = line.split(" ", 2)
+            output.out(f"00:00:00.{n * 137:06d} {name} {direction} IP {rest}\n")
+        else:
+            output.out(f"00:00:00.{n * 137:06d} IP {line}\n")
     if traced is None:
         output.err(
             "(nothing sent from this terminal yet: curl something from a pod, then run this again)\n"

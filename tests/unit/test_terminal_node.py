@@ -94,3 +94,15 @@ def test_the_nodes_routes_neighbours_and_forwarding_entries(cluster) -> None:
         "dev flannel.1 dst 10.0.0.12 self permanent",
     ]
     assert "10.244.2.0 dev flannel.1 lladdr " in run(cluster, "ip neigh", node).output
+
+
+def test_tcpdump_on_any_names_the_interface_and_direction(cluster) -> None:
+    node = on_node_after_curl(cluster)
+    shown = run(cluster, "tcpdump -ni any 2>/dev/null | grep -E 'GET /|10.0.0.11.33582'", node)
+    lines = shown.output.splitlines()
+    assert [line.split(" ")[1:3] for line in lines if line.startswith("00:")] == [
+        ["vetha7a3e029", "In"],  # from the pod, into the host
+        ["cni0", "In"],
+        ["flannel.1", "Out"],  # after kube-proxy's DNAT, into the tunnel
+        ["eth0", "Out"],  # the outer VXLAN packet, to worker-2
+    ]
