@@ -116,6 +116,8 @@ def parse(text: str) -> list[Pipeline]:
     >>> p = parse("kubectl apply -f - <<EOF\\nkind: Pod\\nEOF\\nhostname")
     >>> p[0].commands[0].stdin, p[1].commands[0].argv
     ('kind: Pod\\n', ['hostname'])
+    >>> parse("kubectl apply -f -\\nkind: Pod\\nmetadata: {name: a}")[0].commands[0].stdin
+    'kind: Pod\\nmetadata: {name: a}\\n'
     >>> parse("ls |")
     Traceback (most recent call last):
     ...
@@ -134,7 +136,27 @@ def parse(text: str) -> list[Pipeline]:
                 body, i = _heredoc(lines, i, command.heredoc)
                 command.stdin, command.heredoc = body, None
         pipelines.extend(found)
+        last = found[-1].commands[-1] if found else None
+        if last is not None and last.stdin is None and _reads_stdin(last.argv) and i < len(lines):
+            # Pasted manifests after `kubectl apply -f -`: kubectl reads them up to the end.
+            last.stdin = "".join(f"{line}\n" for line in lines[i:])
+            break
     return pipelines
+
+
+def _reads_stdin(argv: list[str]) -> bool:
+    """``kubectl apply|create -f -``: a command that reads its manifests from stdin.
+
+    >>> _reads_stdin(["kubectl", "apply", "-f", "-"]), _reads_stdin(["kubectl", "get", "pods"])
+    (True, False)
+    """
+    return (
+        argv[:1] in (["kubectl"], ["k"])
+        and any(verb in argv[1:3] for verb in ("apply", "create"))
+        and any(
+            f"{flag}{sep}-" in " ".join(argv) for flag in ("-f", "--filename") for sep in (" ", "=")
+        )
+    )
 
 
 def _heredoc(lines: list[str], start: int, delimiter: str) -> tuple[str, int]:

@@ -71,6 +71,10 @@ function restoreScreen(form, screen) {
   if (label && saved.prompt) label.textContent = saved.prompt;
 }
 
+// `kubectl apply -f -` reads the manifests that follow until Ctrl+D, as kubectl reads stdin.
+const READS_STDIN = /^\s*(kubectl|k)\s+(apply|create)\b.*\s(-f|--filename)(\s+|=)-(\s|$)/;
+const readsStdin = (text) => READS_STDIN.test(text.split("\n")[0]) && !/<</.test(text.split("\n")[0]);
+
 function completionData() {
   const el = document.getElementById("terminal-complete");
   try {
@@ -218,9 +222,13 @@ function attach(root) {
 
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      if (openHeredoc(input.value)) return; // a new line of the heredoc
+      if (openHeredoc(input.value) || readsStdin(input.value)) return; // a line of its input
       event.preventDefault();
       submit();
+    } else if (event.key === "d" && event.ctrlKey) {
+      // Ctrl+D: the end of the input kubectl apply -f - was reading.
+      event.preventDefault();
+      if (input.value.trim()) submit();
     } else if (event.key === "ArrowUp" && !input.value.slice(0, input.selectionStart).includes("\n")) {
       if (position === 0) return;
       event.preventDefault();

@@ -38,6 +38,22 @@ def test_kubectl_exec_curl_history_and_completion(page: Page, screenshots_dir: P
     expect(screen).to_contain_text("READY   STATUS    RESTARTS")
     expect(screen).to_contain_text("client")
 
+    # kubectl apply -f - reads the YAML typed (or pasted) after it until Ctrl+D; the new
+    # Service shows on the map at once.
+    line.focus()
+    line.type("kubectl apply -f -")
+    for yaml_line in (
+        "apiVersion: v1",
+        "kind: Service",
+        "metadata: {name: api}",
+        "spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}",
+    ):
+        line.press("Enter")
+        line.type(yaml_line)
+    line.press("Control+d")
+    expect(screen).to_contain_text("service/api created")
+    expect(page.locator('svg.cluster-map [data-kind="Service"][data-name="api"]')).to_have_count(1)
+
     # Tab completes the verb, then the pod's name; Enter opens the pod's shell.
     line.focus()
     line.type("kubectl exe")
