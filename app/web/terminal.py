@@ -41,8 +41,12 @@ def _terminal(cluster: Cluster, session: Session) -> dict[str, Any]:
     return {
         "session": session.to_fields(),
         "prompt": session.prompt(),
-        # In a <script> element: "<" escaped so no text can close it.
-        "complete": json.dumps(completions(cluster)).replace("<", "\\u003c"),
+        # Once per state of the cluster (names change only when objects do). In a <script>
+        # element: "<" escaped so no text can close it.
+        "complete": cluster.state.memoised(
+            "terminal.completions",
+            lambda: json.dumps(completions(cluster)).replace("<", "\\u003c"),
+        ),
     }
 
 

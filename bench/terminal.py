@@ -1,0 +1,132 @@
+"""The Terminal tab's round trip (issue 13, "How it is checked").
+
+Prints, for a workspace of 200 pods (20 Deployments of 10 replicas, each with its Service)
+and a client pod, the median time of one command line posted as the page posts it (htmx)
+and answered, against the floor: a bare FastAPI app (one process, like Podpath's) that
+answers the same POST with the bytes Podpath answered, recorded first (goal: within 3x):
+
+1. ``kubectl get pods -o wide`` (a read: the screen's lines and the prompt come back);
+2. ``kubectl exec client -- curl -s http://app-0`` (a request: its trace comes back for the
+   map too, in the trace bar's block).
+
+Run: ./dev bench  (or .venv/bin/python bench/terminal.py).
+"""
+
+from __future__ import annotations
+
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+
+from bench.apply import big_manifest
+from tests.conftest import ServerHandle, free_port, start_server
+
+ROUNDS = 15
+HTMX = {"HX-Request": "true"}
+CLIENT = """apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec: {containers: [{name: client, image: curlimages/curl}]}
+"""
+COMMANDS = ("kubectl get pods -o wide", "kubectl exec client -- curl -s http://app-0")
+
+
+def median_ms(fn, rounds: int = ROUNDS) -> float:
+    fn()
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def start_bare(answers: dict[str, bytes], folder: Path) -> subprocess.Popen:
+    """A bare FastAPI app answering each command line with Podpath's recorded bytes."""
+    module = folder / "bare_terminal.py"
+    module.write_text(
+        "import pickle\n"
+        "from fastapi import FastAPI, Form\n"
+        "from fastapi.responses import HTMLResponse\n"
+        f"ANSWERS = pickle.loads({pickle.dumps(answers)!r})\n"
+        "app = FastAPI()\n"
+        "@app.get('/healthz')\n"
+        "def healthz():\n"
+        "    return {'status': 'ok'}\n"
+        "@app.post('/w/{workspace}/terminal')\n"
+        "def terminal(workspace: str, line: str = Form('')):\n"
+        "    return HTMLResponse(ANSWERS.get(line, b''))\n"
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(folder), "bare_terminal:app",
+         "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    process.port = port  # type: ignore[attr-defined]
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the bare app did not start")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        server: ServerHandle = start_server(folder / "data")
+        bare = None
+        try:
+            workspace = httpx.post(f"{server.url}/api/v1/workspaces", json={}, timeout=60).json()[
+                "id"
+            ]
+            manifest = big_manifest(deployments=20, replicas=10) + "---\n" + CLIENT
+            httpx.post(
+                f"{server.url}/api/v1/workspaces/{workspace}/apply",
+                content=manifest,
+                headers={"content-type": "application/yaml"},
+                timeout=120,
+            ).raise_for_status()
+            url = f"{server.url}/w/{workspace}/terminal"
+            with httpx.Client(timeout=60) as client:
+                answers = {
+                    line: client.post(url, data={"line": line}, headers=HTMX).content
+                    for line in COMMANDS
+                }
+                bare = start_bare(answers, folder)
+                bare_url = f"http://127.0.0.1:{bare.port}/w/{workspace}/terminal"  # type: ignore[attr-defined]
+                for line in COMMANDS:
+                    assert answers[line], line
+
+                    def podpath(line: str = line) -> None:
+                        client.post(url, data={"line": line}, headers=HTMX).raise_for_status()
+
+                    def floor(line: str = line) -> None:
+                        client.post(bare_url, data={"line": line}, headers=HTMX).raise_for_status()
+
+                    ours, theirs = median_ms(podpath), median_ms(floor)
+                    print(
+                        f"terminal `{line}`, 200 pods: {ours:.1f} ms median "
+                        f"({len(answers[line]) // 1024} KiB); floor (bare FastAPI, same bytes) "
+                        f"{theirs:.1f} ms; ratio {ours / theirs:.2f} (goal: under 3)"
+                    )
+        finally:
+            if bare is not None:
+                bare.terminate()
+                bare.wait()
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
