@@ -5,8 +5,9 @@ and a client pod, the median time of one command line posted as the page posts i
 and answered, against the floor: a bare FastAPI app (one process, like Podpath's) that
 answers the same POST with the bytes Podpath answered, recorded first (goal: within 3x):
 
-1. ``kubectl get pods -o wide`` (a read: the screen's lines and the prompt come back);
-2. ``kubectl exec client -- curl -s http://app-0`` (a request: its trace comes back for the
+1. ``true`` (nothing to do: what the route costs by itself);
+2. ``kubectl get pods -o wide`` (a read: the screen's lines and the prompt come back);
+3. ``kubectl exec client -- curl -s http://app-0`` (a request: its trace comes back for the
    map too, in the trace bar's block).
 
 Run: ./dev bench  (or .venv/bin/python bench/terminal.py).
