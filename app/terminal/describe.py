@@ -42,6 +42,9 @@ def describe_pod(cluster: Any, pod: dict[str, Any]) -> list[str]:
         "IPs:",
     ]
     lines += [f"  IP:\t{ip['ip']}" for ip in status.get("podIPs") or []] or [f"  {NONE}"]
+    owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")), None)
+    if owner:
+        lines.append(f"Controlled By:\t{owner['kind']}/{owner['name']}")
     lines.append("Containers:")
     lines += container_lines(spec, status.get("containerStatuses"), "  ")
     conditions = status.get("conditions") or []
