@@ -31,8 +31,8 @@ router = APIRouter(include_in_schema=False)
 #: The longest command line (a pasted heredoc of manifests included) the terminal takes.
 MAX_LINE = 100_000
 WELCOME = (
-    "Podpath terminal: kubectl against this sandbox, and a shell in any pod or node.\n"
-    "Try: kubectl get pods -o wide · kubectl exec -it POD -- sh · "
+    "Podpath terminal: kubectl against this sandbox, from your machine outside the cluster.\n"
+    "Try: kubectl get pods -o wide · kubectl exec -it POD -- sh (then curl -v http://SERVICE) · "
     "kubectl debug node/worker-1 -it --image=busybox · help\n"
 )
 

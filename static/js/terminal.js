@@ -278,7 +278,12 @@ function attach(root) {
   });
   input.addEventListener("input", fit);
 
-  form.addEventListener("htmx:afterRequest", () => {
+  form.addEventListener("htmx:afterRequest", (event) => {
+    if (!event.detail.successful) {
+      // The server did not answer: keep the line to run again, and say so on the screen.
+      print(`<span class="term-note">Podpath: no answer from the server (${escapeText(String(event.detail.xhr ? event.detail.xhr.status : "offline"))}); press Enter to try again.</span>\n`);
+      return;
+    }
     saveScreen(form, screen);
     input.value = "";
     fit();
