@@ -10,9 +10,6 @@ from typing import Any
 from app.cluster.constants import KUBELET_VERSION
 from app.kubeapi.resources import RESOURCES, Resource, groups, in_group
 
-#: The Accept type of an aggregated discovery request (Kubernetes 1.30+ serves it by default).
-AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-
 
 def version() -> dict[str, str]:
     """``/version``: the server's version, the one the nodes' kubelets run.
@@ -103,7 +100,7 @@ def _scale_entry(resource: Resource) -> dict[str, Any]:
     }
 
 
-def aggregated(core: bool) -> dict[str, Any]:
+def aggregated(core: bool, discovery_version: str = "v2") -> dict[str, Any]:
     """The aggregated discovery document of ``/api`` (``core``) or ``/apis``: every group,
     its versions and their resources in one answer.
 
@@ -148,22 +145,32 @@ def aggregated(core: bool) -> dict[str, Any]:
         )
     return {
         "kind": "APIGroupDiscoveryList",
-        "apiVersion": "apidiscovery.k8s.io/v2",
+        "apiVersion": f"apidiscovery.k8s.io/{discovery_version}",
         "metadata": {},
         "items": items,
     }
 
 
-def wants_aggregated(accept: str) -> bool:
-    """Whether an Accept header asks for aggregated discovery (v2 or v2beta1).
+def aggregated_version(accept: str) -> str | None:
+    """The aggregated discovery version an Accept header asks for first (``v2``, or
+    ``v2beta1`` from kubectl 1.26 to 1.29), or None for the plain documents.
 
-    >>> wants_aggregated("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
-    ...                  ",application/json")
+    >>> aggregated_version("application/json;g=apidiscovery.k8s.io;v=v2beta1;"
+    ...                    "as=APIGroupDiscoveryList,application/json")
+    'v2beta1'
+    >>> aggregated_version("application/json, */*") is None
     True
-    >>> wants_aggregated("application/json, */*")
-    False
     """
-    return "as=APIGroupDiscoveryList" in accept.replace(" ", "")
+    for entry in accept.replace(" ", "").split(","):
+        params = dict(p.split("=", 1) for p in entry.split(";")[1:] if "=" in p)
+        if params.get("as") == "APIGroupDiscoveryList" and params.get("v") in ("v2", "v2beta1"):
+            return params["v"]
+    return None
+
+
+def aggregated_type(version_name: str) -> str:
+    """The Content-Type of an aggregated discovery answer."""
+    return f"application/json;g=apidiscovery.k8s.io;v={version_name};as=APIGroupDiscoveryList"
 
 
 __all__ = ["RESOURCES", "aggregated", "api_group_list", "api_versions", "resource_list", "version"]

@@ -285,3 +285,28 @@ def test_a_body_another_site_could_send_unasked_is_refused(api: Api, ws: str):
         headers={"content-type": "text/plain"},
     )
     assert answer.status_code == 415 and answer.json()["reason"] == "UnsupportedMediaType"
+
+
+def test_aggregated_discovery_in_the_version_asked_for(api: Api, ws: str):
+    beta = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+    answer = api.get(f"/k/{ws}/api", headers={"accept": beta + ",application/json"})
+    assert answer.headers["content-type"] == beta  # kubectl 1.26 to 1.29 know only v2beta1
+    assert answer.json()["apiVersion"] == "apidiscovery.k8s.io/v2beta1"
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return bytes([number << 3 | 2, len(payload)]) + payload
+
+
+def test_an_object_sent_as_protobuf_is_created(api: Api, ws: str):
+    """kubectl 1.32+ sends `kubectl create namespace|deployment|...` objects as protobuf:
+    the k8s\\x00 magic, then a runtime.Unknown with the type and the object's message."""
+    namespace = _field(1, _field(1, b"pb"))  # Namespace.metadata.name
+    envelope = _field(1, _field(1, b"v1") + _field(2, b"Namespace")) + _field(2, namespace)
+    answer = api.post(
+        f"/k/{ws}/api/v1/namespaces",
+        content=b"k8s\x00" + envelope,
+        headers={"content-type": "application/vnd.kubernetes.protobuf"},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["metadata"]["name"] == "pb"

@@ -13,14 +13,15 @@ from app.web.kubeapi.responses import answering, json_response, require_workspac
 
 router = APIRouter(prefix="/k/{workspace_id}", include_in_schema=False)
 
-_AGGREGATED_TYPE = discovery.AGGREGATED
-
 
 def _discovery(request: Request, workspace_id: str, core: bool) -> Response:
     def answer() -> Response:
         require_workspace(request, workspace_id)
-        if discovery.wants_aggregated(request.headers.get("accept", "")):
-            return json_response(discovery.aggregated(core), media_type=_AGGREGATED_TYPE)
+        asked = discovery.aggregated_version(request.headers.get("accept", ""))
+        if asked is not None:
+            return json_response(
+                discovery.aggregated(core, asked), media_type=discovery.aggregated_type(asked)
+            )
         return json_response(discovery.api_versions() if core else discovery.api_group_list())
 
     return answering(answer)

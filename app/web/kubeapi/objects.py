@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster.cluster import Cluster
-from app.kubeapi import convert, operations, paths, selectors
+from app.kubeapi import convert, operations, paths, protobuf, selectors
 from app.kubeapi.status import ApiError, bad_request, method_not_allowed
 from app.web.guard.origin import SIMPLE_CONTENT_TYPES
 from app.web.kubeapi.discovery import resource_list
@@ -28,6 +28,7 @@ from app.web.kubeapi.responses import (
 from app.web.kubeapi.watching import watch_response
 
 router = APIRouter(prefix="/k/{workspace_id}", include_in_schema=False)
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -57,6 +58,11 @@ async def _body(request: Request) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media in SIMPLE_CONTENT_TYPES:  # what a page on another site may send unasked
         return ApiError(415, "UnsupportedMediaType", f"the server does not take {media} bodies")
+    if media == PROTOBUF:  # kubectl 1.32+ creates built-in kinds this way
+        try:
+            return protobuf.decode_object(raw)
+        except ApiError as error:
+            return error
     try:
         if media.endswith("yaml"):
             return yaml.safe_load(raw.decode("utf-8"))
