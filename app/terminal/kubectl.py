@@ -18,6 +18,7 @@ import yaml
 
 from app.errors import PodpathError
 from app.render.tables import format_table, get_table
+from app.terminal import jsonpath
 from app.terminal import kube_objects as ko
 from app.terminal.kubectl_args import (
     Args,
@@ -228,10 +229,13 @@ def get(cluster: Any, args: Args, now: float | None = None) -> Output:
                 f"error: unable to parse requirement: {args.get('-l', '--selector')}\n", 1
             )
     form = args.get("-o", "--output", default="") or ""
-    if form not in ("", "wide", "yaml", "json", "name"):
+    template = None
+    if form.startswith("jsonpath="):
+        form, template = "jsonpath", form.split("=", 1)[1]
+    if form not in ("", "wide", "yaml", "json", "name", "jsonpath"):
         return failed(
             f'error: unable to match a printer suitable for the output format "{form}", allowed '
-            "formats are: json,name,wide,yaml\n",
+            "formats are: json,jsonpath,name,wide,yaml\n",
             1,
         )
     output = Output()
@@ -251,7 +255,7 @@ def get(cluster: Any, args: Args, now: float | None = None) -> Output:
         else:
             found.append((kind, objects))
     shown = [(kind, objects) for kind, objects in found if objects]
-    if form in ("yaml", "json"):
+    if form in ("yaml", "json", "jsonpath"):
         items = [o for _, objects in shown for o in objects]
         single = len(items) == 1 and all(n is not None for _, n in pairs)
         document = (
@@ -265,7 +269,12 @@ def get(cluster: Any, args: Args, now: float | None = None) -> Output:
             }
         )
         if items or not output.status:
-            if form == "json":
+            if template is not None:
+                try:
+                    output.out(jsonpath.render(template, document))
+                except jsonpath.JsonPathError as error:
+                    return failed(f"error: error parsing jsonpath {template}, {error}\n", 1)
+            elif form == "json":
                 output.out(json.dumps(document, indent=4, ensure_ascii=False) + "\n")
             else:
                 output.out(to_yaml(document))

@@ -163,3 +163,13 @@ def test_describe_a_pod_with_its_events(cluster) -> None:
         "  Normal  Scheduled  <unknown>  default-scheduler  Successfully assigned default/client to worker-1\n"
         "  Normal  Started    <unknown>  kubelet            Started container client (pod IP 10.244.1.4)\n"
     )
+
+
+def test_get_with_a_jsonpath_template(cluster) -> None:
+    assert out(cluster, "kubectl get svc web -o jsonpath='{.spec.clusterIP}'") == "10.101.124.92"
+    assert out(cluster, "kubectl get pods -l app=web -o jsonpath='{.items[*].status.podIP}'") == (
+        "10.244.2.3 10.244.1.5 10.244.2.4"
+    )
+    assert (
+        out(cluster, "kubectl get svc web -o jsonpath='{.spec.ports[0].port}{\"\\n\"}'") == "80\n"
+    )
