@@ -239,6 +239,8 @@ def get(cluster: Any, args: Args, now: float | None = None) -> Output:
             1,
         )
     output = Output()
+    if args.has("-w", "--watch"):
+        output.err("Podpath: -w (watch) is not in this terminal: here is the list as it is now.\n")
     found: list[tuple[str, list[dict[str, Any]]]] = []
     for kind, name in pairs:
         if name is None:

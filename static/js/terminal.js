@@ -120,7 +120,7 @@ export function candidates(line, data, where) {
     }
     const previous = before[before.length - 1];
     if (["-n", "--namespace"].includes(previous)) return [data.names.namespaces, current];
-    if (["-o", "--output"].includes(previous)) return [["wide", "yaml", "json", "name"], current];
+    if (["-o", "--output"].includes(previous)) return [["wide", "yaml", "json", "name", "jsonpath="], current];
     if (current.startsWith("-")) return [k.flags, current];
     const slash = current.indexOf("/");
     if (slash > 0) {
