@@ -55,6 +55,7 @@ TOOL_FLAGS = {
     "nc": ["-zv", "-u", "-w"],
     "ping": ["-c"],
     "iptables-save": ["-t", "nat", "filter"],
+    "iptables": ["-t", "nat", "filter", "-S", "KUBE-SERVICES", "KUBE-NODEPORTS"],
     "ipvsadm": ["-Ln"],
     "nft": ["list", "ruleset"],
     "conntrack": ["-L"],

@@ -360,6 +360,7 @@ _POD: dict[str, Handler] = {
 }
 _NODE: dict[str, Handler] = {
     "iptables-save": _node_tool(node_commands.iptables_save),
+    "iptables": _node_tool(node_commands.iptables),
     "ipvsadm": _node_tool(node_commands.ipvsadm),
     "nft": _node_tool(node_commands.nft),
     "conntrack": _conntrack,

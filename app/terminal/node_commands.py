@@ -44,6 +44,39 @@ def iptables_save(cluster: Any, node: str, args: list[str]) -> Output:
     return printed(kt.iptables_save(program(cluster, node, mode), tables))
 
 
+def iptables(cluster: Any, node: str, args: list[str]) -> Output:
+    """``iptables [-t TABLE] -S [CHAIN]``: the rules as commands (``-P``, ``-N``, ``-A``), from
+    the same text as ``iptables-save``. ``-L`` is answered with where to look instead."""
+    table = "filter"
+    if "-t" in args:
+        position = args.index("-t")
+        table = args[position + 1] if position + 1 < len(args) else ""
+    words = [
+        a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "-t")
+    ]
+    if not any(a.startswith("-S") or a == "--list-rules" for a in args):
+        return failed(
+            "Podpath: this node lists rules with iptables -t nat -S [CHAIN] or iptables-save -t nat\n",
+            2,
+        )
+    if table not in ("filter", "nat", "mangle", "raw"):
+        return failed(f"iptables v1.8.10 (nf_tables): table '{table}' does not exist\n", 3)
+    text = kt.iptables_save(program(cluster, node, cluster.config.proxy_mode), (table,))
+    lines = []
+    for line in text.splitlines():
+        if line.startswith(":"):
+            name, policy = line[1:].split(" ")[:2]
+            lines.append(f"-P {name} {policy}" if policy != "-" else f"-N {name}")
+        elif line.startswith("-A "):
+            lines.append(line)
+    chain = words[0] if words else None
+    if chain is not None:
+        if not any(line.split(" ")[1] == chain for line in lines):
+            return failed("iptables: No chain/target/match by that name.\n", 1)
+        lines = [line for line in lines if line.split(" ")[1] == chain]
+    return printed("".join(f"{line}\n" for line in lines))
+
+
 def ipvsadm(cluster: Any, node: str, args: list[str]) -> Output:
     """``ipvsadm -Ln``: the virtual servers kube-proxy's IPVS mode programs (none otherwise)."""
     mode = cluster.config.proxy_mode

@@ -106,3 +106,11 @@ def test_tcpdump_on_any_names_the_interface_and_direction(cluster) -> None:
         ["flannel.1", "Out"],  # after kube-proxy's DNAT, into the tunnel
         ["eth0", "Out"],  # the outer VXLAN packet, to worker-2
     ]
+
+
+def test_iptables_lists_one_chain_as_commands(cluster) -> None:
+    node = Session("node/worker-1")
+    lines = run(cluster, "iptables -t nat -S KUBE-SVC-CDGGSHYLG3RE2FKL", node).output.splitlines()
+    assert lines[0] == "-N KUBE-SVC-CDGGSHYLG3RE2FKL"
+    assert all(line.startswith("-A KUBE-SVC-CDGGSHYLG3RE2FKL ") for line in lines[1:])
+    assert len(lines) == 5  # the masquerade mark, then one jump per endpoint
