@@ -14,7 +14,6 @@ from app.classroom.codes import normalise, shown
 from app.classroom.follow import catch_up_spread, follow_source
 from app.cluster.cluster import Cluster
 from app.errors import Forbidden, PodpathError
-from app.lessons.activity import trace_record
 from app.network.trace import trace
 from app.render.stage import hop_marks
 from app.store.classes import ClassEvent, class_note
@@ -120,12 +119,17 @@ async def catch_up(
 
 
 async def _catch_up(request: Request, workspace_id: str, shown_trace: str) -> Response:
+    # All of it in one trip to the thread pool: the store, the trace, the drawing.
+    return await run_in_threadpool(_caught_up, request, workspace_id, shown_trace)
+
+
+def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Response:
     from app.web.sandbox import page_context  # sandbox imports this package
 
     store = classes(request)
-    note = await run_in_threadpool(_student, request, workspace_id)
-    follow = await run_in_threadpool(store.follow_state, note["id"])
-    done = await run_in_threadpool(store.catch_up, workspace_id, follow)
+    note = _student(request, workspace_id)
+    follow = store.follow_state(note["id"])
+    done = store.catch_up(workspace_id, follow)
     # A trace the page has not shown is run on the student's cluster. One it shows already
     # stays, unless the move changed the cluster under it: then the trace area is cleared,
     # as the teacher's own page clears it when a step changes the cluster.
@@ -154,19 +158,17 @@ async def _catch_up(request: Request, workspace_id: str, shown_trace: str) -> Re
         except PodpathError as error:
             extra["trace_error"] = error
             return extra
-        extra.update(
-            trace=traced.to_dict(), activity=trace_record(cluster, source, asked["to"], traced)
-        )
+        # Not the student's work for a Check: no activity is recorded.
+        extra["trace"] = traced.to_dict()
         return extra
 
-    context = await run_in_threadpool(page_context, request, workspace_id, "trace", False, build)
-    context.pop("activity", None)  # the teacher's trace is not the student's work for a check
+    context = page_context(request, workspace_id, "trace", False, build)
     if context.get("classroom"):
         context["classroom"]["behind"] = False  # caught up now: no catch-up on load again
     if "trace" in context:
         context["marks"] = hop_marks(context["map"], context["trace"])
     if not is_htmx(request):
-        return await run_in_threadpool(render, request, "workspace.html", context)
+        return render(request, "workspace.html", context)
     parts = {"class_status": "class-status"}
     if context.get("lesson") and (done["moved"] or done["rebuilt"]):
         parts["lesson_panel"] = "lesson"
@@ -174,7 +176,7 @@ async def _catch_up(request: Request, workspace_id: str, shown_trace: str) -> Re
         parts.update({block: block.replace("_", "-") for block in CLUSTER_CHANGED})
     if new_trace or done["rebuilt"]:
         parts["trace_result"] = "trace-result"
-    return await run_in_threadpool(render_parts, request, "workspace.html", context, parts)
+    return render_parts(request, "workspace.html", context, parts)
 
 
 @router.post("/w/{workspace_id}/class/following")
