@@ -57,7 +57,7 @@ def test_list_filters_by_namespace(api: Api) -> None:
     assert list_items(api, workspace, "kind=pods&namespace=nowhere") == []
 
 
-@pytest.mark.parametrize("kind", ["widgets", "Pods2", "configmap", "%00"])
+@pytest.mark.parametrize("kind", ["widgets", "Pods2", "secret", "%00"])
 def test_unknown_kind_is_404(api: Api, kind: str) -> None:
     workspace = new_workspace(api)
     response = api.get(f"{WS}/{workspace}/objects?kind={kind}")
