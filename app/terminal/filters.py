@@ -33,7 +33,9 @@ def grep(args: list[str], text: str) -> Result:
     flags, patterns, fixed, invert, count, numbers, word = 0, [], False, False, False, False, False
     words = iter(args)
     for arg in words:
-        if arg == "-e":
+        if arg == "--":  # the end of the options: what follows is a pattern
+            patterns.extend(words)
+        elif arg == "-e":
             patterns.append(next(words, ""))
         elif arg.startswith("-") and len(arg) > 1 and not patterns:
             for letter in arg[1:]:

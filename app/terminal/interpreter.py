@@ -312,6 +312,13 @@ def _node_tool(tool: Callable[[Any, str, list[str]], Output]) -> Handler:
     return handler
 
 
+def _node_session_tool(tool: Callable[[Any, Session, list[str]], Output]) -> Handler:
+    def handler(cluster: Any, session: Session, args: list[str], stdin: str | None) -> Output:
+        return tool(cluster, session, args)
+
+    return handler
+
+
 def _conntrack(cluster: Any, session: Session, args: list[str], stdin: str | None) -> Output:
     return node_commands.conntrack(cluster, session, args)
 
@@ -359,7 +366,7 @@ _POD: dict[str, Handler] = {
     "env": _env,
 }
 _NODE: dict[str, Handler] = {
-    "iptables-save": _node_tool(node_commands.iptables_save),
+    "iptables-save": _node_session_tool(node_commands.iptables_save),
     "iptables": _node_tool(node_commands.iptables),
     "ipvsadm": _node_tool(node_commands.ipvsadm),
     "nft": _node_tool(node_commands.nft),

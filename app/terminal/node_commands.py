@@ -10,6 +10,7 @@ terminal sent: one engine, so what a learner reads here is what the packet met.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from typing import Any
 
 from app.cluster import constants as c
@@ -30,9 +31,11 @@ def local_pods(cluster: Any, node: str) -> list[dict[str, Any]]:
     return [p for p in index.pod_by_ip.values() if p["spec"].get("nodeName") == node]
 
 
-def iptables_save(cluster: Any, node: str, args: list[str]) -> Output:
-    """``iptables-save [-t TABLE]``: kube-proxy's tables as the Rules tab shows them (in the
-    iptables mode; the nftables mode writes nothing there)."""
+def iptables_save(cluster: Any, session: Session, args: list[str]) -> Output:
+    """``iptables-save [-c] [-t TABLE]``: kube-proxy's tables as the Rules tab shows them (in
+    the iptables mode; the nftables mode writes nothing there). With ``-c`` each rule carries
+    its counters: the rules the last request this terminal sent matched on this node count
+    one packet, the rest none, so the trace and the rules it went through meet here."""
     tables: tuple[str, ...] = ("filter", "nat")
     if "-t" in args:
         position = args.index("-t")
@@ -40,8 +43,30 @@ def iptables_save(cluster: Any, node: str, args: list[str]) -> Output:
         if table not in ("filter", "nat", "mangle", "raw"):
             return failed(f"iptables-save: Unable to initialize table '{table}'\n", 1)
         tables = (table,)
-    mode = cluster.config.proxy_mode
-    return printed(kt.iptables_save(program(cluster, node, mode), tables))
+    text = kt.iptables_save(program(cluster, session.name, cluster.config.proxy_mode), tables)
+    if "-c" not in args and "--counters" not in args:
+        return printed(text)
+    matched = _matched_rules(cluster, session)
+    lines = [
+        f"[{matched[line]}:{60 * matched[line]}] {line}" if line.startswith("-A ") else line
+        for line in text.splitlines()
+    ]
+    return printed("".join(f"{line}\n" for line in lines))
+
+
+def _matched_rules(cluster: Any, session: Session) -> Counter[str]:
+    """How many of the last request's packets each rule line matched on this node (the lines
+    the Rules tab highlights for that trace); a packet counts as 60 bytes."""
+    traced = last_trace(cluster, session)
+    if traced is None:
+        return Counter()
+    return Counter(
+        m["text"]
+        for hop in [*traced.hops, *traced.reply]
+        if hop.rule and hop.node == session.name
+        for m in hop.rule.get("matched", [hop.rule])
+        if m.get("text")
+    )
 
 
 def iptables(cluster: Any, node: str, args: list[str]) -> Output:

@@ -114,3 +114,17 @@ def test_iptables_lists_one_chain_as_commands(cluster) -> None:
     assert lines[0] == "-N KUBE-SVC-CDGGSHYLG3RE2FKL"
     assert all(line.startswith("-A KUBE-SVC-CDGGSHYLG3RE2FKL ") for line in lines[1:])
     assert len(lines) == 5  # the masquerade mark, then one jump per endpoint
+
+
+def test_iptables_save_counters_show_what_the_last_request_matched(cluster) -> None:
+    node = on_node_after_curl(cluster)
+    hit = run(cluster, "iptables-save -c -t nat | grep -v '^\\[0:0\\]' | grep -- '^\\['", node)
+    lines = hit.output.splitlines()
+    # The DNS query and the request both enter through PREROUTING; each reached its endpoint.
+    assert lines[0] == (
+        '[2:120] -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'
+    )
+    assert (
+        '[1:60] -A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> '
+        '10.244.2.4:8080" -j KUBE-SEP-SS2T4ADR43IYLGAO'
+    ) in lines
