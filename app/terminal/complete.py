@@ -54,7 +54,7 @@ TOOL_FLAGS = {
     "dig": ["+short", "+search", "-x", "SRV", "PTR", "AAAA", "CNAME"],
     "nc": ["-zv", "-u", "-w"],
     "ping": ["-c"],
-    "iptables-save": ["-t", "nat", "filter"],
+    "iptables-save": ["-c", "-t", "nat", "filter"],
     "iptables": ["-t", "nat", "filter", "-S", "KUBE-SERVICES", "KUBE-NODEPORTS"],
     "ipvsadm": ["-Ln"],
     "nft": ["list", "ruleset"],
