@@ -103,6 +103,13 @@ async def terminal_run(
     context = await run_in_threadpool(page_context, request, workspace_id, "terminal", False, build)
     if "trace" in context:  # the packet moves over the map the page draws
         context["marks"] = hop_marks(context["map"], context["trace"])
+    if "trace" in context and reply.request is not None and len(reply.request) == 3:
+        # The teacher's request goes to the students following, as one from the trace bar
+        # does (a request with its own Host header cannot be replayed from from/to/seed).
+        source, to, seed = reply.request
+        context["class_trace"] = request.app.state.classes.traced(
+            context["class_note"], source, to, seed
+        )
     if not is_htmx(request):
         return render(request, "workspace.html", context)
     return _answer(request, context, reply)

@@ -139,3 +139,18 @@ def test_a_lessons_checks_see_what_the_terminal_did(api: Api) -> None:
     assert "Address: 10." in answer.text
     after = api.post(check).json()["checks"][0]
     assert after["passed"], after
+
+
+def test_the_teachers_curl_goes_to_the_students_following(api: Api) -> None:
+    from tests.api.test_classroom import Class
+
+    room = Class(api, scenario="web-service")
+    ana = room.join("Ana")
+    line = "kubectl exec client -- curl -s http://web"
+    sent = api.post(f"/w/{room.teacher}/terminal", data={"line": line}, headers=HTMX)
+    trace_seq = re.search(r'data-class-trace="(\d+)"', sent.text)[1]
+    caught = api.post(f"/w/{ana}/class/follow", headers=HTMX)
+    assert f'data-follow-trace="{trace_seq}"' in caught.text
+    # A student's own curl goes to no one.
+    mine = api.post(f"/w/{ana}/terminal", data={"line": line}, headers=HTMX)
+    assert "data-class-trace" not in mine.text
