@@ -29,6 +29,9 @@ from app.kubeapi.status import (
     not_found,
 )
 
+#: Where client-side ``kubectl apply`` keeps the manifest it last applied.
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
 
 def resource_version(cluster: Cluster) -> str:
     """The cluster's current resourceVersion (every write bumps it)."""
@@ -184,15 +187,25 @@ def create(
     name = meta.get("name") or ""
     if name and cluster.get(resource.kind, meta.get("namespace", ""), name) is not None:
         raise already_exists(resource, name)
-    return _store(cluster, resource, body)
+    return _store(cluster, resource, body, _tidy(body))
 
 
 def _tidy(obj: dict[str, Any]) -> dict[str, Any]:
-    """The object without what the server keeps for itself (status, uid, versions...)."""
+    """The object without what the server keeps for itself (status, uid, versions...) and
+    without the copy of itself client-side ``kubectl apply`` keeps in an annotation: what
+    the learner wrote, as export gives it back.
+
+    >>> _tidy({"metadata": {"name": "a", "uid": "u", "annotations": {LAST_APPLIED: "{}"}},
+    ...        "spec": {}, "status": {}})
+    {'metadata': {'name': 'a'}, 'spec': {}}
+    """
     tidy = {k: v for k, v in obj.items() if k != "status"}
-    tidy["metadata"] = {
-        k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_METADATA
-    }
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k not in SERVER_METADATA}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+    meta.pop("annotations", None)
+    if annotations:
+        meta["annotations"] = annotations
+    tidy["metadata"] = meta
     return tidy
 
 
