@@ -21,20 +21,33 @@ def _joined(lines: list[str]) -> str:
 
 
 def grep(args: list[str], text: str) -> Result:
-    """``grep [-i] [-v] [-c] [-n] [-w] [-E|-F] [-e] PATTERN``: exit 1 when nothing matched.
+    """``grep [-i] [-v] [-c] [-n] [-w] [-E|-F] [-A|-B|-C N] [-e] PATTERN``: exit 1 when
+    nothing matched.
 
     >>> grep(["-i", "web"], "NAME\\nweb-1\\nWEB-2\\nclient\\n")
     ('web-1\\nWEB-2\\n', 0)
     >>> grep(["-c", "web"], "web\\nweb\\nx\\n")
     ('2\\n', 0)
+    >>> grep(["-A1", "b"], "a\\nb\\nc\\nd\\nb\\n")
+    ('b\\nc\\n--\\nb\\n', 0)
     >>> grep(["nothing"], "web\\n")
     ('', 1)
     """
     flags, patterns, fixed, invert, count, numbers, word = 0, [], False, False, False, False, False
+    after = before = 0
     words = iter(args)
     for arg in words:
+        context = re.match(r"^-([ABC])(\d*)$", arg)
         if arg == "--":  # the end of the options: what follows is a pattern
             patterns.extend(words)
+        elif context and not patterns:
+            value = context.group(2) or next(words, "")
+            if not value.isdigit():
+                return f"grep: {value}: invalid context length argument\n", 2
+            if context.group(1) in "AC":
+                after = int(value)
+            if context.group(1) in "BC":
+                before = int(value)
         elif arg == "-e":
             patterns.append(next(words, ""))
         elif arg.startswith("-") and len(arg) > 1 and not patterns:
@@ -64,12 +77,19 @@ def grep(args: list[str], text: str) -> Result:
         regex = re.compile("|".join(f"(?:{s})" for s in sources), flags)
     except re.error:
         return "grep: Unmatched ( or \\(\n", 2
-    hits = [
-        (n, line) for n, line in enumerate(_lines(text), 1) if bool(regex.search(line)) != invert
-    ]
+    lines = _lines(text)
+    hits = [n for n, line in enumerate(lines) if bool(regex.search(line)) != invert]
     if count:
         return f"{len(hits)}\n", 0 if hits else 1
-    shown = [f"{n}:{line}" if numbers else line for n, line in hits]
+    # -A/-B/-C: the lines around each match too, groups apart separated by "--" as grep does.
+    keep = sorted(
+        {i for n in hits for i in range(n - before, n + after + 1) if 0 <= i < len(lines)}
+    )
+    shown: list[str] = []
+    for position, i in enumerate(keep):
+        if (after or before) and position and i != keep[position - 1] + 1:
+            shown.append("--")
+        shown.append(f"{i + 1}:{lines[i]}" if numbers else lines[i])
     return _joined(shown), 0 if hits else 1
 
 

@@ -108,6 +108,11 @@ def test_a_node_shell_and_tcpdump_in_presentation_mode(page: Page, screenshots_d
     screen = page.locator("#terminal-screen")
     expect(screen).to_contain_text("listening on flannel.1")
     expect(screen).to_contain_text("HTTP: GET / HTTP/1.1")
+    # On eth0 the same request is inside flannel's VXLAN packet to worker-2 (port 8472).
+    run(page, "tcpdump -ni eth0 | grep -A1 8472 | head -2")
+    expect(screen).to_contain_text(
+        "10.0.0.11.33572 > 10.0.0.12.8472: OTV, flags [I] (0x08), overlay 0, instance 1"
+    )
     size = screen.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
     assert size >= 18, size
     page.screenshot(path=screenshots_dir / "terminal-present.png")
