@@ -5,11 +5,13 @@ discovery, Tables, Status errors, the patch types, scale, watch, dry runs and th
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.api.conftest import Api, apply_ok, deployment, list_items, new_workspace
+from app.web.guard import buckets
+from tests.api.conftest import Api, apply_ok, deployment, list_items, make_api, new_workspace
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
@@ -310,3 +312,16 @@ def test_an_object_sent_as_protobuf_is_created(api: Api, ws: str):
     )
     assert answer.status_code == 201, answer.text
     assert answer.json()["metadata"]["name"] == "pb"
+
+
+def test_kubectls_changes_are_charged_like_any_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = make_api(tmp_path, work_per_client=1)
+    ws = new_workspace(api)
+    ticking = iter(range(10**6))
+    monkeypatch.setattr(buckets, "now", lambda: 1000.0 + 2 * next(ticking))  # 2 s a change
+    url = f"/k/{ws}/api/v1/namespaces"
+    assert api.post(url, json={"metadata": {"name": "a"}}).status_code == 201
+    assert api.post(url, json={"metadata": {"name": "b"}}).status_code == 429
+    assert api.get(url).status_code == 200  # reads never wait

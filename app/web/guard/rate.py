@@ -43,8 +43,9 @@ NEW_WORKSPACE = re.compile(
     r"^(/w|/api/v1/workspaces|/api/v1/workspaces/[^/]+/fork|/s/[^/]+|/lessons/[^/]+"
     r"|/classes|/join/[^/]+)$"
 )
-#: Requests whose time is charged: every change to a workspace (and traces, which are POSTs).
-WORK = re.compile(r"^(/w/[^/]+/|/api/v1/workspaces/[^/]+/)")
+#: Requests whose time is charged: every change to a workspace (and traces, which are POSTs),
+#: kubectl's through the Kubernetes-compatible API (/k/<id>) included.
+WORK = re.compile(r"^(/w/[^/]+/|/api/v1/workspaces/[^/]+/|/k/[^/]+/)")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
