@@ -131,6 +131,7 @@ def _run(cluster: Any, text: str, session: Session) -> Reply:
 def _pipeline(cluster: Any, commands: list[Command], reply: Reply, shown: list[str]) -> int:
     stdin: str | None = None
     status = 0
+    later: list[str] = []
     for position, command in enumerate(commands):
         last = position == len(commands) - 1
         given = command.stdin if command.stdin is not None else stdin
@@ -143,11 +144,19 @@ def _pipeline(cluster: Any, commands: list[Command], reply: Reply, shown: list[s
             reply.trace, reply.request = result.trace, result.request
         reply.changed = reply.changed or result.changed
         reply.lookups.extend(result.lookups)
-        for stream, text in result.chunks:
-            if stream == STDERR or last:
-                shown.append(text)
+        if last:
+            shown.extend(text for _, text in result.chunks)
+        else:
+            # A command piped on writes to the screen as it runs: what it says on stderr before
+            # its output comes first, what it says after (tcpdump's count at ^C, curl's "left
+            # intact") once the commands after it have printed what its output became.
+            first_out = next((i for i, (s, _) in enumerate(result.chunks) if s == STDOUT), None)
+            for i, (stream, text) in enumerate(result.chunks):
+                if stream == STDERR:
+                    (shown if first_out is None or i < first_out else later).append(text)
         stdin = result.stdout
         status = result.status
+    shown.extend(reversed(later))
     return status
 
 
