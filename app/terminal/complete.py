@@ -49,7 +49,7 @@ KUBECTL_FLAGS = [
     "--",
 ]
 TOOL_FLAGS = {
-    "curl": ["-v", "-s", "-I", "-H", "--resolve", "-m"],
+    "curl": ["-v", "-s", "-I", "-H", "--resolve", "-m", "-o", "/dev/null", "-w", "-f", "-X"],
     "wget": ["-qO-"],
     "dig": ["+short", "+search", "-x", "SRV", "PTR", "AAAA", "CNAME"],
     "nc": ["-zv", "-u", "-w"],

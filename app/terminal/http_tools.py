@@ -5,9 +5,11 @@ codes, busybox wget's, OpenBSD nc's).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.errors import PodpathError
+from app.network.targets import parse_target
 from app.network.trace import trace
 from app.terminal.output import Output, failed
 from app.terminal.session import Session
@@ -108,13 +110,14 @@ def send(cluster: Any, session: Session, to: str, output: Output, host: str | No
 
 def curl(cluster: Any, session: Session, args: list[str]) -> Output:
     """``curl [-v] [-s] [-S] [-I] [-i] [-m SECONDS] [-H HEADER] [--resolve H:P:ADDR] URL``."""
-    verbose = silent = head = include = False
+    verbose = silent = head = include = fail = False
     show_errors = False
+    method, discard, write_out = "GET", False, ""
     timeout: float | None = None
     headers: list[str] = []
     resolve: dict[str, str] = {}
     url = ""
-    words = iter(_expand_short(args, "vsSIiLkf"))
+    words = iter(_expand_short(args, "vsSIiLkfo"))
     for arg in words:
         if arg in ("-v", "--verbose"):
             verbose = True
@@ -138,7 +141,20 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
             host, _, rest = next(words, "").partition(":")
             port, _, address = rest.partition(":")
             resolve[f"{host}:{port}"] = address
-        elif arg in ("-L", "-k", "--insecure", "-f", "--fail", "-o", "/dev/null"):
+        elif arg in ("-f", "--fail"):
+            fail = True
+        elif arg in ("-o", "--output"):
+            if next(words, "") != "/dev/null":
+                return failed("curl: (23) Failure writing output to destination\n", 23)
+            discard = True
+        elif arg in ("-w", "--write-out"):
+            write_out = next(words, "")
+        elif arg in ("-X", "--request"):
+            method = next(words, "GET").upper()
+        elif arg in ("-d", "--data", "--data-raw", "--json"):
+            next(words, "")
+            method = "POST" if method == "GET" else method
+        elif arg in ("-L", "--location", "-k", "--insecure"):
             continue
         elif arg.startswith("-"):
             return failed(
@@ -148,8 +164,6 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
             url = arg
     if not url:
         return failed("curl: no URL specified\ncurl: try 'curl --help' for more information\n", 2)
-    from app.network.targets import parse_target
-
     try:
         target = parse_target(_url(url))
     except PodpathError:
@@ -211,7 +225,7 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
     server, body = response_body(cluster, traced)
     status = traced.http_status or 200
     path = target.path or "/"
-    method = "HEAD" if head else "GET"
+    method = "HEAD" if head else method
     shown_host = host if port in (80, 443) else f"{host}:{port}"
     own_host = [h for h in headers if h.lower().startswith("host:")]
     sent = [f"{method} {path} HTTP/1.1", *(own_host or [f"Host: {shown_host}"])]
@@ -227,13 +241,35 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
         output.err("".join(f"> {line}\n" for line in sent) + "> \n")
         output.err("* Request completely sent off\n")
         output.err("".join(f"< {line}\n" for line in received) + "< \n")
-    if head or include:
+    if fail and status >= 400:
+        if verbose:
+            output.err(f"* The requested URL returned error: {status}\n* closing connection #0\n")
+        if not quiet_errors:
+            output.err(f"curl: (22) The requested URL returned error: {status}\n")
+        output.status = 22
+        return output
+    if (head or include) and not discard:
         output.out("".join(f"{line}\r\n" for line in received) + "\r\n")
-    if not head:
+    if not head and not discard:
         output.out(body)
     if verbose:
         output.err(f"* Connection #0 to host {host} left intact\n")
+    if write_out:
+        output.out(_write_out(write_out, status, ip, port, len(body.encode())))
     return output
+
+
+def _write_out(template: str, status: int, ip: str, port: int, size: int) -> str:
+    """curl's ``-w``: ``%{http_code}``, ``%{remote_ip}``, ``%{remote_port}``,
+    ``%{size_download}`` and ``\\n``.
+
+    >>> _write_out("%{http_code} %{remote_ip}\\n", 200, "10.96.0.1", 80, 615)
+    '200 10.96.0.1\\n'
+    """
+    values = {"http_code": str(status), "response_code": str(status), "remote_ip": ip}
+    values |= {"remote_port": str(port), "size_download": str(size)}
+    text = re.sub(r"%\{(\w+)\}", lambda m: values.get(m.group(1), ""), template)
+    return text.replace("\\n", "\n").replace("\\t", "\t")
 
 
 def wget(cluster: Any, session: Session, args: list[str]) -> Output:

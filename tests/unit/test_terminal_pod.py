@@ -142,3 +142,22 @@ def test_a_host_header_is_what_an_ingress_matches() -> None:
     )
     assert resolved.trace.endpoint["name"].startswith("blog-")
     assert resolved.trace.hops[0].packet.dst_ip == "203.0.113.10"  # dialled without DNS
+
+
+def test_curl_write_out_fail_and_output_as_in_lesson_scripts() -> None:
+    cluster = build("ingress-two-apps")
+    shell = Session()
+    code = "curl -s -o /dev/null -w '%{http_code}\\n'"
+    assert run(cluster, f"{code} http://203.0.113.10/", shell).output == "404\n"
+    assert (
+        run(cluster, f"{code} -H 'Host: shop.example.com' http://203.0.113.10/", shell).output
+        == "200\n"
+    )
+    failing = run(cluster, "curl -f http://203.0.113.10/", shell)
+    assert (failing.output, failing.status) == (
+        "curl: (22) The requested URL returned error: 404\n",
+        22,
+    )
+    assert run(cluster, "curl -o page.html http://shop.example.com/", shell).output == (
+        "curl: (23) Failure writing output to destination\n"
+    )
