@@ -325,3 +325,18 @@ def test_kubectls_changes_are_charged_like_any_other(
     assert api.post(url, json={"metadata": {"name": "a"}}).status_code == 201
     assert api.post(url, json={"metadata": {"name": "b"}}).status_code == 429
     assert api.get(url).status_code == 200  # reads never wait
+
+
+def test_hostile_bodies_are_bad_requests(api: Api, ws: str):
+    deep = api.post(
+        f"/k/{ws}/api/v1/namespaces",
+        content="[" * 100_000 + "]" * 100_000,
+        headers={"content-type": "application/json"},
+    )
+    assert deep.status_code == 400 and deep.json()["reason"] == "BadRequest"
+    broken = api.patch(
+        f"/k/{ws}/api/v1/namespaces/default",
+        content="metadata: [unclosed",
+        headers={"content-type": "application/apply-patch+yaml"},
+    )
+    assert broken.status_code == 400 and broken.json()["kind"] == "Status"

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster.cluster import Cluster
+from app.cluster.manifests import parse_manifests
+from app.errors import PodpathError
 from app.kubeapi import convert, operations, paths, protobuf, selectors
 from app.kubeapi.status import ApiError, bad_request, method_not_allowed
 from app.web.guard.origin import SIMPLE_CONTENT_TYPES
@@ -64,10 +65,13 @@ async def _body(request: Request) -> Any:
         except ApiError as error:
             return error
     try:
-        if media.endswith("yaml"):
-            return yaml.safe_load(raw.decode("utf-8"))
+        if media.endswith("yaml"):  # read as apply reads manifests: hostile YAML refused
+            documents = parse_manifests(raw.decode("utf-8"), track_lines=False)
+            return documents[0].body if documents else None
         return json.loads(raw or b"null")
-    except (ValueError, yaml.YAMLError) as error:
+    except PodpathError as error:
+        return bad_request(f"the body of the request could not be read: {error.message}"[:500])
+    except (ValueError, RecursionError) as error:
         return bad_request(f"the body of the request could not be read: {error}"[:500])
 
 
