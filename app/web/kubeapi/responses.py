@@ -42,6 +42,8 @@ def answering(call: Callable[[], Response]) -> Response:
         return status_response(error)
     except PodpathError as error:
         return status_response(ApiError(error.status, error.reason, error.message))
+    except RecursionError:  # a body nested deeper than a patch can walk
+        return status_response(ApiError(400, "BadRequest", "the request body nests too deeply"))
 
 
 def require_workspace(request: Request, workspace_id: str) -> None:
