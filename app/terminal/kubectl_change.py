@@ -19,6 +19,7 @@ from app.terminal import kubectl_create
 from app.terminal.kubectl import namespace_of, server_error
 from app.terminal.kubectl_args import (
     Args,
+    is_cluster_scoped,
     kind_and_name,
     not_found,
     resolve_kind,
@@ -130,7 +131,10 @@ def delete(cluster: Any, args: Args, stdin: str | None) -> Output:
             output.err(not_found(kind, name) if error.status == 404 else server_error(error))
             output.status = 1
             continue
-        output.out(f'{resource_name(kind).split(".")[0]} "{name}" deleted\n')
+        # kubectl's DeleteOptions.PrintObj (pkg/cmd/delete/delete.go): the group-qualified kind,
+        # and the namespace of a namespaced object.
+        where = "" if is_cluster_scoped(kind) else f" from {namespace} namespace"
+        output.out(f'{resource_name(kind)} "{name}" deleted{where}\n')
         output.changed = True
     return output
 

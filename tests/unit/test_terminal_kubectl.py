@@ -101,7 +101,12 @@ def test_changes_answer_in_one_line_and_the_controllers_follow(cluster) -> None:
     assert (
         out(cluster, "kubectl create service nodeport db --tcp=5432:5432") == "service/db created\n"
     )
-    assert out(cluster, "kubectl delete pod probe") == 'pod "probe" deleted\n'
+    assert (
+        out(cluster, "kubectl delete pod probe") == 'pod "probe" deleted from default namespace\n'
+    )
+    assert out(cluster, "kubectl delete deploy/api") == (
+        'deployment.apps "api" deleted from default namespace\n'
+    )
     before = {p["metadata"]["name"] for p in cluster.list("Pod", "default")}
     assert (
         out(cluster, "kubectl rollout restart deployment/web") == "deployment.apps/web restarted\n"
