@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from app.cluster.apply import apply_text
+from app.cluster.apply import apply_documents, apply_text
+from app.cluster.manifests import parse_manifests
+from app.cluster.objects import ObjectKey
 from app.errors import InvalidObjects
 from tests.unit.scenarios import cluster, deployment, service
 
@@ -132,3 +136,30 @@ def test_a_document_that_breaks_a_rule_still_has_its_clashes_with_the_cluster_re
     assert ("metadata.name", 3) in fields
     assert ("spec.ports[0].nodePort", 7) in fields
     assert any(f == "spec.clusterIPs[0]" for f, _ in fields)
+
+
+def test_apply_documents_can_keep_another_manifest_as_the_learners():
+    """The Kubernetes-compatible API stores a patched object whole, but keeps as the learner's
+    manifest what they wrote with the patch replayed on it; a controller's object stays the
+    controller's (None), its owner references kept."""
+    c = cluster()
+    apply_text(c, deployment("web", 1))
+    key = ObjectKey("Deployment", "default", "web")
+    stored = c.get("Deployment", "default", "web")
+    mine = {**c.state.applied[key], "metadata": {"name": "web", "labels": {"team": "a"}}}
+    patched = {**stored, "metadata": {**stored["metadata"], "labels": {"team": "a"}}}
+    apply_documents(c, parse_manifests(json.dumps(patched), track_lines=False), written={key: mine})
+    assert c.state.applied[key] == mine
+    assert c.get("Deployment", "default", "web")["metadata"]["labels"] == {"team": "a"}
+    pod = next(p for p in c.list("Pod") if p["metadata"]["name"].startswith("web-"))
+    labelled = {
+        **pod,
+        "metadata": {**pod["metadata"], "labels": {**pod["metadata"]["labels"], "x": "y"}},
+    }
+    pod_key = ObjectKey("Pod", "default", pod["metadata"]["name"])
+    apply_documents(
+        c, parse_manifests(json.dumps(labelled), track_lines=False), written={pod_key: None}
+    )
+    after = c.get("Pod", "default", pod["metadata"]["name"])
+    assert after["metadata"]["labels"]["x"] == "y" and after["metadata"]["ownerReferences"]
+    assert not c.is_user_made(after)
