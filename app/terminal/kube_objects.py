@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.cluster.selectors import matches
+from app.kubeapi.convert import with_load_balancer
 from app.terminal.kubectl_args import is_cluster_scoped
 
 
@@ -106,6 +107,8 @@ def list_objects(
         objects = events_of(cluster, namespace)
     else:
         objects = cluster.list(kind, namespace)
+    if kind == "Ingress":
+        objects = [as_served(cluster, o) for o in objects]
     if selector is not None:
         objects = [o for o in objects if matches(selector, o["metadata"].get("labels") or {})]
     if kind == "Event":
@@ -121,4 +124,16 @@ def get_object(cluster: Any, kind: str, namespace: str, name: str) -> dict[str, 
             (o for o in list_objects(cluster, kind, namespace) if o["metadata"]["name"] == name),
             None,
         )
-    return cluster.get(kind, "" if is_cluster_scoped(kind) else namespace, name)
+    obj = cluster.get(kind, "" if is_cluster_scoped(kind) else namespace, name)
+    return as_served(cluster, obj) if obj is not None and kind == "Ingress" else obj
+
+
+def as_served(cluster: Any, ingress: dict[str, Any]) -> dict[str, Any]:
+    """An Ingress with the address ingress-nginx publishes in its status (its controller
+    Service's load balancer), as the Kubernetes-compatible API serves it to kubectl."""
+    controller = cluster.get("Service", "ingress-nginx", "ingress-nginx-controller")
+    if controller is None or ((ingress.get("status") or {}).get("loadBalancer") or {}).get(
+        "ingress"
+    ):
+        return ingress
+    return with_load_balancer(ingress, controller)

@@ -178,3 +178,13 @@ def test_get_with_a_jsonpath_template(cluster) -> None:
     assert (
         out(cluster, "kubectl get svc web -o jsonpath='{.spec.ports[0].port}{\"\\n\"}'") == "80\n"
     )
+
+
+def test_an_ingress_shows_the_address_its_controller_publishes() -> None:
+    """As the Kubernetes-compatible API serves it: ingress-nginx writes its Service's load
+    balancer address into each Ingress's status."""
+    cluster = build("ingress-two-apps")
+    assert out(cluster, "kubectl get ingress").splitlines()[1].split()[3] == "203.0.113.10"
+    described = out(cluster, "kubectl describe ingress sites")
+    assert "Address:          203.0.113.10\n" in described
+    assert "  shop.example.com  \n                    /   shop:80 (" in described
