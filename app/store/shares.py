@@ -115,7 +115,7 @@ class ShareLinks:
     share_days: int
     clock: Callable[[], float]
 
-    def _lock(self, workspace_id: str) -> threading.Lock:
+    def _lock(self, workspace_id: str, *, known: bool = False) -> threading.Lock:
         raise NotImplementedError
 
     def fork(self, workspace_id: str) -> tuple[str, Cluster]:
@@ -130,7 +130,7 @@ class ShareLinks:
         NotFound
             When there is no such workspace.
         """
-        self._lock(workspace_id)  # raises NotFound for a workspace that does not exist
+        self._lock(workspace_id, known=True)  # raises NotFound for a workspace never seen
         row = self.backend.active_share(workspace_id)
         if row is None or not is_valid(row, self.share_days, self.clock()):
             return None

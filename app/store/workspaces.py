@@ -125,14 +125,18 @@ class Workspaces(ShareLinks):
         """Whether there is a workspace with this id."""
         return looks_like_id(workspace_id) and self.backend.version(workspace_id) is not None
 
-    def _lock(self, workspace_id: str, *, loading: bool = False) -> threading.Lock:
+    def _lock(
+        self, workspace_id: str, *, loading: bool = False, known: bool = False
+    ) -> threading.Lock:
         """The workspace's lock; raises NotFound when there is no such workspace.
 
         ``loading``: the caller goes on to :meth:`_load`, which asks the store for the
         workspace's version anyway (and raises NotFound when it is gone), so a workspace this
-        process has a lock for is not asked about twice.
+        process has a lock for is not asked about twice. ``known``: the caller only reads a
+        part that a workspace gone meanwhile no longer has (its history, its share link), so
+        a workspace this process has a lock for is not asked about either.
         """
-        if loading:
+        if loading or known:
             with self._locks_guard:
                 lock = self._locks.get(workspace_id)
             if lock is not None:
@@ -291,7 +295,9 @@ class Workspaces(ShareLinks):
 
     def history(self, workspace_id: str) -> History:
         """The workspace's last changes, newest first, with what can be undone and redone."""
-        with self._lock(workspace_id):
+        # A workspace this process holds a lock for exists (the page that asks has just read
+        # it): no second question to the store about it.
+        with self._lock(workspace_id, known=True):
             return History(self.backend.history(workspace_id))
 
     def undo(self, workspace_id: str) -> Entry:
