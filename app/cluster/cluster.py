@@ -82,6 +82,7 @@ class Cluster:
         next save rewrites the workspace whole. The lessons' notes stay: they are about the
         learner, not the cluster."""
         other.state.notes = self.state.notes
+        other.state.lineage = self.state.lineage + 1
         self.state = other.state
         self.state.replaced = True
 

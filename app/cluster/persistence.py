@@ -82,6 +82,7 @@ def meta_of(state: ClusterState) -> dict[str, Any]:
         "random": _encode_random(state._random.getstate()),
         "resource_version": state.resource_version,
         "event_seq": state.event_seq,
+        "lineage": state.lineage,
         "notes": state.notes,
         "ipam": {
             "plugin": state.ipam.plugin,
@@ -137,6 +138,7 @@ def restore(saved: Saved) -> ClusterState:
     state.resource_version = meta["resource_version"]
     state.event_seq = state.saved_event_seq = meta["event_seq"]
     state.notes = meta.get("notes", {})
+    state.lineage = meta.get("lineage", 0)  # saves from before it was kept: 0
     for row in saved.rows:
         state.restore_object(row.object, row.applied)
     events = sorted((Event(**e) for e in saved.events), key=lambda e: e.seq)

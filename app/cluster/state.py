@@ -104,6 +104,11 @@ class ClusterState:
         self.changed: set[ObjectKey] = set()
         self.saved_event_seq = 0
         self.replaced = False  # the whole state is new: the next save rewrites everything
+        # How many times the workspace's state was replaced whole (a reset, a class's new
+        # starting point): with the resourceVersion, it names one set of objects in the
+        # workspace's history, so a server loading a newer save of unchanged objects (only the
+        # lessons' notes moved on) can keep the views it built (see ``memo``).
+        self.lineage = 0
         # Views other packages derive from this state (the network engine's indexes), each
         # kept with the resourceVersion it was built at: any change makes it stale.
         self.memo: dict[str, tuple[tuple[int, int], Any]] = {}
@@ -134,6 +139,12 @@ class ClusterState:
         if namespace is None:
             return list(objs.values())
         return [o for k, o in objs.items() if k.namespace == namespace]
+
+    @property
+    def objects_mark(self) -> tuple[int, int, int, ClusterConfig]:
+        """What names this state's objects, events and settings in its workspace's history:
+        two states with the same mark hold the same (their ``memo`` views are the same)."""
+        return (self.lineage, self.resource_version, self.event_seq, self.config)
 
     def memoised(self, name: str, build: Any) -> Any:
         """``build()``, computed once per resourceVersion (and event) of this state.

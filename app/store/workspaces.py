@@ -217,6 +217,10 @@ class Workspaces(ShareLinks):
         if row is None:
             raise NotFound(f'workspaces "{workspace_id}" not found')
         cluster = Cluster(persistence.restore(row[1]))
+        if cached is not None and cached.cluster.state.objects_mark == cluster.state.objects_mark:
+            # Another server saved only what the lessons note (a trace, a Check): the objects
+            # are the ones the views here were built from, so they are kept, not rebuilt.
+            cluster.state.memo = cached.cluster.state.memo
         self.cache.put(workspace_id, row[0], cluster)
         return row[0], cluster
 

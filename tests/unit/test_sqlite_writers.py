@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.cluster.apply import apply_text
+from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.errors import InsufficientStorage
 from app.store.classes.sqlite import SqliteClassBackend
@@ -172,3 +173,42 @@ def test_a_write_gives_up_on_a_database_another_process_keeps_locked(
         other.execute("ROLLBACK")
         other.close()
     assert classes.add_event("c", "x", {}, 0.0, None) == 1
+
+
+def test_a_second_server_keeps_its_views_when_only_the_lessons_notes_changed(
+    tmp_path: Path,
+) -> None:
+    """Two servers on one database: a save that changed only the lessons' notes (a trace
+    recorded for a Check) keeps the other server's built views; a change of an object, or a
+    whole new state (a reset, a class's new starting point), has them built again."""
+    path = tmp_path / "podpath.sqlite3"
+    here, there = Workspaces(SqliteBackend(path)), Workspaces(SqliteBackend(path))
+    workspace_id, _ = here.create(ClusterConfig(), seed=3)
+
+    def view(cluster):
+        return cluster.state.memoised("test.view", lambda: object())
+
+    built = here.read(workspace_id, view)
+    assert here.read(workspace_id, view) is built  # the same state: the same view
+
+    def note(cluster):
+        cluster.state.notes["seen"] = cluster.state.notes.get("seen", 0) + 1
+
+    there.change(workspace_id, note)
+    assert here.read(workspace_id, lambda c: c.state.notes["seen"]) == 1  # reloaded
+    assert here.read(workspace_id, view) is built  # and the view kept
+
+    there.change(workspace_id, lambda c: apply_text(c, deployment("web")))
+    rebuilt = here.read(workspace_id, view)
+    assert rebuilt is not built
+
+    def reset(cluster):
+        fresh = Cluster.create(cluster.config, seed=3)
+        # The same counters as before, by coincidence: still a different set of objects.
+        fresh.state.resource_version = cluster.state.resource_version
+        fresh.state.event_seq = cluster.state.event_seq
+        cluster.replace_with(fresh)
+
+    there.change(workspace_id, reset)
+    assert here.read(workspace_id, view) is not rebuilt
+    assert here.read(workspace_id, lambda c: c.get("Deployment", "default", "web")) is None
