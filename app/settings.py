@@ -76,6 +76,9 @@ class Settings:
     trusted_proxies: str = ""
     #: Server processes (each with its own cache; SQLite keeps them consistent).
     workers: int = 1
+    #: Threads each process draws pages and runs changes on. Python runs one at a time, so a
+    #: few keep a busy server answering in turn; more only wait (0: the default of 40).
+    threads: int = 6
     #: A PostgreSQL URL (``postgresql://user:password@host:5432/dbname``): workspaces and
     #: classes are kept there, for several machines behind a load balancer; ``store``,
     #: ``data_dir`` and ``min_free_mb`` are then ignored. Empty: the ``store`` setting.

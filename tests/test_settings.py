@@ -103,3 +103,22 @@ def test_a_server_configured_by_environment_alone_uses_its_data_dir(tmp_path: Pa
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("threads, expected", [(3, 3), (0, 40)])
+def test_the_threads_setting_bounds_the_threads_a_server_works_on(
+    tmp_path: Path, threads: int, expected: int
+) -> None:
+    import anyio
+    from anyio import to_thread
+
+    from app.web.app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path, store="memory", threads=threads))
+
+    async def started() -> int:  # what the server runs as it starts, then the limit it has
+        for hook in app.router.on_startup:
+            await hook()
+        return to_thread.current_default_thread_limiter().total_tokens
+
+    assert anyio.run(started) == expected

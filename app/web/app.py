@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -96,4 +98,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(kubeapi.router)
     app.include_router(terminal.router)
     install_guards(app, settings)
+    if settings.threads:
+        app.router.on_startup.append(partial(_limit_threads, settings.threads))
     return app
+
+
+async def _limit_threads(threads: int) -> None:
+    """Run blocking work on at most ``threads`` threads of this process.
+
+    Drawing a page and changing a cluster hold Python's interpreter lock: forty threads at
+    once under a lecture hall's load take turns in 5 ms slices, each request slowed by all
+    the others, and the switching costs time of its own. A few threads answer the same
+    requests one after another, sooner on the whole (measured in bench/classroom.py).
+    """
+    to_thread.current_default_thread_limiter().total_tokens = threads
