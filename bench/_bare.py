@@ -7,10 +7,13 @@ itself (``./dev bench`` skips files starting with ``_``).
 """
 
 import asyncio
+import json
 import random
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from app.classroom.follow import catch_up_spread
 
 SMALL = "<section><h2>Step</h2><p>" + "Podpath " * 40 + "</p></section>"
 
@@ -59,10 +62,12 @@ def bare_app() -> FastAPI:
             publish("hop", f'{{"trace": {form["trace"]}, "hop": {form["hop"]}}}')
             return Response(status_code=204)
         page = SMALL + '<a href="/w/teacher/lessons/x"></a><p class="class-badge">Class ABC-234</p>'
+        # The students' pages spread their catch-ups as Podpath's do.
+        spread = json.dumps({"spread": catch_up_spread(len(listeners))})
         if path.startswith("w/teacher/") and path.endswith("/step"):
-            publish("step")
+            publish("step", spread)
         if path == "w/teacher/trace":
-            page += f'<span data-class-trace="{publish("trace")}"></span>'
+            page += f'<span data-class-trace="{publish("trace", spread)}"></span>'
         if path.endswith("/lessons/x"):  # a student's page: where its stream starts
             page += f'<div sse-connect="/{path.rsplit("/", 2)[0]}/class/events?after={last}">'
         return HTMLResponse(page)

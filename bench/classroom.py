@@ -11,7 +11,8 @@ stream (kept open the whole run) and applies the lesson's first Service; then, e
 (``fragments``), apply a small manifest through the JSON API (``applies``), trace ``client``
 to ``http://web/`` (``traces``), run the lesson's Check (``checks``). On every ``step``,
 ``trace`` or ``state`` event its stream carries, it POSTs ``/class/follow`` as the page does
-(one at a time, the newest queued, as htmx does: ``follows``). The instructor reloads the
+(after a random part of the spread the event names, one at a time, naming the teacher's trace
+it shows: ``follows``). The instructor reloads the
 dashboard's board every 2 s (``dashboard``) and, every 5 s, moves to the next lesson step,
 traces 1 s later and shows three hops (``teacher``).
 
