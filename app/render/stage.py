@@ -112,3 +112,43 @@ def hop_marks(view: MapView, trace: dict[str, Any]) -> dict[str, list[dict[str, 
             )
             before = hop
     return out
+
+
+#: What the trace player (static/js/trace-player.js) reads of a hop; the rules matched, the
+#: "why" tables and the changed fields are in the page's markup already.
+PLAYER_HOP_FIELDS = ("index", "phase", "node", "where", "at", "action", "summary", "packet")
+#: What it reads of the trace itself.
+PLAYER_TRACE_FIELDS = ("verdict", "reason", "http_status", "endpoint")
+
+
+def player_data(trace: dict[str, Any], marks: dict[str, Any] | None) -> dict[str, Any]:
+    """The JSON the trace player animates from: each hop's place, action, summary and packet,
+    and where on the map each is drawn (:func:`hop_marks`).
+
+    Parameters
+    ----------
+    trace : dict
+        :meth:`app.network.model.Trace.to_dict`.
+    marks : dict or None
+        :func:`hop_marks` for it (None: no map; no places).
+
+    Returns
+    -------
+    dict
+        ``{"trace": {...}, "marks": {"hops": [...], "reply": [...]}}``.
+
+    Examples
+    --------
+    >>> hop = {"index": 0, "phase": "request", "node": "worker-1", "where": "eth0",
+    ...        "at": "pod/default/a", "action": "send", "summary": "a sends",
+    ...        "packet": {"src": "10.244.1.2:40000"}, "rule": {"text": "-A ..."}, "changed": []}
+    >>> data = player_data({"verdict": "delivered", "hops": [hop], "reply": [], "dns": {}}, None)
+    >>> sorted(data["trace"]), sorted(data["trace"]["hops"][0])
+    (['endpoint', 'hops', 'http_status', 'reason', 'reply', 'verdict'], ['action', 'at', 'index', 'node', 'packet', 'phase', 'summary', 'where'])
+    """
+    slim: dict[str, Any] = {key: trace.get(key) for key in PLAYER_TRACE_FIELDS}
+    for phase in ("hops", "reply"):
+        slim[phase] = [
+            {key: hop.get(key) for key in PLAYER_HOP_FIELDS} for hop in trace.get(phase) or []
+        ]
+    return {"trace": slim, "marks": marks or {"hops": [], "reply": []}}

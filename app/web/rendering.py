@@ -14,6 +14,7 @@ import jinja2
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
+from app.render.stage import player_data
 from app.web.trace_markup import hop_badge, packet_field
 
 #: Python functions the templates call (every Jinja environment that renders Podpath's
@@ -21,6 +22,7 @@ from app.web.trace_markup import hop_badge, packet_field
 TEMPLATE_GLOBALS = {
     "packet_field": packet_field,
     "hop_badge": hop_badge,
+    "trace_player_data": player_data,
 }
 
 #: What a dict answers as attributes itself (its methods): ``headers.items()`` in a template.

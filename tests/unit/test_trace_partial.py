@@ -12,6 +12,7 @@ import pytest
 
 from app.cluster.apply import apply_text
 from app.network.trace import trace
+from app.render.stage import PLAYER_HOP_FIELDS
 from app.web.rendering import template_environment
 from tests.unit.scenarios import cluster, service, web_app
 
@@ -342,12 +343,21 @@ def test_the_controls_are_labelled_buttons_and_a_speed_select(delivered):
 
 
 def test_the_data_is_the_trace_and_where_each_hop_is_drawn(traces):
+    """The player gets each hop's place, action, summary and packet (the rules and the "why"
+    are in the markup, not sent twice), and where each hop is drawn."""
     t = traces["delivered"]
     marks = fake_marks(t)
     doc = parse(render_trace(t, marks))
     script = doc.find("script", id="trace-data")
     assert script.attrs["type"] == "application/json"
-    assert json.loads(script.text()) == {"trace": t, "marks": marks}
+    data = json.loads(script.text())
+    assert data["marks"] == marks
+    assert data["trace"]["verdict"] == t["verdict"]
+    for phase in ("hops", "reply"):
+        assert len(data["trace"][phase]) == len(t[phase])
+        for sent, hop in zip(data["trace"][phase], t[phase], strict=True):
+            assert sent == {key: hop[key] for key in PLAYER_HOP_FIELDS}
+    assert any("rule" in hop for hop in t["hops"])  # what the markup shows and JSON need not
 
 
 def test_the_regions_have_names_for_tests_and_screen_readers(delivered):
