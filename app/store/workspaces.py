@@ -67,11 +67,17 @@ def back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
 
 
-def unchanged(changes: persistence.Changes, meta: str) -> bool:
-    """Whether ``changes`` change nothing of a state whose settings were ``meta`` (as
-    :func:`~app.store.base.dump` writes them) before."""
+def settings_mark(cluster: Cluster) -> str:
+    """The cluster's settings, counters, notes and addressing as text (the generator's state
+    left out: its count of draws stands for it), to tell whether a change moved any."""
+    return dump(persistence.meta_of(cluster.state, with_random=False))
+
+
+def unchanged(changes: persistence.Changes, before: str, after: str) -> bool:
+    """Whether ``changes`` change nothing: no object or event, and the same
+    :func:`settings_mark` ``before`` and ``after``."""
     touched = changes.replace_all or changes.upserts or changes.deletes or changes.events
-    return not touched and dump(changes.meta) == meta
+    return not touched and after == before
 
 
 class Workspaces(ShareLinks):
@@ -264,7 +270,7 @@ class Workspaces(ShareLinks):
             for _attempt in range(MAX_RETRIES):
                 version, cluster = self._load(workspace_id)
                 writes = cluster.state.writes
-                meta = dump(persistence.meta_of(cluster.state))
+                mark = settings_mark(cluster)
                 try:
                     result = change(cluster)
                 except BaseException:
@@ -273,7 +279,7 @@ class Workspaces(ShareLinks):
                     raise
                 try:
                     changes = persistence.take_changes(cluster.state)
-                    if unchanged(changes, meta):
+                    if unchanged(changes, mark, settings_mark(cluster)):
                         return result  # nothing to save, nothing new to report
                     new_version = self.backend.save(workspace_id, changes, version, Record(label))
                 except StaleWrite:
