@@ -34,10 +34,10 @@ from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.errors import Conflict, NotFound, PodpathError
 from app.store.backends import Backend, StaleWrite
-from app.store.base import dump
 from app.store.cache import ClusterCache
 from app.store.disk import DiskFloor
 from app.store.history import MAX_ENTRIES, Entry, Record, Step
+from app.store.marks import settings_mark, unchanged
 from app.store.shares import DAY, Share, ShareLinks, looks_like_id
 from app.store.undo import History, patched, subject_key
 
@@ -65,19 +65,6 @@ def back_off(attempt: int) -> None:
     """Wait a random moment, longer after each lost race, so that processes changing one
     workspace at once stop colliding (at most a quarter of a second)."""
     time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
-
-
-def settings_mark(cluster: Cluster) -> str:
-    """The cluster's settings, counters, notes and addressing as text (the generator's state
-    left out: its count of draws stands for it), to tell whether a change moved any."""
-    return dump(persistence.meta_of(cluster.state, with_random=False))
-
-
-def unchanged(changes: persistence.Changes, before: str, after: str) -> bool:
-    """Whether ``changes`` change nothing: no object or event, and the same
-    :func:`settings_mark` ``before`` and ``after``."""
-    touched = changes.replace_all or changes.upserts or changes.deletes or changes.events
-    return not touched and after == before
 
 
 class Workspaces(ShareLinks):
