@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
@@ -106,3 +107,177 @@ def packet_field(label: Any, value: Any, compare: Any = False, before: Any = Non
         f'<div class="pkt-field{css}">\n    <dt>{escape(label)}{tag}</dt>\n'
         f"    <dd>{body}</dd>\n  </div>"
     )
+
+
+def _url(value: Any) -> str:
+    """As Jinja's ``urlencode`` filter quotes a string (``/`` kept)."""
+    return quote(str(value).encode("utf-8"), safe="/")
+
+
+def _outer_group(outer: Mapping[str, Any], outer_before: Any, compare: bool) -> str:
+    ob = outer_before or {}
+    fresh = compare and not outer_before
+    kind = (
+        " (VXLAN)" if "vni" in outer else " (IP-in-IP)" if outer.get("protocol") == "IPIP" else ""
+    )
+    against = compare and outer_before
+    rows = [
+        packet_field("outer src", outer.get("src"), against, ob.get("src")),
+        packet_field("outer dst", outer.get("dst"), against, ob.get("dst")),
+        packet_field("outer protocol", outer.get("protocol"), against, ob.get("protocol")),
+    ]
+    if "port" in outer:
+        rows.append(packet_field("UDP port", outer["port"], against, ob.get("port")))
+    if "vni" in outer:
+        rows.append(packet_field("VNI", outer["vni"], against, ob.get("vni")))
+    return (
+        f'<div class="pkt-group">\n    <h4 class="pkt-heading{" is-added" if fresh else ""}">'
+        f"\n      Outer header{kind}"
+        + (' <span class="changed-tag added-tag">added</span>' if fresh else "")
+        + '\n    </h4>\n    <dl class="pkt-fields pkt-outer">\n      '
+        + "\n      ".join(rows)
+        + "\n    </dl>\n    </div>"
+    )
+
+
+def _removed_outer(outer_before: Mapping[str, Any]) -> str:
+    ob = outer_before
+    port = f" port {escape(ob['port'])}" if "port" in ob else ""
+    vni = f", VNI {escape(ob['vni'])}" if "vni" in ob else ""
+    return (
+        '\n    <p class="pkt-removed is-changed">\n      <span class="changed-tag">removed</span>'
+        f"\n      Outer header stripped (was <code>{escape(ob.get('src'))} → "
+        f"{escape(ob.get('dst'))}</code>\n      {escape(ob.get('protocol'))}{port}{vni}).\n    </p>"
+    )
+
+
+def _http_group(http: Mapping[str, Any], before: Mapping[str, Any], compare: bool) -> str:
+    hb = before.get("http")
+    against = compare and hb is not None
+    fresh = compare and not hb
+    hb = hb or {}
+    old_headers = hb.get("headers") or {}
+    rows = [
+        packet_field("host", http.get("host"), against, hb.get("host")),
+        packet_field("path", http.get("path"), against, hb.get("path")),
+    ]
+    rows += [
+        packet_field(name, value, against, old_headers.get(name))
+        for name, value in (http.get("headers") or {}).items()
+    ]
+    return (
+        '<div class="pkt-group">\n    <h4 class="pkt-heading">HTTP'
+        + (' <span class="changed-tag added-tag">added</span>' if fresh else "")
+        + '</h4>\n    <dl class="pkt-fields pkt-http">\n      '
+        + "\n      ".join(rows)
+        + "\n    </dl>\n    </div>"
+    )
+
+
+def _rule(hop: Mapping[str, Any], workspace_id: Any, trace_query: Any) -> str:
+    rule = hop.get("rule")
+    if not rule or not rule.get("text"):
+        return ""
+    node = hop.get("node")
+    link = ""
+    if workspace_id is not None and trace_query and node:
+        url = escape(
+            f"/w/{workspace_id}?tab=rules&node={node}&from={_url(trace_query['from'])}"
+            f"&to={_url(trace_query['to'])}&seed={trace_query['seed']}"
+        )
+        link = (
+            f'\n      <a class="pkt-rule-link" href="{url}" hx-get="{url}" hx-target="#panel">'
+            f"All the kube-proxy rules on {escape(node)}, this trace's highlighted</a>"
+        )
+    return (
+        '\n    <p class="pkt-rule"><span class="pkt-rule-label">Rule matched '
+        f"({escape(rule.get('table'))} {escape(rule.get('chain'))})</span>"
+        f"\n      <code>{escape(rule['text'])}</code>{link}</p>"
+    )
+
+
+def _why(hop: Mapping[str, Any]) -> str:
+    why = hop.get("why")
+    if not why or not why.get("entry"):
+        return ""
+    parts = [
+        '\n    <details class="pkt-why">\n      <summary>Why this hop?</summary>'
+        f'\n      <p class="pkt-why-table">{escape(why.get("table"))}</p>'
+        f'\n      <code class="pkt-why-entry">{escape(why["entry"])}</code>'
+    ]
+    for more in why.get("also") or []:
+        parts.append(
+            f'\n      <p class="pkt-why-table">{escape(more.get("table"))}</p>'
+            f'\n      <code class="pkt-why-entry">{escape(more.get("entry"))}</code>'
+        )
+    if why.get("note"):
+        parts.append(f'\n      <p class="pkt-why-note">{escape(why["note"])}</p>')
+    parts.append("\n    </details>")
+    return "".join(parts)
+
+
+def packet_panel(
+    hop: Mapping[str, Any],
+    step: int,
+    prev: Mapping[str, Any] | None,
+    steps: int,
+    workspace_id: Any = None,
+    trace_query: Any = None,
+) -> Markup:
+    """One hop's header view: the packet (inner and outer header, HTTP) with each field
+    compared with the hop before of the same phase, where it happened, the rule it matched
+    and why. Only the first (``step`` 0) is shown; the player shows the others in turn.
+
+    Parameters
+    ----------
+    hop, prev : dict
+        The hop (:meth:`app.network.model.Hop.to_dict`) and the one before it of the same
+        phase (None for the first of a phase: a new packet, not a rewrite).
+    step, steps : int
+        Its number (from 0) across the trace, and how many there are.
+    workspace_id, trace_query :
+        Where the "all the rules on this node" link points (no link without them).
+
+    Examples
+    --------
+    >>> hop = {"action": "send", "node": "worker-1", "where": "eth0",
+    ...        "packet": {"src": "10.244.1.2:40000", "dst": "10.96.0.10:53", "protocol": "UDP"}}
+    >>> html = packet_panel(hop, 0, None, 3)
+    >>> html.startswith('<div class="pkt-panel" data-hop-panel="0">'), "Hop 1 of 3" in html
+    (True, True)
+    """
+    packet = hop.get("packet") or {}
+    before = (prev.get("packet") if prev else None) or {}
+    compare = prev is not None
+    node = hop.get("node")
+    on_node = f' <span class="pkt-node">on {escape(node)}</span>' if node else ""
+    parts = [
+        f'<div class="pkt-panel" data-hop-panel="{step}"{"" if step == 0 else " hidden"}>'
+        f'\n    <p class="pkt-caption">\n      <span class="pkt-step">Hop {step + 1} of {steps}'
+        f"</span>\n      {hop_badge(hop)}{on_node}\n    </p>"
+        '\n    <div class="pkt-groups">\n    <div class="pkt-group">'
+        f'\n    <h4 class="pkt-heading">{"Inner packet" if packet.get("outer") else "Packet"}</h4>'
+        '\n    <dl class="pkt-fields">\n      '
+        + "\n      ".join(
+            packet_field(name, packet.get(name), compare, before.get(name))
+            for name in ("src", "dst", "protocol")
+        )
+        + "\n    </dl>\n    </div>"
+    ]
+    outer, outer_before = packet.get("outer"), before.get("outer")
+    if outer:
+        parts.append(_outer_group(outer, outer_before, compare))
+    elif compare and outer_before:
+        parts.append(_removed_outer(outer_before))
+    if packet.get("http"):
+        parts.append(_http_group(packet["http"], before, compare))
+    on = f" on {escape(node)}" if node else ""
+    parts.append(
+        "\n    </div>"
+        f'\n    <p class="pkt-where"><span class="pkt-where-label">Where:</span> '
+        f"{escape(hop.get('where'))}{on}</p>"
+    )
+    parts.append(_rule(hop, workspace_id, trace_query))
+    parts.append(_why(hop))
+    parts.append("\n  </div>")
+    return Markup("".join(parts))
