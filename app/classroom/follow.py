@@ -47,9 +47,11 @@ def follow_source(cluster: Any, source: str) -> str | None:
     return None
 
 
-#: Milliseconds of spread per student listening, and the most a student waits.
-SPREAD_PER_STUDENT_MS = 8
-SPREAD_MAX_MS = 1500
+#: Milliseconds of spread per student listening (about twice what one catch-up costs the
+#: server, so that a move's catch-ups take half of it and the students' own clicks the
+#: rest), and the most a student waits.
+SPREAD_PER_STUDENT_MS = 16
+SPREAD_MAX_MS = 3000
 
 
 def catch_up_spread(listening: int) -> int:
@@ -73,6 +75,6 @@ def catch_up_spread(listening: int) -> int:
     Examples
     --------
     >>> catch_up_spread(1), catch_up_spread(30), catch_up_spread(100), catch_up_spread(500)
-    (8, 240, 800, 1500)
+    (16, 480, 1600, 3000)
     """
     return min(SPREAD_MAX_MS, SPREAD_PER_STUDENT_MS * max(0, listening))

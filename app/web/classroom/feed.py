@@ -34,7 +34,7 @@ RECENT = 500
 #: Seconds a watcher with no listeners lives on.
 LINGER = 30.0
 #: Catch-ups (a student following the teacher's move) one process works on at once.
-CATCH_UPS_AT_ONCE = 2
+CATCH_UPS_AT_ONCE = 1
 #: Seconds a watcher woken by an append waits for more before it looks (a step moves a
 #: whole class at once: one look for the burst, not one per student).
 GATHER = 0.02
@@ -134,8 +134,8 @@ class ClassFeeds:
         self._watchers: dict[str, Watcher] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         #: Students' catch-ups this process works on at once; the others queue. A teacher's
-        #: move sends a whole class to catch up: queued, they wait for each other instead of
-        #: slowing every student's own clicks meanwhile.
+        #: move sends a whole class to catch up: one at a time, they wait for each other and
+        #: take what the students' own clicks leave, instead of slowing every click.
         self.catching_up = asyncio.Semaphore(CATCH_UPS_AT_ONCE)
         backend.on_event(self._notified)
 
