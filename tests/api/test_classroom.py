@@ -233,7 +233,8 @@ def test_a_catch_up_redraws_only_what_the_teachers_move_changed(api: Api) -> Non
     sent = api.post(f"/w/{room.teacher}/trace", data=form, headers=HX)
     seq = re.search(r'data-class-trace="(\d+)"', sent.text)[1]
     traced = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": ""})
-    assert redrawn(traced) == {"class-status", "trace-result"}
+    assert redrawn(traced) == {"class-status", "trace-result", "trace-bar"}
+    assert 'value="http://web/"' in traced.text  # the bar names the request, as the teacher's
     assert f'data-followed-trace="{seq}"' in traced.text
     # Asked again with that trace on screen and nothing new: only the class bar.
     again = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": seq})

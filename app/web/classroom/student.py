@@ -176,6 +176,8 @@ def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Respons
         parts.update({block: block.replace("_", "-") for block in CLUSTER_CHANGED})
     if new_trace or done["rebuilt"]:
         parts["trace_result"] = "trace-result"
+    if new_trace:  # the trace bar says where the request went, as after one's own trace
+        parts["trace_bar"] = "trace-bar"
     return render_parts(request, "workspace.html", context, parts)
 
 
