@@ -21,6 +21,7 @@ from app.web import (
     api_objects,
     build,
     compare,
+    export_kind,
     history,
     instructor,
     kubeapi,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(build.router)
     app.include_router(lessons.router)
     app.include_router(compare.router)
+    app.include_router(export_kind.router)
     app.include_router(class_teacher.router)
     app.include_router(class_student.router)
     app.include_router(kubeapi.router)

@@ -1,0 +1,272 @@
+"""A sandbox, ready to replay on a real cluster made with kind (https://kind.sigs.k8s.io).
+
+Three files come out of a :class:`~app.cluster.cluster.Cluster`:
+
+- ``kind-config.yaml``, a kind ``Cluster`` (``kind.x-k8s.io/v1alpha4``) with the sandbox's
+  nodes, pod and Service subnets and kube-proxy mode. kind installs its own CNI plugin,
+  kindnet, unless ``networking.disableDefaultCNI`` is true: the sandbox's flannel, Calico or
+  Weave Net is installed by hand after ``kind create cluster``.
+- ``manifests.yaml``, the learner's objects (:func:`app.cluster.export.export_objects`),
+  without Nodes (kind makes its own).
+- ``replay.sh``, the commands to make the cluster, install the CNI, apply the manifests and
+  send again the requests the learner traced (as ``kubectl exec … -- curl``), with what a real
+  cluster will show differently written at the top.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+import yaml
+
+from app.cluster import constants as c
+from app.cluster.cluster import Cluster
+from app.cluster.export import export_objects
+from app.cluster.manifests import dump_manifests
+
+KIND_API_VERSION = "kind.x-k8s.io/v1alpha4"
+#: The name given to ``kind create cluster --name``; kind names the node containers after it.
+CLUSTER_NAME = "podpath"
+
+#: The command that installs each CNI plugin kind does not ship, from each project's docs.
+CNI_INSTALL = {
+    "flannel": "kubectl apply -f https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml",
+    "calico": "kubectl apply -f https://raw.githubusercontent.com/projectcalico/calico/v3.29.1/manifests/calico.yaml",
+    # Weave Net's project is archived: its last release's manifest.
+    "weave": "kubectl apply -f https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml",
+}
+CNI_TITLE = {"flannel": "flannel", "calico": "Calico", "weave": "Weave Net"}
+INGRESS_NGINX_FOR_KIND = (
+    "kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/"
+    "deploy/static/provider/kind/deploy.yaml"
+)
+
+
+def kind_config(cluster: Cluster) -> dict[str, Any]:
+    """The kind ``Cluster`` config that makes a cluster shaped like this sandbox.
+
+    >>> from app.cluster.state import ClusterConfig
+    >>> config = kind_config(Cluster.create(ClusterConfig(cni="calico", proxy_mode="ipvs")))
+    >>> [n["role"] for n in config["nodes"]]
+    ['control-plane', 'worker', 'worker']
+    >>> config["networking"]
+    {'disableDefaultCNI': True, 'podSubnet': '192.168.0.0/16', 'serviceSubnet': '10.96.0.0/12', 'kubeProxyMode': 'ipvs'}
+    """
+    nodes = cluster.list("Node")
+    workers = sum(1 for node in nodes if not _is_control_plane(node))
+    networking: dict[str, Any] = {
+        # kind ships kindnet; none of the sandbox's plugins is it.
+        "disableDefaultCNI": True,
+        "podSubnet": str(c.POD_NETWORK[cluster.config.cni]),
+        "serviceSubnet": str(c.SERVICE_CIDR),
+        "kubeProxyMode": cluster.config.proxy_mode,
+    }
+    return {
+        "kind": "Cluster",
+        "apiVersion": KIND_API_VERSION,
+        "nodes": [{"role": "control-plane"}] + [{"role": "worker"} for _ in range(workers)],
+        "networking": networking,
+    }
+
+
+def kind_config_yaml(cluster: Cluster) -> str:
+    """:func:`kind_config` as YAML, with a comment saying what to run with it.
+
+    >>> text = kind_config_yaml(Cluster.create())
+    >>> "kind: Cluster" in text and "kubeProxyMode: iptables" in text
+    True
+    """
+    head = (
+        f"# kind create cluster --name {CLUSTER_NAME} --config kind-config.yaml\n"
+        f"# then install {CNI_TITLE[cluster.config.cni]} (kindnet is turned off): see replay.sh\n"
+    )
+    return head + yaml.safe_dump(kind_config(cluster), sort_keys=False)
+
+
+def kind_manifests(cluster: Cluster) -> str:
+    """The learner's objects for a kind cluster: the export, without Nodes (kind makes its
+    own).
+
+    >>> kind_manifests(Cluster.create())
+    ''
+    """
+    objects = [o for o in export_objects(cluster) if o.get("kind") != "Node"]
+    return dump_manifests(objects) if objects else ""
+
+
+def differences(cluster: Cluster) -> list[str]:
+    """What a real kind cluster will show that the sandbox did not, in plain words.
+
+    >>> any("suffix" in line for line in differences(Cluster.create()))
+    True
+    """
+    cni = CNI_TITLE[cluster.config.cni]
+    made = export_objects(cluster)
+    kinds = {o.get("kind") for o in made}
+    types = {(o.get("spec") or {}).get("type") for o in made if o.get("kind") == "Service"}
+    lines = [
+        "Pods made by a Deployment get new random name suffixes (web-7d4b9c-xk2lp): "
+        "the commands below reach them through deploy/<name>, or look names up with "
+        "kubectl get pods.",
+        f"Pod addresses come from the same {c.POD_NETWORK[cluster.config.cni]} range, but "
+        f"{cni} hands them out in its own order: expect other pod IPs.",
+        "Nodes are Docker containers named "
+        f"{CLUSTER_NAME}-control-plane, {CLUSTER_NAME}-worker, {CLUSTER_NAME}-worker2…, "
+        "with addresses on Docker's kind network (docker network inspect kind), "
+        "not 10.0.0.10-12.",
+        "Services keep the clusterIP and nodePort written in manifests.yaml "
+        "(the Service range is the sandbox's).",
+        "Your images may lack curl or nslookup: try kubectl debug -it POD --image=busybox, "
+        "or a busybox pod, and wget -qO- instead of curl.",
+    ]
+    if cluster.config.cni != "flannel":
+        lines.append(f"{cni} takes a minute or two to start; nodes stay NotReady until it does.")
+    if cluster.config.cni == "weave":
+        lines.append("Weave Net is archived: its last release may not run on a new Kubernetes.")
+    if "LoadBalancer" in types:
+        lines.append(
+            "LoadBalancer Services stay <pending> on kind: nothing hands out external IPs. "
+            "Run cloud-provider-kind, or install MetalLB, and expect other addresses than "
+            "the sandbox's 203.0.113.x."
+        )
+    if "Ingress" in kinds:
+        lines.append(
+            "Ingress needs an ingress controller: kind has none. replay.sh installs "
+            "ingress-nginx; with kind, reaching it from your machine needs port mappings "
+            "(extraPortMappings) or kubectl port-forward."
+        )
+    lines.append(
+        "Requests from outside (the sandbox's 198.51.100.7) come from your own machine "
+        "instead, through the node containers' addresses."
+    )
+    return lines
+
+
+def replay_script(cluster: Cluster) -> str:
+    """A shell script that builds the sandbox on kind and sends its traced requests again.
+
+    >>> from app.lessons import notes
+    >>> cluster = Cluster.create()
+    >>> notes.record(cluster, {"kind": "trace", "from": "pod/default/client", "to": "http://web/"})
+    >>> "kubectl exec -n default client -- curl -s http://web/" in replay_script(cluster)
+    True
+    """
+    lines = ["#!/bin/sh", "# Podpath sandbox, replayed on a kind cluster.", "#"]
+    lines.append("# What a real cluster will show differently:")
+    for difference in differences(cluster):
+        lines.append(f"#  - {difference}")
+    lines += [
+        "",
+        "set -e",
+        f"kind create cluster --name {CLUSTER_NAME} --config kind-config.yaml",
+        f"# kind's own CNI (kindnet) is turned off: install {CNI_TITLE[cluster.config.cni]}.",
+        CNI_INSTALL[cluster.config.cni],
+        "kubectl wait --for=condition=Ready nodes --all --timeout=300s",
+    ]
+    if any(o.get("kind") == "Ingress" for o in export_objects(cluster)):
+        lines += [
+            "# An ingress controller (kind has none).",
+            INGRESS_NGINX_FOR_KIND,
+            "kubectl wait -n ingress-nginx --for=condition=Ready pod "
+            "-l app.kubernetes.io/component=controller --timeout=300s",
+        ]
+    lines += [
+        "",
+        "kubectl apply -f manifests.yaml",
+        "set +e",
+        "kubectl wait --for=condition=Ready pods --all --timeout=300s",
+        "",
+    ]
+    commands = replay_commands(cluster)
+    if commands:
+        lines.append("# What you ran in the sandbox, oldest first.")
+        lines += commands
+    else:
+        lines.append("# Nothing was traced yet: try kubectl exec POD -- curl -s http://SERVICE/")
+    return "\n".join(lines) + "\n"
+
+
+def replay_commands(cluster: Cluster) -> list[str]:
+    """The recent traces and lookups as commands for a real cluster.
+
+    >>> from app.lessons import notes
+    >>> cluster = Cluster.create()
+    >>> notes.record(cluster, {"kind": "dns", "from": "pod/default/a", "name": "web"})
+    >>> notes.record(cluster, {"kind": "trace", "from": "external", "to": "http://10.0.0.11:30080/"})
+    >>> replay_commands(cluster)
+    ['kubectl exec -n default a -- nslookup web', '# from outside: use a node address from docker network inspect kind', 'curl -s http://10.0.0.11:30080/']
+    """
+    out: list[str] = []
+    for entry in cluster.state.notes.get("activity", []):
+        if entry.get("kind") == "trace" and entry.get("from") and entry.get("to"):
+            out += _trace_command(cluster, entry)
+        elif entry.get("kind") == "dns" and entry.get("from") and entry.get("name"):
+            where = _exec_prefix(cluster, entry["from"])
+            if where:
+                out.append(f"{where} nslookup {shlex.quote(entry['name'])}")
+    return out
+
+
+def _trace_command(cluster: Cluster, entry: dict[str, Any]) -> list[str]:
+    to = str(entry["to"])
+    request = _request(to, entry.get("host"))
+    source = str(entry["from"])
+    if source.startswith("external"):
+        return ["# from outside: use a node address from docker network inspect kind", request]
+    where = _exec_prefix(cluster, source)
+    return [f"{where} {request}"] if where else []
+
+
+def _request(to: str, host: str | None) -> str:
+    """curl for a URL, nslookup for DNS over UDP, nc for another port."""
+    if "://" in to:
+        header = ""
+        url_host = to.split("://", 1)[1].split("/", 1)[0].split(":", 1)[0]
+        if host and host != url_host:
+            header = f"-H {shlex.quote('Host: ' + host)} "
+        return f"curl -s {header}{shlex.quote(to)}"
+    target = to[:-4] if to.lower().endswith(("/udp", "/tcp")) else to
+    address, _, port = target.rpartition(":")
+    if to.lower().endswith("/udp") and port == "53":
+        return f"nslookup kubernetes.default {shlex.quote(address)}"
+    udp = "-u " if to.lower().endswith("/udp") else ""
+    return f"nc -zv {udp}-w 3 {shlex.quote(address or target)} {shlex.quote(port or '80')}"
+
+
+def _exec_prefix(cluster: Cluster, source: str) -> str | None:
+    """Where a command runs: ``kubectl exec`` into the pod (through its Deployment when one
+    made it, since the pod's name changes), ``docker exec`` into a node's container."""
+    parts = source.split("/")
+    if parts[0] == "pod" and len(parts) == 3:
+        namespace, name = parts[1], parts[2]
+        target = shlex.quote(_pod_ref(cluster, namespace, name))
+        return f"kubectl exec -n {shlex.quote(namespace)} {target} --"
+    if parts[0] == "node" and len(parts) == 2:
+        return f"docker exec {shlex.quote(_node_container(cluster, parts[1]))}"
+    return None
+
+
+def _pod_ref(cluster: Cluster, namespace: str, name: str) -> str:
+    pod = cluster.get("Pod", namespace, name)
+    owners = (pod or {}).get("metadata", {}).get("ownerReferences") or []
+    for owner in owners:
+        if owner.get("kind") == "ReplicaSet" and "-" in owner.get("name", ""):
+            return "deploy/" + owner["name"].rsplit("-", 1)[0]
+    return name
+
+
+def _node_container(cluster: Cluster, node_name: str) -> str:
+    """kind's container for a sandbox node: the control plane, or the Nth worker."""
+    workers = sorted(
+        (n["metadata"]["name"] for n in cluster.list("Node") if not _is_control_plane(n)),
+        key=lambda name: (len(name), name),
+    )
+    if node_name not in workers:
+        return f"{CLUSTER_NAME}-control-plane"
+    index = workers.index(node_name) + 1
+    return f"{CLUSTER_NAME}-worker" + ("" if index == 1 else str(index))
+
+
+def _is_control_plane(node: dict[str, Any]) -> bool:
+    return "node-role.kubernetes.io/control-plane" in (node["metadata"].get("labels") or {})

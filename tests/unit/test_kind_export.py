@@ -1,0 +1,96 @@
+"""The sandbox as a kind cluster (app/cluster/kind_export.py): the config follows kind's
+v1alpha4 Cluster schema (https://kind.sigs.k8s.io/docs/user/configuration/)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from app.cluster import scenarios
+from app.cluster.cluster import Cluster
+from app.cluster.kind_export import (
+    CNI_INSTALL,
+    kind_config_yaml,
+    kind_manifests,
+    replay_commands,
+    replay_script,
+)
+from app.cluster.nodes import add_node
+from app.cluster.state import ClusterConfig
+from app.lessons import notes
+
+POD_SUBNETS = {"flannel": "10.244.0.0/16", "calico": "192.168.0.0/16", "weave": "10.32.0.0/12"}
+
+
+@pytest.mark.parametrize("cni", sorted(POD_SUBNETS))
+@pytest.mark.parametrize("proxy_mode", ["iptables", "ipvs", "nftables"])
+def test_config_matches_the_sandboxs_network(cni: str, proxy_mode: str) -> None:
+    cluster = Cluster.create(ClusterConfig(cni=cni, proxy_mode=proxy_mode))
+    config = yaml.safe_load(kind_config_yaml(cluster))
+    assert config["kind"] == "Cluster"
+    assert config["apiVersion"] == "kind.x-k8s.io/v1alpha4"
+    assert config["networking"] == {
+        # kind's default CNI is kindnet: none of the sandbox's plugins.
+        "disableDefaultCNI": True,
+        "podSubnet": POD_SUBNETS[cni],
+        "serviceSubnet": "10.96.0.0/12",
+        "kubeProxyMode": proxy_mode,
+    }
+    assert CNI_INSTALL[cni] in replay_script(cluster)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_one_control_plane_and_the_sandboxs_workers(workers: int) -> None:
+    cluster = Cluster.create(ClusterConfig(workers=workers))
+    roles = [n["role"] for n in yaml.safe_load(kind_config_yaml(cluster))["nodes"]]
+    assert roles == ["control-plane"] + ["worker"] * workers
+
+
+def test_a_worker_added_later_is_a_kind_worker_too() -> None:
+    cluster = Cluster.create()
+    add_node(cluster)
+    roles = [n["role"] for n in yaml.safe_load(kind_config_yaml(cluster))["nodes"]]
+    assert roles == ["control-plane", "worker", "worker", "worker"]
+
+
+def test_manifests_are_the_export_without_nodes() -> None:
+    cluster = scenarios.build("ingress-two-apps")
+    kinds = {d["kind"] for d in yaml.safe_load_all(kind_manifests(cluster)) if d}
+    assert {"Deployment", "Service", "Ingress"} <= kinds
+    assert "Node" not in kinds
+
+
+def test_traces_become_kubectl_exec_through_the_deployment() -> None:
+    cluster = scenarios.build("web-service")
+    pod = next(p for p in cluster.list("Pod", "default") if p["metadata"].get("ownerReferences"))
+    owner = pod["metadata"]["ownerReferences"][0]["name"].rsplit("-", 1)[0]
+    source = f"pod/default/{pod['metadata']['name']}"
+    notes.record(cluster, {"kind": "trace", "from": source, "to": "http://web/"})
+    notes.record(cluster, {"kind": "dns", "from": source, "name": "web.default"})
+    notes.record(cluster, {"kind": "trace", "from": "node/worker-2", "to": "10.96.0.10:53/udp"})
+    notes.record(
+        cluster,
+        {
+            "kind": "trace",
+            "from": "external",
+            "to": "http://10.0.0.11/",
+            "host": "shop.example.com",
+        },
+    )
+    assert replay_commands(cluster) == [
+        f"kubectl exec -n default deploy/{owner} -- curl -s http://web/",
+        f"kubectl exec -n default deploy/{owner} -- nslookup web.default",
+        "docker exec podpath-worker2 nslookup kubernetes.default 10.96.0.10",
+        "# from outside: use a node address from docker network inspect kind",
+        "curl -s -H 'Host: shop.example.com' http://10.0.0.11/",
+    ]
+
+
+def test_script_says_what_a_real_cluster_shows_differently() -> None:
+    script = replay_script(scenarios.build("ingress-two-apps"))
+    assert script.startswith("#!/bin/sh\n")
+    head = script.split("set -e")[0]
+    for words in ("random name suffixes", "ingress controller", "Docker containers"):
+        assert words in head
+    assert "ingress-nginx" in script
+    assert "kubectl apply -f manifests.yaml" in script
