@@ -209,6 +209,10 @@ def start(state: ClusterState, key: ObjectKey) -> None:
             {
                 "name": container["name"],
                 "image": container.get("image", ""),
+                # Required in core/v1 ContainerStatus (json:"imageID", no omitempty), so the API
+                # server always sends it; empty, as before the kubelet reports a pulled image's
+                # digest (no image is pulled here). Typed clients (the kubernetes package) need it.
+                "imageID": "",
                 "ready": ready,
                 "started": True,
                 "restartCount": 0,
