@@ -15,13 +15,14 @@ from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from app.render.stage import player_data
-from app.web.trace_markup import hop_badge, packet_field, packet_panel
+from app.web.trace_markup import hop_badge, hop_list, packet_field, packet_panel
 
 #: Python functions the templates call (every Jinja environment that renders Podpath's
 #: templates needs them: the app's, and the tests' and benchmarks' own).
 TEMPLATE_GLOBALS = {
     "packet_field": packet_field,
     "hop_badge": hop_badge,
+    "hop_list": hop_list,
     "packet_panel": packet_panel,
     "trace_player_data": player_data,
 }

@@ -281,3 +281,47 @@ def packet_panel(
     parts.append(_why(hop))
     parts.append("\n  </div>")
     return Markup("".join(parts))
+
+
+#: The hop list's headings, per phase of a trace.
+PHASE_TITLES = {"dns": "DNS lookup", "request": "Request", "reply": "Reply"}
+
+
+def hop_list(steps: list[Mapping[str, Any]]) -> Markup:
+    """The hop strip's lists: one numbered list per phase (DNS lookup, request, reply), each
+    hop a button the player steps to, the first marked current.
+
+    >>> html = hop_list([{"phase": "request", "action": "send", "where": "eth0",
+    ...                   "node": None, "summary": "a <b> sends"}])
+    >>> '<ol class="hop-list" start="1">' in html, "a &lt;b&gt; sends" in html, "off the nodes" in html
+    (True, True, True)
+    """
+    parts: list[str] = []
+    phase = None
+    for index, hop in enumerate(steps):
+        if hop.get("phase") != phase:
+            if phase is not None:
+                parts.append("\n      </ol></div>")
+            phase = hop.get("phase")
+            parts.append(
+                f'\n      <div class="hop-group phase-{escape(phase)}">'
+                f'\n      <h3 class="hop-phase">{escape(PHASE_TITLES.get(phase, phase))}</h3>'
+                f'\n      <ol class="hop-list" start="{index + 1}">'
+            )
+        node = hop.get("node")
+        where = f"on {escape(node)}" if node else "off the nodes"
+        current = ' aria-current="step"' if index == 0 else ""
+        parts.append(
+            f'\n        <li class="hop phase-{escape(phase)} action-{escape(hop.get("action"))}"'
+            f' data-hop="{index}"{current}>'
+            f'\n          <button type="button" class="hop-button" data-hop-index="{index}">'
+            f'\n            <span class="hop-num">{index + 1}</span>'
+            f'\n            <span class="hop-head">\n              {hop_badge(hop)}'
+            f'\n              <span class="hop-where">{escape(hop.get("where"))}</span>'
+            f'\n              <span class="hop-node">{where}</span>\n            </span>'
+            f'\n            <span class="hop-summary">{escape(hop.get("summary"))}</span>'
+            "\n          </button>\n        </li>"
+        )
+    if phase is not None:
+        parts.append("\n      </ol></div>")
+    return Markup("".join(parts))
