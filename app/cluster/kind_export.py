@@ -188,7 +188,8 @@ def replay_script(cluster: Cluster) -> str:
 
 
 def replay_commands(cluster: Cluster) -> list[str]:
-    """The recent traces and lookups as commands for a real cluster.
+    """The commands the learner ran in the Terminal tab, and the traces and lookups they ran
+    from the trace bar and the DNS tab, as commands for a real cluster (oldest first).
 
     >>> from app.lessons import notes
     >>> cluster = Cluster.create()
@@ -198,14 +199,79 @@ def replay_commands(cluster: Cluster) -> list[str]:
     ['kubectl exec -n default a -- nslookup web', '# from outside: use a node address from docker network inspect kind', 'curl -s http://10.0.0.11:30080/']
     """
     out: list[str] = []
+    # A network command's own trace and lookups follow its record: the command says it all.
+    covered = False
     for entry in cluster.state.notes.get("activity", []):
-        if entry.get("kind") == "trace" and entry.get("from") and entry.get("to"):
+        kind = entry.get("kind")
+        if kind == "command":
+            line = _terminal_command(cluster, entry)
+            covered = line is not None and bool(NETWORK_TOOLS & set(entry.get("argv") or []))
+            if line:
+                out.append(line)
+            continue
+        if covered and kind in ("trace", "dns"):
+            covered = kind == "dns"  # one request per command; lookups come before it
+            continue
+        covered = False
+        if kind == "trace" and entry.get("from") and entry.get("to"):
             out += _trace_command(cluster, entry)
-        elif entry.get("kind") == "dns" and entry.get("from") and entry.get("name"):
+        elif kind == "dns" and entry.get("from") and entry.get("name"):
             where = _exec_prefix(cluster, entry["from"])
             if where:
                 out.append(f"{where} nslookup {shlex.quote(entry['name'])}")
     return out
+
+
+#: The terminal's commands that send a request or look a name up.
+NETWORK_TOOLS = {"curl", "wget", "nslookup", "dig", "host", "nc", "ping"}
+#: kubectl verbs worth running again; what changes the cluster is in manifests.yaml already.
+READ_VERBS = {"get", "describe", "logs", "exec", "top", "explain", "api-resources"}
+SHELLS = {"sh", "bash", "ash"}
+
+
+def _terminal_command(cluster: Cluster, entry: dict[str, Any]) -> str | None:
+    """One Terminal command as a line of the script, or None for what is not worth replaying
+    (a failed command, a shell opened with -it, ``help``, a change already in the manifests).
+
+    >>> cluster = Cluster.create()
+    >>> _terminal_command(cluster, {"argv": ["curl", "-s", "web"], "where": "pod/default/a", "ok": True})
+    'kubectl exec -n default a -- curl -s web'
+    >>> _terminal_command(cluster, {"argv": ["kubectl", "exec", "-it", "a", "--", "sh"], "where": "cluster", "ok": True}) is None
+    True
+    """
+    argv = [str(word) for word in entry.get("argv") or []]
+    if not entry.get("ok") or not argv:
+        return None
+    where = str(entry.get("where") or "cluster")
+    if where != "cluster":
+        prefix = _exec_prefix(cluster, where)
+        return f"{prefix} {shlex.join(argv)}" if prefix else None
+    if argv[0] != "kubectl":
+        return shlex.join(argv) if argv[0] in NETWORK_TOOLS else None
+    verb = next((word for word in argv[1:] if not word.startswith("-")), "")
+    if verb not in READ_VERBS:
+        return None
+    if "--" in argv:
+        after = argv[argv.index("--") + 1 :]
+        if not after or after[0] in SHELLS:
+            return None  # an interactive shell: its commands are replayed one by one
+    return shlex.join(_exec_through_deployment(cluster, argv) if verb == "exec" else argv)
+
+
+def _exec_through_deployment(cluster: Cluster, argv: list[str]) -> list[str]:
+    """``kubectl exec POD …`` with POD as ``deploy/<name>`` when a Deployment made it."""
+    namespace = "default"
+    for flag in ("-n", "--namespace"):
+        if flag in argv and argv.index(flag) + 1 < len(argv):
+            namespace = argv[argv.index(flag) + 1]
+    end = argv.index("--") if "--" in argv else len(argv)
+    skip = False
+    for index, word in enumerate(argv[2:end], start=2):
+        if skip or word.startswith("-"):
+            skip = word in ("-n", "--namespace", "-c", "--container")
+            continue
+        return [*argv[:index], _pod_ref(cluster, namespace, word), *argv[index + 1 :]]
+    return argv
 
 
 def _trace_command(cluster: Cluster, entry: dict[str, Any]) -> list[str]:

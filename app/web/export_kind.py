@@ -32,8 +32,8 @@ You need Docker, kind and kubectl. Then:
 
 When you are done:  kind delete cluster --name {name}
 
-The requests in replay.sh are those traced while a lesson was open (the sandbox keeps the
-recent ones).
+replay.sh runs again the commands and traces of your recent activity while a lesson was open
+(the sandbox keeps the last ones).
 """
 
 #: A fixed time for the zip's entries, so the same sandbox gives the same bytes.

@@ -94,3 +94,30 @@ def test_script_says_what_a_real_cluster_shows_differently() -> None:
         assert words in head
     assert "ingress-nginx" in script
     assert "kubectl apply -f manifests.yaml" in script
+
+
+def test_terminal_commands_are_replayed_without_their_own_traces() -> None:
+    cluster = scenarios.build("web-service")
+    pod = next(p for p in cluster.list("Pod", "default") if p["metadata"].get("ownerReferences"))
+    name = pod["metadata"]["name"]
+    owner = "deploy/" + pod["metadata"]["ownerReferences"][0]["name"].rsplit("-", 1)[0]
+
+    def ran(argv: list[str], where: str = "cluster", ok: bool = True) -> None:
+        notes.record(cluster, {"kind": "command", "argv": argv, "where": where, "ok": ok})
+
+    ran(["kubectl", "get", "pods", "-o", "wide"])
+    ran(["kubectl", "exec", "-n", "default", name, "--", "curl", "-s", "http://web"])
+    # What the terminal records after the command: its lookup and its request.
+    notes.record(cluster, {"kind": "dns", "from": f"pod/default/{name}", "name": "web"})
+    notes.record(cluster, {"kind": "trace", "from": f"pod/default/{name}", "to": "http://web"})
+    ran(["kubectl", "exec", "-it", name, "--", "sh"])
+    ran(["nslookup", "web"], where=f"pod/default/{name}")
+    ran(["kubectl", "scale", "deploy/web", "--replicas=3"])  # in manifests.yaml already
+    ran(["kubectl", "get", "nope"], ok=False)
+    ran(["ip", "route"], where="node/worker-1")
+    assert replay_commands(cluster) == [
+        "kubectl get pods -o wide",
+        f"kubectl exec -n default {owner} -- curl -s http://web",
+        f"kubectl exec -n default {owner} -- nslookup web",
+        "docker exec podpath-worker ip route",
+    ]
