@@ -1,7 +1,8 @@
 """Doing what a lesson's setup or a step's solution says: apply manifests, delete or scale
-objects, switch the CNI plugin, run traces, lookups and batches of requests, type an answer.
+objects, switch the CNI plugin, run traces, lookups, batches of requests and terminal
+commands, type an answer.
 
-Traces, lookups and requests run here are recorded as the learner's own activity (``Show
+Traces, lookups, requests and commands run here are recorded as the learner's own activity (``Show
 me`` does the task for the learner, so the step's checks then pass); the last trace is
 handed back for the page to animate.
 """
@@ -15,7 +16,13 @@ from app.cluster import nodes, rebuild
 from app.cluster.apply import apply_text
 from app.cluster.deletion import deletion_lines
 from app.lessons import notes
-from app.lessons.activity import compare_record, dns_record, trace_record, traffic_record
+from app.lessons.activity import (
+    compare_record,
+    dns_record,
+    terminal_records,
+    trace_record,
+    traffic_record,
+)
 from app.lessons.model import Action
 from app.lessons.refs import (
     LessonRefError,
@@ -151,6 +158,30 @@ def _compare(cluster: Any, value: dict[str, Any], done: Done, step_id: str | Non
     done.lines.append(f"Compared {names[0]} → {names[1]} under {', '.join(r.cni for r in runs)}")
 
 
+#: The most lines of a command's output "Show me" says.
+SHOWN_LINES = 12
+
+
+def _run(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
+    """Run a command line in the terminal (in a pod's or a node's shell for ``in``/``on``),
+    recorded as one the learner typed; its output is said, and a request it sent animated."""
+    from app.terminal import Session, run  # the terminal is built on the lessons' layers
+
+    where = value.get("in") or value.get("on") or ""
+    if where.startswith("pod/") and where.count("/") == 1:
+        where = f"pod/default/{where[4:]}"
+    reply = run(cluster, value["ran"], Session(where))
+    for record in terminal_records(cluster, reply):
+        notes.record(cluster, record)
+    if reply.trace is not None and reply.request is not None:
+        source, to, seed = reply.request[:3]
+        query = {"from": source, "to": to, "seed": seed}
+        done.trace = {"query": query, "result": reply.trace.to_dict()}
+    done.lines.append(f"{Session(where).prompt()}{value['ran']}")
+    output = reply.output.splitlines()
+    done.lines += output[:SHOWN_LINES] + (["…"] if len(output) > SHOWN_LINES else [])
+
+
 def _answer(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
     done.answer = expected_values(cluster, value)[0]
     if step_id is not None:
@@ -168,4 +199,5 @@ _RUN = {
     "dns": _dns,
     "compare": _compare,
     "answer": _answer,
+    "run": _run,
 }

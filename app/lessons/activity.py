@@ -1,5 +1,5 @@
 """What the learner did in the sandbox, as records the lessons' checks can read: each trace,
-DNS lookup and batch of requests, reduced to the facts a check asks about."""
+DNS lookup, batch of requests and terminal command, reduced to the facts a check asks about."""
 
 from __future__ import annotations
 
@@ -115,3 +115,43 @@ def compare_record(source: str, target: str, runs: list[Any]) -> dict[str, Any]:
         "plugins": [run.cni for run in runs],
         "verdicts": {run.cni: run.trace["verdict"] for run in runs},
     }
+
+
+#: A command's record keeps at most this many words, each cut to ``MAX_WORD`` characters (a
+#: pasted line can be long; the notes are saved with the workspace).
+MAX_WORDS = 40
+MAX_WORD = 300
+
+
+def command_record(argv: list[str], where: str, status: int) -> dict[str, Any]:
+    """The facts of one command run in the Terminal tab: its words as the shell parsed them
+    (quotes gone), where it ran (``cluster``: the learner's own shell; ``pod/<ns>/<name>``;
+    ``node/<name>``) and whether it succeeded (exit status 0).
+
+    >>> command_record(["kubectl", "get", "svc"], "cluster", 0)
+    {'kind': 'command', 'argv': ['kubectl', 'get', 'svc'], 'where': 'cluster', 'ok': True}
+    >>> len(command_record(["echo", "x" * 1000], "node/worker-1", 1)["argv"][1])
+    300
+    """
+    words = [word[:MAX_WORD] for word in argv[:MAX_WORDS]]
+    return {"kind": "command", "argv": words, "where": where, "ok": status == 0}
+
+
+def terminal_records(cluster: Any, reply: Any) -> list[dict[str, Any]]:
+    """What one line typed in the terminal did that a lesson's checks read: each command
+    (``ran``), the names looked up (as the DNS tab's are: ``looked_up``), the request sent
+    (as a trace from the trace bar is: ``traced``).
+
+    >>> from app.cluster.scenarios import build
+    >>> from app.terminal import Session, run
+    >>> cluster = build("web-service")
+    >>> records = terminal_records(cluster, run(cluster, "kubectl exec client -- curl -s web", Session()))
+    >>> [(r["kind"], r.get("where"), r.get("verdict")) for r in records]
+    [('command', 'cluster', None), ('trace', None, 'delivered')]
+    """
+    records = [command_record(*ran) for ran in reply.ran]
+    records += [dns_record(*lookup) for lookup in reply.lookups]
+    if reply.trace is not None and reply.request is not None:
+        source, to = reply.request[:2]
+        records.append(trace_record(cluster, source, to, reply.trace))
+    return records

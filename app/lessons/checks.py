@@ -4,8 +4,8 @@ pods are labelled app=web").
 
 Checks on the cluster (``object``, ``pods``, ``cluster``), on what the network does now
 (``trace``, ``dns``, ``traffic``: the engine runs them), and on what the learner did during
-the step (``traced``, ``looked_up``, ``sent_traffic``, ``answer``, ``replaced``: read from the
-activity the sandbox records). None of them can pass before the learner does something.
+the step (``traced``, ``looked_up``, ``sent_traffic``, ``ran``, ``answer``, ``replaced``: read from
+the activity the sandbox records). None of them can pass before the learner does something.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import PodpathError
+from app.lessons.checks_commands import COMMAND_CHECKS
 from app.lessons.checks_network import NETWORK_CHECKS
 from app.lessons.checks_objects import OBJECT_CHECKS
 from app.lessons.model import Check
 from app.lessons.outcome import Outcome, StepState
 
-_CHECKS = {**OBJECT_CHECKS, **NETWORK_CHECKS}
+_CHECKS = {**OBJECT_CHECKS, **NETWORK_CHECKS, **COMMAND_CHECKS}
 
 
 def evaluate(cluster: Any, check: Check, state: StepState) -> Outcome:

@@ -35,6 +35,7 @@ CHECK_KEYS: dict[str, set[str]] = {
     "answer": {"wrong", "otherwise"},
     "cluster": set(),
     "compared": set(),
+    "ran": {"in", "on"},
 }
 #: The checks that run the network at Check time: a step with one is behavioural.
 NETWORK_CHECKS = {"trace", "dns", "traffic"}
@@ -66,6 +67,7 @@ ACTION_KEYS = {
     "dns",
     "compare",
     "answer",
+    "run",
 }
 VALUE_KEYS = {
     "pod_ip",
@@ -360,6 +362,8 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
             _require(doc, data["otherwise"], (*path, "otherwise"), str, "an explanation")
     else:
         _require(doc, subject, sub, str, "text")
+    if kind == "ran":
+        _command(doc, data, path)
     if "expect" in data:
         allowed = VERDICTS if kind == "trace" else {"answer", "nxdomain"}
         if data["expect"] not in allowed:
@@ -374,6 +378,23 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
     if "fields" in data:
         _require(doc, data["fields"], (*path, "fields"), dict, "a mapping of field path to value")
     return Check(kind, data, doc.line(path))
+
+
+def _command(doc: Located, data: dict[str, Any], path: Path) -> None:
+    """A ``ran`` check's or a ``run`` action's command: one command the terminal can read,
+    run in one place at most (``in: pod/<name>`` or ``on: node/<name>``)."""
+    from app.terminal.meaning import words_of  # the terminal's own reading of a line
+
+    line = _require(doc, data.get("ran"), (*path, "ran"), str, "a command line")
+    try:
+        words_of(line)
+    except ValueError as error:
+        raise doc.error((*path, "ran"), f"{_dotted((*path, 'ran'))}: {error}") from None
+    if "in" in data and "on" in data:
+        raise doc.error(path, f"{_dotted(path)}: in (a pod) or on (a node), not both")
+    for key, prefix in (("in", "pod/"), ("on", "node/")):
+        if key in data and not str(data[key]).startswith(prefix):
+            raise doc.error((*path, key), f"{_dotted((*path, key))}: {prefix}<name>")
 
 
 def _value(doc: Located, data: Any, path: Path) -> None:
@@ -431,6 +452,11 @@ def _actions(doc: Located, data: Any, path: Path) -> list[Action]:
         kind, value = next(iter(item.items()))
         if kind == "answer":
             _value(doc, value, (*item_path, kind))
+        elif kind == "run":
+            value = {"ran": value} if isinstance(value, str) else value
+            _require(doc, value, (*item_path, kind), dict, "a command, or {ran, in or on}")
+            _only(doc, value, (*item_path, kind), {"ran", "in", "on"})
+            _command(doc, value, (*item_path, kind))
         elif kind in ("apply", "delete"):
             _require(doc, value, (*item_path, kind), str, "text")
         else:

@@ -102,6 +102,10 @@ def _convert(loader: Any, node: yaml.Node, path: Path, out: Located) -> Any:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, bool) and key_node.tag == "tag:yaml.org,2002:bool":
+                # YAML 1.1 reads a plain `on:` as true; a lesson's keys are the words written
+                # (a ``ran`` check's ``on: node/worker-1``).
+                key = key_node.value
             if not isinstance(key, str):
                 raise out.error(path, f"keys must be text, not {key!r}")
             if key in result:

@@ -44,6 +44,8 @@ class Reply:
     request: tuple | None = None  # (source, to, seed[, Host header])
     changed: bool = False
     commands: list[list[str]] | None = None  # every command run
+    # every command run, as (argv, where it ran: Session.where or "cluster", exit status)
+    ran: list[tuple[list[str], str, int]] = field(default_factory=list)
     lookups: list[tuple[str, str, str, Any]] = field(default_factory=list)  # (see Output)
 
     @property
@@ -135,9 +137,11 @@ def _pipeline(cluster: Any, commands: list[Command], reply: Reply, shown: list[s
     for position, command in enumerate(commands):
         last = position == len(commands) - 1
         given = command.stdin if command.stdin is not None else stdin
+        where = reply.session.where or "cluster"
         result = _command(cluster, reply.session, command.argv, given)
         result.chunks = _redirected(command, result.chunks)
         reply.commands = [*(reply.commands or []), list(command.argv)]
+        reply.ran.append((list(command.argv), where, result.status))
         if result.session is not None:
             reply.session = result.session
         if result.trace is not None:

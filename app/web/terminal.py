@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.cluster.cluster import Cluster
 from app.lessons import notes
-from app.lessons.activity import dns_record, trace_record
+from app.lessons.activity import terminal_records
 from app.render.stage import hop_marks
 from app.terminal import Reply, Session, changes_cluster, run
 from app.terminal.complete import completions
@@ -116,15 +116,12 @@ async def terminal_run(
 
 
 def _lesson_records(cluster: Cluster, reply: Reply) -> list[dict[str, Any]]:
-    """While a lesson is open, what the command did that its checks read: the request it sent
-    (as a trace from the trace bar is), the names it looked up (as the DNS tab's are)."""
+    """While a lesson is open, what the line did that its checks read: the commands run, the
+    request sent (as a trace from the trace bar is), the names looked up (as the DNS tab's
+    are)."""
     if not notes.active(cluster):
         return []
-    records = [dns_record(*lookup) for lookup in reply.lookups]
-    if reply.trace is not None and reply.request is not None:
-        source, to = reply.request[:2]
-        records.append(trace_record(cluster, source, to, reply.trace))
-    return records
+    return terminal_records(cluster, reply)
 
 
 def _remember(store: Any, workspace_id: str, records: list[dict[str, Any]]) -> None:

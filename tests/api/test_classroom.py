@@ -248,7 +248,7 @@ def test_a_catch_up_redraws_only_what_the_teachers_move_changed(api: Api) -> Non
     assert redrawn(back) == {"class-status", "lesson"}
     # Ahead again, past "delete a web pod": the cluster changed under the trace on screen,
     # so it is cleared (as on the teacher's page), and not run again on the next move.
-    api.post(f"/w/{room.teacher}/lessons/services/step", data={"step": "4"}, headers=HX)
+    api.post(f"/w/{room.teacher}/lessons/services/step", data={"step": "5"}, headers=HX)
     ahead = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": seq})
     assert {"lesson", "map-area", "trace-result"} <= redrawn(ahead)
     assert "data-trace-player" not in ahead.text and "trace-empty" in ahead.text

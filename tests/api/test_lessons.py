@@ -218,7 +218,7 @@ def test_the_start_button_starts_the_lesson_and_undo_brings_the_objects_back(api
     plain = api.post(f"/w/{workspace}/lessons/services/start")
     assert plain.status_code == 303
     assert plain.headers["location"] == f"/w/{workspace}/lessons/services"
-    assert "Step 1 of 5" in api.get(plain.headers["location"]).text
+    assert "Step 1 of 6" in api.get(plain.headers["location"]).text
 
 
 def test_an_open_lesson_resumes_on_get_and_the_get_changes_nothing(
