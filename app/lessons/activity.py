@@ -117,10 +117,9 @@ def compare_record(source: str, target: str, runs: list[Any]) -> dict[str, Any]:
     }
 
 
-#: A command's record keeps at most this many words, each cut to ``MAX_WORD`` characters (a
-#: pasted line can be long; the notes are saved with the workspace).
-MAX_WORDS = 40
-MAX_WORD = 300
+#: A command's record keeps its words up to this many characters in all (a pasted line can be
+#: long; the notes are saved with the workspace, and hold 40 records).
+MAX_COMMAND = 1000
 
 
 def command_record(argv: list[str], where: str, status: int) -> dict[str, Any]:
@@ -130,10 +129,16 @@ def command_record(argv: list[str], where: str, status: int) -> dict[str, Any]:
 
     >>> command_record(["kubectl", "get", "svc"], "cluster", 0)
     {'kind': 'command', 'argv': ['kubectl', 'get', 'svc'], 'where': 'cluster', 'ok': True}
-    >>> len(command_record(["echo", "x" * 1000], "node/worker-1", 1)["argv"][1])
-    300
+    >>> [len(w) for w in command_record(["echo", "x" * 800, "y" * 800], "node/worker-1", 1)["argv"]]
+    [4, 800, 196]
     """
-    words = [word[:MAX_WORD] for word in argv[:MAX_WORDS]]
+    words: list[str] = []
+    left = MAX_COMMAND
+    for word in argv:
+        if left <= 0:
+            break
+        words.append(word[:left])
+        left -= len(words[-1])
     return {"kind": "command", "argv": words, "where": where, "ok": status == 0}
 
 
