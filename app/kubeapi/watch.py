@@ -77,3 +77,21 @@ def newer_than(objects: list[dict[str, Any]], version: int) -> list[WatchEvent]:
     return [
         WatchEvent("ADDED", o) for o in sorted(objects, key=version_of) if version_of(o) > version
     ]
+
+
+#: The annotation on the BOOKMARK that ends a watch's initial events (sendInitialEvents=true):
+#: the API reference's ``sendInitialEvents`` query parameter, KEP-3157 (streaming lists).
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+def initial_events_end(api_version: str, kind: str, version: int) -> WatchEvent:
+    """The BOOKMARK a watch with ``sendInitialEvents=true`` sends once every object has been
+    sent as ADDED: an empty object of the watched kind at the list's resourceVersion, marked
+    with the ``k8s.io/initial-events-end`` annotation. client-go's reflector (kubectl 1.35
+    and newer, in ``wait`` and ``rollout status``) waits for it before it calls itself synced.
+
+    >>> initial_events_end("v1", "Pod", 7).to_dict()["object"]["metadata"]
+    {'resourceVersion': '7', 'annotations': {'k8s.io/initial-events-end': 'true'}}
+    """
+    metadata = {"resourceVersion": str(version), "annotations": {INITIAL_EVENTS_END: "true"}}
+    return WatchEvent("BOOKMARK", {"apiVersion": api_version, "kind": kind, "metadata": metadata})

@@ -279,6 +279,17 @@ def test_get_pods_watch_shows_a_pod_made_by_another_request(kubectl):
     assert any(line.startswith("late ") and "Running" in line for line in lines(out)), out
 
 
+def test_wait_and_rollout_status_finish(kubectl):
+    # kubectl 1.35+ watches with sendInitialEvents=true (client-go's WatchList) and waits for
+    # the BOOKMARK that ends the initial events; older ones list, then watch.
+    assert kubectl.ok("wait", "--for=condition=Ready", "pod/client", "--timeout=20s") == (
+        "pod/client condition met\n"
+    )
+    assert kubectl.ok("rollout", "status", "deployment/web", "--timeout=20s") == (
+        'deployment "web" successfully rolled out\n'
+    )
+
+
 def test_explain_reads_the_openapi_documents(kubectl):
     # kubectl 1.27+ reads OpenAPI v3 and prints "FIELD: spec <PodSpec>"; older ones read the
     # v2 document (as protobuf) and print "RESOURCE: spec <Object>".

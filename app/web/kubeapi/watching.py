@@ -65,6 +65,9 @@ async def watch_response(request: Request, workspace_id: str, target: Target) ->
 
     table = convert.wants_table(request.headers.get("accept", ""))
     include = query.get("includeObject", "Metadata")
+    # A streaming list (client-go's WatchList): the current objects as ADDED whatever the
+    # resourceVersion (resourceVersionMatch=NotOlderThan), then a BOOKMARK marking their end.
+    streaming_list = query.get("sendInitialEvents") == "true"
 
     async def events() -> AsyncIterator[bytes]:
         version, known = await run_in_threadpool(workspaces(request).read, workspace_id, look)
@@ -81,8 +84,16 @@ async def watch_response(request: Request, workspace_id: str, target: Target) ->
             return (encode(event.to_dict(body)) + "\n").encode()
 
         initial = list(known.values())
-        for event in watch.newer_than(initial, since) if since else watch.changes({}, known):
-            yield line(event)
+        if streaming_list:  # every object, then the bookmark that ends them
+            for event in watch.changes({}, known):
+                yield line(event)
+            end = watch.initial_events_end(
+                target.resource.group_version, target.resource.kind, version
+            )
+            yield (encode(end.to_dict()) + "\n").encode()
+        else:
+            for event in watch.newer_than(initial, since) if since else watch.changes({}, known):
+                yield line(event)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             await asyncio.sleep(POLL_SECONDS)
