@@ -7,6 +7,7 @@ learner's: exporting a workspace leaves them out.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from typing import Any
 
@@ -80,6 +81,12 @@ def node_status(ip: str, name: str, ready: bool) -> dict[str, Any]:
         "conditions": [condition],
         "nodeInfo": {
             "architecture": "amd64",
+            # Required in core/v1 NodeSystemInfo (no omitempty), so typed clients need them: the
+            # node's /etc/machine-id (32 hex digits) and its product and boot UUIDs, made from
+            # its name so the same cluster always reports the same ones.
+            "machineID": _node_hex(name, "machine-id"),
+            "systemUUID": _uuid_text(_node_hex(name, "product_uuid")),
+            "bootID": _uuid_text(_node_hex(name, "boot_id")),
             "containerRuntimeVersion": "containerd://1.7.22",
             "kernelVersion": "6.8.0-45-generic",
             "kubeProxyVersion": c.KUBELET_VERSION,
@@ -88,6 +95,24 @@ def node_status(ip: str, name: str, ready: bool) -> dict[str, Any]:
             "osImage": "Ubuntu 24.04.1 LTS",
         },
     }
+
+
+def _node_hex(name: str, what: str) -> str:
+    """32 hex digits that stand for one of a node's machine identifiers.
+
+    >>> _node_hex("worker-1", "machine-id") == _node_hex("worker-1", "machine-id")
+    True
+    """
+    return hashlib.sha256(f"{what}/{name}".encode()).hexdigest()[:32]
+
+
+def _uuid_text(digits: str) -> str:
+    """32 hex digits written as a UUID (8-4-4-4-12).
+
+    >>> _uuid_text("0123456789abcdef0123456789abcdef")
+    '01234567-89ab-cdef-0123-456789abcdef'
+    """
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def namespaces(cni: str) -> list[dict[str, Any]]:

@@ -67,6 +67,16 @@ def test_the_kubeconfig_points_at_the_sandbox(sandbox, server):
     assert sandbox.configuration.host == f"{server.url}/k/{sandbox.workspace}"
 
 
+def test_discovery_and_nodes(sandbox):
+    assert client.CoreApi(sandbox.api_client).get_api_versions().versions == ["v1"]
+    groups = {g.name for g in client.ApisApi(sandbox.api_client).get_api_versions().groups}
+    assert {"apps", "networking.k8s.io", "discovery.k8s.io"} <= groups
+    nodes = sandbox.core.list_node().items
+    assert [n.metadata.name for n in nodes] == ["control-plane", "worker-1", "worker-2"]
+    info = nodes[1].status.node_info
+    assert len(info.machine_id) == 32 and info.kubelet_version.startswith("v1.")
+
+
 def test_lists_pods_services_and_deployments(sandbox):
     pods = sandbox.core.list_namespaced_pod("default")
     names = sorted(p.metadata.name for p in pods.items)

@@ -36,12 +36,15 @@ def version(request: Request, workspace_id: str) -> Response:
     return answering(answer)
 
 
+# With a trailing slash too, as the API server answers (the Python client asks for /api/).
 @router.get("/api")
+@router.get("/api/")
 def core_versions(request: Request, workspace_id: str) -> Response:
     return _discovery(request, workspace_id, core=True)
 
 
 @router.get("/apis")
+@router.get("/apis/")
 def group_list(request: Request, workspace_id: str) -> Response:
     return _discovery(request, workspace_id, core=False)
 
