@@ -109,8 +109,26 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     expect(lesson_panel.locator(".check-results .pass")).to_contain_text("is right")
     lesson_panel.get_by_role("button", name="Next →").click()
 
-    # Step 4: delete a web pod from the map, see it replaced, trace again.
+    # Step 4: the EndpointSlice, read in the Terminal as kubectl prints it.
     expect(lesson_panel.locator(".step-count")).to_have_text(f"Step 4 of {len(LESSON.steps)}")
+    check(page)
+    expect(lesson_panel.locator(".check-results .fail")).to_contain_text(
+        "kubectl get endpointslices -l kubernetes.io/service-name=web"
+    )
+    page.locator("#panel").get_by_role("link", name="Terminal", exact=True).click()
+    terminal = page.locator("#terminal-input")
+    expect(terminal).to_be_visible()
+    terminal.fill("kubectl get endpointslices --selector kubernetes.io/service-name=web")
+    terminal.press("Enter")  # the same command as the step's, written another way
+    expect(page.locator("#terminal-screen")).to_contain_text("ENDPOINTS")
+    check(page)
+    expect(lesson_panel.locator(".check-results .fail")).to_have_count(0)
+    expect(lesson_panel.locator(".step-done")).to_be_visible()
+    page.screenshot(path=str(screenshots_dir / "by-hand-4-terminal.png"), full_page=True)
+    lesson_panel.get_by_role("button", name="Next →").click()
+
+    # Step 5: delete a web pod from the map, see it replaced, trace again.
+    expect(lesson_panel.locator(".step-count")).to_have_text(f"Step 5 of {len(LESSON.steps)}")
     pod = page.locator('svg.cluster-map [data-kind="Pod"][data-name^="web-"]').first
     name = pod.get_attribute("data-name")
     pod.click()
@@ -119,11 +137,11 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     trace(page, "pod/default/client", "http://web/")
     check(page)
     expect(lesson_panel.locator(".check-results .pass")).to_have_count(2)
-    page.screenshot(path=str(screenshots_dir / "by-hand-4-replaced.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir / "by-hand-5-replaced.png"), full_page=True)
     lesson_panel.get_by_role("button", name="Next →").click()
 
-    # Step 5: the ClusterIP from the Objects tab, on a port the Service does not expose.
-    expect(lesson_panel.locator(".step-count")).to_have_text(f"Step 5 of {len(LESSON.steps)}")
+    # Step 6: the ClusterIP from the Objects tab, on a port the Service does not expose.
+    expect(lesson_panel.locator(".step-count")).to_have_text(f"Step 6 of {len(LESSON.steps)}")
     page.locator("#panel").get_by_role("link", name="Objects", exact=True).click()
     row = page.locator("#panel tr", has=page.locator("td", has_text=re.compile("^web$")))
     cluster_ip = row.first.locator("td").nth(3).inner_text()
@@ -144,6 +162,6 @@ def test_a_learner_completes_the_services_lesson_by_hand(page: Page, screenshots
     )
     expect(lesson_panel.locator(".quiz-verdict.wrong")).to_have_count(1)
     expect(lesson_panel.locator(".why").first).to_be_visible()
-    page.screenshot(path=str(screenshots_dir / "by-hand-5-quiz.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir / "by-hand-6-quiz.png"), full_page=True)
     page.goto("/")
     expect(page.locator(".lesson-card.complete")).to_contain_text(LESSON.title)
