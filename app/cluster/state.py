@@ -111,7 +111,7 @@ class ClusterState:
         self.lineage = 0
         # Views other packages derive from this state (the network engine's indexes), each
         # kept with the resourceVersion it was built at: any change makes it stale.
-        self.memo: dict[str, tuple[tuple[int, int], Any]] = {}
+        self.memo: dict[str, tuple[tuple[int, int, int, ClusterConfig], Any]] = {}
         # What the lessons keep about this workspace (progress, the learner's recent traces).
         # Not part of the cluster: saved with it, carried across resets and switches.
         self.notes: dict[str, Any] = {}
@@ -147,12 +147,12 @@ class ClusterState:
         return (self.lineage, self.resource_version, self.event_seq, self.config)
 
     def memoised(self, name: str, build: Any) -> Any:
-        """``build()``, computed once per resourceVersion (and event) of this state.
+        """``build()``, computed once per :attr:`objects_mark` of this state.
 
         What ``build`` returns is shared by every later caller until the state changes: it
         must be treated as read-only.
         """
-        mark = (self.resource_version, self.event_seq)
+        mark = self.objects_mark
         cached = self.memo.get(name)
         if cached is not None and cached[0] == mark:
             return cached[1]

@@ -118,18 +118,15 @@ class Workspaces(ShareLinks):
         """Whether there is a workspace with this id."""
         return looks_like_id(workspace_id) and self.backend.version(workspace_id) is not None
 
-    def _lock(
-        self, workspace_id: str, *, loading: bool = False, known: bool = False
-    ) -> threading.Lock:
+    def _lock(self, workspace_id: str, *, known: bool = False) -> threading.Lock:
         """The workspace's lock; raises NotFound when there is no such workspace.
 
-        ``loading``: the caller goes on to :meth:`_load`, which asks the store for the
-        workspace's version anyway (and raises NotFound when it is gone), so a workspace this
-        process has a lock for is not asked about twice. ``known``: the caller only reads a
-        part that a workspace gone meanwhile no longer has (its history, its share link), so
-        a workspace this process has a lock for is not asked about either.
+        ``known``: the caller need not have the workspace's existence checked again when this
+        process holds a lock for it: it goes on to :meth:`_load` (which asks the store for the
+        version anyway and raises NotFound when it is gone), or it reads only a part that a
+        workspace gone meanwhile no longer has (its history, its share link).
         """
-        if loading or known:
+        if known:
             with self._locks_guard:
                 lock = self._locks.get(workspace_id)
             if lock is not None:
@@ -240,7 +237,7 @@ class Workspaces(ShareLinks):
         NotFound
             When there is no such workspace.
         """
-        with self._lock(workspace_id, loading=True):
+        with self._lock(workspace_id, known=True):
             return reader(self._load(workspace_id)[1])
 
     def change(
@@ -253,7 +250,7 @@ class Workspaces(ShareLinks):
         from what changed, like "deployment.apps/web created"). When it changed nothing at
         all (a student already at the teacher's step), nothing is written.
         """
-        with self._lock(workspace_id, loading=True):
+        with self._lock(workspace_id, known=True):
             for _attempt in range(MAX_RETRIES):
                 version, cluster = self._load(workspace_id)
                 writes = cluster.state.writes
@@ -318,7 +315,7 @@ class Workspaces(ShareLinks):
         return self._step(workspace_id, "redo")
 
     def _step(self, workspace_id: str, direction: Literal["undo", "redo"]) -> Entry:
-        with self._lock(workspace_id, loading=True):
+        with self._lock(workspace_id, known=True):
             for _attempt in range(MAX_RETRIES):
                 version, cluster = self._load(workspace_id)
                 history = History(self.backend.history(workspace_id))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
+from jinja2.filters import do_urlencode
 from markupsafe import Markup, escape
 
 
@@ -109,11 +109,6 @@ def packet_field(label: Any, value: Any, compare: Any = False, before: Any = Non
     )
 
 
-def _url(value: Any) -> str:
-    """As Jinja's ``urlencode`` filter quotes a string (``/`` kept)."""
-    return quote(str(value).encode("utf-8"), safe="/")
-
-
 def _outer_group(outer: Mapping[str, Any], outer_before: Any, compare: bool) -> str:
     ob = outer_before or {}
     fresh = compare and not outer_before
@@ -182,8 +177,8 @@ def _rule(hop: Mapping[str, Any], workspace_id: Any, trace_query: Any) -> str:
     link = ""
     if workspace_id is not None and trace_query and node:
         url = escape(
-            f"/w/{workspace_id}?tab=rules&node={node}&from={_url(trace_query['from'])}"
-            f"&to={_url(trace_query['to'])}&seed={trace_query['seed']}"
+            f"/w/{workspace_id}?tab=rules&node={node}&from={do_urlencode(trace_query['from'])}"
+            f"&to={do_urlencode(trace_query['to'])}&seed={trace_query['seed']}"
         )
         link = (
             f'\n      <a class="pkt-rule-link" href="{url}" hx-get="{url}" hx-target="#panel">'

@@ -115,12 +115,8 @@ async def catch_up(
     whole class asks each time the teacher moves.
     """
     async with request.app.state.class_feeds.catching_up:
-        return await _catch_up(request, workspace_id, shown_trace)
-
-
-async def _catch_up(request: Request, workspace_id: str, shown_trace: str) -> Response:
-    # All of it in one trip to the thread pool: the store, the trace, the drawing.
-    return await run_in_threadpool(_caught_up, request, workspace_id, shown_trace)
+        # All of it in one trip to the thread pool: the store, the trace, the drawing.
+        return await run_in_threadpool(_caught_up, request, workspace_id, shown_trace)
 
 
 def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Response:
