@@ -48,6 +48,11 @@ class Backend(Protocol):
 
     def version(self, workspace_id: str) -> int | None: ...
 
+    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
+        """The version of each of these workspaces that exists, in one look (the pages
+        keeping up with their workspaces ask about all of them at once)."""
+        ...
+
     def load(self, workspace_id: str) -> tuple[int, Saved] | None: ...
 
     def save(

@@ -33,6 +33,8 @@ from app.web import (
 from app.web.classroom import student as class_student
 from app.web.classroom import teacher as class_teacher
 from app.web.classroom.feed import ClassFeeds
+from app.web.live import routes as live
+from app.web.live.feed import ClusterFeeds
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.guard import install_guards
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     class_backend = open_class_backend(app.state.workspaces)
     app.state.classes = Classes(class_backend, app.state.workspaces, app.state.lessons)
     app.state.class_feeds = ClassFeeds(class_backend)
+    app.state.cluster_feeds = ClusterFeeds(app.state.workspaces)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     install_offline_docs(app)
     install_error_handlers(app)
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(class_student.router)
     app.include_router(kubeapi.router)
     app.include_router(terminal.router)
+    app.include_router(live.router)
     install_guards(app, settings)
     if settings.threads:
         app.router.on_startup.append(partial(_limit_threads, settings.threads))

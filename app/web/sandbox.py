@@ -42,6 +42,7 @@ from app.render.yaml_lines import highlighted
 from app.store.classes import class_note
 from app.web.classroom import class_bar
 from app.web.lessons import active_lesson_view, record_activity
+from app.web.live.feed import objects_tag
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -82,6 +83,7 @@ def _context(
         "proxy_modes": c.PROXY_MODES,
         "cni_plugins": c.CNI_PLUGINS,
         "forms": memo("render.forms", lambda: forms_view(cluster)),
+        "objects_tag": objects_tag(cluster),  # what the page shows (static/js/live.js)
         **extra,
     }
 

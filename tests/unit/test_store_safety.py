@@ -439,3 +439,15 @@ def test_a_database_from_a_newer_podpath_is_refused(tmp_path: Path) -> None:
         db.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
     with pytest.raises(Exception, match="made by a newer Podpath"):
         SqliteBackend(path)
+
+
+def test_versions_answers_for_many_workspaces_in_one_look(backend: Any) -> None:
+    """What the pages keeping up with their workspaces ask (app/web/live): every watched
+    workspace's version at once; a missing one is left out. 600 ids cross SQLite's chunk."""
+    store = Workspaces(backend)
+    first, second = store.create(ClusterConfig(), seed=1)[0], store.create(ClusterConfig())[0]
+    store.change(first, lambda c: apply_text(c, deployment("web", 1)))
+    asked = [first, second, *(f"missing-{n}" for n in range(600))]
+    found = backend.versions(asked)
+    assert found == {first: backend.version(first), second: backend.version(second)}
+    assert found[first] > found[second]
