@@ -49,6 +49,16 @@ def bare_app() -> FastAPI:
 
         return StreamingResponse(stream(), media_type="text/event-stream")
 
+    @app.get("/w/{workspace}/changes")
+    async def changes(workspace: str) -> Response:
+        async def stream():  # open, and quiet: the students' changes are their own
+            yield "retry: 3000\n\n"
+            while True:
+                await asyncio.sleep(15)
+                yield ": keep-alive\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream")
+
     @app.api_route("/{path:path}", methods=["GET", "POST"])
     async def anything(request: Request, path: str) -> Response:
         if path == "classes":

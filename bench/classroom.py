@@ -9,8 +9,9 @@ Each student joins the class (``POST /join/<code>``), loads the lesson page, ope
 stream (kept open the whole run) and applies the lesson's first Service; then, every 1 to 3 s
 (random), does one of: load its sandbox page (``pages``), open a side-panel tab with htmx
 (``fragments``), apply a small manifest through the JSON API (``applies``), trace ``client``
-to ``http://web/`` (``traces``), run the lesson's Check (``checks``). On every ``step``,
-``trace`` or ``state`` event its stream carries, it POSTs ``/class/follow`` as the page does
+to ``http://web/`` (``traces``), run the lesson's Check (``checks``). It also keeps the
+stream of its workspace's changes open (the page does, to redraw changes made elsewhere).
+On every ``step``, ``trace`` or ``state`` event its class stream carries, it POSTs ``/class/follow`` as the page does
 (after a random part of the spread the event names, one at a time, naming the teacher's trace
 it shows: ``follows``). The instructor reloads the
 dashboard's board every 2 s (``dashboard``) and, every 5 s, moves to the next lesson step,
@@ -278,6 +279,29 @@ async def listen(run: Run, browser: httpx.AsyncClient, url: str, follow, opened)
             await asyncio.sleep(1)
 
 
+async def watch_changes(run: Run, browser: httpx.AsyncClient, ws: str, shown: str) -> None:
+    """Keep the page's stream of its workspace's changes open, as static/js/live.js does.
+    Every change here is the student's own (its applies, its catch-ups), which the page's own
+    answers draw: the events are read, and no redraw is asked for."""
+    while not run.stop:
+        try:
+            url = f"/w/{ws}/changes?shown={shown}"
+            async with browser.stream(
+                "GET", url, headers={"Accept": "text/event-stream"}
+            ) as answer:
+                if answer.status_code != 200:
+                    raise httpx.HTTPError(f"changes stream answered {answer.status_code}")
+                async for line in answer.aiter_lines():
+                    if line.startswith("data: "):
+                        shown = line[6:]
+        except httpx.HTTPError as error:
+            if run.measuring and not run.stop:
+                run.errors["streams"] += 1
+                if len(run.examples) < 5:
+                    run.examples.append(f"changes stream: {type(error).__name__} {error}")
+            await asyncio.sleep(1)
+
+
 def spread_of(data: str) -> float:
     """The seconds a page spreads its catch-up over, from a move event's data.
 
@@ -326,6 +350,7 @@ async def student(run: Run, url: str, code: str, n: int, joining, go: asyncio.Ev
             page = await run.call("pages", browser, "GET", target)
             ws, lesson = target.split("/")[2], target.rsplit("/", 1)[1]
             stream = re.search(r'sse-connect="([^"]+)"', page.text)[1]
+            tag = re.search(r'data-tag="([^"]*)"', page.text)
             apply, yaml = f"/api/v1/workspaces/{ws}/apply", {"content-type": "application/yaml"}
             await run.call("applies", browser, "POST", apply, content=SERVICE, headers=yaml)
             if n < WARM:  # each kind of request once, so the measured ones find a warm server
@@ -339,6 +364,7 @@ async def student(run: Run, url: str, code: str, n: int, joining, go: asyncio.Ev
         tasks = [
             asyncio.create_task(listen(run, browser, stream, follow, opened)),
             asyncio.create_task(follower(run, browser, ws, follow)),
+            asyncio.create_task(watch_changes(run, browser, ws, tag[1] if tag else "")),
         ]
         try:
             await opened.wait()
