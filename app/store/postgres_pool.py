@@ -117,7 +117,13 @@ class PostgresDatabase:
             # Give up a background reconnection soon: the next request then tries at once,
             # so a database back after a long outage serves again within seconds.
             reconnect_timeout=10.0,
-            kwargs={"connect_timeout": CONNECT_TIMEOUT, "application_name": "podpath"},
+            # Autocommit: a lone read is one round trip (no BEGIN, no COMMIT); what needs a
+            # transaction says so (:meth:`transaction`).
+            kwargs={
+                "connect_timeout": CONNECT_TIMEOUT,
+                "application_name": "podpath",
+                "autocommit": True,
+            },
             name="podpath",
         )
         self.pool.open()
@@ -211,14 +217,14 @@ class PostgresDatabase:
     ) -> Iterator[psycopg.Connection]:
         """A pooled connection in a transaction, committed at the end of the block and
         rolled back when anything inside fails; ``snapshot``: one consistent read."""
-        with self.named(writing), self.pool.connection(timeout) as db:
+        with self.named(writing), self.pool.connection(timeout) as db, db.transaction():
             if snapshot:
                 db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield db
 
     def rows(self, query: str, *params: object) -> list[tuple]:
-        """Every row a read-only query gives."""
-        with self.transaction() as db:
+        """Every row a read-only query gives (one statement: no transaction around it)."""
+        with self.named(), self.pool.connection() as db:
             return db.execute(query, params).fetchall()
 
     def close(self) -> None:
