@@ -26,6 +26,7 @@ from app.lessons.activity import dns_record, trace_record, traffic_record
 from app.network import dns, kubeproxy
 from app.network.targets import parse_source, parse_target
 from app.network.trace import trace
+from app.network.trace_memo import remembered_trace
 from app.network.traffic import send_traffic
 from app.render.forms import forms_view
 from app.render.map import build_map
@@ -246,10 +247,9 @@ def sandbox_trace(
 ) -> Response:
     def build(cluster: Cluster) -> dict[str, Any]:
         try:
-            traced = trace(cluster, source, to, seed)
+            traced, result = remembered_trace(cluster, source, to, seed)
         except PodpathError as error:
             return {"trace_error": error, "trace_query": {"from": source, "to": to, "seed": seed}}
-        result = traced.to_dict()
         return {
             "activity": trace_record(cluster, source, to, traced),
             "trace": result,

@@ -14,7 +14,7 @@ from app.classroom.codes import normalise, shown
 from app.classroom.follow import catch_up_spread, follow_source
 from app.cluster.cluster import Cluster
 from app.errors import Forbidden, PodpathError
-from app.network.trace import trace
+from app.network.trace_memo import remembered_trace
 from app.render.stage import hop_marks
 from app.store.classes import ClassEvent, class_note
 from app.store.classes.following import FOLLOW_KINDS
@@ -150,12 +150,15 @@ def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Respons
         if not new_trace:
             return extra
         try:
-            traced = trace(cluster, source, asked["to"], int(asked.get("seed", 0)))
+            # The whole class asks for this trace, and a student who traced it already (or
+            # asks again after a reload) has it on this state of the cluster.
+            _, extra["trace"] = remembered_trace(
+                cluster, source, asked["to"], int(asked.get("seed", 0))
+            )
         except PodpathError as error:
             extra["trace_error"] = error
             return extra
         # Not the student's work for a Check: no activity is recorded.
-        extra["trace"] = traced.to_dict()
         return extra
 
     context = page_context(request, workspace_id, "trace", False, build)
