@@ -15,6 +15,7 @@ from fastapi import Request
 from starlette.responses import HTMLResponse
 
 from app.render.stage import player_data
+from app.web.bar_markup import source_groups, target_options
 from app.web.trace_markup import hop_badge, hop_list, packet_field, packet_panel
 
 #: Python functions the templates call (every Jinja environment that renders Podpath's
@@ -25,6 +26,8 @@ TEMPLATE_GLOBALS = {
     "hop_list": hop_list,
     "packet_panel": packet_panel,
     "trace_player_data": player_data,
+    "source_groups": source_groups,
+    "target_options": target_options,
 }
 
 #: What a dict answers as attributes itself (its methods): ``headers.items()`` in a template.

@@ -1,0 +1,72 @@
+"""Python helpers for ``templates/_trace_bar.html``: its lists of sources and targets.
+
+The trace bar offers every pod, node and the outside as a source, and every Service name,
+address and node port as a target: hundreds of ``<option>`` elements on a large cluster,
+drawn again with every answer that redraws the bar (a request sent from the Terminal, a change
+of the cluster). As Jinja loops (with a ``groupby``) they were most of the cost of drawing
+the bar; here the same markup costs a fraction (see :mod:`app.web.trace_markup` for the
+same for the trace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import groupby
+from typing import Any
+
+from markupsafe import Markup, escape
+
+
+def source_groups(sources: Sequence[Mapping[str, Any]], selected: Any = None) -> Markup:
+    """The ``<optgroup>`` elements of the bar's From list, grouped by ``group`` (sorted by
+    group, without regard to case, as Jinja's ``groupby`` sorts), ``selected`` marked.
+
+    >>> print(source_groups([{"value": "external", "label": "outside", "group": "Outside"},
+    ...                      {"value": "node/a", "label": "a <1>", "group": "Nodes"}], "node/a"))
+    <BLANKLINE>
+          <optgroup label="Nodes"><option value="node/a" selected>a &lt;1&gt;</option>
+          </optgroup>
+          <optgroup label="Outside"><option value="external" >outside</option>
+          </optgroup>
+    """
+    parts = []
+    keyed = sorted(((_group_key(o), o) for o in sources), key=lambda pair: pair[0])
+    for _, members in groupby(keyed, key=lambda pair: pair[0]):
+        options = [option for _, option in members]
+        parts.append(f'\n      <optgroup label="{_text(options[0].get("group"))}">')
+        for option in options:
+            value = option.get("value")
+            mark = "selected" if selected == value else ""
+            parts.append(
+                f'<option value="{_text(value)}" {mark}>{_text(option.get("label"))}</option>'
+            )
+        parts.append("\n      </optgroup>")
+    return Markup("".join(parts))
+
+
+def _group_key(option: Mapping[str, Any]) -> Any:
+    group = option.get("group")
+    return group.lower() if isinstance(group, str) else group
+
+
+def _text(value: Any) -> str:
+    """``value`` escaped as Jinja's autoescape does (:func:`markupsafe.escape`); a plain name
+    or address, which has nothing to escape, as it is (most of a bar's hundreds).
+
+    >>> _text("pod/default/web"), _text("a <b> & 'c'"), _text(None)
+    ('pod/default/web', 'a &lt;b&gt; &amp; &#39;c&#39;', 'None')
+    """
+    if type(value) is str and not (
+        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
+    ):
+        return value
+    return str(escape(value))
+
+
+def target_options(suggestions: Sequence[Any]) -> Markup:
+    """The ``<option>`` elements of the bar's list of targets.
+
+    >>> print(target_options(["http://web/", "10.96.0.10:53/udp"]))
+    <option value="http://web/"><option value="10.96.0.10:53/udp">
+    """
+    return Markup("".join(f'<option value="{_text(t)}">' for t in suggestions))
