@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from app.errors import PodpathError
-from app.render.tables import format_table, get_table
 from app.terminal import jsonpath
 from app.terminal import kube_objects as ko
+from app.terminal.get_text import table_text
 from app.terminal.kubectl_args import (
     Args,
     is_cluster_scoped,
@@ -288,13 +288,16 @@ def get(cluster: Any, args: Args, now: float | None = None) -> Output:
     several = len(found) > 1 or any(w == "all" for w in args.words[1:2])
     blocks = []
     for kind, objects in shown:
-        table = get_table(kind, objects, now)
+        prefix = None
         if several:
             prefix = resource_name(kind) if kind != "Service" else "service"
-            table.rows = [(obj, [f"{prefix}/{cells[0]}", *cells[1:]]) for obj, cells in table.rows]
         blocks.append(
-            format_table(
-                table,
+            table_text(  # the cells kept per state of the cluster; the ages worked out now
+                cluster,
+                kind,
+                objects,
+                now,
+                prefix,
                 wide=form == "wide",
                 with_namespace=everywhere and not is_cluster_scoped(kind),
                 show_labels=args.has("--show-labels"),
