@@ -26,14 +26,24 @@ from app.cluster.export import export_objects
 from app.cluster.manifests import dump_manifests
 
 KIND_API_VERSION = "kind.x-k8s.io/v1alpha4"
+#: Where the Terminal keeps its log in a workspace's notes (:data:`app.terminal.replay.NOTE`).
+TERMINAL_NOTE = "terminal"
 #: The name given to ``kind create cluster --name``; kind names the node containers after it.
 CLUSTER_NAME = "podpath"
 
-#: The command that installs each CNI plugin kind does not ship, from each project's docs.
+#: The command that installs each CNI plugin kind does not ship, from each project's docs
+#: (checked 2026-12; the sandbox offers no Cilium, so there is none for it):
 CNI_INSTALL = {
+    # flannel's README, "Getting started on Kubernetes" (github.com/flannel-io/flannel): the
+    # manifest of the latest release; its default network is the sandbox's 10.244.0.0/16.
     "flannel": "kubectl apply -f https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml",
-    "calico": "kubectl apply -f https://raw.githubusercontent.com/projectcalico/calico/v3.29.1/manifests/calico.yaml",
-    # Weave Net's project is archived: its last release's manifest.
+    # Calico's "Install Calico networking and network policy for on-premises deployments",
+    # Manifest tab (docs.tigera.io/calico/latest/getting-started/kubernetes/self-managed-onprem/
+    # onpremises): the release's calico.yaml; its pool is the sandbox's 192.168.0.0/16. 3.33.0
+    # is the latest release (docs.tigera.io/calico/latest says 3.33).
+    "calico": "kubectl apply -f https://raw.githubusercontent.com/projectcalico/calico/v3.33.0/manifests/calico.yaml",
+    # Weave Net's project is archived: its last release's manifest (github.com/weaveworks/weave
+    # releases, v2.8.1).
     "weave": "kubectl apply -f https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml",
 }
 CNI_TITLE = {"flannel": "flannel", "calico": "Calico", "weave": "Weave Net"}
@@ -179,8 +189,14 @@ def replay_script(cluster: Cluster) -> str:
         "",
     ]
     commands = replay_commands(cluster)
+    log = terminal_log(cluster)
     if commands:
         lines.append("# What you ran in the sandbox, oldest first.")
+        if log.get("dropped"):
+            lines.append(
+                f"# (The sandbox keeps your last {len(log['lines'])} terminal commands: "
+                f"{log['dropped']} older ones are not here.)"
+            )
         lines += commands
     else:
         lines.append("# Nothing was traced yet: try kubectl exec POD -- curl -s http://SERVICE/")
@@ -188,8 +204,9 @@ def replay_script(cluster: Cluster) -> str:
 
 
 def replay_commands(cluster: Cluster) -> list[str]:
-    """The commands the learner ran in the Terminal tab, and the traces and lookups they ran
-    from the trace bar and the DNS tab, as commands for a real cluster (oldest first).
+    """The commands the learner ran in the Terminal tab (its log, :mod:`app.terminal.replay`,
+    kept whether or not a lesson was open), and the traces and lookups they ran from the trace
+    bar and the DNS tab during a lesson, as commands for a real cluster (oldest first).
 
     >>> from app.lessons import notes
     >>> cluster = Cluster.create()
@@ -199,14 +216,23 @@ def replay_commands(cluster: Cluster) -> list[str]:
     ['kubectl exec -n default a -- nslookup web', '# from outside: use a node address from docker network inspect kind', 'curl -s http://10.0.0.11:30080/']
     """
     out: list[str] = []
+    log = terminal_log(cluster)
+    typed = list(log.get("lines", []))
+    # The log began at activity number ``since``: the commands the activity holds from
+    # before it are written from there; after, from the log.
+    since = log.get("since", 0) if log else None
     # A network command's own trace and lookups follow its record: the command says it all.
     covered = False
     for entry in cluster.state.notes.get("activity", []):
+        while typed and typed[0].get("seq", 0) < entry.get("seq", 0):
+            out += _typed_line(cluster, typed.pop(0))
         kind = entry.get("kind")
         if kind == "command":
+            logged = since is not None and entry.get("seq", 0) > since
             line = _terminal_command(cluster, entry)
             covered = line is not None and bool(NETWORK_TOOLS & set(entry.get("argv") or []))
-            if line:
+            covered = covered or (logged and bool(NETWORK_TOOLS & set(entry.get("argv") or [])))
+            if line and not logged:
                 out.append(line)
             continue
         if covered and kind in ("trace", "dns"):
@@ -219,7 +245,44 @@ def replay_commands(cluster: Cluster) -> list[str]:
             where = _exec_prefix(cluster, entry["from"])
             if where:
                 out.append(f"{where} nslookup {shlex.quote(entry['name'])}")
+    for entry in typed:
+        out += _typed_line(cluster, entry)
     return out
+
+
+def terminal_log(cluster: Cluster) -> dict[str, Any]:
+    """The Terminal's log of the lines a replay needs (kept by :mod:`app.terminal.replay` in
+    the workspace's notes), or {} when nothing was kept."""
+    return cluster.state.notes.get(TERMINAL_NOTE) or {}
+
+
+def _typed_line(cluster: Cluster, entry: dict[str, Any]) -> list[str]:
+    """One line of the Terminal's log as lines of the script: a request through ``kubectl
+    exec`` (to the pod's Deployment when one made it) or from a node's container; a change
+    of the cluster as a comment (manifests.yaml holds its result already).
+
+    >>> cluster = Cluster.create()
+    >>> _typed_line(cluster, {"argv": ["kubectl", "scale", "deploy", "web", "--replicas=3"]})
+    ['# kubectl scale deploy web --replicas=3   (done: manifests.yaml holds the result)']
+    >>> _typed_line(cluster, {"argv": ["curl", "-s", "web"], "node": "worker-1"})
+    ['docker exec podpath-worker curl -s web']
+    """
+    argv = [str(word) for word in entry.get("argv") or []]
+    if not argv:
+        return []
+    if entry.get("node"):
+        return [
+            f"docker exec {shlex.quote(_node_container(cluster, entry['node']))} {shlex.join(argv)}"
+        ]
+    if argv[0] != "kubectl":
+        return [
+            "# from outside: use a node address from docker network inspect kind",
+            shlex.join(argv),
+        ]
+    verb = next((word for word in argv[1:] if not word.startswith("-")), "")
+    if verb == "exec":
+        return [shlex.join(_exec_through_deployment(cluster, argv))]
+    return [f"# {shlex.join(argv)}   (done: manifests.yaml holds the result)"]
 
 
 #: The terminal's commands that send a request or look a name up.

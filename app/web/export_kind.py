@@ -16,6 +16,7 @@ from app.cluster.kind_export import (
     kind_manifests,
     replay_script,
 )
+from app.terminal import replay
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,8 +33,11 @@ You need Docker, kind and kubectl. Then:
 
 When you are done:  kind delete cluster --name {name}
 
-replay.sh runs again the commands and traces of your recent activity while a lesson was open
-(the sandbox keeps the last ones).
+replay.sh runs again the requests and lookups you ran in the Terminal (curl, wget, nslookup,
+dig, ping, nc, from your machine, through kubectl exec or in a pod's shell), lists your
+changes (kubectl create, scale…; manifests.yaml already holds their result) in the order you
+made them, and the traces and lookups of the trace bar and DNS tab during a lesson. The
+sandbox keeps your last {keep} Terminal commands.
 """
 
 #: A fixed time for the zip's entries, so the same sandbox gives the same bytes.
@@ -46,7 +50,7 @@ def kind_zip(cluster: Cluster) -> bytes:
         "kind-config.yaml": kind_config_yaml(cluster),
         "manifests.yaml": kind_manifests(cluster),
         "replay.sh": replay_script(cluster),
-        "README.txt": README.format(name=CLUSTER_NAME),
+        "README.txt": README.format(name=CLUSTER_NAME, keep=replay.KEEP),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -2,15 +2,19 @@
 answer out (:mod:`app.terminal`).
 
 A command that changes the cluster runs as a change of the workspace (saved, undoable, the
-map redrawn); any other as a read. A command that sent a request brings its trace along, in
-the trace bar's own block, so the page plays it on the map as it plays any trace. The
-session (where the shell is) travels with the form, so the server keeps no terminal state.
+map redrawn), and so does one that leaves a line for the replay log (:mod:`app.terminal.replay`,
+saved with the workspace, no part of its undo); any other as a read. A command that sent a
+request brings its trace along, in the trace bar's own block, so the page plays it on the map
+as it plays any trace: both drawn from the state the command ran on, in the same trip to the
+store. The session (where the shell is) travels with the form, so the server keeps no
+terminal state.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -21,9 +25,11 @@ from app.cluster.cluster import Cluster
 from app.lessons import notes
 from app.lessons.activity import terminal_records
 from app.render.stage import hop_marks
-from app.terminal import Reply, Session, changes_cluster, run
+from app.store.classes import class_note
+from app.terminal import Reply, Session, changes_cluster, replay, run
 from app.terminal.complete import completions
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
+from app.web.sandbox import _context as sandbox_context
 from app.web.sandbox import page_context
 
 router = APIRouter(include_in_schema=False)
@@ -76,24 +82,42 @@ async def terminal_run(
     session = Session.from_fields(where, sent, last)
     now = time.time()
     store = request.app.state.workspaces
+    htmx = is_htmx(request)
+    view = map_view(request)
+    # A line that changes the cluster, or leaves a line for the replay log, runs as a change
+    # of the workspace: what it leaves to remember (the log, a lesson's records) is saved in
+    # the same trip. Any other runs as a read.
+    writing = changes_cluster(line, session) or replay.may_keep(line, session.where)
 
-    def answer(cluster: Cluster) -> tuple[Reply, dict[str, Any], list[dict[str, Any]]]:
+    def answer(cluster: Cluster) -> Answer:
         reply = run(cluster, line, session, now) if line.strip() else Reply("", 0, session)
-        return reply, _terminal(cluster, reply.session), _lesson_records(cluster, reply)
+        done = Answer(reply, {"terminal": _terminal(cluster, reply.session)})
+        done.records = _lesson_records(cluster, reply)
+        done.typed = replay.to_keep(cluster, reply.ran)
+        if writing:
+            _note(cluster, done.records, done.typed)
+            done.records, done.typed = [], []
+        if htmx and reply.trace is not None and not reply.changed:
+            # Only the trace under the map and the trace bar go with the screen's lines: what
+            # they show is built here, on the state the command ran on.
+            done.parts.update(_trace_parts(cluster, workspace_id, reply, view))
+        return done
 
-    if changes_cluster(line, session):
-        reply, terminal, records = await run_in_threadpool(store.change, workspace_id, answer)
-    else:
-        reply, terminal, records = await run_in_threadpool(store.read, workspace_id, answer)
-    if records:
-        await run_in_threadpool(_remember, store, workspace_id, records)
+    done = await run_in_threadpool(store.change if writing else store.read, workspace_id, answer)
+    reply = done.reply
+    if done.records or done.typed:  # a read left something to remember after all
+        await run_in_threadpool(_remember, store, workspace_id, done.records, done.typed)
     shown = {"prompt": session.prompt(), "line": line, "output": reply.output}
-    if is_htmx(request) and reply.trace is None and not reply.changed:
-        # Only the screen and the prompt change: no need to draw the page around them.
-        return _answer(request, {"terminal": terminal, "terminal_reply": shown}, reply)
+    if htmx and not reply.changed:
+        # The screen and the prompt, and the trace when a request was sent: no need to draw
+        # the page around them.
+        context = {**done.parts, "terminal_reply": shown}
+        if reply.trace is not None:
+            _class_trace(request, context, reply)
+        return _answer(request, context, reply)
 
     def build(cluster: Cluster) -> dict[str, Any]:
-        extra: dict[str, Any] = {"terminal": terminal, "terminal_reply": shown}
+        extra: dict[str, Any] = {"terminal": done.parts["terminal"], "terminal_reply": shown}
         if reply.trace is not None and reply.request is not None:
             source, to, seed = reply.request[:3]
             extra["trace"] = reply.trace.to_dict()
@@ -103,16 +127,57 @@ async def terminal_run(
     context = await run_in_threadpool(page_context, request, workspace_id, "terminal", False, build)
     if "trace" in context:  # the packet moves over the map the page draws
         context["marks"] = hop_marks(context["map"], context["trace"])
+        _class_trace(request, context, reply)
+    if not htmx:
+        return render(request, "workspace.html", context)
+    return _answer(request, context, reply)
+
+
+@dataclass
+class Answer:
+    """What one command line gave: the reply, the parts of the page it draws, and what is
+    left to remember when it ran as a read."""
+
+    reply: Reply
+    parts: dict[str, Any]
+    records: list[dict[str, Any]] = field(default_factory=list)  # for the open lesson
+    typed: list[dict[str, Any]] = field(default_factory=list)  # for the replay log
+
+
+def map_view(request: Request) -> tuple[bool, str | None]:
+    """The view of the map the page shows (all namespaces or one), as an htmx request says it
+    (static/js/stage.js) and :func:`app.web.sandbox.page_context` reads it."""
+    if not is_htmx(request):
+        return False, None
+    system = request.headers.get("X-Podpath-System") == "1"
+    return system, request.headers.get("X-Podpath-Namespace") or None
+
+
+def _trace_parts(
+    cluster: Cluster, workspace_id: str, reply: Reply, view: tuple[bool, str | None]
+) -> dict[str, Any]:
+    """What the trace block and the trace bar draw for the request a command sent: the trace,
+    placed on the map the page shows, and the bar's sources and suggestions."""
+    assert reply.trace is not None and reply.request is not None
+    source, to, seed = reply.request[:3]
+    extra = {
+        "trace": reply.trace.to_dict(),
+        "trace_query": {"from": source, "to": to, "seed": seed},
+    }
+    context = sandbox_context(cluster, workspace_id, "terminal", view[0], extra, view[1])
+    context["marks"] = hop_marks(context["map"], context["trace"])
+    context["class_note"] = class_note(cluster)
+    return context
+
+
+def _class_trace(request: Request, context: dict[str, Any], reply: Reply) -> None:
+    """The teacher's request goes to the students following, as one from the trace bar does
+    (a request with its own Host header cannot be replayed from from/to/seed)."""
     if "trace" in context and reply.request is not None and len(reply.request) == 3:
-        # The teacher's request goes to the students following, as one from the trace bar
-        # does (a request with its own Host header cannot be replayed from from/to/seed).
         source, to, seed = reply.request
         context["class_trace"] = request.app.state.classes.traced(
             context["class_note"], source, to, seed
         )
-    if not is_htmx(request):
-        return render(request, "workspace.html", context)
-    return _answer(request, context, reply)
 
 
 def _lesson_records(cluster: Cluster, reply: Reply) -> list[dict[str, Any]]:
@@ -124,13 +189,21 @@ def _lesson_records(cluster: Cluster, reply: Reply) -> list[dict[str, Any]]:
     return terminal_records(cluster, reply)
 
 
-def _remember(store: Any, workspace_id: str, records: list[dict[str, Any]]) -> None:
-    def remember(cluster: Cluster) -> None:
-        if notes.active(cluster):
-            for record in records:
-                notes.record(cluster, record)
+def _note(cluster: Cluster, records: list[dict[str, Any]], typed: list[dict[str, Any]]) -> None:
+    """Remember the lesson's records (while it is open) and then the lines for the replay log
+    (after them: the log's ``seq`` then counts them), in the lessons' notes: saved with the
+    workspace, no part of its undo history."""
+    before = cluster.state.notes.get("seq", 0)
+    if notes.active(cluster):
+        for record in records:
+            notes.record(cluster, record)
+    replay.remember(cluster, typed, since=before)
 
-    store.change(workspace_id, remember)
+
+def _remember(
+    store: Any, workspace_id: str, records: list[dict[str, Any]], typed: list[dict[str, Any]]
+) -> None:
+    store.change(workspace_id, lambda cluster: _note(cluster, records, typed))
 
 
 def _answer(request: Request, context: dict[str, Any], reply: Reply) -> HTMLResponse:

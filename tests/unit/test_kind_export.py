@@ -121,3 +121,20 @@ def test_terminal_commands_are_replayed_without_their_own_traces() -> None:
         f"kubectl exec -n default {owner} -- nslookup web",
         "docker exec podpath-worker ip route",
     ]
+
+
+def test_each_cni_is_installed_as_its_project_documents() -> None:
+    """flannel's README (the latest release's manifest), Calico's on-premises install,
+    Manifest tab (release v3.33.0, the latest in docs.tigera.io/calico), Weave Net's last
+    release (the project is archived). The sandbox offers no Cilium."""
+    from app.cluster import constants
+
+    assert set(CNI_INSTALL) == set(constants.CNI_PLUGINS)
+    assert CNI_INSTALL == {
+        "flannel": "kubectl apply -f "
+        "https://github.com/flannel-io/flannel/releases/latest/download/kube-flannel.yml",
+        "calico": "kubectl apply -f "
+        "https://raw.githubusercontent.com/projectcalico/calico/v3.33.0/manifests/calico.yaml",
+        "weave": "kubectl apply -f "
+        "https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml",
+    }
