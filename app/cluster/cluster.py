@@ -48,7 +48,9 @@ class Cluster:
 
     # --- making and saving --------------------------------------------------------------
     @classmethod
-    def create(cls, config: ClusterConfig | None = None, seed: int = 0) -> Cluster:
+    def create(
+        cls, config: ClusterConfig | None = None, seed: int = 0, now: float | None = None
+    ) -> Cluster:
         """A new cluster holding the default kubeadm set-up of DESIGN.md.
 
         Parameters
@@ -57,6 +59,9 @@ class Cluster:
             CNI plugin, kube-proxy mode, number of workers and quotas.
         seed : int
             Seeds every random choice (names, ClusterIPs, scheduling ties).
+        now : float, optional
+            The time it is made at (seconds since 1970), its objects' creationTimestamp;
+            without it, :data:`app.cluster.clock.DEFAULT_NOW`.
 
         Raises
         ------
@@ -66,6 +71,8 @@ class Cluster:
         config = config or ClusterConfig()
         check_config(config)
         cluster = cls(ClusterState(config, seed))
+        if now is not None:
+            cluster.state.now = now
         from app.cluster.apply import install_system_objects
 
         install_system_objects(cluster)
@@ -80,9 +87,10 @@ class Cluster:
     def replace_with(self, other: Cluster) -> None:
         """Become ``other`` (a reset, or the same objects on another CNI or proxy mode); the
         next save rewrites the workspace whole. The lessons' notes stay: they are about the
-        learner, not the cluster."""
+        learner, not the cluster. The change being made goes on at the same time."""
         other.state.notes = self.state.notes
         other.state.lineage = self.state.lineage + 1
+        other.state.now = self.state.now
         self.state = other.state
         self.state.replaced = True
 

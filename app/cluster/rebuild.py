@@ -39,7 +39,8 @@ def reset(cluster: Cluster) -> None:
     >>> c.get("Namespace", "", "shop") is None, c.config.cni
     (True, 'weave')
     """
-    cluster.replace_with(Cluster.create(cluster.config, seed=cluster.state.seed))
+    state = cluster.state
+    cluster.replace_with(Cluster.create(cluster.config, seed=state.seed, now=state.now))
 
 
 @dataclass

@@ -359,9 +359,15 @@ def scenario_requests(name: str) -> list[SuggestedRequest]:
     return list(scenario.requests) if scenario else []
 
 
-def build(name: str, config: ClusterConfig | None = None, seed: int | None = None) -> Cluster:
+def build(
+    name: str,
+    config: ClusterConfig | None = None,
+    seed: int | None = None,
+    now: float | None = None,
+) -> Cluster:
     """A new cluster for scenario ``name``: the default cluster (``config``) made with the
-    scenario's seed (or ``seed``), its manifests applied, the scenario's name noted.
+    scenario's seed (or ``seed``) at time ``now`` (see :meth:`Cluster.create`), its manifests
+    applied, the scenario's name noted.
 
     >>> cluster = build("web-service")
     >>> scenario_of(cluster), len(cluster.list("Pod", "default"))
@@ -375,7 +381,7 @@ def build(name: str, config: ClusterConfig | None = None, seed: int | None = Non
             f"{scenario.min_workers} workers"
         )
         raise InvalidObjects(f"workers: {message}", [FieldError("workers", message)])
-    cluster = Cluster.create(config, scenario.seed if seed is None else seed)
+    cluster = Cluster.create(config, scenario.seed if seed is None else seed, now)
     if scenario.manifests:
         apply_text(cluster, scenario.manifests)
     cluster.state.notes[NOTE] = scenario.name

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from app.cluster import clock
 from app.cluster.allocators import ServiceAllocator
 from app.cluster.ipam import Ipam
 from app.cluster.objects import ObjectKey, key_of, labels_of
@@ -56,6 +57,9 @@ class Event:
     message: str
     count: int = 1
     id: int = 0  # the seq it was first recorded with; never changes
+    # When it first and last happened (RFC 3339); empty in saves from before times were kept.
+    first: str = ""
+    last: str = ""
 
     @property
     def object(self) -> str:
@@ -73,6 +77,9 @@ class ClusterState:
         self.seed = seed
         self.draws = 0
         self._random = random.Random(seed)
+        # The time of the change being made (seconds since 1970; see app/cluster/clock.py):
+        # set by whoever runs the change, stamped on what it creates, never saved.
+        self.now: float = clock.DEFAULT_NOW
         self.resource_version = 0
         self.objects: dict[ObjectKey, dict[str, Any]] = {}
         self.by_kind: dict[str, dict[ObjectKey, dict[str, Any]]] = defaultdict(dict)
@@ -126,6 +133,10 @@ class ClusterState:
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
 
+    def timestamp(self) -> str:
+        """:attr:`now` as the API server writes a time: ``2026-01-01T00:00:00Z``."""
+        return clock.rfc3339(self.now)
+
     def next_resource_version(self) -> str:
         self.resource_version += 1
         return str(self.resource_version)
@@ -172,7 +183,8 @@ class ClusterState:
 
     # --- writing -------------------------------------------------------------------------
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """Store ``obj`` (new or changed), stamping uid and resourceVersion, and index it."""
+        """Store ``obj`` (new or changed), stamping uid, creationTimestamp (see
+        :func:`app.cluster.clock.stamp`) and resourceVersion, and index it."""
         key = key_of(obj)
         self.writes += 1
         self.changed.add(key)
@@ -180,6 +192,7 @@ class ClusterState:
         if key.namespace:
             meta["namespace"] = key.namespace
         old = self.objects.get(key)
+        clock.stamp(meta, old and old["metadata"], self.now)
         if old is not None:
             meta["uid"] = old["metadata"]["uid"]
             self._unindex(key, old)
@@ -355,6 +368,7 @@ class ClusterState:
         ):
             last.count += 1
             last.seq = self.event_seq
+            last.last = self.timestamp()
             return last
         event = Event(
             self.event_seq,
@@ -366,6 +380,8 @@ class ClusterState:
             message,
             1,
             self.event_seq,
+            self.timestamp(),
+            self.timestamp(),
         )
         self.events.append(event)
         if len(self.events) > MAX_EVENTS:

@@ -46,7 +46,7 @@ def _fresh(cluster: Cluster, lesson: Lesson) -> Done:
     config = replace(
         cluster.config, cni=lesson.cni, proxy_mode=lesson.proxy_mode, workers=lesson.workers
     )
-    cluster.replace_with(Cluster.create(config, seed=lesson.seed))
+    cluster.replace_with(Cluster.create(config, seed=lesson.seed, now=cluster.state.now))
     return run_actions(cluster, lesson.setup)
 
 

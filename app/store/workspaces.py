@@ -159,7 +159,7 @@ class Workspaces(ShareLinks):
         self._room()
         if seed is None:
             seed = secrets.randbits(32)
-        cluster = Cluster.create(config, seed)
+        cluster = Cluster.create(config, seed, now=self.clock())
         return self.create_from(cluster)
 
     def create_from(self, cluster: Cluster) -> tuple[str, Cluster]:
@@ -253,6 +253,7 @@ class Workspaces(ShareLinks):
         with self._lock(workspace_id, known=True):
             for _attempt in range(MAX_RETRIES):
                 version, cluster = self._load(workspace_id)
+                cluster.state.now = self.clock()  # what the change creates is stamped with it
                 writes = cluster.state.writes
                 mark = settings_mark(cluster)
                 try:
@@ -337,6 +338,7 @@ class Workspaces(ShareLinks):
                         why = "a change made after an undo clears what could be redone"
                     raise Conflict(f'workspaces "{workspace_id}": nothing to {direction} ({why})')
                 state = patched(cluster.state, patch)
+                state.now = self.clock()  # the time of the undo's own event
                 verb = "Undid" if direction == "undo" else "Redid"
                 state.record(
                     "Normal",

@@ -144,8 +144,9 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
     if options.scenario == scenarios.DEFAULT:
         workspace_id, cluster = workspaces(request).create(config, options.seed)
     else:
-        cluster = scenarios.build(options.scenario, config, options.seed)
-        workspace_id, cluster = workspaces(request).create_from(cluster)
+        store = workspaces(request)
+        cluster = scenarios.build(options.scenario, config, options.seed, now=store.clock())
+        workspace_id, cluster = store.create_from(cluster)
     body = _summary(workspace_id, cluster)
     body["suggestedRequests"] = [r.to_dict() for r in scenarios.scenario_requests(body["scenario"])]
     return JSONResponse(

@@ -67,7 +67,7 @@ def new_workspace(
     if not scenario or scenario == scenarios.DEFAULT:
         workspace_id, _ = store.create(config)
     else:
-        workspace_id, _ = store.create_from(scenarios.build(scenario, config))
+        workspace_id, _ = store.create_from(scenarios.build(scenario, config, now=store.clock()))
         for first in scenarios.scenario_requests(scenario)[:1]:
             query.update({"from": first.source, "to": first.to})
     target = f"/w/{workspace_id}" + (f"?{urlencode(query)}" if query else "")

@@ -203,6 +203,7 @@ def start(state: ClusterState, key: ObjectKey) -> None:
                 "podIP": ip,
                 "podIPs": [{"ip": ip}],
                 "qosClass": "BestEffort",
+                "startTime": state.timestamp(),  # when the kubelet took it (describe's Start Time)
             }
         )
         status["containerStatuses"] = [

@@ -106,12 +106,17 @@ class Classes:
             found = self.lessons.get(lesson)
             if found is None:
                 raise NotFound(f'lessons "{lesson[:80]}" not found')
-            cluster = Cluster.create(seed=found.seed)
+            cluster = Cluster.create(seed=found.seed, now=self.workspaces.clock())
             session.start(cluster, found)
             title = found.title
         else:
             name = scenario or scenarios.DEFAULT
-            cluster = Cluster.create() if name == scenarios.DEFAULT else scenarios.build(name)
+            now = self.workspaces.clock()
+            cluster = (
+                Cluster.create(now=now)
+                if name == scenarios.DEFAULT
+                else scenarios.build(name, now=now)
+            )
             title = (
                 "The default cluster" if name == scenarios.DEFAULT else scenarios.get(name).title
             )
