@@ -77,6 +77,8 @@ def endpoints_of(service: dict[str, Any], slices: list[dict[str, Any]]) -> dict[
             "resourceVersion": str(max(versions)),
         },
     }
+    if meta.get("creationTimestamp"):  # the endpoints controller made it with the Service
+        endpoints["metadata"]["creationTimestamp"] = meta["creationTimestamp"]
     if meta.get("labels"):
         endpoints["metadata"]["labels"] = dict(meta["labels"])
     if subsets:
@@ -127,13 +129,14 @@ def event_object(event: Event, involved_uid: str | None = None) -> dict[str, Any
             "namespace": namespace,
             "uid": stable_uid("Event", str(event.id)),
             "resourceVersion": str(event.seq),
+            **({"creationTimestamp": event.first} if event.first else {}),
         },
         "involvedObject": involved,
         "reason": event.reason,
         "message": event.message,
         "source": {"component": _component(event.reason)},
-        "firstTimestamp": None,
-        "lastTimestamp": None,
+        "firstTimestamp": event.first or None,
+        "lastTimestamp": event.last or None,
         "count": event.count,
         "type": event.type,
         "reportingComponent": _component(event.reason),

@@ -53,10 +53,22 @@ def epoch_seconds(timestamp: str) -> float | None:
 
 
 def human_duration(seconds: float) -> str:
-    """A duration as kubectl prints ages (apimachinery ``duration.HumanDuration``).
+    """A duration as kubectl prints ages (apimachinery ``duration.HumanDuration``): seconds
+    below 2 minutes, minutes and seconds below 10 minutes, minutes below 3 hours, hours and
+    minutes below 8 hours, hours below 2 days, days and hours below 8 days, days below 2
+    years, years and days below 8 years, then years. A time up to a second ahead (clocks
+    disagree) is ``0s``; further ahead, ``<invalid>``.
 
     >>> [human_duration(s) for s in (5, 150, 600, 4000, 30000, 200000, 800000)]
     ['5s', '2m30s', '10m', '66m', '8h', '2d7h', '9d']
+    >>> [human_duration(s) for s in (45, 119, 120, 312, 599, 10799, 10800, 11040, 28799)]
+    ['45s', '119s', '2m', '5m12s', '9m59s', '179m', '3h', '3h4m', '7h59m']
+    >>> [human_duration(h * 3600) for h in (8, 47, 48, 51, 123, 191, 192, 24 * 729)]
+    ['8h', '47h', '2d', '2d3h', '5d3h', '7d23h', '8d', '729d']
+    >>> [human_duration(d * 86400) for d in (730, 733, 1095, 2919, 2920, 4000)]
+    ['2y', '2y3d', '3y', '7y364d', '8y', '10y']
+    >>> human_duration(-0.5), human_duration(-1.9), human_duration(-2)
+    ('0s', '0s', '<invalid>')
     """
     seconds = int(seconds)
     if seconds < -1:

@@ -2,8 +2,9 @@
 layout of kubectl's describers (``k8s.io/kubectl/pkg/describe``, v1.34), with their events.
 
 Each describer writes lines with tab-ended labels, as kubectl does, and
-:func:`app.terminal.tabwriter.tabwrite` aligns them. The cluster keeps no times, so an
-event's age reads ``<unknown>``.
+:func:`app.terminal.tabwriter.tabwrite` aligns them. Times (a pod's Start Time, an object's
+CreationTimestamp) are printed in UTC; an event's age counts from the time the terminal was
+given (``<unknown>`` without one, or for an event saved before times were kept).
 """
 
 from __future__ import annotations
@@ -12,7 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from app.terminal import kube_objects as ko
-from app.terminal.describe_lines import NONE, container_lines, event_lines, map_lines
+from app.terminal.describe_lines import (
+    NONE,
+    container_lines,
+    event_lines,
+    map_lines,
+    time_text,
+)
 from app.terminal.describe_network import describe_endpoints, describe_ingress, describe_service
 from app.terminal.kubectl_args import (
     Args,
@@ -26,7 +33,7 @@ from app.terminal.output import Output, failed
 from app.terminal.tabwriter import tabwrite
 
 
-def describe_pod(cluster: Any, pod: dict[str, Any]) -> list[str]:
+def describe_pod(cluster: Any, pod: dict[str, Any], now: float | None = None) -> list[str]:
     meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
     node = spec.get("nodeName")
     lines = [
@@ -35,6 +42,7 @@ def describe_pod(cluster: Any, pod: dict[str, Any]) -> list[str]:
         f"Priority:\t{spec.get('priority', 0)}",
         f"Service Account:\t{spec.get('serviceAccountName', 'default')}",
         f"Node:\t{f'{node}/' + status.get('hostIP', '') if node else NONE}",
+        *([f"Start Time:\t{time_text(status['startTime'])}"] if status.get("startTime") else []),
         *map_lines("Labels:", meta.get("labels")),
         *map_lines("Annotations:", meta.get("annotations"), ": "),
         f"Status:\t{status.get('phase', 'Pending')}",
@@ -56,12 +64,12 @@ def describe_pod(cluster: Any, pod: dict[str, Any]) -> list[str]:
         *map_lines("Node-Selectors:", spec.get("nodeSelector")),
         "Tolerations:\tnode.kubernetes.io/not-ready:NoExecute op=Exists for 300s",
         "\tnode.kubernetes.io/unreachable:NoExecute op=Exists for 300s",
-        *event_lines(cluster, "Pod", meta["namespace"], meta["name"]),
+        *event_lines(cluster, "Pod", meta["namespace"], meta["name"], now),
     ]
     return lines
 
 
-def describe_node(cluster: Any, node: dict[str, Any]) -> list[str]:
+def describe_node(cluster: Any, node: dict[str, Any], now: float | None = None) -> list[str]:
     meta, spec, status = node["metadata"], node.get("spec") or {}, node.get("status") or {}
     labels = meta.get("labels") or {}
     roles = ",".join(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
@@ -71,6 +79,7 @@ def describe_node(cluster: Any, node: dict[str, Any]) -> list[str]:
         f"Roles:\t{roles or NONE}",
         *map_lines("Labels:", labels),
         *map_lines("Annotations:", meta.get("annotations"), ": "),
+        f"CreationTimestamp:\t{time_text(meta.get('creationTimestamp'))}",
         f"Taints:\t{taints[0] if taints else NONE}",
         *(f"\t{t}" for t in taints[1:]),
         f"Unschedulable:\t{'true' if spec.get('unschedulable') else 'false'}",
@@ -107,10 +116,12 @@ def describe_node(cluster: Any, node: dict[str, Any]) -> list[str]:
         f"  {p['metadata']['namespace']}\t{p['metadata']['name']}\t{(p.get('status') or {}).get('podIP', '')}"
         for p in sorted(pods, key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
     ]
-    return [*lines, *event_lines(cluster, "Node", "", meta["name"])]
+    return [*lines, *event_lines(cluster, "Node", "", meta["name"], now)]
 
 
-def describe_deployment(cluster: Any, deployment: dict[str, Any]) -> list[str]:
+def describe_deployment(
+    cluster: Any, deployment: dict[str, Any], now: float | None = None
+) -> list[str]:
     meta, spec, status = deployment["metadata"], deployment["spec"], deployment.get("status") or {}
     selector = ",".join(
         f"{k}={v}"
@@ -130,6 +141,7 @@ def describe_deployment(cluster: Any, deployment: dict[str, Any]) -> list[str]:
     lines = [
         f"Name:\t{meta['name']}",
         f"Namespace:\t{meta['namespace']}",
+        f"CreationTimestamp:\t{time_text(meta.get('creationTimestamp'))}",
         *map_lines("Labels:", meta.get("labels")),
         *map_lines(
             "Annotations:",
@@ -166,10 +178,10 @@ def describe_deployment(cluster: Any, deployment: dict[str, Any]) -> list[str]:
         )
     else:
         lines.append(f"NewReplicaSet:\t{NONE}")
-    return [*lines, *event_lines(cluster, "Deployment", meta["namespace"], meta["name"])]
+    return [*lines, *event_lines(cluster, "Deployment", meta["namespace"], meta["name"], now)]
 
 
-DESCRIBERS: dict[str, Callable[[Any, dict[str, Any]], list[str]]] = {
+DESCRIBERS: dict[str, Callable[[Any, dict[str, Any], float | None], list[str]]] = {
     "Pod": describe_pod,
     "Service": describe_service,
     "Endpoints": describe_endpoints,
@@ -179,8 +191,9 @@ DESCRIBERS: dict[str, Callable[[Any, dict[str, Any]], list[str]]] = {
 }
 
 
-def describe(cluster: Any, args: Args) -> Output:
-    """``kubectl describe TYPE [NAME…] | TYPE/NAME [-n NS] [-l SEL]``."""
+def describe(cluster: Any, args: Args, now: float | None = None) -> Output:
+    """``kubectl describe TYPE [NAME…] | TYPE/NAME [-n NS] [-l SEL]``; ``now`` (seconds since
+    1970) gives the events' ages."""
     words = args.words[1:]
     if not words:
         return failed("error: Required resource not specified.\n", 1)
@@ -220,5 +233,5 @@ def describe(cluster: Any, args: Args) -> Output:
         if not objects:
             where = "" if is_cluster_scoped(kind) else f" in {namespace} namespace"
             return output.err(f"No resources found{where}.\n")
-    texts = [tabwrite("\n".join(describer(cluster, obj))) + "\n" for obj in objects]
+    texts = [tabwrite("\n".join(describer(cluster, obj, now))) + "\n" for obj in objects]
     return output.out("\n\n".join(texts))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.render.table_cells import epoch_seconds, since
+
 NONE = "<none>"
 #: Which component reports each event reason (the From column).
 SOURCES = {
@@ -31,7 +33,33 @@ def map_lines(label: str, values: dict[str, str] | None, sep: str = "=") -> list
     return [f"{label}\t{first}", *(f"\t{item}" for item in rest)]
 
 
-def event_lines(cluster: Any, kind: str, namespace: str, name: str) -> list[str]:
+_DAYS = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 1970-01-01 was a Thursday
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def time_text(timestamp: str | None) -> str:
+    """A time as describe prints it (Go's ``time.RFC1123Z``, in UTC); a missing one as Go
+    prints the zero time.
+
+    >>> time_text("2026-12-06T13:25:00Z"), time_text("2024-02-29T07:05:09Z")
+    ('Sun, 06 Dec 2026 13:25:00 +0000', 'Thu, 29 Feb 2024 07:05:09 +0000')
+    >>> time_text(None)
+    'Mon, 01 Jan 0001 00:00:00 +0000'
+    """
+    seconds = epoch_seconds(timestamp or "")
+    if seconds is None:
+        return "Mon, 01 Jan 0001 00:00:00 +0000"
+    year, month, day = (int(part) for part in (timestamp or "")[:10].split("-"))
+    clock = (timestamp or "")[11:19]
+    weekday = _DAYS[int(seconds // 86400) % 7]
+    return f"{weekday}, {day:02d} {_MONTHS[month - 1]} {year:04d} {clock} +0000"
+
+
+def event_lines(
+    cluster: Any, kind: str, namespace: str, name: str, now: float | None = None
+) -> list[str]:
+    """The Events table of a describer; ``now`` (seconds since 1970) gives the ages, as
+    kubectl counts them from each event's first and last time."""
     found = [
         e
         for e in cluster.events()
@@ -41,7 +69,8 @@ def event_lines(cluster: Any, kind: str, namespace: str, name: str) -> list[str]
         return [f"Events:\t{NONE}"]
     lines = ["Events:", "  Type\tReason\tAge\tFrom\tMessage", "  ----\t------\t----\t----\t-------"]
     for e in found:
-        age = "<unknown>" if e.count == 1 else f"<unknown> (x{e.count} over <unknown>)"
+        first = since(e.first, now)
+        age = first if e.count == 1 else f"{since(e.last, now)} (x{e.count} over {first})"
         lines.append(f"  {e.type}\t{e.reason}\t{age}\t{SOURCES.get(e.reason, '')}\t{e.message}")
     return lines
 

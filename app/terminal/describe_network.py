@@ -19,7 +19,7 @@ def endpoints_text(cluster: Any, namespace: str, name: str) -> str:
     return ",".join(pairs)
 
 
-def describe_service(cluster: Any, service: dict[str, Any]) -> list[str]:
+def describe_service(cluster: Any, service: dict[str, Any], now: float | None = None) -> list[str]:
     meta, spec = service["metadata"], service.get("spec") or {}
     selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
     type_ = spec.get("type", "ClusterIP")
@@ -60,11 +60,13 @@ def describe_service(cluster: Any, service: dict[str, Any]) -> list[str]:
         lines.append(f"External Traffic Policy:\t{spec.get('externalTrafficPolicy', 'Cluster')}")
     if type_ != "ExternalName":
         lines.append(f"Internal Traffic Policy:\t{spec.get('internalTrafficPolicy', 'Cluster')}")
-    lines += event_lines(cluster, "Service", meta["namespace"], meta["name"])
+    lines += event_lines(cluster, "Service", meta["namespace"], meta["name"], now)
     return lines
 
 
-def describe_endpoints(cluster: Any, endpoints: dict[str, Any]) -> list[str]:
+def describe_endpoints(
+    cluster: Any, endpoints: dict[str, Any], now: float | None = None
+) -> list[str]:
     meta = endpoints["metadata"]
     lines = [
         f"Name:\t{meta['name']}",
@@ -83,10 +85,10 @@ def describe_endpoints(cluster: Any, endpoints: dict[str, Any]) -> list[str]:
                 f"    {port.get('name') or '<unset>'}\t{port['port']}\t{port.get('protocol', 'TCP')}"
             )
         lines.append("")
-    return [*lines, *event_lines(cluster, "Endpoints", meta["namespace"], meta["name"])]
+    return [*lines, *event_lines(cluster, "Endpoints", meta["namespace"], meta["name"], now)]
 
 
-def describe_ingress(cluster: Any, ingress: dict[str, Any]) -> list[str]:
+def describe_ingress(cluster: Any, ingress: dict[str, Any], now: float | None = None) -> list[str]:
     meta, spec = ingress["metadata"], ingress.get("spec") or {}
     namespace = meta["namespace"]
     address = ",".join(
@@ -112,7 +114,7 @@ def describe_ingress(cluster: Any, ingress: dict[str, Any]) -> list[str]:
                 f"  \t{path.get('path', '/')} \t{_backend(cluster, namespace, path.get('backend'))}"
             )
     lines += map_lines("Annotations:", meta.get("annotations"), ": ")
-    return [*lines, *event_lines(cluster, "Ingress", namespace, meta["name"])]
+    return [*lines, *event_lines(cluster, "Ingress", namespace, meta["name"], now)]
 
 
 def _backend(cluster: Any, namespace: str, backend: dict[str, Any] | None) -> str:

