@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from app.web.trace_markup import escaped_text
 
 
 def source_groups(sources: Sequence[Mapping[str, Any]], selected: Any = None) -> Markup:
@@ -33,12 +35,12 @@ def source_groups(sources: Sequence[Mapping[str, Any]], selected: Any = None) ->
     keyed = sorted(((_group_key(o), o) for o in sources), key=lambda pair: pair[0])
     for _, members in groupby(keyed, key=lambda pair: pair[0]):
         options = [option for _, option in members]
-        parts.append(f'\n      <optgroup label="{_text(options[0].get("group"))}">')
+        parts.append(f'\n      <optgroup label="{escaped_text(options[0].get("group"))}">')
         for option in options:
             value = option.get("value")
             mark = "selected" if selected == value else ""
             parts.append(
-                f'<option value="{_text(value)}" {mark}>{_text(option.get("label"))}</option>'
+                f'<option value="{escaped_text(value)}" {mark}>{escaped_text(option.get("label"))}</option>'
             )
         parts.append("\n      </optgroup>")
     return Markup("".join(parts))
@@ -49,24 +51,10 @@ def _group_key(option: Mapping[str, Any]) -> Any:
     return group.lower() if isinstance(group, str) else group
 
 
-def _text(value: Any) -> str:
-    """``value`` escaped as Jinja's autoescape does (:func:`markupsafe.escape`); a plain name
-    or address, which has nothing to escape, as it is (most of a bar's hundreds).
-
-    >>> _text("pod/default/web"), _text("a <b> & 'c'"), _text(None)
-    ('pod/default/web', 'a &lt;b&gt; &amp; &#39;c&#39;', 'None')
-    """
-    if type(value) is str and not (
-        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
-    ):
-        return value
-    return str(escape(value))
-
-
 def target_options(suggestions: Sequence[Any]) -> Markup:
     """The ``<option>`` elements of the bar's list of targets.
 
     >>> print(target_options(["http://web/", "10.96.0.10:53/udp"]))
     <option value="http://web/"><option value="10.96.0.10:53/udp">
     """
-    return Markup("".join(f'<option value="{_text(t)}">' for t in suggestions))
+    return Markup("".join(f'<option value="{escaped_text(t)}">' for t in suggestions))

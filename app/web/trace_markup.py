@@ -15,6 +15,20 @@ from jinja2.filters import do_urlencode
 from markupsafe import Markup, escape
 
 
+def escaped_text(value: Any) -> str:
+    """``value`` escaped as :func:`markupsafe.escape` escapes it; a plain name or address,
+    which has nothing to escape, as it is (most of a trace's hundreds of fields).
+
+    >>> escaped_text("10.244.1.5:8080"), escaped_text("a <b> & 'c'"), escaped_text(8472), escaped_text(None)
+    ('10.244.1.5:8080', 'a &lt;b&gt; &amp; &#39;c&#39;', '8472', 'None')
+    """
+    if type(value) is str and not (
+        "&" in value or "<" in value or ">" in value or '"' in value or "'" in value
+    ):
+        return value
+    return str(escape(value))
+
+
 def _undoes_nat(hop: Mapping[str, Any]) -> bool:
     """On the way back (the reply, and the DNS answer), conntrack rewriting the source undoes
     the request's DNAT (the client sees the address it asked for), and rewriting the
@@ -36,9 +50,11 @@ def hop_badge(hop: Mapping[str, Any]) -> Markup:
     if _undoes_nat(hop):
         changed = hop.get("changed") or []
         undone = [name for field, name in (("src", "DNAT"), ("dst", "SNAT")) if field in changed]
-        label = escape(" + ".join(undone or [str(action).upper()]) + " undone")
-        return Markup(f'<span class="badge action-{escape(action)} is-undo">{label}</span>')
-    return Markup(f'<span class="badge action-{escape(action)}">{escape(action)}</span>')
+        label = escaped_text(" + ".join(undone or [str(action).upper()]) + " undone")
+        return Markup(f'<span class="badge action-{escaped_text(action)} is-undo">{label}</span>')
+    return Markup(
+        f'<span class="badge action-{escaped_text(action)}">{escaped_text(action)}</span>'
+    )
 
 
 _ARROW = (
@@ -88,8 +104,8 @@ def packet_field(label: Any, value: Any, compare: Any = False, before: Any = Non
     changed = bool(compare) and before is not None and before != value
     if changed:
         css, tag = " is-changed", ' <span class="changed-tag">changed</span>'
-        old = escape("none" if before is None else before)
-        new = escape("none" if value is None else value)
+        old = escaped_text("none" if before is None else before)
+        new = escaped_text("none" if value is None else value)
         body = (
             f'<code class="pkt-before"><del>{old}</del></code>{_ARROW}'
             f'<code class="pkt-after"><ins>{new}</ins></code>'
@@ -101,10 +117,10 @@ def packet_field(label: Any, value: Any, compare: Any = False, before: Any = Non
         body = (
             '<span class="pkt-none">none</span>'
             if value is None
-            else f"<code>{escape(value)}</code>"
+            else f"<code>{escaped_text(value)}</code>"
         )
     return Markup(
-        f'<div class="pkt-field{css}">\n    <dt>{escape(label)}{tag}</dt>\n'
+        f'<div class="pkt-field{css}">\n    <dt>{escaped_text(label)}{tag}</dt>\n'
         f"    <dd>{body}</dd>\n  </div>"
     )
 
@@ -137,12 +153,12 @@ def _outer_group(outer: Mapping[str, Any], outer_before: Any, compare: bool) -> 
 
 def _removed_outer(outer_before: Mapping[str, Any]) -> str:
     ob = outer_before
-    port = f" port {escape(ob['port'])}" if "port" in ob else ""
-    vni = f", VNI {escape(ob['vni'])}" if "vni" in ob else ""
+    port = f" port {escaped_text(ob['port'])}" if "port" in ob else ""
+    vni = f", VNI {escaped_text(ob['vni'])}" if "vni" in ob else ""
     return (
         '\n    <p class="pkt-removed is-changed">\n      <span class="changed-tag">removed</span>'
-        f"\n      Outer header stripped (was <code>{escape(ob.get('src'))} → "
-        f"{escape(ob.get('dst'))}</code>\n      {escape(ob.get('protocol'))}{port}{vni}).\n    </p>"
+        f"\n      Outer header stripped (was <code>{escaped_text(ob.get('src'))} → "
+        f"{escaped_text(ob.get('dst'))}</code>\n      {escaped_text(ob.get('protocol'))}{port}{vni}).\n    </p>"
     )
 
 
@@ -176,18 +192,18 @@ def _rule(hop: Mapping[str, Any], workspace_id: Any, trace_query: Any) -> str:
     node = hop.get("node")
     link = ""
     if workspace_id is not None and trace_query and node:
-        url = escape(
+        url = escaped_text(
             f"/w/{workspace_id}?tab=rules&node={node}&from={do_urlencode(trace_query['from'])}"
             f"&to={do_urlencode(trace_query['to'])}&seed={trace_query['seed']}"
         )
         link = (
             f'\n      <a class="pkt-rule-link" href="{url}" hx-get="{url}" hx-target="#panel">'
-            f"All the kube-proxy rules on {escape(node)}, this trace's highlighted</a>"
+            f"All the kube-proxy rules on {escaped_text(node)}, this trace's highlighted</a>"
         )
     return (
         '\n    <p class="pkt-rule"><span class="pkt-rule-label">Rule matched '
-        f"({escape(rule.get('table'))} {escape(rule.get('chain'))})</span>"
-        f"\n      <code>{escape(rule['text'])}</code>{link}</p>"
+        f"({escaped_text(rule.get('table'))} {escaped_text(rule.get('chain'))})</span>"
+        f"\n      <code>{escaped_text(rule['text'])}</code>{link}</p>"
     )
 
 
@@ -197,16 +213,16 @@ def _why(hop: Mapping[str, Any]) -> str:
         return ""
     parts = [
         '\n    <details class="pkt-why">\n      <summary>Why this hop?</summary>'
-        f'\n      <p class="pkt-why-table">{escape(why.get("table"))}</p>'
-        f'\n      <code class="pkt-why-entry">{escape(why["entry"])}</code>'
+        f'\n      <p class="pkt-why-table">{escaped_text(why.get("table"))}</p>'
+        f'\n      <code class="pkt-why-entry">{escaped_text(why["entry"])}</code>'
     ]
     for more in why.get("also") or []:
         parts.append(
-            f'\n      <p class="pkt-why-table">{escape(more.get("table"))}</p>'
-            f'\n      <code class="pkt-why-entry">{escape(more.get("entry"))}</code>'
+            f'\n      <p class="pkt-why-table">{escaped_text(more.get("table"))}</p>'
+            f'\n      <code class="pkt-why-entry">{escaped_text(more.get("entry"))}</code>'
         )
     if why.get("note"):
-        parts.append(f'\n      <p class="pkt-why-note">{escape(why["note"])}</p>')
+        parts.append(f'\n      <p class="pkt-why-note">{escaped_text(why["note"])}</p>')
     parts.append("\n    </details>")
     return "".join(parts)
 
@@ -245,7 +261,7 @@ def packet_panel(
     before = (prev.get("packet") if prev else None) or {}
     compare = prev is not None
     node = hop.get("node")
-    on_node = f' <span class="pkt-node">on {escape(node)}</span>' if node else ""
+    on_node = f' <span class="pkt-node">on {escaped_text(node)}</span>' if node else ""
     parts = [
         f'<div class="pkt-panel" data-hop-panel="{step}"{"" if step == 0 else " hidden"}>'
         f'\n    <p class="pkt-caption">\n      <span class="pkt-step">Hop {step + 1} of {steps}'
@@ -266,11 +282,11 @@ def packet_panel(
         parts.append(_removed_outer(outer_before))
     if packet.get("http"):
         parts.append(_http_group(packet["http"], before, compare))
-    on = f" on {escape(node)}" if node else ""
+    on = f" on {escaped_text(node)}" if node else ""
     parts.append(
         "\n    </div>"
         f'\n    <p class="pkt-where"><span class="pkt-where-label">Where:</span> '
-        f"{escape(hop.get('where'))}{on}</p>"
+        f"{escaped_text(hop.get('where'))}{on}</p>"
     )
     parts.append(_rule(hop, workspace_id, trace_query))
     parts.append(_why(hop))
@@ -299,22 +315,22 @@ def hop_list(steps: list[Mapping[str, Any]]) -> Markup:
                 parts.append("\n      </ol></div>")
             phase = hop.get("phase")
             parts.append(
-                f'\n      <div class="hop-group phase-{escape(phase)}">'
-                f'\n      <h3 class="hop-phase">{escape(PHASE_TITLES.get(phase, phase))}</h3>'
+                f'\n      <div class="hop-group phase-{escaped_text(phase)}">'
+                f'\n      <h3 class="hop-phase">{escaped_text(PHASE_TITLES.get(phase, phase))}</h3>'
                 f'\n      <ol class="hop-list" start="{index + 1}">'
             )
         node = hop.get("node")
-        where = f"on {escape(node)}" if node else "off the nodes"
+        where = f"on {escaped_text(node)}" if node else "off the nodes"
         current = ' aria-current="step"' if index == 0 else ""
         parts.append(
-            f'\n        <li class="hop phase-{escape(phase)} action-{escape(hop.get("action"))}"'
+            f'\n        <li class="hop phase-{escaped_text(phase)} action-{escaped_text(hop.get("action"))}"'
             f' data-hop="{index}"{current}>'
             f'\n          <button type="button" class="hop-button" data-hop-index="{index}">'
             f'\n            <span class="hop-num">{index + 1}</span>'
             f'\n            <span class="hop-head">\n              {hop_badge(hop)}'
-            f'\n              <span class="hop-where">{escape(hop.get("where"))}</span>'
+            f'\n              <span class="hop-where">{escaped_text(hop.get("where"))}</span>'
             f'\n              <span class="hop-node">{where}</span>\n            </span>'
-            f'\n            <span class="hop-summary">{escape(hop.get("summary"))}</span>'
+            f'\n            <span class="hop-summary">{escaped_text(hop.get("summary"))}</span>'
             "\n          </button>\n        </li>"
         )
     if phase is not None:
