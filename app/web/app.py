@@ -33,11 +33,11 @@ from app.web import (
 from app.web.classroom import student as class_student
 from app.web.classroom import teacher as class_teacher
 from app.web.classroom.feed import ClassFeeds
-from app.web.live import routes as live
-from app.web.live.feed import ClusterFeeds
 from app.web.docs import install_offline_docs
 from app.web.errors import install_error_handlers
 from app.web.guard import install_guards
+from app.web.live import routes as live
+from app.web.live.feed import ClusterFeeds
 from app.web.rendering import template_environment
 
 ROOT = Path(__file__).resolve().parents[2]
