@@ -42,8 +42,7 @@ CNI_INSTALL = {
     # onpremises): the release's calico.yaml; its pool is the sandbox's 192.168.0.0/16. 3.33.0
     # is the latest release (docs.tigera.io/calico/latest says 3.33).
     "calico": "kubectl apply -f https://raw.githubusercontent.com/projectcalico/calico/v3.33.0/manifests/calico.yaml",
-    # Weave Net's project is archived: its last release's manifest (github.com/weaveworks/weave
-    # releases, v2.8.1).
+    # Weave Net is archived: its last release's manifest (github.com/weaveworks/weave, v2.8.1).
     "weave": "kubectl apply -f https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml",
 }
 CNI_TITLE = {"flannel": "flannel", "calico": "Calico", "weave": "Weave Net"}
@@ -224,14 +223,14 @@ def replay_commands(cluster: Cluster) -> list[str]:
     # A network command's own trace and lookups follow its record: the command says it all.
     covered = False
     for entry in cluster.state.notes.get("activity", []):
-        while typed and typed[0].get("seq", 0) < entry.get("seq", 0):
+        while typed and typed[0][0] < entry.get("seq", 0):
             out += _typed_line(cluster, typed.pop(0))
         kind = entry.get("kind")
         if kind == "command":
             logged = since is not None and entry.get("seq", 0) > since
             line = _terminal_command(cluster, entry)
-            covered = line is not None and bool(NETWORK_TOOLS & set(entry.get("argv") or []))
-            covered = covered or (logged and bool(NETWORK_TOOLS & set(entry.get("argv") or [])))
+            sends = bool(NETWORK_TOOLS & set(entry.get("argv") or []))
+            covered = sends and (line is not None or logged)
             if line and not logged:
                 out.append(line)
             continue
@@ -251,29 +250,31 @@ def replay_commands(cluster: Cluster) -> list[str]:
 
 
 def terminal_log(cluster: Cluster) -> dict[str, Any]:
-    """The Terminal's log of the lines a replay needs (kept by :mod:`app.terminal.replay` in
-    the workspace's notes), or {} when nothing was kept."""
+    """The Terminal's log (:mod:`app.terminal.replay`), or {} when nothing was kept."""
     return cluster.state.notes.get(TERMINAL_NOTE) or {}
 
 
-def _typed_line(cluster: Cluster, entry: dict[str, Any]) -> list[str]:
-    """One line of the Terminal's log as lines of the script: a request through ``kubectl
-    exec`` (to the pod's Deployment when one made it) or from a node's container; a change
-    of the cluster as a comment (manifests.yaml holds its result already).
+def _typed_line(cluster: Cluster, entry: list[Any]) -> list[str]:
+    """One line of the Terminal's log (``[seq, line]``, or ``[seq, line, node]`` for a node's
+    shell) as lines of the script: a request through ``kubectl exec`` (to the pod's
+    Deployment when one made it) or from a node's container; a change of the cluster as a
+    comment (manifests.yaml holds its result already).
 
     >>> cluster = Cluster.create()
-    >>> _typed_line(cluster, {"argv": ["kubectl", "scale", "deploy", "web", "--replicas=3"]})
+    >>> _typed_line(cluster, [3, "kubectl scale deploy web --replicas=3"])
     ['# kubectl scale deploy web --replicas=3   (done: manifests.yaml holds the result)']
-    >>> _typed_line(cluster, {"argv": ["curl", "-s", "web"], "node": "worker-1"})
+    >>> _typed_line(cluster, [3, "curl -s web", "worker-1"])
     ['docker exec podpath-worker curl -s web']
     """
-    argv = [str(word) for word in entry.get("argv") or []]
+    try:
+        argv = shlex.split(str(entry[1]))
+    except (IndexError, ValueError):
+        return []
     if not argv:
         return []
-    if entry.get("node"):
-        return [
-            f"docker exec {shlex.quote(_node_container(cluster, entry['node']))} {shlex.join(argv)}"
-        ]
+    if len(entry) > 2 and entry[2]:
+        container = shlex.quote(_node_container(cluster, str(entry[2])))
+        return [f"docker exec {container} {shlex.join(argv)}"]
     if argv[0] != "kubectl":
         return [
             "# from outside: use a node address from docker network inspect kind",

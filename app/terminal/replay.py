@@ -16,9 +16,12 @@ make every read a save of the workspace.
 
 The log lives in ``cluster.state.notes["terminal"]``, beside the lessons' notes, so it is
 saved with the workspace but is no part of an undo (the history patches objects and
-settings only) and survives one::
+settings only) and survives one. Each line is kept as ``[seq, "words, as sh would quote
+them"]``, with the node's name third for a node's shell: a compact form, since the notes are
+written with every save of the workspace::
 
-    {"lines": [{"argv": [...], "seq": 12}, {"argv": [...], "node": "worker-1", "seq": 12}],
+    {"lines": [[12, "kubectl exec client -- curl -s http://web"],
+               [12, "curl -s http://web", "worker-1"]],
      "dropped": 0, "since": 3}
 
 ``seq`` is the lessons' activity count when the line was kept, so the export can put the
@@ -28,6 +31,7 @@ count when the log began (older activity still holds the commands run before).
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from app.terminal.interpreter import CHANGING_VERBS
@@ -178,8 +182,11 @@ def remember(cluster: Any, entries: list[dict[str, Any]], since: int | None = No
     >>> cluster = Cluster.create(seed=1)
     >>> remember(cluster, [{"argv": ["curl", str(n)]} for n in range(KEEP + 5)])
     >>> log = kept(cluster)
-    >>> len(log["lines"]), log["dropped"], log["lines"][0]["argv"]
-    (200, 5, ['curl', '5'])
+    >>> len(log["lines"]), log["dropped"], log["lines"][0]
+    (200, 5, [0, 'curl 5'])
+    >>> remember(cluster, [{"argv": ["dig", "my web"], "node": "worker-1"}])
+    >>> kept(cluster)["lines"][-1]
+    [0, "dig 'my web'", 'worker-1']
     """
     if not entries:
         return
@@ -189,7 +196,9 @@ def remember(cluster: Any, entries: list[dict[str, Any]], since: int | None = No
     if log is None:
         log = notes[NOTE] = {"lines": [], "dropped": 0, "since": seq if since is None else since}
     lines = log["lines"]
-    lines.extend({**entry, "seq": seq} for entry in entries)
+    for entry in entries:
+        line = [seq, shlex.join(entry["argv"])]
+        lines.append([*line, entry["node"]] if entry.get("node") else line)
     over = len(lines) - KEEP
     if over > 0:
         del lines[:over]

@@ -3,6 +3,8 @@ which form, the bound, and how the kind export's script writes it (app/cluster/k
 
 from __future__ import annotations
 
+import shlex
+
 from app.cluster import scenarios
 from app.cluster.kind_export import replay_commands, replay_script
 from app.lessons import notes
@@ -21,7 +23,7 @@ def _typed(cluster, *lines: str, session: Session | None = None) -> Session:
 
 
 def _kept(cluster) -> list[list[str]]:
-    return [entry["argv"] for entry in (replay.kept(cluster) or {}).get("lines", [])]
+    return [shlex.split(entry[1]) for entry in (replay.kept(cluster) or {}).get("lines", [])]
 
 
 def test_requests_lookups_and_changes_are_kept_reads_are_not() -> None:
@@ -60,9 +62,7 @@ def test_a_node_shells_requests_are_kept_with_the_node() -> None:
     on_node = _typed(cluster, "kubectl debug node/worker-1 -it --image=busybox")
     _typed(cluster, "iptables-save", "curl -s http://web", session=on_node)
     log = replay.kept(cluster)
-    assert [(e["argv"], e.get("node")) for e in log["lines"]] == [
-        (["curl", "-s", "http://web"], "worker-1")
-    ]
+    assert [entry[1:] for entry in log["lines"]] == [["curl -s http://web", "worker-1"]]
     assert "docker exec podpath-worker curl -s http://web" in replay_commands(cluster)
 
 
@@ -78,7 +78,7 @@ def test_the_log_keeps_the_last_lines_and_says_how_many_went() -> None:
         replay.remember(cluster, [{"argv": ["curl", "-s", f"http://web/{n}"]}])
     log = replay.kept(cluster)
     assert len(log["lines"]) == replay.KEEP and log["dropped"] == 7
-    assert log["lines"][0]["argv"][-1] == "http://web/7"
+    assert log["lines"][0][1] == "curl -s http://web/7"
     script = replay_script(cluster)
     assert f"keeps your last {replay.KEEP} terminal commands: 7 older ones are not here" in script
     assert "curl -s http://web/7\n" in script and "http://web/6\n" not in script
