@@ -18,8 +18,9 @@ from app.render.tables import GetTable, format_table, get_table
 
 #: Kinds whose table has time columns besides AGE (an Event's LAST SEEN): not kept.
 UNKEPT = frozenset({"Event"})
-#: Tables kept per state of a cluster (a few kinds, namespaces and ways of printing).
-MOST = 32
+#: Tables kept per state of a cluster (a few kinds, namespaces and ways of printing; a large
+#: table and its text are some 150 KB, and a server caches hundreds of clusters).
+MOST = 8
 
 
 @dataclass
