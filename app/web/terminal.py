@@ -2,8 +2,9 @@
 answer out (:mod:`app.terminal`).
 
 A command that changes the cluster runs as a change of the workspace (saved, undoable, the
-map redrawn), and so does one that leaves a line for the replay log (:mod:`app.terminal.replay`,
-saved with the workspace, no part of its undo); any other as a read. A command that sent a
+map redrawn); any other as a read. A line the replay log keeps (:mod:`app.terminal.replay`,
+saved with the workspace, no part of its undo) is saved with the change, or with the lesson's
+records when a lesson is open, or else right after the answer is sent. A command that sent a
 request brings its trace along, in the trace bar's own block, so the page plays it on the map
 as it plays any trace: both drawn from the state the command ran on, in the same trip to the
 store. The session (where the shell is) travels with the form, so the server keeps no
@@ -13,12 +14,14 @@ terminal state.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster.cluster import Cluster
@@ -31,6 +34,8 @@ from app.terminal.complete import completions
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 from app.web.sandbox import _context as sandbox_context
 from app.web.sandbox import page_context
+
+log = logging.getLogger("podpath")
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,7 +91,8 @@ async def terminal_run(
     view = map_view(request)
     # A line that changes the cluster, or leaves a line for the replay log, runs as a change
     # of the workspace: what it leaves to remember (the log, a lesson's records) is saved in
-    # the same trip. Any other runs as a read.
+    # the same trip when the cluster changed or a lesson's Check may read it. Any other runs
+    # as a read.
     writing = changes_cluster(line, session) or replay.may_keep(line, session.where)
 
     def answer(cluster: Cluster) -> Answer:
@@ -94,7 +100,7 @@ async def terminal_run(
         done = Answer(reply, {"terminal": _terminal(cluster, reply.session)})
         done.records = _lesson_records(cluster, reply)
         done.typed = replay.to_keep(cluster, reply.ran)
-        if writing:
+        if writing and (reply.changed or done.records):
             _note(cluster, done.records, done.typed)
             done.records, done.typed = [], []
         if htmx and reply.trace is not None and not reply.changed:
@@ -105,8 +111,13 @@ async def terminal_run(
 
     done = await run_in_threadpool(store.change if writing else store.read, workspace_id, answer)
     reply = done.reply
-    if done.records or done.typed:  # a read left something to remember after all
+    later = None
+    if done.records:  # a read left something a lesson's Check reads: saved before answering
         await run_in_threadpool(_remember, store, workspace_id, done.records, done.typed)
+    elif done.typed:
+        # Only the replay log's line (a request sent, no lesson open): saved right after the
+        # answer is sent, so the learner does not wait for a save that shows nothing.
+        later = BackgroundTask(_remember_later, store, workspace_id, done.typed)
     shown = {"prompt": session.prompt(), "line": line, "output": reply.output}
     if htmx and not reply.changed:
         # The screen and the prompt, and the trace when a request was sent: no need to draw
@@ -114,7 +125,7 @@ async def terminal_run(
         context = {**done.parts, "terminal_reply": shown}
         if reply.trace is not None:
             _class_trace(request, context, reply)
-        return _answer(request, context, reply)
+        return _answer(request, context, reply, later)
 
     def build(cluster: Cluster) -> dict[str, Any]:
         extra: dict[str, Any] = {"terminal": done.parts["terminal"], "terminal_reply": shown}
@@ -129,8 +140,10 @@ async def terminal_run(
         context["marks"] = hop_marks(context["map"], context["trace"])
         _class_trace(request, context, reply)
     if not htmx:
-        return render(request, "workspace.html", context)
-    return _answer(request, context, reply)
+        response = render(request, "workspace.html", context)
+        response.background = later
+        return response
+    return _answer(request, context, reply, later)
 
 
 @dataclass
@@ -206,7 +219,18 @@ def _remember(
     store.change(workspace_id, lambda cluster: _note(cluster, records, typed))
 
 
-def _answer(request: Request, context: dict[str, Any], reply: Reply) -> HTMLResponse:
+def _remember_later(store: Any, workspace_id: str, typed: list[dict[str, Any]]) -> None:
+    """The replay log's lines, after the answer: a failure (the disk full, the workspace gone)
+    loses only them, and is logged."""
+    try:
+        _remember(store, workspace_id, [], typed)
+    except Exception:
+        log.exception("podpath: could not keep a Terminal line for the replay script")
+
+
+def _answer(
+    request: Request, context: dict[str, Any], reply: Reply, later: BackgroundTask | None = None
+) -> HTMLResponse:
     """The lines to add to the screen, and out of band: the new prompt and session, the
     trace under the map, and (after a change) the map, trace bar and head."""
     env = request.app.state.templates.env
@@ -220,4 +244,4 @@ def _answer(request: Request, context: dict[str, Any], reply: Reply) -> HTMLResp
     for name in also:
         inner = "".join(page.blocks[name](page.new_context(context)))
         html += f'<div id="{name.replace("_", "-")}" hx-swap-oob="innerHTML">{inner}</div>'
-    return HTMLResponse(html, headers={"Vary": "HX-Request"})
+    return HTMLResponse(html, headers={"Vary": "HX-Request"}, background=later)
