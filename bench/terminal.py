@@ -9,9 +9,10 @@ weighs on both alike:
 
 1. ``true`` (nothing to do: what the route costs by itself);
 2. ``kubectl get pods -o wide`` (a read: the screen's lines and the prompt come back);
-3. ``kubectl exec client -- curl -s http://app-0`` (a request: its trace comes back for the
-   map too, in the trace bar's block; the line is kept for the kind export's replay script,
-   so each one is a save of the workspace).
+3. ``kubectl exec client -- curl -s http://far`` (a request from a pod on worker-1 through a
+   Service to its one pod on worker-2, so always the longest trace: it comes back for the map
+   too, in the trace bar's block; the line is kept for the kind export's replay script, a
+   save of the workspace made after the answer is sent).
 
 Run: ./dev bench  (or .venv/bin/python bench/terminal.py).
 """
@@ -35,12 +36,32 @@ from tests.conftest import ServerHandle, free_port, start_server
 
 ROUNDS = 41
 HTMX = {"HX-Request": "true"}
+# The client on worker-1 and the Service "far" with its one pod on worker-2: the request
+# always crosses nodes (the longest trace, the largest answer), whatever names and addresses
+# the run's cluster gets.
 CLIENT = """apiVersion: v1
 kind: Pod
 metadata: {name: client}
-spec: {containers: [{name: client, image: curlimages/curl}]}
+spec: {nodeName: worker-1, containers: [{name: client, image: curlimages/curl}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: far}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: far}}
+  template:
+    metadata: {labels: {app: far}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: worker-2}
+      containers: [{name: web, image: nginx:1.27, ports: [{containerPort: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: far}
+spec: {selector: {app: far}, ports: [{port: 80}]}
 """
-COMMANDS = ("true", "kubectl get pods -o wide", "kubectl exec client -- curl -s http://app-0")
+COMMANDS = ("true", "kubectl get pods -o wide", "kubectl exec client -- curl -s http://far")
 
 
 def medians_ms(first, second, rounds: int = ROUNDS) -> tuple[float, float]:
