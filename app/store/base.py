@@ -41,6 +41,29 @@ class ShareRow:
     ended: float | None = None
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A saved workspace's version, and what names the state of its objects (the
+    ``ClusterState.objects_mark`` it was saved at): a save of lesson notes alone moves the
+    version, not the rest."""
+
+    version: int
+    lineage: int
+    resource_version: int
+    event_seq: int
+    config: dict[str, Any]
+
+    @classmethod
+    def from_meta(cls, version: int, meta: dict[str, Any]) -> Mark:
+        return cls(
+            version,
+            int(meta.get("lineage") or 0),
+            int(meta.get("resource_version") or 0),
+            int(meta.get("event_seq") or 0),
+            dict(meta.get("config") or {}),
+        )
+
+
 class Backend(Protocol):
     """Where workspace states, their history and their share links are kept."""
 
@@ -48,9 +71,10 @@ class Backend(Protocol):
 
     def version(self, workspace_id: str) -> int | None: ...
 
-    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
-        """The version of each of these workspaces that exists, in one look (the pages
-        keeping up with their workspaces ask about all of them at once)."""
+    def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
+        """What names the state of each of these workspaces that exists, read from its meta
+        record alone, in one look (the pages keeping up with their workspaces ask about all
+        of them at once, without loading any)."""
         ...
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None: ...

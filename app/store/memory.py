@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.cluster.persistence import Changes, Saved
-from app.store.base import ShareRow, StaleWrite, dump
+from app.store.base import Mark, ShareRow, StaleWrite, dump
 from app.store.history import Entry, ListKeeper, Patch, Record, Step, Stored, keep
 
 
@@ -39,9 +39,13 @@ class MemoryBackend:
         row = self._meta.get(workspace_id)
         return row[0] if row else None
 
-    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
+    def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
         found = {i: self._meta.get(i) for i in workspace_ids}
-        return {i: row[0] for i, row in found.items() if row is not None}
+        return {
+            i: Mark.from_meta(row[0], json.loads(row[1]))
+            for i, row in found.items()
+            if row is not None
+        }
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
         with self._lock:

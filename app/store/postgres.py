@@ -19,7 +19,7 @@ import psycopg
 
 from app.cluster.persistence import Changes, Row, Saved
 from app.errors import PodpathError, StoreStartupError
-from app.store.base import ShareRow, StaleWrite, dump
+from app.store.base import Mark, ShareRow, StaleWrite, dump
 from app.store.history import Entry, Kept, Patch, Record, Step, Stored, keep
 from app.store.postgres_pool import PostgresDatabase
 
@@ -132,9 +132,19 @@ class PostgresBackend(PostgresDatabase):
         found = self.rows("SELECT version FROM workspaces WHERE id = %s", workspace_id)
         return found[0][0] if found else None
 
-    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
-        query = "SELECT id, version FROM workspaces WHERE id = ANY(%s)"
-        return dict(self.rows(query, list(workspace_ids)))
+    def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
+        query = (
+            "SELECT id, version, m->>'lineage', m->>'resource_version', m->>'event_seq',"
+            " m->'config' FROM (SELECT id, version, meta::json AS m FROM workspaces"
+            " WHERE id = ANY(%s)) AS w"
+        )
+        return {
+            row_id: Mark.from_meta(
+                version,
+                {"lineage": lineage, "resource_version": rv, "event_seq": seq, "config": config},
+            )
+            for row_id, version, lineage, rv, seq, config in self.rows(query, list(workspace_ids))
+        }
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
         with self.transaction(snapshot=True) as db:  # meta, rows and events of one version

@@ -24,7 +24,7 @@ from typing import Any
 from app.cluster.persistence import Changes, Row, Saved
 from app.errors import PodpathError, StorageUnavailable
 from app.store import schema
-from app.store.base import ShareRow, StaleWrite, dump
+from app.store.base import Mark, ShareRow, StaleWrite, dump
 from app.store.failures import read_only_message, storage_error
 from app.store.history import Entry, Kept, Patch, Record, Step, Stored, keep
 from app.store.sqlite_writes import SharedWrites
@@ -154,15 +154,21 @@ class SqliteBackend:
         row = self._one("SELECT version FROM workspaces WHERE id = ?", workspace_id)
         return row[0] if row else None
 
-    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
+    def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
+        found: dict[str, Mark] = {}
         with self._named():
             db = self._connect()
             for start in range(0, len(workspace_ids), 500):  # SQLite's bound on parameters
                 chunk = workspace_ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT id, version FROM workspaces WHERE id IN ({marks})"
-                found.update(db.execute(query, chunk).fetchall())
+                places = ",".join("?" * len(chunk))
+                query = (
+                    "SELECT id, version, json_extract(meta, '$.lineage'),"
+                    " json_extract(meta, '$.resource_version'), json_extract(meta, '$.event_seq'),"
+                    f" json_extract(meta, '$.config') FROM workspaces WHERE id IN ({places})"
+                )
+                for row_id, version, lineage, rv, seq, config in db.execute(query, chunk):
+                    meta = {"lineage": lineage, "resource_version": rv, "event_seq": seq}
+                    found[row_id] = Mark.from_meta(version, {**meta, "config": json.loads(config)})
         return found
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:

@@ -441,13 +441,27 @@ def test_a_database_from_a_newer_podpath_is_refused(tmp_path: Path) -> None:
         SqliteBackend(path)
 
 
-def test_versions_answers_for_many_workspaces_in_one_look(backend: Any) -> None:
+def test_marks_answer_for_many_workspaces_in_one_look(backend: Any) -> None:
     """What the pages keeping up with their workspaces ask (app/web/live): every watched
-    workspace's version at once; a missing one is left out. 600 ids cross SQLite's chunk."""
+    workspace's version and the mark of its objects at once, from the meta records; a
+    missing one is left out; a save of lesson notes alone moves the version, not the mark.
+    600 ids cross SQLite's chunk."""
     store = Workspaces(backend)
     first, second = store.create(ClusterConfig(), seed=1)[0], store.create(ClusterConfig())[0]
+    before = backend.marks([first])[first]
     store.change(first, lambda c: apply_text(c, deployment("web", 1)))
     asked = [first, second, *(f"missing-{n}" for n in range(600))]
-    found = backend.versions(asked)
-    assert found == {first: backend.version(first), second: backend.version(second)}
-    assert found[first] > found[second]
+    found = backend.marks(asked)
+    assert sorted(found) == sorted([first, second])
+    changed = found[first]
+    assert changed.version == backend.version(first) > before.version
+    assert changed.resource_version > before.resource_version
+    assert changed.config == ClusterConfig().to_state()
+    store.change(first, lambda c: c.state.notes.update(seen=True))
+    noted = backend.marks([first])[first]
+    assert noted.version > changed.version
+    assert (noted.lineage, noted.resource_version, noted.event_seq) == (
+        changed.lineage,
+        changed.resource_version,
+        changed.event_seq,
+    )
