@@ -71,6 +71,10 @@ class Backend(Protocol):
 
     def version(self, workspace_id: str) -> int | None: ...
 
+    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
+        """The version of each of these workspaces that exists, in one look."""
+        ...
+
     def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
         """What names the state of each of these workspaces that exists, read from its meta
         record alone, in one look (the pages keeping up with their workspaces ask about all

@@ -39,6 +39,10 @@ class MemoryBackend:
         row = self._meta.get(workspace_id)
         return row[0] if row else None
 
+    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
+        found = {i: self._meta.get(i) for i in workspace_ids}
+        return {i: row[0] for i, row in found.items() if row is not None}
+
     def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
         found = {i: self._meta.get(i) for i in workspace_ids}
         return {

@@ -132,6 +132,10 @@ class PostgresBackend(PostgresDatabase):
         found = self.rows("SELECT version FROM workspaces WHERE id = %s", workspace_id)
         return found[0][0] if found else None
 
+    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
+        query = "SELECT id, version FROM workspaces WHERE id = ANY(%s)"
+        return dict(self.rows(query, list(workspace_ids)))
+
     def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
         query = (
             "SELECT id, version, m->>'lineage', m->>'resource_version', m->>'event_seq',"

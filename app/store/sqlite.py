@@ -154,6 +154,17 @@ class SqliteBackend:
         row = self._one("SELECT version FROM workspaces WHERE id = ?", workspace_id)
         return row[0] if row else None
 
+    def versions(self, workspace_ids: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        with self._named():
+            db = self._connect()
+            for start in range(0, len(workspace_ids), 500):  # SQLite's bound on parameters
+                chunk = workspace_ids[start : start + 500]
+                places = ",".join("?" * len(chunk))
+                query = f"SELECT id, version FROM workspaces WHERE id IN ({places})"
+                found.update(db.execute(query, chunk).fetchall())
+        return found
+
     def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
         found: dict[str, Mark] = {}
         with self._named():

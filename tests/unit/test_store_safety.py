@@ -443,7 +443,7 @@ def test_a_database_from_a_newer_podpath_is_refused(tmp_path: Path) -> None:
 
 def test_marks_answer_for_many_workspaces_in_one_look(backend: Any) -> None:
     """What the pages keeping up with their workspaces ask (app/web/live): every watched
-    workspace's version and the mark of its objects at once, from the meta records; a
+    workspace's version, and the mark of its objects, at once, from the meta records; a
     missing one is left out; a save of lesson notes alone moves the version, not the mark.
     600 ids cross SQLite's chunk."""
     store = Workspaces(backend)
@@ -453,6 +453,7 @@ def test_marks_answer_for_many_workspaces_in_one_look(backend: Any) -> None:
     asked = [first, second, *(f"missing-{n}" for n in range(600))]
     found = backend.marks(asked)
     assert sorted(found) == sorted([first, second])
+    assert backend.versions(asked) == {first: found[first].version, second: found[second].version}
     changed = found[first]
     assert changed.version == backend.version(first) > before.version
     assert changed.resource_version > before.resource_version
