@@ -47,10 +47,11 @@ def follow_source(cluster: Any, source: str) -> str | None:
     return None
 
 
-#: Milliseconds of spread per student listening (about twice what one catch-up costs the
-#: server, so that a move's catch-ups take half of it and the students' own clicks the
-#: rest), and the most a student waits.
-SPREAD_PER_STUDENT_MS = 16
+#: Milliseconds of spread per student listening (about three times what one catch-up costs a
+#: busy server, so that a move's catch-ups take a third of it and the students' own clicks the
+#: rest; a page that waits past the teacher's next move, a trace a second after a step,
+#: catches up with both at once), and the most a student waits.
+SPREAD_PER_STUDENT_MS = 30
 SPREAD_MAX_MS = 3000
 
 
@@ -75,6 +76,6 @@ def catch_up_spread(listening: int) -> int:
     Examples
     --------
     >>> catch_up_spread(1), catch_up_spread(30), catch_up_spread(100), catch_up_spread(500)
-    (16, 480, 1600, 3000)
+    (30, 900, 3000, 3000)
     """
     return min(SPREAD_MAX_MS, SPREAD_PER_STUDENT_MS * max(0, listening))
