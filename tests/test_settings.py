@@ -3,12 +3,15 @@ with environment variables alone uses them (``PODPATH_DATA_DIR`` once crashed st
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -123,5 +126,38 @@ def test_the_threads_setting_bounds_the_threads_a_server_works_on(
         return to_thread.current_default_thread_limiter().total_tokens
 
     # In a thread of its own: another test (Playwright's) may run an event loop in this one.
-    with ThreadPoolExecutor(1) as pool:
+    with keeping_the_garbage_collector(), ThreadPoolExecutor(1) as pool:
         assert pool.submit(anyio.run, started).result() == expected
+
+
+@contextmanager
+def keeping_the_garbage_collector() -> Iterator[None]:
+    """The test process's collector as it was, whatever a server's start set."""
+    thresholds = gc.get_threshold()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+def test_a_server_collects_garbage_rarely_and_never_walks_what_it_started_with(
+    tmp_path: Path,
+) -> None:
+    """A full collection walks every object the process holds and stops it meanwhile: a
+    serving process makes them rare, and sets aside what it built to start."""
+    import anyio
+
+    from app.web.app import GC_THRESHOLDS, create_app
+
+    app = create_app(Settings(data_dir=tmp_path, store="memory"))
+
+    async def started() -> tuple[tuple[int, int, int], int]:
+        for hook in app.router.on_startup:
+            await hook()
+        return gc.get_threshold(), gc.get_freeze_count()
+
+    with keeping_the_garbage_collector(), ThreadPoolExecutor(1) as pool:
+        thresholds, frozen = pool.submit(anyio.run, started).result()
+    assert thresholds == GC_THRESHOLDS != (700, 10, 10)
+    assert frozen > 100_000  # the modules, templates and lessons loaded to start
