@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +60,22 @@ def hide(text: str, secret: str = "") -> str:
         line = line.replace(secret, "***")
     line = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", line)
     return re.sub(r"(password\s*=\s*)\S+", r"\1***", line)
+
+
+def still_open(connection: psycopg.Connection) -> None:
+    """The pool's check of a connection it is about to hand out: raises when the server has
+    gone from it (restarted, or the connection was ended), so the pool opens another.
+
+    An idle connection whose server ended it has something to read (the server's goodbye, or
+    the end of the stream); a sound one has nothing. Only then is the server asked (a round
+    trip, which for every connection handed out would cost as much as the query it is for).
+    """
+    if connection.closed or connection.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN)
+    if poller.poll(0):
+        ConnectionPool.check_connection(connection)
 
 
 class PostgresDatabase:
@@ -113,7 +130,7 @@ class PostgresDatabase:
             max_size=max_connections,
             open=False,
             timeout=timeout,
-            check=ConnectionPool.check_connection,
+            check=still_open,
             # Give up a background reconnection soon: the next request then tries at once,
             # so a database back after a long outage serves again within seconds.
             reconnect_timeout=10.0,
