@@ -113,6 +113,7 @@ class Workspaces(ShareLinks):
         #: Called as ``observer(workspace_id, cluster)`` after each saved change (the
         #: classroom follows its students' progress this way); a failing observer is logged.
         self.observers: list[Callable[[str, Cluster], None]] = []
+        self._histories: dict[str, tuple[int, list[Entry]]] = {}  # by the version they are of
 
     def exists(self, workspace_id: str) -> bool:
         """Whether there is a workspace with this id."""
@@ -294,6 +295,22 @@ class Workspaces(ShareLinks):
         # it): no second question to the store about it.
         with self._lock(workspace_id, known=True):
             return History(self.backend.history(workspace_id))
+
+    def shown_history(self, workspace_id: str) -> History:
+        """:meth:`history`, for a page that has just read the workspace: the history of the
+        version this process holds, asked of the store once per version (a class reloading
+        and opening tabs asks again and again of unchanged workspaces)."""
+        with self._lock(workspace_id, known=True):
+            held = self.cache.get(workspace_id)
+            kept = self._histories.get(workspace_id)
+            if held is not None and kept is not None and kept[0] == held.version:
+                return History(kept[1])
+            entries = self.backend.history(workspace_id)
+            if held is not None:
+                if len(self._histories) >= self.cache.max_count:
+                    self._histories.clear()
+                self._histories[workspace_id] = (held.version, entries)
+            return History(entries)
 
     def undo(self, workspace_id: str) -> Entry:
         """Put the workspace back as it was before its newest change still in effect.

@@ -115,7 +115,7 @@ def page_context(
     context["classroom"] = class_bar(request, context["class_note"])
     context["share"] = store.current_share(workspace_id)
     context["idle_days"] = store.idle_days
-    context["history"] = store.history(workspace_id)  # the Undo and Redo buttons
+    context["history"] = store.shown_history(workspace_id)  # the Undo and Redo buttons
     return context
 
 

@@ -298,3 +298,29 @@ def test_two_servers_on_one_database_never_undo_the_same_change_twice(
     assert one.undo(workspace).label == "namespace/a created"  # one sees two's undo first
     names = one.read(workspace, lambda c: {n["metadata"]["name"] for n in c.list("Namespace")})
     assert not names & {"a", "b"}
+
+
+def test_a_page_asks_the_store_for_the_history_once_per_version(store: Workspaces) -> None:
+    """What the Undo button names comes from the store once per version of the workspace:
+    a class reloading unchanged sandboxes asks nothing more; every change (an undo too)
+    brings the new history."""
+    workspace, _ = store.create(ClusterConfig(), seed=1)
+    CREATED = "deployment.apps/web created, service/web created"
+    asked: list[str] = []
+    history = store.backend.history
+
+    def counting(workspace_id: str) -> Any:
+        asked.append(workspace_id)
+        return history(workspace_id)
+
+    store.backend.history = counting  # type: ignore[method-assign]
+    store.change(workspace, lambda c: apply_text(c, WEB))
+    for _ in range(3):
+        store.read(workspace, lambda c: None)
+        assert store.shown_history(workspace).undo.label == CREATED
+    assert len(asked) == 1
+    store.undo(workspace)
+    store.read(workspace, lambda c: None)
+    shown = store.shown_history(workspace)
+    assert shown.undo is None and shown.redo.label == CREATED
+    assert len(asked) == 3  # the undo read it once to find its entry, the page once more
