@@ -155,32 +155,33 @@ class SqliteBackend:
         return row[0] if row else None
 
     def versions(self, workspace_ids: list[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        with self._named():
-            db = self._connect()
-            for start in range(0, len(workspace_ids), 500):  # SQLite's bound on parameters
-                chunk = workspace_ids[start : start + 500]
-                places = ",".join("?" * len(chunk))
-                query = f"SELECT id, version FROM workspaces WHERE id IN ({places})"
-                found.update(db.execute(query, chunk).fetchall())
-        return found
+        return dict(self._workspace_rows("id, version", workspace_ids))
 
     def marks(self, workspace_ids: list[str]) -> dict[str, Mark]:
+        columns = (
+            "id, version, json_extract(meta, '$.lineage'), json_extract(meta, '$.resource_version'),"
+            " json_extract(meta, '$.event_seq'), json_extract(meta, '$.config')"
+        )
         found: dict[str, Mark] = {}
+        for row_id, version, lineage, rv, seq, config in self._workspace_rows(
+            columns, workspace_ids
+        ):
+            meta = {"lineage": lineage, "resource_version": rv, "event_seq": seq}
+            found[row_id] = Mark.from_meta(version, {**meta, "config": json.loads(config)})
+        return found
+
+    def _workspace_rows(self, columns: str, workspace_ids: list[str]) -> list[tuple]:
+        """``columns`` of the workspaces of these ids that exist, in as few queries as SQLite's
+        bound on parameters allows."""
+        rows: list[tuple] = []
         with self._named():
             db = self._connect()
-            for start in range(0, len(workspace_ids), 500):  # SQLite's bound on parameters
+            for start in range(0, len(workspace_ids), 500):
                 chunk = workspace_ids[start : start + 500]
                 places = ",".join("?" * len(chunk))
-                query = (
-                    "SELECT id, version, json_extract(meta, '$.lineage'),"
-                    " json_extract(meta, '$.resource_version'), json_extract(meta, '$.event_seq'),"
-                    f" json_extract(meta, '$.config') FROM workspaces WHERE id IN ({places})"
-                )
-                for row_id, version, lineage, rv, seq, config in db.execute(query, chunk):
-                    meta = {"lineage": lineage, "resource_version": rv, "event_seq": seq}
-                    found[row_id] = Mark.from_meta(version, {**meta, "config": json.loads(config)})
-        return found
+                query = f"SELECT {columns} FROM workspaces WHERE id IN ({places})"
+                rows.extend(db.execute(query, chunk).fetchall())
+        return rows
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
         with self._named():

@@ -18,7 +18,7 @@ from app.terminal import dns_tools, http_tools, node_commands, pod_commands, tcp
 from app.terminal.filters import FILTERS
 from app.terminal.output import STDERR, STDOUT, Output, failed, printed
 from app.terminal.session import Session, pod_of
-from app.terminal.shell import Command, ShellSyntaxError, parse
+from app.terminal.shell import Command, ShellSyntaxError, command_words, parse
 
 Handler = Callable[[Any, Session, list[str], str | None], Output]
 
@@ -66,16 +66,10 @@ def changes_cluster(text: str, session: Session) -> bool:
     """
     if session.kind != "cluster":
         return False
-    try:
-        pipelines = parse(text)
-    except ShellSyntaxError:
-        return False
-    for pipeline in pipelines:
-        for command in pipeline.commands:
-            argv = command.argv
-            if argv[:1] == ["kubectl"] and any(word in CHANGING_VERBS for word in argv[1:3]):
-                return True
-    return False
+    return any(
+        argv[:1] == ["kubectl"] and any(word in CHANGING_VERBS for word in argv[1:3])
+        for argv in command_words(text)
+    )
 
 
 def run(cluster: Any, text: str, session: Session, now: float | None = None) -> Reply:

@@ -37,7 +37,7 @@ from typing import Any
 from app.terminal.interpreter import CHANGING_VERBS
 from app.terminal.kubectl_args import parse_args
 from app.terminal.kubectl_exec import SHELLS
-from app.terminal.shell import ShellSyntaxError, parse
+from app.terminal.shell import command_words
 
 #: How many command lines a workspace keeps (the oldest go first).
 KEEP = 200
@@ -94,11 +94,7 @@ def _sends(command: list[str]) -> bool:
     if not command:
         return False
     if command[0] in SHELLS and command[1:2] == ["-c"] and len(command) > 2:
-        try:
-            pipelines = parse(command[2])
-        except ShellSyntaxError:
-            return False
-        return any(c.argv[:1] and c.argv[0] in NETWORK_TOOLS for p in pipelines for c in p.commands)
+        return any(argv[:1] and argv[0] in NETWORK_TOOLS for argv in command_words(command[2]))
     return command[0] in NETWORK_TOOLS
 
 
@@ -123,22 +119,16 @@ def may_keep(text: str, where: str) -> bool:
     >>> may_keep("nslookup web | head -3", "pod/default/a")
     True
     """
-    try:
-        pipelines = parse(text)
-    except ShellSyntaxError:
-        return False
-    for pipeline in pipelines:
-        for command in pipeline.commands:
-            argv = command.argv
-            if not argv:
-                continue
-            if argv[0] in NETWORK_TOOLS:
+    for argv in command_words(text):
+        if not argv:
+            continue
+        if argv[0] in NETWORK_TOOLS:
+            return True
+        if where == "" and argv[0] in KUBECTL:
+            args = parse_args(argv[1:])
+            verb = args.words[0] if args.words else ""
+            if verb in CHANGING_VERBS or (verb == "exec" and _sends(args.after_dash)):
                 return True
-            if where == "" and argv[0] in KUBECTL:
-                args = parse_args(argv[1:])
-                verb = args.words[0] if args.words else ""
-                if verb in CHANGING_VERBS or (verb == "exec" and _sends(args.after_dash)):
-                    return True
     return False
 
 

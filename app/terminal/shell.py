@@ -107,6 +107,22 @@ def tokenize(line: str) -> list[str | tuple[str]]:
     return tokens
 
 
+def command_words(text: str) -> list[list[str]]:
+    """The words of every command in ``text``, in order; none when it does not parse (what
+    the page reads to choose how to run a line, before running it).
+
+    >>> command_words("kubectl get pods | head -n 2; hostname")
+    [['kubectl', 'get', 'pods'], ['head', '-n', '2'], ['hostname']]
+    >>> command_words("echo 'open")
+    []
+    """
+    try:
+        pipelines = parse(text)
+    except ShellSyntaxError:
+        return []
+    return [command.argv for pipeline in pipelines for command in pipeline.commands]
+
+
 def parse(text: str) -> list[Pipeline]:
     """Every pipeline in ``text`` (one or more lines), heredoc bodies read from the lines
     after the command that opens them.
