@@ -51,7 +51,7 @@ router = APIRouter(include_in_schema=False)
 TABS = ("build", "yaml", "trace", "objects", "rules", "dns", "events")
 
 
-def _context(
+def view_context(
     cluster: Cluster,
     workspace_id: str,
     tab: str,
@@ -89,6 +89,15 @@ def _context(
     }
 
 
+def map_view(request: Request) -> tuple[bool, str | None]:
+    """The view of the map the page shows (system pods or not, and the namespace it filters
+    on), as an htmx request says it (static/js/stage.js); a plain request says nothing."""
+    if not is_htmx(request):
+        return False, None
+    system = request.headers.get("X-Podpath-System") == "1"
+    return system, request.headers.get("X-Podpath-Namespace") or None
+
+
 def page_context(
     request: Request,
     workspace_id: str,
@@ -97,15 +106,13 @@ def page_context(
     build: Any = None,
     namespace: str | None = None,
 ) -> dict[str, Any]:
-    # An htmx request says which view of the map the page shows (static/js/stage.js), so an
-    # answer that redraws the map, or places a trace on it, keeps that view.
-    if is_htmx(request):
-        show_system = show_system or request.headers.get("X-Podpath-System") == "1"
-        namespace = namespace or request.headers.get("X-Podpath-Namespace") or None
+    # An answer that redraws the map, or places a trace on it, keeps the view the page shows.
+    shown_system, shown_namespace = map_view(request)
+    show_system, namespace = show_system or shown_system, namespace or shown_namespace
 
     def read(cluster: Cluster) -> dict[str, Any]:
         extra = build(cluster) if build else {}
-        context = _context(cluster, workspace_id, tab, show_system, extra, namespace)
+        context = view_context(cluster, workspace_id, tab, show_system, extra, namespace)
         context["lesson"] = active_lesson_view(request, cluster)
         context["class_note"] = class_note(cluster)
         return context

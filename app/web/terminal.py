@@ -32,8 +32,7 @@ from app.store.classes import class_note
 from app.terminal import Reply, Session, changes_cluster, replay, run
 from app.terminal.complete import completions
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
-from app.web.sandbox import _context as sandbox_context
-from app.web.sandbox import page_context
+from app.web.sandbox import map_view, page_context, view_context
 
 log = logging.getLogger("podpath")
 
@@ -157,15 +156,6 @@ class Answer:
     typed: list[dict[str, Any]] = field(default_factory=list)  # for the replay log
 
 
-def map_view(request: Request) -> tuple[bool, str | None]:
-    """The view of the map the page shows (all namespaces or one), as an htmx request says it
-    (static/js/stage.js) and :func:`app.web.sandbox.page_context` reads it."""
-    if not is_htmx(request):
-        return False, None
-    system = request.headers.get("X-Podpath-System") == "1"
-    return system, request.headers.get("X-Podpath-Namespace") or None
-
-
 def _trace_parts(
     cluster: Cluster, workspace_id: str, reply: Reply, view: tuple[bool, str | None]
 ) -> dict[str, Any]:
@@ -177,7 +167,7 @@ def _trace_parts(
         "trace": reply.trace.to_dict(),
         "trace_query": {"from": source, "to": to, "seed": seed},
     }
-    context = sandbox_context(cluster, workspace_id, "terminal", view[0], extra, view[1])
+    context = view_context(cluster, workspace_id, "terminal", view[0], extra, view[1])
     context["marks"] = hop_marks(context["map"], context["trace"])
     context["class_note"] = class_note(cluster)
     return context
