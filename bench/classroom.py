@@ -272,11 +272,7 @@ async def listen(run: Run, browser: httpx.AsyncClient, url: str, follow, opened)
                             follow.set()
                         kind, data = "", ""
         except httpx.HTTPError as error:
-            if run.measuring and not run.stop:
-                run.errors["streams"] += 1
-                if len(run.examples) < 5:
-                    run.examples.append(f"stream {path[:60]}: {type(error).__name__} {error}")
-            await asyncio.sleep(1)
+            await stream_broke(run, f"stream {path[:60]}", error)
 
 
 async def watch_changes(run: Run, browser: httpx.AsyncClient, ws: str, shown: str) -> None:
@@ -295,11 +291,17 @@ async def watch_changes(run: Run, browser: httpx.AsyncClient, ws: str, shown: st
                     if line.startswith("data: "):
                         shown = line[6:]
         except httpx.HTTPError as error:
-            if run.measuring and not run.stop:
-                run.errors["streams"] += 1
-                if len(run.examples) < 5:
-                    run.examples.append(f"changes stream: {type(error).__name__} {error}")
-            await asyncio.sleep(1)
+            await stream_broke(run, "changes stream", error)
+
+
+async def stream_broke(run: Run, what: str, error: Exception) -> None:
+    """Count a stream that ended with an error while measuring (with an example or five),
+    then wait a moment before it is opened again, as EventSource does."""
+    if run.measuring and not run.stop:
+        run.errors["streams"] += 1
+        if len(run.examples) < 5:
+            run.examples.append(f"{what}: {type(error).__name__} {error}")
+    await asyncio.sleep(1)
 
 
 def spread_of(data: str) -> float:
