@@ -68,6 +68,52 @@ def _namespace_labels(cluster: Any, name: str) -> dict[str, str]:
     return labels
 
 
+def _selecting(cluster: Any, direction: str, pod: dict[str, Any]) -> list[dict[str, Any]]:
+    labels = pod["metadata"].get("labels") or {}
+    return [
+        p
+        for p in _policies(cluster, pod["metadata"]["namespace"])
+        if direction in _types(p)
+        and matches((p.get("spec") or {}).get("podSelector") or {}, labels)
+    ]
+
+
+def selecting(cluster: Any, direction: str, pod: dict[str, Any]) -> list[str]:
+    """The ``namespace/name`` of every policy that isolates ``pod`` for ``direction``
+    (``Ingress`` or ``Egress``): it selects the pod and lists that type in ``policyTypes``
+    (a policy without ``policyTypes`` is Ingress, plus Egress when it has egress rules).
+
+    Parameters
+    ----------
+    cluster : Cluster
+    direction : str
+        ``Ingress`` or ``Egress``.
+    pod : dict
+        The pod (its namespace and labels are read).
+
+    Returns
+    -------
+    list of str
+        The policies, in the namespace's order; empty when the pod is not isolated.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.cluster.apply import apply_text
+    >>> cluster = Cluster.create(seed=1)
+    >>> _ = apply_text(cluster, "apiVersion: networking.k8s.io/v1\\nkind: NetworkPolicy\\n"
+    ...     "metadata: {name: db}\\nspec: {podSelector: {matchLabels: {app: db}}}\\n")
+    >>> db = {"metadata": {"namespace": "default", "name": "db", "labels": {"app": "db"}}}
+    >>> selecting(cluster, "Ingress", db), selecting(cluster, "Egress", db)
+    (['default/db'], [])
+    """
+    namespace = pod["metadata"]["namespace"]
+    return [f"{namespace}/{p['metadata']['name']}" for p in _selecting(cluster, direction, pod)]
+
+
+def _same_pod(pod: dict[str, Any], other: dict[str, Any]) -> bool:
+    a, b = pod["metadata"], other["metadata"]
+    return a.get("namespace") == b.get("namespace") and a.get("name") == b.get("name")
+
+
 def _peer_matches(
     cluster: Any,
     peer: dict[str, Any],
@@ -169,16 +215,13 @@ def check(
     (False, ['default/deny-all'])
     """
     namespace = pod["metadata"]["namespace"]
-    labels = pod["metadata"].get("labels") or {}
-    selecting = [
-        p
-        for p in _policies(cluster, namespace)
-        if direction in _types(p)
-        and matches((p.get("spec") or {}).get("podSelector") or {}, labels)
-    ]
+    selecting = _selecting(cluster, direction, pod)
     names = [f"{namespace}/{p['metadata']['name']}" for p in selecting]
     if not selecting:
         return PolicyVerdict(True)
+    if other_pod is not None and _same_pod(pod, other_pod):
+        # The concept page's exception: "a Pod cannot block access to itself".
+        return PolicyVerdict(True, names)
     if not enforced(cluster):
         return PolicyVerdict(True, names, ignored=True)
     key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
