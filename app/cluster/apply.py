@@ -35,7 +35,16 @@ SERVER_METADATA = (
 )
 
 # Kinds applied first, so that objects later in the same apply find them.
-APPLY_ORDER = {"Namespace": 0, "Node": 1, "IngressClass": 2}
+APPLY_ORDER = {
+    "Namespace": 0,
+    "Node": 1,
+    "IngressClass": 2,
+    "GatewayClass": 3,
+    "Gateway": 10,
+    "ReferenceGrant": 10,
+    "HTTPRoute": 11,
+    "GRPCRoute": 11,
+}
 
 
 @dataclass
@@ -145,6 +154,7 @@ def apply_documents(
     state = cluster.state
     mark = (state.event_seq, set(state.objects))
     result = ApplyResult()
+    # Routes after their Gateways, so their status names a parent that exists.
     for item in sorted(items, key=lambda i: APPLY_ORDER.get(i.key.kind, 9)):
         mine = item.written if written is None or item.key not in written else written[item.key]
         action = upsert(cluster, item.manifest, written=mine)

@@ -6,9 +6,10 @@ caller's. A namespace written on a cluster-scoped object is cleared, as the API 
 
 from __future__ import annotations
 
-from app.cluster.objects import deep_copy
+from app.cluster.objects import CLUSTER_SCOPED, GATEWAY_API, GATEWAY_KINDS, deep_copy
+from app.cluster.validation.crd_schema import apply_crd_defaults
 
-_CLUSTER_SCOPED = {"Namespace", "Node", "IngressClass"}
+_CLUSTER_SCOPED = CLUSTER_SCOPED
 
 
 def _d(parent: dict, key: str) -> dict:
@@ -204,6 +205,11 @@ def apply_defaults(obj: dict) -> dict:
     ('ClusterIP', {'port': 80, 'protocol': 'TCP', 'targetPort': 80})
     >>> apply_defaults({"kind": "Deployment", "spec": {}})["spec"]["strategy"]
     {'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': '25%', 'maxSurge': '25%'}}
+    >>> gw = apply_defaults({"apiVersion": "gateway.networking.k8s.io/v1beta1",
+    ...     "kind": "Gateway", "metadata": {"name": "eg"}, "spec": {"gatewayClassName": "eg",
+    ...     "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}})
+    >>> gw["apiVersion"], gw["spec"]["listeners"][0]["allowedRoutes"]
+    ('gateway.networking.k8s.io/v1', {'namespaces': {'from': 'Same'}})
     """
     out = deep_copy(obj)
     if not isinstance(out, dict):
@@ -211,6 +217,12 @@ def apply_defaults(obj: dict) -> dict:
     kind = out.get("kind")
     if kind in _CLUSTER_SCOPED and isinstance(out.get("metadata"), dict):
         out["metadata"].pop("namespace", None)
+    if kind in GATEWAY_KINDS:
+        # The API server stores a custom resource at the CRD's storage version and serves
+        # it at the preferred one (v1): the schemas are the same, only apiVersion differs.
+        out["apiVersion"] = GATEWAY_API
+        apply_crd_defaults(out)
+        return out
     defaulter = _DEFAULTERS.get(kind) if isinstance(kind, str) else None
     if defaulter is not None:
         defaulter(out)

@@ -27,6 +27,11 @@ EXPORT_ORDER = {
     "EndpointSlice": 7,
     "Ingress": 8,
     "NetworkPolicy": 9,
+    "GatewayClass": 2,
+    "Gateway": 11,
+    "ReferenceGrant": 12,
+    "HTTPRoute": 13,
+    "GRPCRoute": 14,
 }
 
 

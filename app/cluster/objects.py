@@ -6,7 +6,11 @@ import json
 from typing import Any, NamedTuple
 
 # Kinds whose objects live outside namespaces.
-CLUSTER_SCOPED = frozenset({"Namespace", "Node", "IngressClass"})
+CLUSTER_SCOPED = frozenset({"Namespace", "Node", "IngressClass", "GatewayClass"})
+
+# The Gateway API's group; its kinds are CRDs (installed with the Gateway API release).
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+GATEWAY_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "ReferenceGrant")
 
 # The group/version each kind is served at, as ``kubectl api-resources`` lists it.
 API_VERSIONS = {
@@ -22,6 +26,11 @@ API_VERSIONS = {
     "Ingress": "networking.k8s.io/v1",
     "IngressClass": "networking.k8s.io/v1",
     "NetworkPolicy": "networking.k8s.io/v1",
+    "GatewayClass": GATEWAY_API,
+    "Gateway": GATEWAY_API,
+    "HTTPRoute": GATEWAY_API,
+    "GRPCRoute": GATEWAY_API,
+    "ReferenceGrant": GATEWAY_API,
 }
 
 # What ``kubectl get <resource>`` accepts for each kind, so URLs may say ``pods`` or ``svc``.
@@ -60,6 +69,20 @@ KIND_ALIASES = {
     "networkpolicy": "NetworkPolicy",
     "networkpolicies": "NetworkPolicy",
     "netpol": "NetworkPolicy",
+    # The Gateway API CRDs' names and shortNames (HTTPRoute and GRPCRoute define none).
+    "gatewayclass": "GatewayClass",
+    "gatewayclasses": "GatewayClass",
+    "gc": "GatewayClass",
+    "gateway": "Gateway",
+    "gateways": "Gateway",
+    "gtw": "Gateway",
+    "httproute": "HTTPRoute",
+    "httproutes": "HTTPRoute",
+    "grpcroute": "GRPCRoute",
+    "grpcroutes": "GRPCRoute",
+    "referencegrant": "ReferenceGrant",
+    "referencegrants": "ReferenceGrant",
+    "refgrant": "ReferenceGrant",
 }
 
 
@@ -155,6 +178,8 @@ def template_hash(template: dict[str, Any], alphabet: str) -> str:
 __all__ = [
     "API_VERSIONS",
     "CLUSTER_SCOPED",
+    "GATEWAY_API",
+    "GATEWAY_KINDS",
     "ObjectKey",
     "canonical_json",
     "deep_copy",

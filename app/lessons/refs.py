@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.cluster.objects import kind_from_alias
+from app.cluster.objects import CLUSTER_SCOPED, kind_from_alias
 from app.errors import InvalidObjects, NotFound
 from app.lessons import notes
 from app.network.kubeproxy_model import service_table
@@ -167,7 +167,7 @@ def object_ref(text: str) -> tuple[str, str, str]:
     if kind is None:
         raise LessonRefError(f'"{kind_text}" is not a kind Podpath knows')
     namespace, _, name = rest.strip().rpartition("/")
-    if kind in ("Node", "Namespace", "IngressClass"):
+    if kind in CLUSTER_SCOPED:
         return kind, "", name
     return kind, namespace or "default", name
 

@@ -49,7 +49,10 @@ def test_supported_kinds_and_scopes():
     assert SUPPORTED_KINDS[("networking.k8s.io/v1", "IngressClass")] == "cluster"
     assert SUPPORTED_KINDS[("apps/v1", "Deployment")] == "namespaced"
     assert SUPPORTED_KINDS[("v1", "ConfigMap")] == "namespaced"
-    assert len(SUPPORTED_KINDS) == 11
+    assert SUPPORTED_KINDS[("gateway.networking.k8s.io/v1", "GatewayClass")] == "cluster"
+    assert SUPPORTED_KINDS[("gateway.networking.k8s.io/v1beta1", "ReferenceGrant")] == "namespaced"
+    # 11 built-in kinds, 5 Gateway API kinds at v1 and 4 of them also at v1beta1.
+    assert len(SUPPORTED_KINDS) == 20
 
 
 def test_a_valid_deployment_with_null_creation_timestamp_passes():

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from app.cluster.objects import deep_copy
 from app.cluster.validation import semantic_meta as fe
+from app.cluster.validation.crd_schema import CRD_FILES, apply_crd_defaults
 from app.cluster.validation.immutability import validate_update
 from app.cluster.validation.schema import validate_schema
 from app.cluster.validation.semantic_cluster import (
@@ -20,15 +22,21 @@ from app.cluster.validation.semantic_cluster import (
     validate_node,
 )
 from app.cluster.validation.semantic_config import validate_config_map
+from app.cluster.validation.semantic_gateway import (
+    validate_gateway,
+    validate_gateway_class,
+    validate_reference_grant,
+)
 from app.cluster.validation.semantic_networking import (
     validate_ingress,
     validate_ingress_class,
     validate_network_policy,
 )
 from app.cluster.validation.semantic_pod import validate_pod
+from app.cluster.validation.semantic_routes import validate_grpc_route, validate_http_route
 from app.cluster.validation.semantic_service import validate_service
 from app.cluster.validation.semantic_workloads import validate_daemonset, validate_deployment
-from app.errors import NOT_SUPPORTED, FieldError
+from app.errors import NOT_SUPPORTED, TYPE_INVALID, UNKNOWN_FIELD, FieldError
 
 __all__ = ["SUPPORTED_KINDS", "validate_manifest", "validate_update"]
 
@@ -47,6 +55,17 @@ SUPPORTED_KINDS: dict[tuple[str, str], str] = {
     ("networking.k8s.io/v1", "Ingress"): NAMESPACED,
     ("networking.k8s.io/v1", "IngressClass"): CLUSTER,
     ("networking.k8s.io/v1", "NetworkPolicy"): NAMESPACED,
+    # The Gateway API CRDs (standard channel) serve v1beta1 beside v1 with the same schema;
+    # v1 is listed last so that it is the version an error message suggests.
+    ("gateway.networking.k8s.io/v1beta1", "GatewayClass"): CLUSTER,
+    ("gateway.networking.k8s.io/v1beta1", "Gateway"): NAMESPACED,
+    ("gateway.networking.k8s.io/v1beta1", "HTTPRoute"): NAMESPACED,
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"): NAMESPACED,
+    ("gateway.networking.k8s.io/v1", "GatewayClass"): CLUSTER,
+    ("gateway.networking.k8s.io/v1", "Gateway"): NAMESPACED,
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): NAMESPACED,
+    ("gateway.networking.k8s.io/v1", "GRPCRoute"): NAMESPACED,
+    ("gateway.networking.k8s.io/v1", "ReferenceGrant"): NAMESPACED,
 }
 
 _SEMANTIC: dict[str, Callable[[dict], list[FieldError]]] = {
@@ -61,6 +80,11 @@ _SEMANTIC: dict[str, Callable[[dict], list[FieldError]]] = {
     "Ingress": validate_ingress,
     "IngressClass": validate_ingress_class,
     "NetworkPolicy": validate_network_policy,
+    "GatewayClass": validate_gateway_class,
+    "Gateway": validate_gateway,
+    "HTTPRoute": validate_http_route,
+    "GRPCRoute": validate_grpc_route,
+    "ReferenceGrant": validate_reference_grant,
 }
 
 _API_VERSION_OF = {kind: api for api, kind in SUPPORTED_KINDS}
@@ -92,7 +116,7 @@ def _kind_errors(api_version: object, kind: object) -> list[FieldError]:
     for known in _API_VERSION_OF:
         if known.lower() == kind.lower():
             hint = f' (did you mean "{known}"?)'
-    supported = ", ".join(f"{k} ({a})" for a, k in SUPPORTED_KINDS)
+    supported = ", ".join(f"{k} ({a})" for k, a in _API_VERSION_OF.items())
     return [
         FieldError(
             "kind",
@@ -150,6 +174,15 @@ def validate_manifest(obj: dict) -> list[FieldError]:
                 errs.append(fe.required("metadata.name", "name or generateName is required"))
     schema_errs = validate_schema(obj)
     errs.extend(schema_errs)
-    if not schema_errs:
+    if kind in CRD_FILES:
+        # A custom resource's CEL rules run on it with its schema defaults filled in (an
+        # HTTPRoute rule then has its PathPrefix "/" match), and the API server skips them
+        # only after a blocking error (a wrong type or a field the schema does not know);
+        # a broken pattern or range is reported beside the broken CEL rules.
+        if not any(e.reason in (TYPE_INVALID, UNKNOWN_FIELD) for e in schema_errs):
+            defaulted = deep_copy(obj)
+            apply_crd_defaults(defaulted)
+            errs.extend(_SEMANTIC[kind](defaulted))
+    elif not schema_errs:
         errs.extend(_SEMANTIC[kind](obj))  # type: ignore[index]
     return errs

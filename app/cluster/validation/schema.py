@@ -46,6 +46,10 @@ SCHEMA_FILES = {
     ("networking.k8s.io/v1", "NetworkPolicy"): "networkpolicy-networking-v1.json",
 }
 
+# The Gateway API kinds are CRDs: checked against their CRD schemas (crd_schema.py).
+GATEWAY_API_VERSIONS = ("gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1beta1")
+GATEWAY_KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "ReferenceGrant")
+
 
 @cache
 def schema_dir() -> Path:
@@ -259,6 +263,10 @@ def validate_schema(obj: dict) -> list[FieldError]:
     if not isinstance(obj, dict):
         return [type_invalid("", obj, "must be an object")]
     key = (obj.get("apiVersion"), obj.get("kind"))
+    if key[0] in GATEWAY_API_VERSIONS and key[1] in GATEWAY_KINDS:
+        from app.cluster.validation.crd_schema import validate_crd_schema  # uses _unknown
+
+        return validate_crd_schema(obj)
     if not all(isinstance(k, str) for k in key) or key not in SCHEMA_FILES:
         return []
     errs: list[FieldError] = []
