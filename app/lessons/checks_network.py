@@ -122,7 +122,7 @@ def mismatch(cluster: Any, record: dict[str, Any], wanted: dict[str, Any]) -> st
     return None
 
 
-def _trace(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+def _trace(cluster: Any, spec: dict[str, Any], state: StepState, reason: bool = True) -> Outcome:
     subject = spec["trace"]
     source = source_of(cluster, subject["from"])
     try:
@@ -141,7 +141,21 @@ def _trace(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
     problem = mismatch(cluster, record, wanted)
     if problem:
         return Outcome(False, f"A request from {subject['from']} to {to}: {problem}.")
-    return Outcome(True, f"{_describe(record)}.")
+    return Outcome(True, f"{_describe(record, reason)}.")
+
+
+def _traces(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
+    """Every trace of the list as it is written, at once: the first that is not says why."""
+    said = []
+    for item in spec["traces"]:
+        subject = {k: item[k] for k in ("from", "to", "seed") if k in item}
+        conditions = {k: v for k, v in item.items() if k not in subject}
+        # A passing drop is said without its reason (a policy's is a paragraph).
+        outcome = _trace(cluster, {"trace": subject, **conditions}, state, reason=False)
+        if not outcome.passed:
+            return outcome
+        said.append(outcome.message.rstrip("."))
+    return Outcome(True, "; ".join(said) + ".")
 
 
 def _traced(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
@@ -456,6 +470,7 @@ def _compared(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
 NETWORK_CHECKS = {
     "compared": _compared,
     "trace": _trace,
+    "traces": _traces,
     "traced": _traced,
     "dns": _dns,
     "looked_up": _looked_up,

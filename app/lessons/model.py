@@ -27,6 +27,9 @@ CHECK_KEYS: dict[str, set[str]] = {
     "pods": {"count", "ready"},
     "replaced": set(),
     "trace": {"expect", "endpoint", "reason", "snat", "http_status", "via"},
+    # Several traces that must all come out as written at once (allowed from here, dropped
+    # from there): one check, so that it fails until the whole of it holds.
+    "traces": set(),
     "dns": {"expect", "address", "cname"},
     "traffic": {"endpoints", "max_endpoints"},
     "traced": set(),
@@ -38,7 +41,7 @@ CHECK_KEYS: dict[str, set[str]] = {
     "ran": {"in", "on"},
 }
 #: The checks that run the network at Check time: a step with one is behavioural.
-NETWORK_CHECKS = {"trace", "dns", "traffic"}
+NETWORK_CHECKS = {"trace", "traces", "dns", "traffic"}
 #: What a ``traced`` check may ask of the learner's own traces.
 TRACED_KEYS = {
     "from",
@@ -345,6 +348,8 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
         _only(doc, subject, sub, set(needed) | optional)
         for key in needed:
             _require(doc, subject.get(key), (*sub, key), str, "text")
+    elif kind == "traces":
+        _traces(doc, subject, sub)
     elif kind in ("traced", "looked_up", "sent_traffic", "cluster", "compared"):
         _require(doc, subject, sub, dict, "a mapping (it may be empty: {})")
         allowed = {
@@ -378,6 +383,21 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
     if "fields" in data:
         _require(doc, data["fields"], (*path, "fields"), dict, "a mapping of field path to value")
     return Check(kind, data, doc.line(path))
+
+
+def _traces(doc: Located, data: Any, path: Path) -> None:
+    """A ``traces`` check's list: two or more traces, each written as a ``trace`` check's
+    subject with its conditions beside it (``{from, to, seed?, expect?, endpoint?, ...}``)."""
+    _require(doc, data, path, list, "a list of traces ({from, to} and their conditions)")
+    if len(data) < 2:
+        raise doc.error(path, f"{_dotted(path)}: two or more traces (one is a trace check)")
+    for i, item in enumerate(data):
+        item_path = (*path, i)
+        _require(doc, item, item_path, dict, "a mapping with from, to and conditions")
+        _only(doc, item, item_path, {"from", "to", "seed"} | CHECK_KEYS["trace"])
+        subject = {k: item[k] for k in ("from", "to", "seed") if k in item}
+        conditions = {k: v for k, v in item.items() if k not in subject}
+        _check(doc, {"trace": subject, **conditions}, item_path)
 
 
 def _command(doc: Located, data: dict[str, Any], path: Path) -> None:

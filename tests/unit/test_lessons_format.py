@@ -32,7 +32,7 @@ def line_of(path: Path, fragment: str) -> int:
 
 
 def test_an_extra_folder_adds_its_lessons_after_the_apps_own(tmp_path):
-    folder = lesson_copy(tmp_path)
+    folder = lesson_copy(tmp_path, "90-extra")  # numbered after every built-in lesson
     replace_in(folder / "lesson.md", "# The flat network", "# My own lesson")
     catalog = load_catalog(folder.parent)
     assert catalog.lessons[-1].slug == "extra"
