@@ -119,7 +119,25 @@ def _format_errors(value: object, schema: dict, path: str) -> list[FieldError]:
         except ValueError:
             ok = False
         if not ok:
-            return [invalid(path, value, _in_body(path, f"must be of type {fmt}: {value!r}"))]
+            detail = _in_body(path, f"must be of type {fmt}: {fmt_value(value)}")
+            return [invalid(path, value, detail)]
+    return []
+
+
+def _one_of_errors(value: dict, schema: dict, path: str) -> list[FieldError]:
+    """The one ``oneOf`` these CRDs use: a Gateway address whose ``type`` is IPAddress must
+    hold an IPv4 or IPv6 address (``anyOf`` two formats); any other type holds anything."""
+    kind = value.get("type") or schema["properties"]["type"].get("default")
+    for branch in schema["oneOf"]:
+        want = branch.get("properties", {}).get("type", {}).get("enum")
+        if not want or kind not in want:
+            continue
+        for field, sub in branch["properties"].items():
+            if field == "type" or "anyOf" not in sub or not isinstance(value.get(field), str):
+                continue
+            tries = [_format_errors(value[field], alt, _child(path, field)) for alt in sub["anyOf"]]
+            if all(tries):
+                return tries[0]
     return []
 
 
@@ -193,6 +211,8 @@ def _walk(value: object, schema: dict, path: str, errs: list[FieldError]) -> Non
         for name in schema.get("required", ()):
             if value.get(name) is None and not (path == "" and name in _ENVELOPE):
                 errs.append(required(_child(path, name)))
+        if "oneOf" in schema:
+            errs.extend(_one_of_errors(value, schema, path))
         if "maxProperties" in schema and len(value) > schema["maxProperties"]:
             errs.append(too_many(path, len(value), schema["maxProperties"]))
         for key, sub in value.items():

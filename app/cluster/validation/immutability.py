@@ -1,7 +1,8 @@
 """The API server's update rules between two defaulted objects of the same kind.
 
 ``spec.selector`` of Deployments and DaemonSets, a Service's cluster IPs and IP families, an
-EndpointSlice's ``addressType`` and almost all of a Pod's spec cannot change after creation.
+EndpointSlice's ``addressType``, a GatewayClass's ``controllerName`` and almost all of a
+Pod's spec cannot change after creation.
 A Service whose new ``clusterIP`` is empty is not an error: the API server carries the old
 one over (the caller does that).
 """
@@ -160,4 +161,10 @@ def validate_update(old: dict, new: dict) -> list[FieldError]:
         return _pod(old, new)
     if kind == "EndpointSlice":
         return _immutable(old.get("addressType"), new.get("addressType"), "addressType")
+    if kind == "GatewayClass":
+        # The GatewayClass CRD's transition rule on spec.controllerName: self == oldSelf.
+        old_name = obj(old.get("spec")).get("controllerName")
+        new_name = obj(new.get("spec")).get("controllerName")
+        if old_name != new_name:
+            return [fe.invalid("spec.controllerName", "string", "Value is immutable")]
     return []
