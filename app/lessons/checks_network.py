@@ -276,6 +276,16 @@ def _traffic(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
         )
     if not hit:
         return Outcome(False, f"None of {sent} reached a pod.")
+    for selector, (least, most) in (spec.get("share") or {}).items():
+        addresses = {(p.get("status") or {}).get("podIP") for p in matching_pods(cluster, selector)}
+        got = sum(e["requests"] for e in result["endpoints"] if e["ip"] in addresses)
+        if not least <= got <= most:
+            wanted = f"between {least} and {most}" if least != most else f"{least}"
+            return Outcome(
+                False,
+                f"{sent}: {got} reached pods matching {selector} ({spread}); this step needs "
+                f"{wanted}.",
+            )
     return Outcome(True, f"{sent}: {spread}.")
 
 

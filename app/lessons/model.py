@@ -31,7 +31,9 @@ CHECK_KEYS: dict[str, set[str]] = {
     # from there): one check, so that it fails until the whole of it holds.
     "traces": set(),
     "dns": {"expect", "address", "cname"},
-    "traffic": {"endpoints", "max_endpoints"},
+    # share: {<pod selector>: [least, most]}: how many of the requests the pods it matches
+    # got (a weighted split is about the shares, not only which pods answered).
+    "traffic": {"endpoints", "max_endpoints", "share"},
     "traced": set(),
     "looked_up": set(),
     "sent_traffic": set(),
@@ -382,7 +384,25 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
         raise doc.error((*path, "via"), f"via: one of {', '.join(sorted(TRACE_ACTIONS))}")
     if "fields" in data:
         _require(doc, data["fields"], (*path, "fields"), dict, "a mapping of field path to value")
+    if "share" in data:
+        _share(doc, data["share"], (*path, "share"))
     return Check(kind, data, doc.line(path))
+
+
+def _share(doc: Located, data: Any, path: Path) -> None:
+    """A ``traffic`` check's ``share``: ``{<pod selector>: [least, most]}`` requests."""
+    _require(doc, data, path, dict, "a mapping of pod selector to [least, most] requests")
+    for selector, bounds in data.items():
+        where = (*path, selector)
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds)
+            or not 0 <= bounds[0] <= bounds[1]
+        ):
+            raise doc.error(
+                where, f"{_dotted(where)}: must be [least, most], two whole numbers, least first"
+            )
 
 
 def _traces(doc: Located, data: Any, path: Path) -> None:
