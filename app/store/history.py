@@ -255,7 +255,10 @@ def keep(
     if isinstance(history, Step):
         keeper.mark(history.seq, history.direction == "undo")
         return
-    before, after = patches(old_meta, keeper.rows(touched(changes)), changes)
+    ids = touched(changes)
+    before, after = patches(old_meta, keeper.rows(ids) if ids != [] else {}, changes)
+    if not after.rows and before.meta == after.meta:
+        return  # no object and no setting changed (a lesson's notes): no entry, nothing to read
     entries = keeper.entries()
     seq = max((e.seq for e in entries), default=0) + 1
     stored = make_entry(seq, (history or Record()).label, before, after, changes.replace_all)

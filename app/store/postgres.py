@@ -10,10 +10,8 @@ the naming of failures are :class:`app.store.postgres_pool.PostgresDatabase`'s.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,26 +151,28 @@ class PostgresBackend(PostgresDatabase):
         }
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
-        with self.transaction(snapshot=True) as db:  # meta, rows and events of one version
-            meta = db.execute(
-                "SELECT version, meta FROM workspaces WHERE id = %s", (workspace_id,)
-            ).fetchone()
-            if meta is None:
-                return None
-            rows = [
-                Row(row_id, json.loads(body), json.loads(applied) if applied else None)
-                for row_id, body, applied in db.execute(
-                    "SELECT id, body, applied FROM objects WHERE workspace = %s ORDER BY id",
-                    (workspace_id,),
-                )
-            ]
-            events = [
-                json.loads(body)
-                for (body,) in db.execute(
-                    "SELECT body FROM events WHERE workspace = %s ORDER BY id", (workspace_id,)
-                )
-            ]
-        return meta[0], Saved(json.loads(meta[1]), rows, events)
+        # One statement (one snapshot: meta, rows and events of one version) and one round
+        # trip: the workspace's row first, then its objects by id, then its events in order.
+        found = self.rows(
+            "SELECT 0, version, meta, NULL, '', 0 FROM workspaces WHERE id = %s"
+            " UNION ALL SELECT 1, 0, body, applied, id, 0 FROM objects WHERE workspace = %s"
+            " UNION ALL SELECT 2, 0, body, NULL, '', id FROM events WHERE workspace = %s"
+            " ORDER BY 1, 5, 6",
+            workspace_id,
+            workspace_id,
+            workspace_id,
+        )
+        if not found or found[0][0] != 0:
+            return None
+        version, meta = found[0][1], json.loads(found[0][2])
+        rows: list[Row] = []
+        events: list[dict] = []
+        for part, _, body, applied, row_id, _ in found[1:]:
+            if part == 1:
+                rows.append(Row(row_id, json.loads(body), json.loads(applied) if applied else None))
+            else:
+                events.append(json.loads(body))
+        return version, Saved(meta, rows, events)
 
     def history(self, workspace_id: str) -> list[Entry]:
         query = (
@@ -203,26 +203,26 @@ class PostgresBackend(PostgresDatabase):
             if old is None:
                 raise StaleWrite(workspace_id)
             keep(_PostgresKeeper(db, workspace_id), json.loads(old[0]), changes, history)
-            # The writes need no answer: sent together (one round trip, not one each).
-            with _pipelined(db):
+            # The writes need no answer: they go with the COMMIT (the transaction is
+            # pipelined), one round trip for all of them.
+            db.execute(
+                "UPDATE workspaces SET meta = %s, version = version + 1 WHERE id = %s",
+                (dump(changes.meta), workspace_id),
+            )
+            if changes.replace_all:
+                db.execute("DELETE FROM objects WHERE workspace = %s", (workspace_id,))
+                db.execute("DELETE FROM events WHERE workspace = %s", (workspace_id,))
+            _write_rows(db, workspace_id, changes.upserts)
+            if changes.deletes:
                 db.execute(
-                    "UPDATE workspaces SET meta = %s, version = version + 1 WHERE id = %s",
-                    (dump(changes.meta), workspace_id),
+                    "DELETE FROM objects WHERE workspace = %s AND id = ANY(%s)",
+                    (workspace_id, list(changes.deletes)),
                 )
-                if changes.replace_all:
-                    db.execute("DELETE FROM objects WHERE workspace = %s", (workspace_id,))
-                    db.execute("DELETE FROM events WHERE workspace = %s", (workspace_id,))
-                _write_rows(db, workspace_id, changes.upserts)
-                if changes.deletes:
-                    db.execute(
-                        "DELETE FROM objects WHERE workspace = %s AND id = ANY(%s)",
-                        (workspace_id, list(changes.deletes)),
-                    )
-                _write_events(db, workspace_id, changes.events)
-                db.execute(
-                    "DELETE FROM events WHERE workspace = %s AND id < %s",
-                    (workspace_id, changes.oldest_event_id),
-                )
+            _write_events(db, workspace_id, changes.events)
+            db.execute(
+                "DELETE FROM events WHERE workspace = %s AND id < %s",
+                (workspace_id, changes.oldest_event_id),
+            )
         return expected_version + 1
 
     def touch(self, workspace_id: str, now: float, older_than: float) -> None:
@@ -282,12 +282,6 @@ class PostgresBackend(PostgresDatabase):
                 "UPDATE shares SET ended = %s WHERE workspace = %s AND ended IS NULL",
                 (now, workspace_id),
             )
-
-
-def _pipelined(db: psycopg.Connection) -> AbstractContextManager[Any]:
-    """Statements sent without waiting for each answer (libpq's pipeline mode), where the
-    libpq in use has it."""
-    return db.pipeline() if psycopg.Pipeline.is_supported() else contextlib.nullcontext()
 
 
 def _write_rows(db: psycopg.Connection, workspace_id: str, rows: list[Row]) -> None:

@@ -55,7 +55,11 @@ class PodpathEnvironment(jinja2.Environment):
 def template_environment(directory: str | Path) -> PodpathEnvironment:
     """The Jinja environment that renders ``templates/`` (autoescaped, with the globals)."""
     env = PodpathEnvironment(
-        loader=jinja2.FileSystemLoader(str(directory)), autoescape=jinja2.select_autoescape()
+        loader=jinja2.FileSystemLoader(str(directory)),
+        autoescape=jinja2.select_autoescape(),
+        # Templates are read once per process (an edit shows after a restart): checking each
+        # file's time on every render costs a system call per template per request.
+        auto_reload=False,
     )
     env.globals.update(TEMPLATE_GLOBALS)
     return env
