@@ -53,6 +53,16 @@ def _policies(cluster: Any, namespace: str) -> list[dict[str, Any]]:
     return cluster.list("NetworkPolicy", namespace)
 
 
+def policy_types(policy: dict[str, Any]) -> list[str]:
+    """The policy's types: ``policyTypes``, or where it is left out Ingress, plus Egress when
+    it has egress rules (the API server's defaulting).
+
+    >>> policy_types({"spec": {"egress": [{}]}}), policy_types({"spec": {}})
+    (['Ingress', 'Egress'], ['Ingress'])
+    """
+    return _types(policy)
+
+
 def _types(policy: dict[str, Any]) -> list[str]:
     spec = policy.get("spec") or {}
     types = spec.get("policyTypes")
@@ -107,6 +117,26 @@ def selecting(cluster: Any, direction: str, pod: dict[str, Any]) -> list[str]:
     """
     namespace = pod["metadata"]["namespace"]
     return [f"{namespace}/{p['metadata']['name']}" for p in _selecting(cluster, direction, pod)]
+
+
+def names_peer(cluster: Any, obj: dict[str, Any], direction: str, other: dict[str, Any]) -> bool:
+    """Does one of ``obj``'s rules of ``direction`` allow the pod ``other`` as a peer (on
+    some port)? A rule without peers allows every peer; no rules allow none.
+
+    >>> rule = {"from": [{"podSelector": {"matchLabels": {"app": "api"}}}]}
+    >>> obj = {"metadata": {"namespace": "default"}, "spec": {"ingress": [rule]}}
+    >>> api = {"metadata": {"namespace": "default", "labels": {"app": "api"}}, "status": {}}
+    >>> names_peer(None, obj, "Ingress", api), names_peer(None, obj, "Egress", api)
+    (True, False)
+    """
+    key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    namespace = obj["metadata"]["namespace"]
+    ip = (other.get("status") or {}).get("podIP") or "0.0.0.0"
+    for rule in (obj.get("spec") or {}).get(key) or []:
+        peers = rule.get(peers_key)
+        if not peers or any(_peer_matches(cluster, p, namespace, other, ip) for p in peers):
+            return True
+    return False
 
 
 def _same_pod(pod: dict[str, Any], other: dict[str, Any]) -> bool:

@@ -27,6 +27,7 @@ from collections import Counter
 from typing import Any
 
 from app.cluster import constants as c
+from app.network.policy import enforced as policy_enforced
 from app.render import map_layout as L
 from app.render.map_boxes import ingress_box, lb_ips, plural, service_box
 from app.render.map_layout import Rect, lb_link
@@ -47,6 +48,7 @@ from app.render.map_model import (
     slices_by_service,
 )
 from app.render.map_nodes import node_devices, node_note, note_in_head, pod_view
+from app.render.reachability import marks as isolation_marks
 
 __all__ = ["MapView", "build_map"]
 
@@ -206,6 +208,8 @@ class _Builder:
             dense=sum(len(s.lines) for s in service_views) > 40,
             title="Cluster map",
             desc=desc,
+            isolated=isolation_marks(self.cluster),
+            policies_enforced=policy_enforced(self.cluster),
         )
 
     # --- nodes and pods -------------------------------------------------------------------

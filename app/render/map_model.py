@@ -202,6 +202,9 @@ class MapView:
     dense: bool  # many Service lines: drawn thinner and lighter
     title: str
     desc: str
+    # pod anchor -> "in", "out" or "in+out": the pods a NetworkPolicy isolates (the badge)
+    isolated: dict[str, str] = field(default_factory=dict)
+    policies_enforced: bool = True  # False: the CNI plugin (flannel) ignores them
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

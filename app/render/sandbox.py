@@ -140,6 +140,14 @@ def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
                 or "none",
             )
         )
+        if cluster.list("NetworkPolicy", meta.get("namespace")):
+            from app.render.reachability import isolation_text
+
+            facts.append(("NetworkPolicy", isolation_text(cluster, obj)))
+    elif kind == "NetworkPolicy":
+        from app.render.reachability import policy_facts
+
+        facts += policy_facts(cluster, obj)
     elif kind == "Service":
         facts += [
             ("Type", spec.get("type", "ClusterIP")),

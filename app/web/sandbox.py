@@ -30,6 +30,7 @@ from app.network.trace_memo import remembered_trace
 from app.network.traffic import send_traffic
 from app.render.forms import forms_view
 from app.render.map import build_map
+from app.render.reachability import reachability_view
 from app.render.sandbox import (
     object_details,
     rules_view,
@@ -48,7 +49,7 @@ from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
 
 router = APIRouter(include_in_schema=False)
 
-TABS = ("build", "yaml", "trace", "objects", "rules", "dns", "events")
+TABS = ("build", "yaml", "trace", "objects", "reachability", "rules", "dns", "events")
 
 
 def view_context(
@@ -85,6 +86,12 @@ def view_context(
         "cni_plugins": c.CNI_PLUGINS,
         "forms": memo("render.forms", lambda: forms_view(cluster)),
         "objects_tag": objects_tag(cluster),  # what the page shows (static/js/live.js)
+        "reach": memo(
+            f"render.reach.{show_system}.{namespace}",
+            lambda: reachability_view(cluster, show_system, namespace),
+        )
+        if tab == "reachability"
+        else None,
         **extra,
     }
 
@@ -318,7 +325,7 @@ def sandbox_settings(
     # htmx names the page it came from: stay on the learner's tab where it needs no query of
     # its own (rules, DNS and YAML do: those come back to Build), and say so in the URL.
     query = parse_qs(urlsplit(request.headers.get("HX-Current-URL", "")).query)
-    keep = ("build", "trace", "objects", "events")
+    keep = ("build", "trace", "objects", "reachability", "events")
     tab = next((t for t in query.get("tab", []) if t in keep), "build")
     context = page_context(request, workspace_id, tab, False)
     context.update(outcome=report.lines())

@@ -23,7 +23,7 @@ from app.web.sandbox import TABS, page_context
 router = APIRouter(include_in_schema=False)
 
 #: Tabs that only show the cluster: redrawn with the map when it changed elsewhere.
-SHOWING_TABS = ("objects", "events")
+SHOWING_TABS = ("objects", "reachability", "events")
 
 
 @router.get("/w/{workspace_id}/changes")

@@ -1,0 +1,55 @@
+// A NetworkPolicy hovered, focused or picked in the Reachability tab lights its pods on the
+// map: the pods it isolates (solid outline) and the pods its rules name as peers (dashed),
+// the others fade. Picking (click, Enter) keeps it lit until picked again. Without
+// JavaScript the list still says, in words, what each policy isolates and allows.
+
+const map = () => document.querySelector(".podmap");
+let pinned = null;
+
+const clear = () => {
+  const svg = map();
+  if (!svg) return;
+  svg.classList.remove("policy-lit");
+  svg.querySelectorAll(".policy-target, .policy-peer").forEach((el) =>
+    el.classList.remove("policy-target", "policy-peer"));
+};
+
+const light = (item) => {
+  clear();
+  const svg = map();
+  if (!svg || !item) return;
+  const mark = (list, cls) => (list || "").split(" ").filter(Boolean).forEach((at) => {
+    svg.querySelectorAll(`[data-at="${CSS.escape(at)}"]`).forEach((el) => el.classList.add(cls));
+  });
+  mark(item.dataset.targets, "policy-target");
+  mark(item.dataset.peers, "policy-peer");
+  svg.classList.add("policy-lit");
+};
+
+const itemOf = (event) => event.target.closest?.(".policy-item");
+
+document.addEventListener("mouseover", (event) => { const item = itemOf(event); if (item) light(item); });
+document.addEventListener("focusin", (event) => { const item = itemOf(event); if (item) light(item); });
+const leave = (event) => {
+  const item = itemOf(event);
+  if (item && !item.contains(event.relatedTarget)) light(pinned);
+  if (!pinned && item) clear();
+};
+document.addEventListener("mouseout", leave);
+document.addEventListener("focusout", leave);
+document.addEventListener("click", (event) => {
+  const item = itemOf(event);
+  if (!item) return;
+  const on = item.getAttribute("aria-pressed") !== "true";
+  document.querySelectorAll(".policy-item[aria-pressed='true']").forEach((b) => b.setAttribute("aria-pressed", "false"));
+  item.setAttribute("aria-pressed", on ? "true" : "false");
+  pinned = on ? item : null;
+  if (pinned) light(pinned); else clear();
+});
+// The panel or the map redrawn (a change, another tab): light the picked policy again.
+document.addEventListener("htmx:afterSettle", () => {
+  if (!pinned) return;
+  const again = document.querySelector(`.policy-item[data-policy="${CSS.escape(pinned.dataset.policy)}"]`);
+  pinned = again;
+  if (again) { again.setAttribute("aria-pressed", "true"); light(again); } else clear();
+});
