@@ -14,12 +14,14 @@ from typing import Any
 from app.cluster import constants as c
 from app.cluster import persistence
 from app.cluster.controllers import endpoints, scheduling, workloads
+from app.cluster.controllers.gateway import controller as envoy_gateway
 from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, key_of
 from app.cluster.state import ClusterConfig, ClusterState, Event
 from app.errors import FieldError, InvalidObjects, NotFound
 
 MAX_RECONCILE_ROUNDS = 50
 _WATCHED = {"Node", "Deployment", "ReplicaSet", "DaemonSet", "Pod", "Service"}
+_WATCHED |= envoy_gateway.WATCHED
 
 
 @dataclass
@@ -82,7 +84,16 @@ class Cluster:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Cluster:
         """Rebuild a cluster from :meth:`to_state` output (parsed from JSON, not shared)."""
-        return cls(persistence.restore(persistence.Saved.from_dict(state)))
+        cluster = cls(persistence.restore(persistence.Saved.from_dict(state)))
+        if cluster.state.get("Namespace", "", envoy_gateway.infra.NAMESPACE) is None:
+            # Saved before every sandbox had Envoy Gateway: install it now (deterministically,
+            # from the saved random state); the next save keeps it.
+            from app.cluster.apply import install_system_manifest
+
+            for manifest in envoy_gateway.infra.install_manifests():
+                install_system_manifest(cluster, manifest)
+            cluster.reconcile()
+        return cluster
 
     def replace_with(self, other: Cluster) -> None:
         """Become ``other`` (a reset, or the same objects on another CNI or proxy mode); the
@@ -191,6 +202,9 @@ class Cluster:
                 workloads.refresh_owner_status(state, kind, namespace, name)
             for key in sorted(work.get("Service", set()) | state.dirty.pop("Service", set())):
                 endpoints.sync_service(state, key)
+            # Envoy Gateway last: it reads the load balancer IPs and Deployments just synced.
+            if envoy_gateway.needed(state, set(work)):
+                envoy_gateway.sync(state)
         raise RuntimeError("the controllers did not settle")  # a bug, not a user error
 
     # --- changes ------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import Any
 from app.cluster import constants as c
 from app.errors import NOT_SUPPORTED, FieldError, InvalidObjects
 from app.network import ingress as ingress_rules
+from app.network.gateway.names import gateway_address
 
 TTL = 30  # the Corefile's `ttl 30`
 QTYPES = ("A", "AAAA", "CNAME", "PTR", "SRV")
@@ -273,7 +274,8 @@ class Lookups:
         exact, wildcards = self._hosts
         if name in exact:
             return exact[name]
-        return next((ip for host, ip in wildcards if ingress_rules.host_matches(host, name)), None)
+        found = next((ip for host, ip in wildcards if ingress_rules.host_matches(host, name)), None)
+        return found or gateway_address(self.cluster, name)
 
 
 def service_fqdn(namespace: str, name: str) -> str:

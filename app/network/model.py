@@ -144,6 +144,7 @@ class Trace:
     dns: dict[str, Any] | None = None
     http_status: int | None = None  # when a proxy answered by itself (404, 503, a redirect)
     cause: dict[str, str] | None = None  # the field the reason blames: kind, namespace, name, field
+    location: str | None = None  # a redirect's Location header, when a proxy answered one
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -163,6 +164,7 @@ class Trace:
             "dns": self.dns,
             "hops": [h.to_dict(i) for i, h in enumerate(self.hops)],
             "reply": [h.to_dict(i) for i, h in enumerate(self.reply)],
+            **({"location": self.location} if self.location else {}),
         }
 
 

@@ -39,6 +39,10 @@ class TraceRun:
     # The HTTP Host header when the client sets its own (curl -H "Host: …"): what an Ingress
     # matches on, while the URL's host is what was resolved and dialled.
     http_host: str | None = None
+    # The request's method and headers (the trace API's "method" and "headers"): HTTPRoute
+    # matches read them; ingress-nginx, which matches host and path only, does not.
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def request_host(self) -> str:

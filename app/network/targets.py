@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,8 @@ class Target:
     port: int
     protocol: str  # TCP or UDP
     path: str
+    # The URL's query string (no "?"): HTTPRoute queryParams match it; not in the repr.
+    query: str = field(default="", repr=False, compare=False)
 
     @property
     def is_ip(self) -> bool:
@@ -58,6 +60,7 @@ class Target:
             "port": self.port,
             "protocol": self.protocol,
             "path": self.path,
+            **({"query": self.query} if self.query else {}),
         }
 
 
@@ -148,7 +151,7 @@ def parse_target(text: str) -> Target:
         host = _host(parts.hostname or "", text)
         if not 1 <= port <= 65535:
             raise _bad("to", f'Invalid value: "{text}": the port must be 1-65535')
-        return Target(parts.scheme, host, port, "TCP", parts.path or "/")
+        return Target(parts.scheme, host, port, "TCP", parts.path or "/", parts.query)
     protocol = "TCP"
     lowered = text.lower()
     if lowered.endswith(("/udp", "/tcp")):
@@ -190,3 +193,77 @@ def _host(host: str, text: str) -> str:
             "to", f'Invalid value: "{text}": {host} is not an address one host can connect to'
         )
     return host
+
+
+#: RFC 9110 ``token`` (methods and header names): visible ASCII but delimiters.
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+MAX_METHOD, MAX_HEADERS, MAX_HEADER_NAME, MAX_HEADER_VALUE = 32, 32, 128, 1024
+
+
+def check_request(method: Any, headers: Any) -> tuple[str, dict[str, str]]:
+    """Check a trace's HTTP ``method`` and ``headers`` (RFC 9110: both a ``token``; a field
+    value visible characters, spaces and tabs, no CR, LF or NUL), sizes bounded.
+
+    Returns
+    -------
+    tuple of (str, dict)
+        The method and a copy of the headers.
+
+    Raises
+    ------
+    InvalidObjects
+        Naming ``method`` or ``headers.<name>`` and the rule broken.
+
+    >>> check_request("POST", {"X-Env": "canary"})
+    ('POST', {'X-Env': 'canary'})
+    >>> try:
+    ...     check_request("GET", {"Bad Name": "x"})
+    ... except InvalidObjects as error:
+    ...     print(error.errors[0].field)
+    headers.Bad Name
+    """
+    if method is None:
+        method = "GET"
+    if (
+        not isinstance(method, str)
+        or not method
+        or len(method) > MAX_METHOD
+        or not set(method) <= _TOKEN
+    ):
+        raise _bad(
+            "method",
+            f'Invalid value: "{str(method)[:40]}": an HTTP method is a token (letters, digits and '
+            f"!#$%&'*+-.^_`|~), 1-{MAX_METHOD} characters, such as GET or POST",
+        )
+    if headers is None:
+        headers = {}
+    if not isinstance(headers, dict):
+        raise _bad("headers", "Invalid value: give an object of header name → value")
+    if len(headers) > MAX_HEADERS:
+        raise _bad("headers", f"Too many: {len(headers)}: at most {MAX_HEADERS} headers")
+    checked: dict[str, str] = {}
+    for name, value in headers.items():
+        where = f"headers.{str(name)[:MAX_HEADER_NAME]}"
+        if (
+            not isinstance(name, str)
+            or not name
+            or len(name) > MAX_HEADER_NAME
+            or not set(name) <= _TOKEN
+        ):
+            raise _bad(
+                where,
+                f"Invalid value: a header name is a token (letters, digits and !#$%&'*+-.^_`|~), "
+                f"1-{MAX_HEADER_NAME} characters",
+            )
+        if not isinstance(value, str) or len(value) > MAX_HEADER_VALUE:
+            raise _bad(
+                where,
+                f"Invalid value: a header value is text of at most {MAX_HEADER_VALUE} characters",
+            )
+        if any(ch in "\r\n\0" or (ord(ch) < 32 and ch != "\t") or ord(ch) == 127 for ch in value):
+            raise _bad(
+                where,
+                "Invalid value: a header value may not hold CR, LF, NUL or other control characters",
+            )
+        checked[name] = value.strip(" \t")
+    return method, checked

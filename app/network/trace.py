@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network import datapath, failures, hosts, ingress, kubeproxy, masquerade, trace_policy
+from app.network import datapath, failures, hosts, ingress, kubeproxy, l7, masquerade, trace_policy
 from app.network import why as why_
 from app.network.explain import listening_problem, no_endpoints_reason, refused_by_pod
 from app.network.model import Hop, Packet, Trace
 from app.network.reply import Leg, Nat, reply_hops
 from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
-from app.network.targets import parse_source, parse_target
+from app.network.targets import check_request, parse_source, parse_target
 from app.network.topology import network_index
 from app.network.trace_dns import resolve_target
 
@@ -29,6 +29,8 @@ def trace(
     seed: int = 0,
     affinity: dict | None = None,
     host: str | None = None,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
 ) -> Trace:
     """Trace one request from ``source`` to ``target``.
 
@@ -46,6 +48,12 @@ def trace(
     host : str, optional
         The HTTP ``Host`` header, when the client sends its own (``curl -H "Host: shop.example.com"
         http://203.0.113.10/``): an Ingress matches it; the URL's host is still the one dialled.
+    method : str
+        The HTTP method (``GET`` unless given): HTTPRoute ``method`` matches read it.
+    headers : dict, optional
+        Request headers, name → value: HTTPRoute ``headers`` matches read them and Envoy passes
+        them on; a ``Host`` among them is the Host header (as ``host``). ingress-nginx matches
+        host and path only.
 
     Returns
     -------
@@ -71,6 +79,9 @@ def trace(
     """
     src = parse_source(cluster, source)
     dst = parse_target(target)
+    method, headers = check_request(method, headers)
+    host = host or next((v for k, v in headers.items() if k.lower() == "host"), None)
+    headers = {k: v for k, v in headers.items() if k.lower() != "host"}
     run = TraceRun(
         cluster,
         network_index(cluster),
@@ -80,6 +91,8 @@ def trace(
         affinity,
         Trace(src.to_dict(), dst.to_dict(), seed),
         http_host=host.strip().lower() if host else None,
+        method=method,
+        headers=headers,
     )
     _run(run)
     if run.trace.verdict == "delivered" and run.legs:
@@ -97,6 +110,13 @@ def _run(run: TraceRun) -> None:
     http = (
         {"host": run.request_host, "path": dst.path, "scheme": dst.scheme} if dst.scheme else None
     )
+    if http is not None:  # said only when the request has them, so plain traces stay short
+        if dst.query:
+            http["query"] = dst.query
+        if run.method != "GET":
+            http["method"] = run.method
+        if run.headers:
+            http["headers"] = dict(run.headers)
     packet = Packet(src.ip, ephemeral_port(run.seed), address, dst.port, dst.protocol, None, http)
     if address.startswith("127.") and _loopback(run, packet):
         return
@@ -365,13 +385,9 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
         return
     leg.responder, leg.responder_node, leg.pod = "pod", arrival.node, pod
     run.legs.append(leg)
-    if (
-        _is_ingress_controller(pod)
-        and run.target.scheme
-        and packet.http is not None
-        and len(run.legs) == 1
-    ):
-        _ingress_proxy(run, pod, arrival.node or "", packet)
+    proxy = l7.proxy_for(pod)
+    if proxy is not None and run.target.scheme and packet.http is not None and len(run.legs) == 1:
+        proxy(run, pod, arrival.node or "", packet)
         return
     run.trace.endpoint = _endpoint(pod, packet)
     seen = packet.src_ip
@@ -398,14 +414,6 @@ def _endpoint(pod: dict[str, Any], packet: Packet) -> dict[str, Any]:
     }
 
 
-def _is_ingress_controller(pod: dict[str, Any]) -> bool:
-    labels = pod["metadata"].get("labels") or {}
-    return (
-        labels.get("app.kubernetes.io/name") == "ingress-nginx"
-        and labels.get("app.kubernetes.io/component") == "controller"
-    )
-
-
 # --- from outside -------------------------------------------------------------------------------
 
 
@@ -413,12 +421,6 @@ def _from_outside(run: TraceRun, packet: Packet) -> None:
     from app.network.outside import from_outside
 
     from_outside(run, packet)
-
-
-def _ingress_proxy(run: TraceRun, controller: dict[str, Any], node: str, packet: Packet) -> None:
-    from app.network.outside import ingress_proxy
-
-    ingress_proxy(run, controller, node, packet)
 
 
 __all__ = ["TraceRun", "_through_node", "ephemeral_port", "trace"]

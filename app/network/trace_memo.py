@@ -19,7 +19,12 @@ MAX_KEPT = 16
 
 
 def remembered_trace(
-    cluster: Any, source: str, target: str, seed: int = 0
+    cluster: Any,
+    source: str,
+    target: str,
+    seed: int = 0,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
 ) -> tuple[Trace, dict[str, Any]]:
     """``trace(cluster, source, target, seed)`` and its ``to_dict()``, computed once per state
     of the cluster's objects.
@@ -27,9 +32,10 @@ def remembered_trace(
     Parameters
     ----------
     cluster : Cluster
-    source, target, seed
+    source, target, seed, method, headers
         As for :func:`app.network.trace.trace` (no session affinity, no Host header of its
-        own: those traces are not remembered).
+        own: those traces are not remembered). The method and headers are part of the key:
+        an HTTPRoute may send GET and POST, or two header values, to different backends.
 
     Returns
     -------
@@ -55,12 +61,12 @@ def remembered_trace(
     >>> remembered_trace(cluster, "pod/default/client", "http://web/") is first
     False
     """
-    kept: dict[tuple[str, str, int], tuple[Trace, dict[str, Any]]]
+    kept: dict[tuple[Any, ...], tuple[Trace, dict[str, Any]]]
     kept = cluster.state.memoised("network.traces", dict)
-    key = (source, target, seed)
+    key = (source, target, seed, method, tuple(sorted((headers or {}).items())))
     found = kept.get(key)
     if found is None:
-        traced = trace(cluster, source, target, seed)
+        traced = trace(cluster, source, target, seed, method=method, headers=headers)
         if len(kept) >= MAX_KEPT:
             kept.clear()
         found = kept[key] = (traced, traced.to_dict())

@@ -11,8 +11,9 @@ from collections import Counter
 from typing import Any
 
 from app.network import dns, kubeproxy
+from app.network.gateway.traffic import is_envoy_service, through_gateway
 from app.network.outside import EXCLUDE_FROM_LB, _backend_endpoints, _nodes_with_ready_endpoints
-from app.network.targets import parse_source, parse_target
+from app.network.targets import check_request, parse_source, parse_target
 from app.network.topology import network_index
 
 
@@ -25,7 +26,15 @@ def request_seed(seed: int, number: int) -> int:
     return (seed * 1_000_003 + number * 2_654_435_761) % (2**31)
 
 
-def send_traffic(cluster: Any, source: str, to: str, count: int, seed: int = 0) -> dict[str, Any]:
+def send_traffic(
+    cluster: Any,
+    source: str,
+    to: str,
+    count: int,
+    seed: int = 0,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Send ``count`` requests from ``source`` to ``to`` and count where they land.
 
     Returns
@@ -33,6 +42,8 @@ def send_traffic(cluster: Any, source: str, to: str, count: int, seed: int = 0) 
     dict
         ``{"count", "endpoints": [{"ip", "port", "pod", "node", "requests"}], "refused",
         "dropped", "unreachable", "nxdomain", "note"}``, endpoints sorted by pod name.
+        Through a Gateway, also ``statuses``: Envoy's own answers (404, 500, ...) by status,
+        counted in ``refused``; ``method`` and ``headers`` then take part in the matching.
 
     Examples
     --------
@@ -69,6 +80,10 @@ def send_traffic(cluster: Any, source: str, to: str, count: int, seed: int = 0) 
     )
     if is_lb and dst.scheme and service["metadata"]["name"] == "ingress-nginx-controller":
         return _through_ingress(cluster, dst, count, result)
+    if service is not None and dst.scheme and is_envoy_service(service):
+        method, headers = check_request(method, headers)
+        seeds = [request_seed(seed, n) for n in range(count)]
+        return through_gateway(cluster, service, dst, count, seeds, method, headers, result)
     nodes = _entry_nodes(cluster, index, src, address, service if is_lb else None)
     if isinstance(nodes, str):
         result["unreachable"] = count

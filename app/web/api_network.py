@@ -58,6 +58,20 @@ class TraceRequest(BaseModel):
     seed: oa.WholeNumber = Field(
         0, description="Decides the random choices (which endpoint), for repeatable traces."
     )
+    method: str = Field(
+        "GET",
+        description="The HTTP method (an RFC 9110 token, at most 32 characters): HTTPRoute "
+        "method matches read it; ingress-nginx ignores it.",
+        examples=["POST"],
+        **oa.limits(minLength=1, maxLength=32, pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"),
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Request headers, name → value (names RFC 9110 tokens up to 128 characters, "
+        "values up to 1024, at most 32): HTTPRoute header matches read them and Envoy passes "
+        "them on; a Host header sets the Host sent. ingress-nginx matches host and path only.",
+        examples=[{"env": "canary"}],
+    )
 
 
 class TrafficRequest(TraceRequest):
@@ -108,7 +122,9 @@ def trace_request(request: Request, workspace_id: WorkspaceId, body: TraceReques
     return read_json(
         request,
         workspace_id,
-        lambda cluster: trace(cluster, body.source, body.to, body.seed).to_dict(),
+        lambda cluster: trace(
+            cluster, body.source, body.to, body.seed, method=body.method, headers=body.headers
+        ).to_dict(),
     )
 
 
@@ -131,7 +147,9 @@ def traffic(request: Request, workspace_id: WorkspaceId, body: TrafficRequest) -
     return read_json(
         request,
         workspace_id,
-        lambda cluster: send_traffic(cluster, body.source, body.to, body.count, body.seed),
+        lambda cluster: send_traffic(
+            cluster, body.source, body.to, body.count, body.seed, body.method, body.headers
+        ),
     )
 
 
