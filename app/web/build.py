@@ -21,9 +21,11 @@ from app.cluster.cluster import Change, Cluster
 from app.errors import FieldError, Forbidden, InvalidObjects, NotFound, PodpathError
 from app.render.forms import (
     BUILDERS,
+    field_errors,
     forms_view,
     ingress_fields,
     manifest_yaml,
+    policy_form_layout,
     selector_preview,
 )
 from app.web.rendering import CLUSTER_CHANGED, render
@@ -60,6 +62,12 @@ def _panel(
             context["preview"] = selector_preview(
                 cluster, values.get("namespace", ""), values.get("selector", "")
             )
+        if extra.get("build_form") == "networkpolicy" and values:
+            context["np_rows"] = policy_form_layout(values)
+        error = extra.get("build_error")
+        if extra.get("build_form") == "networkpolicy" and values and error is not None:
+            # Each API server message beside the box it is about (the rows as typed).
+            context["np_errors"] = field_errors(values, getattr(error, "errors", None) or [])
         return context
 
     context = page_context(request, workspace_id, "build", False, build)

@@ -53,3 +53,44 @@ document.addEventListener("htmx:afterSettle", () => {
   pinned = again;
   if (again) { again.setAttribute("aria-pressed", "true"); light(again); } else clear();
 });
+
+// The NetworkPolicy form: empty spare rules and peers wait behind "Add" buttons (without
+// JavaScript they are simply shown, and the server skips the empty ones).
+const empty = (el) => [...el.querySelectorAll("input:not([type=checkbox]), select")].every((f) => !f.value)
+  && ![...el.querySelectorAll("input[type=checkbox]")].some((f) => f.checked);
+
+const tidy = (form) => {
+  form.querySelectorAll("[data-np-rules]").forEach((box) => {
+    const rules = [...box.querySelectorAll(":scope > [data-np-rule]")];
+    rules.forEach((rule, i) => {
+      const peers = [...rule.querySelectorAll("[data-np-peer]")];
+      peers.forEach((peer, j) => {
+        if (j > 0 && empty(peer)) {
+          peer.hidden = true;
+          const sep = peer.previousElementSibling;
+          if (sep?.matches("[data-np-peer-sep]")) sep.hidden = true;
+        }
+      });
+      rule.querySelector("[data-np-add=peer]").hidden = !peers.some((p) => p.hidden);
+      if (i > 0 && empty(rule)) rule.hidden = true;
+    });
+    box.querySelector(":scope > [data-np-add=rule]").hidden = !rules.some((r) => r.hidden);
+  });
+};
+
+const tidyAll = () => document.querySelectorAll("[data-np-form]").forEach(tidy);
+tidyAll();
+document.addEventListener("htmx:afterSettle", tidyAll);
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("[data-np-add]");
+  if (!button) return;
+  const within = button.dataset.npAdd === "peer" ? button.closest("[data-np-rule]") : button.closest("[data-np-rules]");
+  const selector = button.dataset.npAdd === "peer" ? "[data-np-peer][hidden]" : ":scope > [data-np-rule][hidden]";
+  const next = within.querySelector(selector);
+  if (!next) return;
+  next.hidden = false;
+  const sep = next.previousElementSibling;
+  if (sep?.matches("[data-np-peer-sep]")) sep.hidden = false;
+  next.querySelector("select, input")?.focus();
+  button.hidden = !within.querySelector(selector);
+});

@@ -37,6 +37,8 @@ from app.render.forms.network import (
     service_fields,
     service_manifest,
 )
+from app.render.forms.policy import field_errors, networkpolicy_manifest
+from app.render.forms.policy import form_layout as policy_form_layout
 from app.render.forms.view import HIDDEN_LABELS, forms_view, selector_preview
 from app.render.forms.workloads import deployment_manifest, pod_manifest
 
@@ -48,13 +50,16 @@ __all__ = [
     "SERVICE_TYPE_FIELDS",
     "Fields",
     "deployment_manifest",
+    "field_errors",
     "forms_view",
     "ingress_fields",
     "ingress_manifest",
     "ingress_path_rows",
     "manifest_yaml",
+    "networkpolicy_manifest",
     "parse_labels",
     "pod_manifest",
+    "policy_form_layout",
     "selector_preview",
     "service_fields",
     "service_manifest",
@@ -65,6 +70,7 @@ BUILDERS = {
     "service": service_manifest,
     "pod": pod_manifest,
     "ingress": ingress_manifest,
+    "networkpolicy": networkpolicy_manifest,
 }
 
 
