@@ -177,13 +177,33 @@ def scale_of(resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def served_as(resource: Resource, obj: Any) -> Any:
+    """An object as served at the resource's version: a custom resource stored at v1 and
+    asked for at v1beta1 comes back as v1beta1 (the Gateway API CRDs convert with
+    ``strategy: None``, which rewrites only apiVersion). Anything else is returned as is.
+
+    >>> from app.kubeapi.resources import by_plural
+    >>> beta = by_plural("gateway.networking.k8s.io", "referencegrants", "v1beta1")
+    >>> served_as(beta, {"apiVersion": "gateway.networking.k8s.io/v1",
+    ...                  "kind": "ReferenceGrant"})["apiVersion"]
+    'gateway.networking.k8s.io/v1beta1'
+    """
+    if (
+        isinstance(obj, dict)
+        and obj.get("kind") == resource.kind
+        and obj.get("apiVersion") != resource.group_version
+    ):
+        return {**obj, "apiVersion": resource.group_version}
+    return obj
+
+
 def list_of(resource: Resource, items: list[dict[str, Any]], version: str) -> dict[str, Any]:
     """A ``<Kind>List`` at a resourceVersion."""
     return {
         "kind": f"{resource.kind}List",
         "apiVersion": resource.group_version,
         "metadata": {"resourceVersion": version},
-        "items": items,
+        "items": [served_as(resource, item) for item in items],
     }
 
 

@@ -44,15 +44,18 @@ def api_group_list() -> dict[str, Any]:
     """``/apis``: every named group with its one version.
 
     >>> [g["name"] for g in api_group_list()["groups"]]
-    ['apps', 'discovery.k8s.io', 'networking.k8s.io']
+    ['apps', 'discovery.k8s.io', 'networking.k8s.io', 'gateway.networking.k8s.io']
+    >>> [v["version"] for v in api_group_list()["groups"][-1]["versions"]]
+    ['v1', 'v1beta1']
     """
-    listed = []
+    listed: dict[str, dict[str, Any]] = {}
     for group, version_name in groups():
         if not group:
             continue
         gv = {"groupVersion": f"{group}/{version_name}", "version": version_name}
-        listed.append({"name": group, "versions": [gv], "preferredVersion": gv})
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": listed}
+        entry = listed.setdefault(group, {"name": group, "versions": [], "preferredVersion": gv})
+        entry["versions"].append(gv)
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": list(listed.values())}
 
 
 def resource_list(group: str, version_name: str) -> dict[str, Any] | None:
@@ -105,11 +108,11 @@ def aggregated(core: bool, discovery_version: str = "v2") -> dict[str, Any]:
     its versions and their resources in one answer.
 
     >>> [g["metadata"]["name"] for g in aggregated(core=False)["items"]]
-    ['apps', 'discovery.k8s.io', 'networking.k8s.io']
+    ['apps', 'discovery.k8s.io', 'networking.k8s.io', 'gateway.networking.k8s.io']
     >>> aggregated(core=True)["items"][0]["versions"][0]["resources"][0]["resource"]
     'configmaps'
     """
-    items = []
+    items: dict[str, dict[str, Any]] = {}
     for group, version_name in groups():
         if bool(group) == core:
             continue
@@ -135,19 +138,18 @@ def aggregated(core: bool, discovery_version: str = "v2") -> dict[str, Any]:
                     }
                 ]
             resources.append(entry)
-        items.append(
-            {
-                "metadata": {"name": group, "creationTimestamp": None},
-                "versions": [
-                    {"version": version_name, "resources": resources, "freshness": "Current"}
-                ],
-            }
+        # One item per group, its versions in preference order (the first is preferred).
+        item = items.setdefault(
+            group, {"metadata": {"name": group, "creationTimestamp": None}, "versions": []}
+        )
+        item["versions"].append(
+            {"version": version_name, "resources": resources, "freshness": "Current"}
         )
     return {
         "kind": "APIGroupDiscoveryList",
         "apiVersion": f"apidiscovery.k8s.io/{discovery_version}",
         "metadata": {},
-        "items": items,
+        "items": list(items.values()),
     }
 
 

@@ -2,12 +2,16 @@
 
 Each :class:`Resource` says where it lives (group, version, plural), what it is (kind,
 scope, short names) and which verbs it takes. Resources the model only derives (Endpoints,
-Events, ReplicaSets) take no create or update.
+Events, ReplicaSets) take no create or update. The Gateway API kinds are custom resources:
+their entries come from their CRDs (``app/cluster/validation/crds``), served as JSON only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from app.cluster.objects import GATEWAY_KINDS
+from app.cluster.validation.crd_schema import crd
 
 READ = ("get", "list", "watch")
 WRITE = ("create", "delete", "get", "list", "patch", "update", "watch")
@@ -94,8 +98,36 @@ RESOURCES: tuple[Resource, ...] = (
     ),
 )  # fmt: skip
 
+
+def _custom_resources() -> tuple[Resource, ...]:
+    """The Gateway API CRDs, at every version they serve (v1 first: the preferred one), with
+    the names, short names and categories their CRDs declare."""
+    found = []
+    for kind in GATEWAY_KINDS:
+        definition = crd(kind)
+        for version in definition["served"]:
+            found.append(
+                Resource(
+                    definition["group"],
+                    version,
+                    definition["plural"],
+                    definition["singular"],
+                    kind,
+                    definition["scope"] == "Namespaced",
+                    tuple(definition["shortNames"]),
+                    categories=tuple(definition["categories"]),
+                )
+            )
+    return tuple(sorted(found, key=lambda r: (r.version != "v1", r.version)))
+
+
+RESOURCES += _custom_resources()
+
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
-_BY_KIND = {r.kind: r for r in RESOURCES}
+# A kind's resource is the one at its preferred (first listed) version.
+_BY_KIND: dict[str, Resource] = {}
+for _resource in RESOURCES:
+    _BY_KIND.setdefault(_resource.kind, _resource)
 
 
 def by_plural(group: str, plural: str, version: str = "v1") -> Resource | None:
@@ -117,10 +149,13 @@ def by_kind(kind: str) -> Resource | None:
 
 
 def groups() -> list[tuple[str, str]]:
-    """The (group, version) pairs served, core first, as discovery lists them.
+    """The (group, version) pairs served, core first, as discovery lists them; a group's
+    preferred version before its others.
 
     >>> groups()[:2]
     [('', 'v1'), ('apps', 'v1')]
+    >>> [v for g, v in groups() if g == "gateway.networking.k8s.io"]
+    ['v1', 'v1beta1']
     """
     seen: list[tuple[str, str]] = []
     for resource in RESOURCES:

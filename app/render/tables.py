@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.objects import GATEWAY_KINDS
 from app.render import table_cells as cell
+from app.render.crd_tables import crd_table
 from app.render.table_layout import Column, GetTable, format_table
 from app.render.workspace_tables import workspace_view
 
@@ -361,6 +363,8 @@ def get_table(kind: str, objects: list[dict[str, Any]], now: float | None = None
         return event_table(objects, now)
     if kind == "ConfigMap":
         return config_map_table(objects, now)
+    if kind in GATEWAY_KINDS:
+        return crd_table(kind, objects, now)
     raise KeyError(kind)
 
 

@@ -1,5 +1,6 @@
 """``kubectl describe``: pods, services, endpoints, nodes, ingresses and deployments in the
-layout of kubectl's describers (``k8s.io/kubectl/pkg/describe``, v1.34), with their events.
+layout of kubectl's describers (``k8s.io/kubectl/pkg/describe``, v1.34), with their events;
+the Gateway API kinds with its generic describer for custom resources.
 
 Each describer writes lines with tab-ended labels, as kubectl does, and
 :func:`app.terminal.tabwriter.tabwrite` aligns them. Times (a pod's Start Time, an object's
@@ -12,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.cluster.objects import GATEWAY_KINDS
 from app.terminal import kube_objects as ko
+from app.terminal.describe_custom import describe_custom
 from app.terminal.describe_lines import (
     NONE,
     container_lines,
@@ -188,6 +191,7 @@ DESCRIBERS: dict[str, Callable[[Any, dict[str, Any], float | None], list[str]]] 
     "Node": describe_node,
     "Deployment": describe_deployment,
     "Ingress": describe_ingress,
+    **dict.fromkeys(GATEWAY_KINDS, describe_custom),
 }
 
 

@@ -25,8 +25,15 @@ def ws(api: Api) -> str:
 def test_discovery_lists_the_served_groups_and_resources(api: Api, ws: str):
     assert api.get(f"/k/{ws}/version").json()["gitVersion"] == "v1.31.0"
     assert api.get(f"/k/{ws}/api").json()["versions"] == ["v1"]
-    groups = [g["name"] for g in api.get(f"/k/{ws}/apis").json()["groups"]]
-    assert groups == ["apps", "discovery.k8s.io", "networking.k8s.io"]
+    listed = api.get(f"/k/{ws}/apis").json()["groups"]
+    groups = [g["name"] for g in listed]
+    assert groups == ["apps", "discovery.k8s.io", "networking.k8s.io", "gateway.networking.k8s.io"]
+    # The Gateway API CRDs serve v1 (preferred) and v1beta1, as one group with two versions.
+    gateway_api = listed[-1]
+    assert [v["version"] for v in gateway_api["versions"]] == ["v1", "v1beta1"]
+    assert gateway_api["preferredVersion"]["version"] == "v1"
+    beta = api.get(f"/k/{ws}/apis/gateway.networking.k8s.io/v1beta1").json()["resources"]
+    assert "grpcroutes" not in {r["name"] for r in beta}  # GRPCRoute is served at v1 only
     core = api.get(f"/k/{ws}/api/v1").json()
     pods = next(r for r in core["resources"] if r["name"] == "pods")
     assert pods["shortNames"] == ["po"] and pods["namespaced"] and "watch" in pods["verbs"]
@@ -45,6 +52,14 @@ def test_aggregated_discovery_when_asked_for(api: Api, ws: str):
     networking = next(g for g in document["items"] if g["metadata"]["name"] == "networking.k8s.io")
     names = {r["resource"] for r in networking["versions"][0]["resources"]}
     assert names == {"ingresses", "ingressclasses", "networkpolicies"}
+    gateway_api = next(
+        g for g in document["items"] if g["metadata"]["name"] == "gateway.networking.k8s.io"
+    )
+    assert [v["version"] for v in gateway_api["versions"]] == ["v1", "v1beta1"]
+    gateways = next(
+        r for r in gateway_api["versions"][0]["resources"] if r["resource"] == "gateways"
+    )
+    assert gateways["shortNames"] == ["gtw"] and gateways["categories"] == ["gateway-api"]
 
 
 def test_an_unknown_workspace_is_a_not_found_status(api: Api):

@@ -122,9 +122,13 @@ def _handle(request: Request, workspace_id: str, target: paths.Target, body: Any
         raise method_not_allowed()
     if request.query_params.get("dryRun"):
         now = workspaces(request).clock()
-        text = workspaces(request).read(workspace_id, lambda c: encode(change(_copy(c, now))))
+        text = workspaces(request).read(
+            workspace_id, lambda c: encode(convert.served_as(resource, change(_copy(c, now))))
+        )
     else:
-        text = workspaces(request).change(workspace_id, lambda c: encode(change(c)))
+        text = workspaces(request).change(
+            workspace_id, lambda c: encode(convert.served_as(resource, change(c)))
+        )
     if method == "PATCH" and exists == [False]:
         status_code = 201  # a server-side apply that created the object
     return Response(text, status_code=status_code, media_type="application/json")
@@ -155,7 +159,7 @@ def _read(request: Request, workspace_id: str, target: paths.Target) -> Response
             if table:
                 version = operations.resource_version(cluster)
                 return encode(convert.table_of(resource, [obj], version, include, now))
-            return encode(obj)
+            return encode(convert.served_as(resource, obj))
 
         text = workspaces(request).read(workspace_id, one)
         return Response(text, media_type="application/json")
