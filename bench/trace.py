@@ -1,7 +1,8 @@
 """Trace benchmarks (issue 3).
 
 Prints the median time of one trace (in-process) on the default cluster and on a 50-node
-cluster with 5,000 pods, 1,000 Services and 200 Ingress paths, and their ratio (goal: under
+cluster with 5,000 pods, 1,000 Services and 200 Ingress paths (and, for the Gateway case, an
+Envoy Gateway Gateway with 20 HTTPRoutes of 16 rules), and their ratio (goal: under
 1 ms on the default cluster, the large one within 3x of it); and the median of `traffic`
 with count 10,000 (goal: under 100 ms).
 
@@ -53,6 +54,41 @@ spec:
     return "---\n".join(docs)
 
 
+def gateway_manifest(routes: int = 20, per_route: int = 8) -> str:
+    """A Gateway of class ``eg`` (Envoy Gateway) and ``routes`` HTTPRoutes of ``per_route``
+    rules each, one hostname per route, a header match and a weighted pair in every route."""
+    docs = [
+        """apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: eg}
+spec:
+  gatewayClassName: eg
+  listeners: [{name: http, port: 80, protocol: HTTP, hostname: "*.example.net"}]
+"""
+    ]
+    for i in range(routes):
+        rules = "\n".join(
+            f"  - matches: [{{path: {{type: PathPrefix, value: /p{i}-{j}}}}}]\n"
+            f"    backendRefs: [{{name: app-{(i * per_route + j) % 3}, port: 80, weight: 90}}, "
+            f"{{name: app-{(i * per_route + j + 1) % 3}, port: 80, weight: 10}}]\n"
+            f"  - matches: [{{path: {{type: PathPrefix, value: /p{i}-{j}}}, headers: [{{name: env, value: canary}}]}}]\n"
+            f"    backendRefs: [{{name: app-{(i * per_route + j + 2) % 3}, port: 80}}]"
+            for j in range(per_route)
+        )
+        docs.append(
+            f"""apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: gw-{i}}}
+spec:
+  parentRefs: [{{name: eg}}]
+  hostnames: [gw-{i}.example.net]
+  rules:
+{rules}
+"""
+        )
+    return "---\n".join(docs)
+
+
 def median_ms(fn, rounds: int) -> float:
     fn()  # warm the indexes, as a second trace on an unchanged cluster would find them
     times = []
@@ -83,6 +119,7 @@ def main() -> None:
         ("pod -> Service by name", "pod/default/client", "http://app-1/"),
         ("pod -> ClusterIP", "pod/default/client", None),
         ("outside -> Ingress host", "external", "http://site-0.example.com/p0-1"),
+        ("outside -> Gateway host", "external", "http://gw-3.example.net/p3-4"),
     ]
     print("median time of one trace, in-process (goal: < 1 ms default, large within 3x)")
     for label, source, target in cases:
@@ -95,6 +132,8 @@ def main() -> None:
                 target_for = target
             if "site-0" in target_for and cluster is small:
                 apply_text(small, ingress_manifest(paths=10))
+            if "gw-3" in target_for:
+                apply_text(cluster, gateway_manifest())
             seeds = iter(range(10**9))
             results.append(
                 median_ms(
@@ -106,7 +145,8 @@ def main() -> None:
             f"  {label:26} default {results[0]:6.3f} ms   large {results[1]:6.3f} ms   ratio {results[1] / results[0]:4.2f}x"
         )
     print(
-        f"  (large: {len(large.list('Node'))} nodes, {pods} pods, {services} Services, 200 Ingress paths)"
+        f"  (large: {len(large.list('Node'))} nodes, {pods} pods, {services} Services, 200 Ingress "
+        "paths; both: a Gateway with 20 HTTPRoutes of 16 rules)"
     )
     ip = small.get("Service", "default", "app-1")["spec"]["clusterIP"]
     traffic_ms = median_ms(

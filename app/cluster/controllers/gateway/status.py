@@ -203,7 +203,13 @@ def route_status(route: dict[str, Any], found: Attachment, now: str) -> dict[str
     key = (route["metadata"]["namespace"], route["metadata"]["name"])
     parents = found.parents.get(key)
     if not parents:
-        return None
+        # Its Gateway went (or it names another now): Envoy Gateway drops its own entries.
+        kept = [
+            p
+            for p in (route.get("status") or {}).get("parents") or []
+            if p.get("controllerName") != att.CONTROLLER_NAME
+        ]
+        return {"parents": kept} if (route.get("status") or {}).get("parents") else None
     generation = route["metadata"].get("generation", 1)
     old = {
         repr(sorted((p.get("parentRef") or {}).items())): p.get("conditions")
