@@ -21,7 +21,7 @@ from app.cluster.persistence import Changes, Row, Saved
 from app.errors import PodpathError, StoreStartupError
 from app.store.base import Mark, ShareRow, StaleWrite, dump
 from app.store.history import Entry, Kept, Patch, Record, Step, Stored, keep
-from app.store.postgres_pool import PostgresDatabase
+from app.store.postgres_pool import PostgresDatabase, pipelined
 
 #: The layout of the tables; a database with a newer one is refused.
 VERSION = 1
@@ -203,26 +203,26 @@ class PostgresBackend(PostgresDatabase):
             if old is None:
                 raise StaleWrite(workspace_id)
             keep(_PostgresKeeper(db, workspace_id), json.loads(old[0]), changes, history)
-            # The writes need no answer: they go with the COMMIT (the transaction is
-            # pipelined), one round trip for all of them.
-            db.execute(
-                "UPDATE workspaces SET meta = %s, version = version + 1 WHERE id = %s",
-                (dump(changes.meta), workspace_id),
-            )
-            if changes.replace_all:
-                db.execute("DELETE FROM objects WHERE workspace = %s", (workspace_id,))
-                db.execute("DELETE FROM events WHERE workspace = %s", (workspace_id,))
-            _write_rows(db, workspace_id, changes.upserts)
-            if changes.deletes:
+            # The writes need no answer: sent together (one round trip, not one each).
+            with pipelined(db):
                 db.execute(
-                    "DELETE FROM objects WHERE workspace = %s AND id = ANY(%s)",
-                    (workspace_id, list(changes.deletes)),
+                    "UPDATE workspaces SET meta = %s, version = version + 1 WHERE id = %s",
+                    (dump(changes.meta), workspace_id),
                 )
-            _write_events(db, workspace_id, changes.events)
-            db.execute(
-                "DELETE FROM events WHERE workspace = %s AND id < %s",
-                (workspace_id, changes.oldest_event_id),
-            )
+                if changes.replace_all:
+                    db.execute("DELETE FROM objects WHERE workspace = %s", (workspace_id,))
+                    db.execute("DELETE FROM events WHERE workspace = %s", (workspace_id,))
+                _write_rows(db, workspace_id, changes.upserts)
+                if changes.deletes:
+                    db.execute(
+                        "DELETE FROM objects WHERE workspace = %s AND id = ANY(%s)",
+                        (workspace_id, list(changes.deletes)),
+                    )
+                _write_events(db, workspace_id, changes.events)
+                db.execute(
+                    "DELETE FROM events WHERE workspace = %s AND id < %s",
+                    (workspace_id, changes.oldest_event_id),
+                )
         return expected_version + 1
 
     def touch(self, workspace_id: str, now: float, older_than: float) -> None:
