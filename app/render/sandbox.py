@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.objects import GATEWAY_KINDS
+from app.render.gateway_view import gateway_details
+
 SYSTEM_NAMESPACES = {
     "kube-system",
     "kube-flannel",
@@ -121,6 +124,7 @@ def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
     status = obj.get("status") or {}
     spec = obj.get("spec") or {}
     facts: list[tuple[str, str]] = []
+    gateway: dict[str, Any] | None = None
     if kind == "Pod":
         ready = any(
             c.get("type") == "Ready" and c.get("status") == "True"
@@ -175,6 +179,9 @@ def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
             for a in e.get("addresses") or []
         ]
         facts.append(("Ready endpoints", ", ".join(endpoints) or "none"))
+    elif kind in GATEWAY_KINDS:
+        gateway = gateway_details(obj)
+        facts += gateway.pop("facts")
     elif kind == "Node":
         summary = cluster.node_summary(obj)
         facts += [
@@ -208,7 +215,9 @@ def object_details(cluster: Any, obj: dict[str, Any]) -> dict[str, Any]:
         "note": note,
         "yaml": dump_manifests([shown]),
         "scale": scale,
+        "gateway": gateway,
         "deletable": not protected and not (kind == "Node" and meta["name"] == "control-plane"),
         "editable": kind
-        in ("Pod", "Service", "Deployment", "Namespace", "Ingress", "NetworkPolicy", "DaemonSet"),
+        in ("Pod", "Service", "Deployment", "Namespace", "Ingress", "NetworkPolicy", "DaemonSet")
+        or kind in GATEWAY_KINDS,
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.cluster.cluster import Cluster
+from app.render.gateway_view import gateway_api_view
 from app.render.map_model import SYSTEM_NAMESPACES
 
 
@@ -134,5 +135,6 @@ def workspace_view(cluster: Cluster) -> dict[str, Any]:
         "services": services,
         "slices": slices,
         "ingresses": ingresses,
+        "gateway_api": gateway_api_view(cluster),
         "events": events,
     }
