@@ -9,13 +9,22 @@ from typing import Any
 from app.render.map_layout import Rect, dom_id, shorten_name, truncate
 
 #: System pods that requests pass through, drawn even while system pods are hidden: CoreDNS
-#: answers every lookup and the ingress controller proxies every Ingress request.
+#: answers every lookup, the ingress controller proxies every Ingress request and a Gateway's
+#: Envoy pods every request to that Gateway.
 TRAFFIC_POD_LABELS = (
     ("kube-system", "k8s-app", "kube-dns"),
     ("ingress-nginx", "app.kubernetes.io/component", "controller"),
+    ("envoy-gateway-system", "app.kubernetes.io/component", "proxy"),
 )
 SYSTEM_NAMESPACES = frozenset(
-    {"kube-system", "kube-flannel", "ingress-nginx", "kube-public", "kube-node-lease"}
+    {
+        "kube-system",
+        "kube-flannel",
+        "ingress-nginx",
+        "envoy-gateway-system",
+        "kube-public",
+        "kube-node-lease",
+    }
 )
 HIDDEN_LABELS = frozenset(
     {"pod-template-hash", "controller-revision-hash", "pod-template-generation"}

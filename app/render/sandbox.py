@@ -12,6 +12,7 @@ SYSTEM_NAMESPACES = {
     "kube-system",
     "kube-flannel",
     "ingress-nginx",
+    "envoy-gateway-system",
     "kube-public",
     "kube-node-lease",
 }
