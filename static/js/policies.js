@@ -94,3 +94,24 @@ document.addEventListener("click", (event) => {
   next.querySelector("select, input")?.focus();
   button.hidden = !within.querySelector(selector);
 });
+
+// An open cell's card goes beside its cell (below it, or above when there is no room),
+// kept inside the window; one card open at a time.
+document.addEventListener("toggle", (event) => {
+  const details = event.target;
+  if (!(details instanceof HTMLDetailsElement) || !details.closest(".reach-matrix")) return;
+  if (!details.open) return;
+  document.querySelectorAll(".reach-matrix details[open]").forEach((d) => { if (d !== details) d.open = false; });
+  const card = details.querySelector(".cell-detail");
+  const cell = details.closest("td").getBoundingClientRect();
+  const box = card.getBoundingClientRect();
+  const left = Math.max(8, Math.min(cell.left + cell.width / 2 - box.width / 2, innerWidth - box.width - 8));
+  const below = cell.bottom + 6;
+  const top = below + box.height < innerHeight - 8 ? below : Math.max(8, cell.top - box.height - 6);
+  Object.assign(card.style, { left: `${left}px`, top: `${top}px`, right: "auto", bottom: "auto" });
+}, true);
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const open = document.querySelector(".reach-matrix details[open]");
+  if (open) { open.open = false; open.querySelector("summary").focus(); }
+});
