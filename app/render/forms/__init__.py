@@ -1,7 +1,8 @@
 """The sandbox's Build forms: form fields turned into manifests, and what the forms show.
 
 Reading the fields is :mod:`.fields`; the Deployment and Pod forms are :mod:`.workloads`,
-the Service and Ingress forms :mod:`.network`; what the forms offer to pick from is
+the Service and Ingress forms :mod:`.network`, the Gateway and HTTPRoute forms
+:mod:`.gateway`; what the forms offer to pick from is
 :mod:`.view`.
 
 Each builder takes the form's fields as the browser sent them (strings) and returns one
@@ -27,6 +28,7 @@ from typing import Any
 
 from app.cluster.manifests import dump_manifests
 from app.render.forms.fields import Fields, parse_labels
+from app.render.forms.gateway import gateway_manifest, httproute_manifest
 from app.render.forms.network import (
     INGRESS_PATH_FIELDS,
     SERVICE_TYPE_FIELDS,
@@ -52,6 +54,8 @@ __all__ = [
     "deployment_manifest",
     "field_errors",
     "forms_view",
+    "gateway_manifest",
+    "httproute_manifest",
     "ingress_fields",
     "ingress_manifest",
     "ingress_path_rows",
@@ -71,6 +75,8 @@ BUILDERS = {
     "pod": pod_manifest,
     "ingress": ingress_manifest,
     "networkpolicy": networkpolicy_manifest,
+    "gateway": gateway_manifest,
+    "httproute": httproute_manifest,
 }
 
 

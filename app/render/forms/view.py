@@ -113,4 +113,13 @@ def forms_view(cluster: Any) -> dict[str, Any]:
         "deployments": deployments,
         "services": services,
         "labels": labels,
+        # The HTTPRoute form's parents and the Gateway form's classes.
+        "gateways": [
+            {
+                "value": f"{g['metadata']['namespace']}/{g['metadata']['name']}",
+                "listeners": [li.get("name", "") for li in g["spec"].get("listeners") or []],
+            }
+            for g in cluster.list("Gateway")
+        ],
+        "gateway_classes": [gc["metadata"]["name"] for gc in cluster.list("GatewayClass")],
     }
