@@ -60,7 +60,8 @@ def fill_policy_form(page: Page, screenshots_dir: Path) -> None:
     expect(form.locator('input[name="in0_p1_pods"]')).to_be_hidden()
     form.get_by_role("button", name="Add a peer (or)").first.click()
     expect(form.locator('input[name="in0_p1_pods"]')).to_be_visible()
-    form.screenshot(path=screenshots_dir / "network-policy-form-filled.png")
+    form.locator('select[name="in0_p0_kind"]').evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.screenshot(path=screenshots_dir / "network-policy-form-filled.png")
     form.get_by_role("button", name="Create NetworkPolicy").click()
     expect(page.locator(".build-form .applied")).to_contain_text(
         "networkpolicy/db-from-api created"
