@@ -226,11 +226,12 @@ class PostgresBackend(PostgresDatabase):
         return expected_version + 1
 
     def touch(self, workspace_id: str, now: float, older_than: float) -> None:
-        with self.transaction(writing=True) as db:
-            db.execute(
-                "UPDATE workspaces SET last_used = %s WHERE id = %s AND last_used < %s",
-                (now, workspace_id, older_than),
-            )
+        self.write(
+            "UPDATE workspaces SET last_used = %s WHERE id = %s AND last_used < %s",
+            now,
+            workspace_id,
+            older_than,
+        )
 
     def expire(self, before: float, limit: int) -> list[str]:
         """Delete up to ``limit`` workspaces last used before ``before``, with everything

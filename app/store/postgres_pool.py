@@ -257,6 +257,13 @@ class PostgresDatabase:
         with self.named(), self.pool.connection() as db:
             return db.execute(query, params).fetchall()
 
+    def write(self, query: str, *params: object) -> list[tuple]:
+        """Run one statement that writes, as its own transaction (one round trip: no BEGIN,
+        no COMMIT); the rows it returns."""
+        with self.named(writing=True), self.pool.connection() as db:
+            cursor = db.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
     def close(self) -> None:
         """Close the pool and whatever else uses this database (the classes' listener)."""
         for close in self.on_close:

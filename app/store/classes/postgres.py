@@ -22,13 +22,21 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
+from app.errors import Conflict
+from app.store.base import dump
 from app.store.classes.sql import SqlClassBackend
 from app.store.postgres import PostgresBackend
 
 log = logging.getLogger("podpath")
 
 CHANNEL = "podpath_class"
-EVENT_LOCK = 0x706F6402  # with hashtext(class id): one append to a class's log at a time
+#: An append to a class's log: numbered one more than the last event, announced at the commit.
+APPEND_EVENT = (
+    "WITH added AS (INSERT INTO class_events (seq, class, kind, data, at, target)"
+    " SELECT coalesce(max(seq), 0) + 1, %s, %s, %s, %s, %s FROM class_events WHERE class = %s"
+    " RETURNING seq, class) SELECT seq, pg_notify(%s, class) FROM added"
+)
+APPEND_TRIES = 50  # each failed try means another append committed meanwhile
 
 TABLES = [
     """CREATE TABLE IF NOT EXISTS classes (
@@ -94,17 +102,27 @@ class PostgresClassBackend(SqlClassBackend):
     def _write(self) -> AbstractContextManager[Any]:
         return self.store.transaction(writing=True)
 
+    def _write_one(self, query: str, params: tuple) -> None:
+        self.store.write(query, *params)
+
     def add_event(
         self, class_id: str, kind: str, data: dict[str, Any], at: float, target: str | None
     ) -> int:
         """Append to the class's log and tell every process (``NOTIFY``, sent at the commit);
-        returns the event's sequence number, one more than the last."""
-        with self._write() as db:
-            db.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (EVENT_LOCK, class_id))
-            # Numbered after the lock is held, so the previous holder's event is seen.
-            seq = self._insert_event(db, class_id, kind, data, at, target)
-            db.execute("SELECT pg_notify(%s, %s)", (CHANNEL, class_id))
-        return seq
+        returns the event's sequence number, one more than the last.
+
+        One statement, one round trip. Two appends at once may both take the same number: the
+        second waits on the first's row in the primary key until it commits, fails, and takes
+        the next number. So no number becomes visible before the one below it.
+        """
+        for _attempt in range(APPEND_TRIES):
+            try:
+                return self.store.write(
+                    APPEND_EVENT, class_id, kind, dump(data), at, target, class_id, CHANNEL
+                )[0][0]
+            except pg_errors.UniqueViolation:
+                continue
+        raise Conflict(f'classes "{class_id}": too many changes at once; try again')
 
     def on_event(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(class_id)`` for every append to a class's log, by any process.

@@ -49,6 +49,12 @@ class SqlClassBackend:
     def _write(self) -> AbstractContextManager[Any]:
         raise NotImplementedError
 
+    def _write_one(self, query: str, params: tuple) -> None:
+        """Run one statement that writes (a subclass may send it without a transaction
+        around it: one statement is its own)."""
+        with self._write() as db:
+            db.execute(query, params)
+
     def add_class(self, row: ClassRow) -> None:
         with self._write() as db:
             db.execute(
@@ -68,11 +74,10 @@ class SqlClassBackend:
         return ClassRow(*found[0]) if found else None
 
     def set_start(self, class_id: str, workspace_id: str) -> None:
-        with self._write() as db:
-            db.execute(
-                f"UPDATE classes SET start_workspace = {self.P} WHERE id = {self.P}",
-                (workspace_id, class_id),
-            )
+        self._write_one(
+            f"UPDATE classes SET start_workspace = {self.P} WHERE id = {self.P}",
+            (workspace_id, class_id),
+        )
 
     def add_seat(self, seat: Seat) -> None:
         """Raises :class:`NameTaken` when the name (ignoring case) is taken in the class."""
@@ -132,11 +137,10 @@ class SqlClassBackend:
         if not changed:
             return
         sets = ", ".join(f"{column} = {self.P}" for column in changed)
-        with self._write() as db:
-            db.execute(
-                f"UPDATE class_seats SET {sets} WHERE class = {self.P} AND id = {self.P}",
-                (*changed.values(), class_id, seat_id),
-            )
+        self._write_one(
+            f"UPDATE class_seats SET {sets} WHERE class = {self.P} AND id = {self.P}",
+            (*changed.values(), class_id, seat_id),
+        )
 
     @staticmethod
     def _event(row: tuple) -> ClassEvent:
