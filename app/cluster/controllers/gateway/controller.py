@@ -91,9 +91,7 @@ def _ensure(state: ClusterState, manifest: dict[str, Any]) -> None:
         services.allocate(state, obj, live)
     elif live is not None and "status" in live:
         obj["status"] = live["status"]
-    state.put(obj)
-    verb = "Created" if live is None else "Updated"
-    state.record("Normal", verb, key, f"Envoy Gateway {verb.lower()} {key.kind.lower()} {key.name}")
+    state.put(obj)  # Envoy Gateway records no Event of its own; the Deployment's pods will
 
 
 def _delete(state: ClusterState, key: ObjectKey) -> None:
