@@ -46,6 +46,7 @@ from app.web.classroom import class_bar
 from app.web.lessons import active_lesson_view, record_activity
 from app.web.live.feed import objects_tag
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
+from app.web.trace_form import METHODS, header_lines
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,6 +85,7 @@ def view_context(
         "node_names": [n["metadata"]["name"] for n in cluster.list("Node")],
         "proxy_modes": c.PROXY_MODES,
         "cni_plugins": c.CNI_PLUGINS,
+        "http_methods": METHODS,
         "forms": memo("render.forms", lambda: forms_view(cluster)),
         "objects_tag": objects_tag(cluster),  # what the page shows (static/js/live.js)
         "reach": memo(
@@ -258,16 +260,23 @@ def sandbox_trace(
     source: Annotated[str, Form(alias="from")] = "external",
     to: Annotated[str, Form()] = "",
     seed: Annotated[int, Form()] = 0,
+    method: Annotated[str, Form(max_length=40)] = "GET",
+    headers: Annotated[str, Form(max_length=8000)] = "",
 ) -> Response:
+    """A trace from the Trace tab or the bar: ``method`` and ``headers`` (one ``Name: value``
+    per line) are the request's, for HTTPRoute method and header matches."""
+    query = {"from": source, "to": to, "seed": seed, "method": method, "headers": headers}
+
     def build(cluster: Cluster) -> dict[str, Any]:
         try:
-            traced, result = remembered_trace(cluster, source, to, seed)
+            sent = header_lines(headers)
+            traced, result = remembered_trace(cluster, source, to, seed, method or "GET", sent)
         except PodpathError as error:
-            return {"trace_error": error, "trace_query": {"from": source, "to": to, "seed": seed}}
+            return {"trace_error": error, "trace_query": query}
         return {
             "activity": trace_record(cluster, source, to, traced),
             "trace": result,
-            "trace_query": {"from": source, "to": to, "seed": seed},
+            "trace_query": query,
         }
 
     context = page_context(request, workspace_id, "trace", False, build)
@@ -290,17 +299,21 @@ def sandbox_traffic(
     to: Annotated[str, Form()] = "",
     count: Annotated[int, Form()] = 100,
     seed: Annotated[int, Form()] = 0,
+    method: Annotated[str, Form(max_length=40)] = "GET",
+    headers: Annotated[str, Form(max_length=8000)] = "",
 ) -> Response:
     count = max(1, min(count, 10_000))
+    query = {"from": source, "to": to, "seed": seed, "method": method, "headers": headers}
 
     def build(cluster: Cluster) -> dict[str, Any]:
         try:
-            result = send_traffic(cluster, source, to, count, seed)
+            sent = header_lines(headers)
+            result = send_traffic(cluster, source, to, count, seed, method or "GET", sent)
         except PodpathError as error:
-            return {"traffic_error": error}
+            return {"traffic_error": error, "trace_query": query}
         return {
             "traffic": with_shares(result),
-            "trace_query": {"from": source, "to": to, "seed": seed},
+            "trace_query": query,
             "activity": traffic_record(source, to, parse_target(to).host, result),
         }
 

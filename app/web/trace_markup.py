@@ -172,6 +172,11 @@ def _http_group(http: Mapping[str, Any], before: Mapping[str, Any], compare: boo
         packet_field("host", http.get("host"), against, hb.get("host")),
         packet_field("path", http.get("path"), against, hb.get("path")),
     ]
+    if http.get("method") or hb.get("method"):  # said only when not GET, as the trace does
+        rows.insert(
+            0,
+            packet_field("method", http.get("method") or "GET", against, hb.get("method") or "GET"),
+        )
     rows += [
         packet_field(name, value, against, old_headers.get(name))
         for name, value in (http.get("headers") or {}).items()
