@@ -23,6 +23,7 @@ from app.lessons.activity import (
     trace_record,
     traffic_record,
 )
+from app.lessons.checks_network import request_of
 from app.lessons.model import Action
 from app.lessons.refs import (
     LessonRefError,
@@ -119,9 +120,11 @@ def _trace(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None)
     source = source_of(cluster, value["from"])
     seed = int(value.get("seed", 0))
     to = expand(cluster, value["to"])
-    result = trace(cluster, source, to, seed)
+    request = request_of(value)
+    result = trace(cluster, source, to, seed, **request)
     notes.record(cluster, trace_record(cluster, source, to, result))
-    done.trace = {"query": {"from": source, "to": to, "seed": seed}, "result": result.to_dict()}
+    query = {"from": source, "to": to, "seed": seed, **request}
+    done.trace = {"query": query, "result": result.to_dict()}
     done.lines.append(f"Traced {value['from']} → {to}: {result.verdict}")
 
 

@@ -24,7 +24,8 @@ def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[
     dict
         ``kind`` ("trace"), ``from``, ``to``, ``host``, ``verdict``, ``reason``, ``endpoint``,
         ``client_ip``, ``seen_ip`` (the source address the receiving pod saw), ``snat``,
-        ``cross_node``, ``source_kind``, ``cni``, ``actions``, ``http_status``.
+        ``cross_node``, ``source_kind``, ``cni``, ``method`` and ``headers`` (of the request
+        as sent), ``actions``, ``http_status``.
 
     Examples
     --------
@@ -37,6 +38,8 @@ def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[
     ('delivered', True, '10.96.0.10', 'node')
     """
     endpoint = result.endpoint
+    # The request as the client sent it: the first hop of the request that carries HTTP.
+    sent = next((h.packet.http for h in result.hops if h.phase == "request" and h.packet.http), {})
     delivered = [h for h in result.hops if h.phase == "request" and h.action == "deliver"]
     seen = delivered[-1].packet.src_ip if delivered and result.verdict == "delivered" else None
     source_node = result.source.get("node")
@@ -55,6 +58,8 @@ def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[
         "cross_node": bool(source_node and end_node and source_node != end_node),
         "source_kind": result.source.get("kind"),
         "cni": cluster.config.cni,
+        "method": (sent or {}).get("method", "GET"),
+        "headers": dict((sent or {}).get("headers") or {}),
         # The request's own hops: the DNS lookup before it has DNAT and conntrack hops too.
         "actions": sorted({h.action for h in result.hops if h.phase == "request"}),
         # A pod that got the request answers it (200); a proxy that answered by itself says so.

@@ -34,7 +34,19 @@ CONDITIONS = (
     "cni",
     "cross_node",
     "kind",
+    "method",
+    "headers",
 )
+
+
+def request_of(subject: dict[str, Any]) -> dict[str, Any]:
+    """The ``method`` and ``headers`` a lesson's trace gives, as :func:`trace` takes them
+    (only those given, so a plain trace is called as before).
+
+    >>> request_of({"from": "outside", "to": "http://x/", "headers": {"X-Version": "v2"}})
+    {'headers': {'X-Version': 'v2'}}
+    """
+    return {k: subject[k] for k in ("method", "headers") if k in subject}
 
 
 def _describe(record: dict[str, Any], reason: bool = True) -> str:
@@ -111,6 +123,13 @@ def mismatch(cluster: Any, record: dict[str, Any], wanted: dict[str, Any]) -> st
         return f"the answer was {answer}, not {wanted['http_status']}"
     if "via" in wanted and wanted["via"] not in record.get("actions", []):
         return f"no hop did {wanted['via']}"
+    if "method" in wanted and record.get("method", "GET") != wanted["method"].upper():
+        return f"it was a {record.get('method', 'GET')} request, not {wanted['method'].upper()}"
+    sent = {k.lower(): v for k, v in (record.get("headers") or {}).items()}
+    for name, value in (wanted.get("headers") or {}).items():
+        if sent.get(name.lower()) != value:
+            had = f"{name}: {sent[name.lower()]}" if name.lower() in sent else f"no {name} header"
+            return f"it carried {had}, not {name}: {value}"
     if "cni" in wanted and record.get("cni") != wanted["cni"]:
         return f"it ran on {record.get('cni')}, and this step is about {wanted['cni']}"
     if "cross_node" in wanted and record.get("cross_node") != wanted["cross_node"]:
@@ -134,7 +153,7 @@ def _trace(cluster: Any, spec: dict[str, Any], state: StepState, reason: bool = 
             False,
             f"There is nothing to trace from {subject['from']} to yet: {error}.",
         )
-    result = trace(cluster, source, to, int(subject.get("seed", 0)))
+    result = trace(cluster, source, to, int(subject.get("seed", 0)), **request_of(subject))
     record = trace_record(cluster, source, to, result)
     wanted = {k: v for k, v in spec.items() if k in CONDITIONS or k == "expect"}
     wanted.setdefault("expect", "delivered")
@@ -148,7 +167,7 @@ def _traces(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
     """Every trace of the list as it is written, at once: the first that is not says why."""
     said = []
     for item in spec["traces"]:
-        subject = {k: item[k] for k in ("from", "to", "seed") if k in item}
+        subject = {k: item[k] for k in ("from", "to", "seed", "method", "headers") if k in item}
         conditions = {k: v for k, v in item.items() if k not in subject}
         # A passing drop is said without its reason (a policy's is a paragraph).
         outcome = _trace(cluster, {"trace": subject, **conditions}, state, reason=False)

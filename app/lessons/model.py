@@ -57,7 +57,12 @@ TRACED_KEYS = {
     "snat",
     "cross_node",
     "kind",
+    "method",
+    "headers",
 }
+#: What a trace may say of its request besides where it goes: the seed, the HTTP method and
+#: request headers (HTTPRoute matches read them).
+REQUEST_KEYS = {"seed", "method", "headers"}
 LOOKED_UP_KEYS = {"from", "name", "type", "rcode"}
 SENT_TRAFFIC_KEYS = {"from", "to", "min_endpoints"}
 COMPARED_KEYS = {"from", "to"}
@@ -346,10 +351,11 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
     if kind in ("trace", "traffic", "dns"):
         _require(doc, subject, sub, dict, "a mapping")
         needed = {"trace": ("from", "to"), "traffic": ("from", "to"), "dns": ("from", "name")}[kind]
-        optional = {"trace": {"seed"}, "traffic": {"count"}, "dns": {"type"}}[kind]
+        optional = {"trace": REQUEST_KEYS, "traffic": {"count"}, "dns": {"type"}}[kind]
         _only(doc, subject, sub, set(needed) | optional)
         for key in needed:
             _require(doc, subject.get(key), (*sub, key), str, "text")
+        _request(doc, subject, sub)
     elif kind == "traces":
         _traces(doc, subject, sub)
     elif kind in ("traced", "looked_up", "sent_traffic", "cluster", "compared"):
@@ -362,6 +368,7 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
             "compared": COMPARED_KEYS,
         }[kind]
         _only(doc, subject, sub, allowed)
+        _request(doc, subject, sub)
     elif kind == "answer":
         _value(doc, subject, sub)
         data = {**data, "wrong": _wrong_answers(doc, data.get("wrong", []), (*path, "wrong"))}
@@ -389,6 +396,16 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
     return Check(kind, data, doc.line(path))
 
 
+def _request(doc: Located, data: dict[str, Any], path: Path) -> None:
+    """A trace's ``method`` (text) and ``headers`` (a mapping of header name to text)."""
+    if "method" in data:
+        _require(doc, data["method"], (*path, "method"), str, "an HTTP method (GET, POST, ...)")
+    if "headers" in data:
+        headers = _require(doc, data["headers"], (*path, "headers"), dict, "a mapping")
+        for name, value in headers.items():
+            _require(doc, value, (*path, "headers", name), str, "text (quote a number)")
+
+
 def _share(doc: Located, data: Any, path: Path) -> None:
     """A ``traffic`` check's ``share``: ``{<pod selector>: [least, most]}`` requests."""
     _require(doc, data, path, dict, "a mapping of pod selector to [least, most] requests")
@@ -414,8 +431,8 @@ def _traces(doc: Located, data: Any, path: Path) -> None:
     for i, item in enumerate(data):
         item_path = (*path, i)
         _require(doc, item, item_path, dict, "a mapping with from, to and conditions")
-        _only(doc, item, item_path, {"from", "to", "seed"} | CHECK_KEYS["trace"])
-        subject = {k: item[k] for k in ("from", "to", "seed") if k in item}
+        _only(doc, item, item_path, {"from", "to"} | REQUEST_KEYS | CHECK_KEYS["trace"])
+        subject = {k: item[k] for k in ("from", "to", *REQUEST_KEYS) if k in item}
         conditions = {k: v for k, v in item.items() if k not in subject}
         _check(doc, {"trace": subject, **conditions}, item_path)
 
