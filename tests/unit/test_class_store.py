@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from app.store.classes.base import ClassBackend, ClassRow, NameTaken, Seat
+from app.store.classes.following import FollowStates
 from app.store.classes.memory import MemoryClassBackend
 from app.store.classes.postgres import PostgresClassBackend
 from app.store.classes.sqlite import SqliteClassBackend
@@ -197,3 +198,53 @@ def test_the_listener_comes_back_after_its_connection_is_cut_and_catches_up(
     classes.add_event("c1", "step", {"n": 3}, time.time(), None)
     assert woke.wait(WAIT), "no callback after the reconnection"
     assert set(heard) == {"c1"}
+
+
+# --- where the teacher is, as a process keeps it ---------------------------------------------
+class CountingReads:
+    """A class backend that counts the reads of its log (everything else passes through)."""
+
+    def __init__(self, backend: ClassBackend) -> None:
+        self.backend = backend
+        self.reads = 0
+
+    def events_after(self, *args: Any) -> Any:
+        self.reads += 1
+        return self.backend.events_after(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+
+def test_a_page_asking_where_the_teacher_is_reads_the_log_only_when_an_append_was_heard(
+    kind: str, classes: ClassBackend, open_classes: Callable[[], ClassBackend]
+) -> None:
+    counted = CountingReads(classes)
+    follow = FollowStates(counted)  # type: ignore[arg-type]
+    elsewhere = open_classes()  # another process (memory: the same one)
+    elsewhere.add_event("c1", "step", {"step": 1}, 1.0, None)
+    assert follow.followed("c1", may_skip_read=True)[1].step.data == {"step": 1}
+
+    def reads_of_one_look() -> int:
+        before = counted.reads
+        follow.followed("c1", may_skip_read=True)
+        return counted.reads - before
+
+    if kind == "sqlite":  # it hears only its own process's appends: it reads every time
+        assert reads_of_one_look() == 1
+    else:  # once the append was heard of (its notice may come after the first read)...
+        deadline = time.monotonic() + WAIT
+        while reads_of_one_look():
+            assert time.monotonic() < deadline, "it never stopped reading"
+            time.sleep(0.02)
+        assert reads_of_one_look() == 0  # ...with nothing new heard of, no read
+
+    elsewhere.add_event("c1", "step", {"step": 2}, 2.0, None)
+    deadline = time.monotonic() + WAIT
+    while follow.followed("c1", may_skip_read=True)[1].step.data != {"step": 2}:
+        assert time.monotonic() < deadline, "the append elsewhere was never heard of"
+        time.sleep(0.02)
+    # A catch-up (no skipping) always reads.
+    reads = counted.reads
+    assert follow.followed("c1")[1].step.data == {"step": 2}
+    assert counted.reads == reads + 1

@@ -143,3 +143,10 @@ class ClassBackend(Protocol):
         """Call ``callback(class_id)`` whenever any process appends to a class's log (as soon
         as it is known here; a backend that cannot tell relies on the readers polling)."""
         ...
+
+    def hearing(self) -> int | None:
+        """While ``on_event`` hears every append by any process: a number that changes each
+        time it starts to again (after a lost connection). None when appends may go unheard
+        (other processes' appends on SQLite; a PostgreSQL listener reconnecting), and readers
+        must read the log to know."""
+        ...

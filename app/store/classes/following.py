@@ -39,16 +39,38 @@ class FollowStates:
         self.backend = backend
         self._states: dict[str, tuple[int, FollowState]] = {}
         self._guard = threading.Lock()
+        self._heard: dict[str, int] = {}  # appends heard of, per class
+        #: Per class, what was heard when its state was last read: (hearing, appends heard).
+        self._read_when: dict[str, tuple[int, int]] = {}
+        backend.on_event(self._hear)
 
-    def followed(self, class_id: str) -> tuple[int, FollowState]:
+    def _hear(self, class_id: str) -> None:
+        with self._guard:
+            self._heard[class_id] = self._heard.get(class_id, 0) + 1
+
+    def followed(self, class_id: str, *, may_skip_read: bool = False) -> tuple[int, FollowState]:
         """The sequence number of the class's newest event, and where the teacher is.
 
         Every page of a student asks, so this process keeps both per class and brings them up
         to date with the events added since (one short read): the log only grows, in
         sequence order, whichever process or machine adds to it.
+
+        ``may_skip_read``: for a page that only shows where the teacher is (its event stream
+        brings what comes next). When the backend hears every append by any process and none
+        was heard of since the last read, the kept answer is given without reading the log.
+        One just committed elsewhere may not be heard of yet: a step a moment old.
         """
+        hearing = self.backend.hearing()
         with self._guard:
             known = self._states.get(class_id)
+            heard = self._heard.get(class_id, 0)
+            if (
+                may_skip_read
+                and known is not None
+                and hearing is not None
+                and self._read_when.get(class_id) == (hearing, heard)
+            ):
+                return known
         if known is None:
             seq = self.backend.last_seq(class_id)
             last = self.backend.last_event
@@ -68,4 +90,6 @@ class FollowStates:
             kept = self._states.get(class_id)
             if kept is None or kept[0] < seq:
                 self._states[class_id] = (seq, state)
+            if hearing is not None:  # what was heard before this read is in it
+                self._read_when[class_id] = (hearing, heard)
         return seq, state

@@ -134,6 +134,10 @@ class PostgresClassBackend(SqlClassBackend):
                 self._listener = Listener(self.store, self._deliver, self._grown_since)
                 self._listener.start()
 
+    def hearing(self) -> int | None:
+        listener = self._listener
+        return listener.epoch if listener is not None and listener.listening.is_set() else None
+
     def _deliver(self, class_id: str) -> None:
         for callback in list(self._callbacks):
             try:
@@ -182,6 +186,7 @@ class Listener:
         self.deliver = deliver
         self.grown_since = grown_since
         self.listening = threading.Event()
+        self.epoch = 0  # how many times it started listening (see hearing())
         self._stop = threading.Event()
         self._lost_at: float | None = None  # when the connection was lost, until caught up
         self._thread = threading.Thread(target=self._run, name="podpath-classes", daemon=True)
@@ -220,12 +225,14 @@ class Listener:
         options = {"application_name": "podpath-classes", **keepalive}
         with self.store.connect(autocommit=True, **options) as db:
             db.execute(f"LISTEN {CHANNEL}")
-            self.listening.set()
             if self._lost_at is not None:
                 for class_id in self.grown_since(db, self._lost_at - self.MARGIN):
                     self.deliver(class_id)
                 self._lost_at = None
                 log.info("podpath: class notifications from %s are back", self.store.where)
+            # Listening, and told of what was missed: from here on every append is heard.
+            self.epoch += 1
+            self.listening.set()
             while not self._stop.is_set():
                 for note in db.notifies(timeout=self.POLL):
                     self.deliver(note.payload)

@@ -273,10 +273,10 @@ class Classes:
     def follow_state(self, class_id: str) -> FollowState:
         return self.followed(class_id)[1]
 
-    def followed(self, class_id: str) -> tuple[int, FollowState]:
+    def followed(self, class_id: str, *, may_skip_read: bool = False) -> tuple[int, FollowState]:
         """The sequence number of the class's newest event, and where the teacher is (kept
         per process, see :class:`~app.store.classes.following.FollowStates`)."""
-        return self._follow.followed(class_id)
+        return self._follow.followed(class_id, may_skip_read=may_skip_read)
 
     def traced(
         self, note: dict[str, Any] | None, source: str, target: str, seed: int
