@@ -30,9 +30,11 @@ from app.cluster import constants as c
 from app.network.policy import enforced as policy_enforced
 from app.render import map_layout as L
 from app.render.map_boxes import ingress_box, lb_ips, plural, service_box
+from app.render.map_gateways import gateway_boxes
 from app.render.map_layout import Rect, lb_link
 from app.render.map_model import (
     Device,
+    GatewayView,
     IngressView,
     LineView,
     MapView,
@@ -131,8 +133,14 @@ class _Builder:
             [i for i in self.cluster.list("Ingress") if self.in_namespace(i)],
             self.slices,
         )
-        service_views, lanes_top = self._place_services(services, ingress, width, services_y)
-        boxes: list[ServiceView | IngressView] = [*service_views, *([ingress] if ingress else [])]
+        gateways = gateway_boxes(
+            self.cluster,
+            [g for g in self.cluster.list("Gateway") if self.in_namespace(g)],
+            self.slices,
+        )
+        wide: list[IngressView | GatewayView] = [*([ingress] if ingress else []), *gateways]
+        service_views, lanes_top = self._place_services(services, wide, width, services_y)
+        boxes: list[ServiceView | IngressView | GatewayView] = [*service_views, *wide]
         with_lines = [
             b for b in boxes if ready_endpoint_pods(self.slices.get((b.namespace, b.name), []))
         ]
@@ -174,6 +182,7 @@ class _Builder:
                 plural(len(service_views), "Service"),
             ]
             + ([plural(len(ingress.rules) + ingress.more_rules, "Ingress rule")] if ingress else [])
+            + ([plural(len(gateways), "Gateway")] if gateways else [])
         )
         if hidden:
             desc += f"; {plural(hidden, 'pod')} hidden"
@@ -188,7 +197,7 @@ class _Builder:
             internet=internet,
             client_ip=c.EXTERNAL_CLIENT_IP,
             lb=lb,
-            lb_ips=lb_ips(self.cluster, services, ingress),
+            lb_ips=lb_ips(self.cluster, services, wide),
             lb_links=lb_links,
             node_network=net,
             node_network_cidr=str(c.NODE_NETWORK),
@@ -199,6 +208,7 @@ class _Builder:
             lanes_top=lanes_top,
             services=service_views,
             ingresses=ingress,
+            gateways=gateways,
             nodes=nodes,
             app_colours=app_colours,
             anchors=self.anchors,
@@ -332,7 +342,7 @@ class _Builder:
         )
 
     # --- Services and the ingress controller -------------------------------------------------
-    def _connect(self, view: ServiceView | IngressView, lane: float) -> None:
+    def _connect(self, view: ServiceView | IngressView | GatewayView, lane: float) -> None:
         """Lines from the box's bottom, along its ``lane``, to each ready endpoint pod drawn."""
         x, y = view.x + view.w / 2, view.y + view.h
         key = (view.namespace, view.name)
@@ -352,18 +362,24 @@ class _Builder:
     def _place_services(
         self,
         services: list[dict[str, Any]],
-        ingress: IngressView | None,
+        wide: list[IngressView | GatewayView],
         width: float,
         top: float,
     ) -> tuple[list[ServiceView], float]:
-        extra = L.INGRESS_W + L.SERVICE_GAP if ingress else 0
+        """The Service boxes in rows, and the wide boxes (the ingress controller, the
+        Gateways) at the end of the first row, or in a row of their own when they do not fit
+        beside a Service."""
         left = L.MARGIN + L.OUTSIDE_W + L.OUTSIDE_GAP * 3  # right of the internet and the LB
+        wide_w = sum(b.w + L.SERVICE_GAP for b in wide)
+        room = width - left - L.MARGIN - (L.SERVICE_W + L.SERVICE_GAP if services else 0)
+        beside = wide_w <= room
+        extra = wide_w if beside else 0
         avail = width - left - L.MARGIN - extra
         columns = max(1, int((avail + L.SERVICE_GAP) // (L.SERVICE_W + L.SERVICE_GAP)))
         rows = math.ceil(len(services) / columns)
         first = min(len(services), columns)
         group = first * L.SERVICE_W + max(first - 1, 0) * L.SERVICE_GAP
-        group += extra if services else (L.INGRESS_W if ingress else 0)
+        group += extra if services else (extra - L.SERVICE_GAP if extra else 0)
         x0 = left + (avail + extra - group) / 2 if rows <= 1 else left
         views = []
         for index, service in enumerate(services):
@@ -379,8 +395,15 @@ class _Builder:
                 )
             )
         height = rows * L.SERVICE_H + max(rows - 1, 0) * L.SERVICE_GAP
-        if ingress is not None:
-            ingress.x = x0 + (first * (L.SERVICE_W + L.SERVICE_GAP) if services else 0)
-            ingress.y = top
-            height = max(height, ingress.h)
+        if beside:
+            x = x0 + (first * (L.SERVICE_W + L.SERVICE_GAP) if services else 0)
+            y = top
+        else:
+            x, y = left, top + (height + L.SERVICE_GAP if services else 0)
+        for box in wide:
+            if x + box.w > width - L.MARGIN and x > left:  # wrap to another row
+                x, y = left, top + height + L.SERVICE_GAP
+            box.x, box.y = x, y
+            x += box.w + L.SERVICE_GAP
+            height = max(height, y + box.h - top)
         return views, top + max(height, 2 * L.OUTSIDE_H + L.OUTSIDE_GAP) + 6

@@ -152,11 +152,17 @@ def ingress_box(
     )
 
 
-def lb_ips(cluster: Any, services: list[dict[str, Any]], ingress: IngressView | None) -> list[str]:
-    """The load balancer's IPs that lead to a box drawn, as ``ip → service``."""
-    drawn = {(s["metadata"]["namespace"], s["metadata"]["name"]) for s in services}
-    if ingress is not None:
-        drawn.add((ingress.namespace, ingress.name))
+def lb_ips(cluster: Any, services: list[dict[str, Any]], wide: list[Any]) -> list[str]:
+    """The load balancer's IPs that lead to a box drawn, as ``ip → service``: a Service's,
+    or the Service behind the ingress controller's or a Gateway's box (in ``wide``)."""
+    drawn = {
+        (s["metadata"]["namespace"], s["metadata"]["name"]): s["metadata"]["name"] for s in services
+    }
+    for box in wide:  # a Gateway's proxy Service is named after the Gateway on the map
+        gateway = getattr(box, "gateway", "")
+        drawn[(box.namespace, box.name)] = (
+            f"Gateway {gateway.split('/')[-1]}" if gateway else box.name
+        )
     out = []
     for service in cluster.list("Service"):
         key = (service["metadata"]["namespace"], service["metadata"]["name"])
@@ -164,7 +170,7 @@ def lb_ips(cluster: Any, services: list[dict[str, Any]], ingress: IngressView | 
             continue
         for item in ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []:
             if item.get("ip"):
-                out.append(f"{item['ip']} → {key[1]}")
+                out.append(f"{item['ip']} → {drawn[key]}")
     return out
 
 

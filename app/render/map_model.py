@@ -182,6 +182,30 @@ class IngressView:
 
 
 @dataclass
+class GatewayView:
+    """A Gateway's box, drawn like the ingress controller's: its address, listeners and
+    routes, with lines to the Envoy proxy pods the controller made for it. ``name`` and
+    ``namespace`` are the proxy Service's (whose endpoints the lines go to); ``gateway``
+    names the Gateway itself."""
+
+    gateway: str  # <namespace>/<name>
+    name: str
+    namespace: str
+    external_ip: str
+    programmed: bool
+    listeners: list[str]
+    routes: list[str]
+    more_routes: int
+    x: float
+    y: float
+    w: float
+    h: float
+    lines: list[LineView] = field(default_factory=list)
+    summary: str = ""
+    at: str = ""  # its data-at on the map: gateway/<namespace>/<name>
+
+
+@dataclass
 class MapView:
     width: float
     height: float
@@ -214,6 +238,7 @@ class MapView:
     # pod anchor -> "in", "out" or "in+out": the pods a NetworkPolicy isolates (the badge)
     isolated: dict[str, str] = field(default_factory=dict)
     policies_enforced: bool = True  # False: the CNI plugin (flannel) ignores them
+    gateways: list[GatewayView] = field(default_factory=list)  # the Gateway API's boxes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -57,7 +57,8 @@ def lit_boxes(
     node_ips: set[str] | None = None,
 ) -> list[str]:
     """The boxes ``hop`` lights: the Service whose address the packet is sent to (before or
-    after this hop), and the Ingress box while the ingress controller has the request.
+    after this hop), the Ingress box while the ingress controller has the request, and a
+    Gateway's box while its Envoy proxy has it.
 
     >>> from app.cluster.cluster import Cluster
     >>> from app.render.map import build_map
@@ -83,6 +84,13 @@ def lit_boxes(
         or (hop.get("action") == "proxy" and "ingress" in (hop.get("where") or ""))
     ):
         lit.append(view.ingresses.at)
+    for gateway in view.gateways:
+        # A Gateway's box while one of its Envoy pods has the request.
+        if at.startswith(f"pod/{gateway.namespace}/{gateway.name}-") and hop.get("action") in (
+            "deliver",
+            "proxy",
+        ):
+            lit.append(gateway.at)
     return lit
 
 

@@ -1,6 +1,6 @@
-// Click (or Enter on) a pod, Service or node on the map to open its details in the panel.
+// Click (or Enter on) a pod, Service, node or Gateway on the map to open its details in the panel.
 // The map is redrawn by htmx, so the listener sits on the document, not on the SVG.
-const KINDS = new Set(["Pod", "Service", "Node"]);
+const KINDS = new Set(["Pod", "Service", "Node", "Gateway"]);
 
 function target(event) {
   const element = event.target.closest && event.target.closest("svg.cluster-map [data-kind]");

@@ -191,14 +191,14 @@ document.addEventListener("htmx:afterSwap", (event) => {
 
 // New objects on the map --------------------------------------------------------------------
 
-const MAP_KINDS = '[data-kind="Pod"], [data-kind="Service"], [data-kind="IngressController"], [data-kind="Ingress"]';
+const MAP_KINDS = '[data-kind="Pod"], [data-kind="Service"], [data-kind="IngressController"], [data-kind="Ingress"], [data-kind="Gateway"]';
 
 // What an element on the map stands for; an Ingress box also by the rules it lists, so a new
 // Ingress lights up the box that now shows its routes.
 function mapKey(element) {
   const { kind, namespace = "", name = "" } = element.dataset;
   let key = `${kind}/${namespace}/${name}`;
-  if (kind === "IngressController" || kind === "Ingress") {
+  if (kind === "IngressController" || kind === "Ingress" || kind === "Gateway") {
     const rules = [...element.querySelectorAll(".ingress-rule")].map((r) => r.textContent.trim());
     const title = element.querySelector("title")?.textContent || "";
     key += `|${rules.join(";")}|${title}`;
