@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from app.cluster import constants as c
+from app.cluster import kind_gateway
 from app.cluster.cluster import Cluster
 from app.cluster.export import export_objects
 from app.cluster.manifests import dump_manifests
@@ -145,6 +146,8 @@ def differences(cluster: Cluster) -> list[str]:
             "ingress-nginx; with kind, reaching it from your machine needs port mappings "
             "(extraPortMappings) or kubectl port-forward."
         )
+    if kind_gateway.uses_gateway_api(made):
+        lines.append(kind_gateway.difference())
     lines.append(
         "Requests from outside (the sandbox's 198.51.100.7) come from your own machine "
         "instead, through the node containers' addresses."
@@ -180,6 +183,8 @@ def replay_script(cluster: Cluster) -> str:
             "kubectl wait -n ingress-nginx --for=condition=Ready pod "
             "-l app.kubernetes.io/component=controller --timeout=300s",
         ]
+    if kind_gateway.uses_gateway_api(export_objects(cluster)):
+        lines += kind_gateway.install_lines()
     lines += [
         "",
         "kubectl apply -f manifests.yaml",

@@ -138,3 +138,33 @@ def test_each_cni_is_installed_as_its_project_documents() -> None:
         "weave": "kubectl apply -f "
         "https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml",
     }
+
+
+def test_gateway_api_objects_install_the_crds_and_envoy_gateway_before_the_manifests() -> None:
+    """Envoy Gateway's install page: kubectl apply --server-side -f <release>/install.yaml
+    (the Gateway API CRDs included), then the quickstart's wait for deployment/envoy-gateway."""
+    cluster = scenarios.build("web-service")
+    assert "envoyproxy/gateway" not in replay_script(cluster)
+    from app.cluster.apply import apply_text
+
+    apply_text(
+        cluster,
+        """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: web-gw}
+spec:
+  gatewayClassName: eg
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+""",
+    )
+    script = replay_script(cluster)
+    install = (
+        "kubectl apply --server-side -f "
+        "https://github.com/envoyproxy/gateway/releases/download/v1.9.0/install.yaml"
+    )
+    assert install in script
+    assert script.index(install) < script.index("kubectl wait --timeout=5m -n envoy-gateway-system")
+    assert script.index("name: eg\n") < script.index("kubectl apply -f manifests.yaml")
+    assert "Gateway API v1.6.1 CRDs" in script
+    assert "kind: Gateway\n" in kind_manifests(cluster)
