@@ -53,7 +53,11 @@ def _describe(record: dict[str, Any], reason: bool = True) -> str:
     source = record["from"].replace("pod/", "Pod ").replace("node/", "node ")
     if source == "external":
         source = "the outside client"
-    text = f"{source} → {record['to']}: {record['verdict']}"
+    # The method and headers it was sent with, where they were not a plain GET.
+    sent = [record["method"]] if record.get("method", "GET") != "GET" else []
+    sent += [f"{k}: {v}" for k, v in (record.get("headers") or {}).items()]
+    asked = f" ({', '.join(sent)})" if sent else ""
+    text = f"{source} → {record['to']}{asked}: {record['verdict']}"
     if record["verdict"] != "delivered" and record.get("reason"):
         if not reason:
             return text
@@ -64,6 +68,8 @@ def _describe(record: dict[str, Any], reason: bool = True) -> str:
             text += f" to {end.get('namespace')}/{end.get('name')}"
         else:  # a host outside the cluster, or a node's own address
             text += f" to {end.get('kind')} {end.get('ip')}:{end.get('port')}"
+        if record.get("http_status") not in (None, 200):  # a proxy's own answer (Envoy's 404)
+            text += f", which answered HTTP {record['http_status']}"
     return text
 
 
