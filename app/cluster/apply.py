@@ -14,7 +14,7 @@ from typing import Any
 from app.cluster import bootstrap, services
 from app.cluster import constants as c
 from app.cluster.cluster import Change, Cluster
-from app.cluster.controllers.gateway.infra import install_manifests as envoy_gateway_install
+from app.cluster.controllers.gateway.install import install_envoy_gateway
 from app.cluster.defaulting import apply_defaults
 from app.cluster.manifests import Document, parse_manifests
 from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, canonical_json, deep_copy, key_of
@@ -487,11 +487,11 @@ def install_system_objects(cluster: Cluster) -> None:
         *bootstrap.control_plane_pods(),
         *bootstrap.system_services(),
         *bootstrap.system_workloads(config.cni),
-        *envoy_gateway_install(),
     ]
     for manifest in manifests:
         install_system_manifest(cluster, manifest)
     cluster.reconcile()
+    install_envoy_gateway(cluster)
 
 
 def install_system_manifest(cluster: Cluster, manifest: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from app.cluster import constants as c
 from app.cluster import persistence
 from app.cluster.controllers import endpoints, scheduling, workloads
 from app.cluster.controllers.gateway import controller as envoy_gateway
+from app.cluster.controllers.gateway import install
 from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, key_of
 from app.cluster.state import ClusterConfig, ClusterState, Event
 from app.errors import FieldError, InvalidObjects, NotFound
@@ -85,14 +86,10 @@ class Cluster:
     def from_state(cls, state: dict[str, Any]) -> Cluster:
         """Rebuild a cluster from :meth:`to_state` output (parsed from JSON, not shared)."""
         cluster = cls(persistence.restore(persistence.Saved.from_dict(state)))
-        if cluster.state.get("Namespace", "", envoy_gateway.infra.NAMESPACE) is None:
-            # Saved before every sandbox had Envoy Gateway: install it now (deterministically,
-            # from the saved random state); the next save keeps it.
-            from app.cluster.apply import install_system_manifest
-
-            for manifest in envoy_gateway.infra.install_manifests():
-                install_system_manifest(cluster, manifest)
-            cluster.reconcile()
+        if not install.installed(cluster):
+            # Saved before every sandbox had Envoy Gateway: install it now, the same way each
+            # time it loads; the next save keeps it.
+            install.install_envoy_gateway(cluster)
         return cluster
 
     def replace_with(self, other: Cluster) -> None:
