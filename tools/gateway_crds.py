@@ -5,9 +5,10 @@ Run from the repository root with a clone of kubernetes-sigs/gateway-api:
     .venv/bin/python tools/gateway_crds.py /path/to/gateway-api v1.6.1
 
 It reads ``config/crd/standard/*.yaml`` at the given tag and writes one JSON file per kind to
-``app/cluster/validation/crds/``: the v1 ``openAPIV3Schema`` without descriptions, plus the
-CRD's scope, names, served versions and additionalPrinterColumns. (In these CRDs every
-served version has the same schema; the script checks it.)
+``app/cluster/validation/crds/``: the v1 ``openAPIV3Schema`` (with its descriptions, which
+``kubectl explain`` prints), plus the CRD's scope, names, served versions and
+additionalPrinterColumns. (In these CRDs every served version has the same schema, but for
+descriptions; the script checks it.)
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def main(repo: str, tag: str) -> None:
                 "categories": spec["names"].get("categories", []),
                 "scope": spec["scope"],
                 "printerColumns": version.get("additionalPrinterColumns", []),
-                "schema": _trim(version["schema"]["openAPIV3Schema"]),
+                "schema": version["schema"]["openAPIV3Schema"],
             }
             name = f"{spec['names']['singular']}.json"
             (OUT / name).write_text(json.dumps(doc, separators=(",", ":")) + "\n")

@@ -14,6 +14,8 @@ import json
 from functools import cache
 from typing import Any
 
+from app.cluster.objects import GATEWAY_KINDS
+from app.cluster.validation.crd_schema import crd
 from app.cluster.validation.schema import schema_dir
 from app.kubeapi.resources import Resource, groups, in_group
 
@@ -151,6 +153,32 @@ def _operation(resource: Resource, verb: str) -> dict[str, Any]:
     return operation
 
 
+def custom_schema_name(resource: Resource) -> str:
+    """The name the API server gives a custom resource's schema: its group reversed.
+
+    >>> from app.kubeapi.resources import by_kind
+    >>> custom_schema_name(by_kind("HTTPRoute"))
+    'io.k8s.networking.gateway.v1.HTTPRoute'
+    """
+    reversed_group = ".".join(reversed(resource.group.split(".")))
+    return f"{reversed_group}.{resource.version}.{resource.kind}"
+
+
+def custom_schema(resource: Resource) -> dict[str, Any]:
+    """A Gateway API kind's schema as the API server publishes a CRD's: its
+    ``openAPIV3Schema`` with its descriptions, metadata as ObjectMeta,
+    and the group, version and kind, which ``kubectl explain`` looks up."""
+    schema = dict(crd(resource.kind)["schema"])
+    schema["properties"] = {
+        **schema["properties"],
+        "metadata": {"$ref": f"#/components/schemas/{_META}ObjectMeta"},
+    }
+    schema["x-kubernetes-group-version-kind"] = [
+        {"group": resource.group, "kind": resource.kind, "version": resource.version}
+    ]
+    return schema
+
+
 def group_document(group: str, version: str) -> dict[str, Any] | None:
     """``/openapi/v3/api/v1`` or ``/openapi/v3/apis/<group>/<version>``, or None.
 
@@ -165,6 +193,8 @@ def group_document(group: str, version: str) -> dict[str, Any] | None:
         return None
     paths: dict[str, Any] = {}
     roots = [_META + "Status", _META + "APIResourceList", "io.k8s.api.autoscaling.v1.Scale"]
+    if any(r.kind in GATEWAY_KINDS for r in served):
+        roots.append(_META + "ObjectMeta")
     for resource in served:
         name = definition_of(resource.group, resource.version, resource.kind)
         if name:
@@ -177,6 +207,9 @@ def group_document(group: str, version: str) -> dict[str, Any] | None:
             for verb, action in (("get", "get"), ("put", "put"), ("patch", "patch"))
         } | {"delete": _operation(resource, "delete")}
     schemas = {name: clean(definitions()[name]) for name in _referenced(roots)}
+    for resource in served:
+        if resource.kind in GATEWAY_KINDS:
+            schemas[custom_schema_name(resource)] = custom_schema(resource)
     title = "Kubernetes"
     return {
         "openapi": "3.0.0",

@@ -4,7 +4,7 @@ The Gateway API kinds are CustomResourceDefinitions, not built-in kinds, so the 
 (apiextensions-apiserver) checks them differently from a Pod: against the structural
 ``openAPIV3Schema`` of the CRD, with its own error wording (``spec.port in body should be
 less than or equal to 65535``), and fills in the schema's ``default`` values. The schemas
-live in ``crds/*.json``, trimmed from the Gateway API release's standard-channel CRDs by
+live in ``crds/*.json``, taken from the Gateway API release's standard-channel CRDs by
 ``tools/gateway_crds.py`` (the release is named in each file's ``source``).
 
 The CRDs' CEL rules (``x-kubernetes-validations``) are not evaluated here: they are written
