@@ -22,6 +22,11 @@ RESOURCES = [
     "ingresses",
     "ingressclasses",
     "networkpolicies",
+    "gatewayclasses",
+    "gateways",
+    "httproutes",
+    "grpcroutes",
+    "referencegrants",
     "events",
     "all",
 ]
@@ -84,6 +89,11 @@ def completions(cluster: Any) -> dict[str, Any]:
         "namespaces": _names(cluster, "Namespace"),
         "ingresses": _names(cluster, "Ingress"),
         "networkpolicies": _names(cluster, "NetworkPolicy"),
+        "gatewayclasses": _names(cluster, "GatewayClass"),
+        "gateways": _names(cluster, "Gateway"),
+        "httproutes": _names(cluster, "HTTPRoute"),
+        "grpcroutes": _names(cluster, "GRPCRoute"),
+        "referencegrants": _names(cluster, "ReferenceGrant"),
     }
     names["endpoints"] = names["services"]
     return {

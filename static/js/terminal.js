@@ -100,6 +100,10 @@ const RESOURCE_NAMES = {
   namespaces: "namespaces", ep: "endpoints", endpoints: "endpoints", ing: "ingresses",
   ingress: "ingresses", ingresses: "ingresses", netpol: "networkpolicies",
   networkpolicy: "networkpolicies", networkpolicies: "networkpolicies",
+  gc: "gatewayclasses", gatewayclass: "gatewayclasses", gatewayclasses: "gatewayclasses",
+  gtw: "gateways", gateway: "gateways", gateways: "gateways",
+  httproute: "httproutes", httproutes: "httproutes", grpcroute: "grpcroutes", grpcroutes: "grpcroutes",
+  refgrant: "referencegrants", referencegrant: "referencegrants", referencegrants: "referencegrants",
 };
 
 const VALUE_FLAGS = new Set(["-n", "--namespace", "-o", "--output", "-l", "--selector", "-c", "--container", "-f", "--filename"]);
