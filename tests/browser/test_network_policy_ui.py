@@ -169,3 +169,26 @@ def test_isolated_pods_read_in_presentation_mode_and_the_matrix_on_a_phone(
     assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
     phone.screenshot(path=screenshots_dir / "reachability-phone-390x844.png")
     phone.close()
+
+
+def test_the_reachability_tab_and_the_form_pass_an_axe_audit(
+    page: Page, live_server, artifacts_dir: Path
+) -> None:
+    """No serious or critical axe-core violation (issue 4's bar) with a policy in place."""
+    from tests.browser.test_accessibility import Axe, audit
+
+    workspace = new_workspace(live_server.url, "calico")
+    with httpx.Client(base_url=live_server.url) as client:
+        client.post(
+            f"/api/v1/workspaces/{workspace}/apply",
+            content="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+            "metadata: {name: db-deny}\nspec: {podSelector: {matchLabels: {app: db}}}\n",
+            headers={"content-type": "application/yaml"},
+        )
+    page.goto(f"/w/{workspace}?tab=reachability")
+    expect(cell(page, "api", "db")).to_have_attribute("data-state", "denied")
+    audit(Axe(), page, "sandbox-reachability", artifacts_dir)
+    page.goto(f"/w/{workspace}?tab=build")
+    page.locator("summary", has_text="NetworkPolicy").click()
+    expect(page.locator('form[action$="/build/networkpolicy"]')).to_be_visible()
+    audit(Axe(), page, "sandbox-networkpolicy-form", artifacts_dir)
