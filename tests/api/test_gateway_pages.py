@@ -48,9 +48,9 @@ def test_objects_tab_lists_gateways_and_routes_with_their_status(api):
     gateway = api.get(f"/api/v1/workspaces/{ws}/objects", params={"kind": "Gateway"}).json()
     address = gateway["items"][0]["status"]["addresses"][0]["value"]
     page = text_of(api.get(f"/w/{ws}?tab=objects").text)
-    assert f"default web-gw eg {address} True True http 80/HTTP *.example.com · 2 routes" in page
-    assert "default shop HTTPRoute shop.example.com default/web-gw ✓" in page
-    assert "default lost HTTPRoute lost.example.com default/web-gw ✗ BackendNotFound" in page
+    assert f"default web-gw True {address} eg True http 80/HTTP *.example.com · 2 routes" in page
+    assert "default shop default/web-gw ✓ shop.example.com HTTPRoute" in page
+    assert "default lost default/web-gw ✗ BackendNotFound lost.example.com HTTPRoute" in page
 
 
 def test_the_drawer_shows_listeners_and_each_parents_conditions(api):
