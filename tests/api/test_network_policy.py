@@ -144,6 +144,7 @@ def test_the_tab_marks_isolated_pods_and_lists_the_policy(api: Api):
     assert 'data-policy="default/db-from-api"' in page
     assert 'data-targets="pod/default/db"' in page
     assert 'data-isolated="in"' in page  # the map's badge on db
+    assert f"/w/{ws}/objects/NetworkPolicy/default/db-from-api" in page  # its details
     assert "Calico enforces NetworkPolicy" in page
     drawer = api.get(f"/w/{ws}/objects/Pod/default/db").text
     assert "isolated for ingress by default/db-from-api" in drawer
