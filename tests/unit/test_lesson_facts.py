@@ -196,12 +196,16 @@ def quiz_answer(slug: str, question: str) -> tuple[str, str]:
 @pytest.mark.parametrize("slug", ["ingress", "putting-it-together"])
 def test_ingress_nginx_is_said_to_be_retired_and_gateway_api_recommended(slug):
     """kubernetes/ingress-nginx README: best-effort maintenance ended in March 2026;
-    kubernetes.io/docs/concepts/services-networking/ingress/: the Ingress API is frozen."""
+    kubernetes.io/blog/2025/11/11/ingress-nginx-retirement/ (SIG Network and the Security
+    Response Committee, November 2025: no releases, fixes or security patches after March
+    2026; the Gateway API instead); kubernetes.io/docs/concepts/services-networking/ingress/:
+    the Ingress API is frozen."""
     text = said(slug)
     assert "retired" in text and "March 2026" in text
     if slug == "ingress":
-        assert "no further releases or security fixes" in text
-        assert "Ingress API is frozen" in text and "Gateway API" in text
+        assert "SIG Network and the Security Response Committee" in text
+        assert "no releases, bug fixes or security patches after March 2026" in text
+        assert "Ingress API itself is frozen" in text and "Gateway API" in text
     assert "ingress-nginx README" in cited(slug)
 
 
