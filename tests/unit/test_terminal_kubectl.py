@@ -38,7 +38,7 @@ def test_get_pods_and_services_as_kubectl_prints_them(cluster) -> None:
     )
     assert out(cluster, "kubectl get endpoints web") == (
         "NAME   ENDPOINTS                                         AGE\n"
-        "web    10.244.2.3:8080,10.244.1.5:8080,10.244.2.4:8080   <unknown>\n"
+        "web    10.244.2.4:8080,10.244.1.5:8080,10.244.2.5:8080   <unknown>\n"
     )
 
 
@@ -47,8 +47,8 @@ def test_get_with_selectors_namespaces_and_formats(cluster) -> None:
         "pod/web-ff67c48df-2q97c\npod/web-ff67c48df-kvf26\npod/web-ff67c48df-kwx94\n"
     )
     assert out(cluster, "kubectl get deploy -A --no-headers").splitlines()[1].split()[:2] == [
-        "ingress-nginx",
-        "ingress-nginx-controller",
+        "envoy-gateway-system",
+        "envoy-gateway",
     ]
     assert (
         out(cluster, "kubectl get pods -n kube-system -l k8s-app=kube-dns -o name").count("coredns")
@@ -150,7 +150,7 @@ def test_describe_a_service_in_kubectls_layout(cluster) -> None:
         "IPs:                      10.101.124.92\n"
         "Port:                     http  80/TCP\n"
         "TargetPort:               http/TCP\n"
-        "Endpoints:                10.244.2.3:8080,10.244.1.5:8080,10.244.2.4:8080\n"
+        "Endpoints:                10.244.2.4:8080,10.244.1.5:8080,10.244.2.5:8080\n"
         "Session Affinity:         None\n"
         "Internal Traffic Policy:  Cluster\n"
         "Events:                   <none>\n"
@@ -173,7 +173,7 @@ def test_describe_a_pod_with_its_events(cluster) -> None:
 def test_get_with_a_jsonpath_template(cluster) -> None:
     assert out(cluster, "kubectl get svc web -o jsonpath='{.spec.clusterIP}'") == "10.101.124.92"
     assert out(cluster, "kubectl get pods -l app=web -o jsonpath='{.items[*].status.podIP}'") == (
-        "10.244.2.3 10.244.1.5 10.244.2.4"
+        "10.244.2.4 10.244.1.5 10.244.2.5"
     )
     assert (
         out(cluster, "kubectl get svc web -o jsonpath='{.spec.ports[0].port}{\"\\n\"}'") == "80\n"

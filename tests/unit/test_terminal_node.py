@@ -52,7 +52,7 @@ def test_conntrack_lists_the_last_requests_nat_entries(cluster) -> None:
         "udp 17 29 src=10.244.1.4 dst=10.96.0.10 sport=52801 dport=53 src=10.244.2.2 "
         "dst=10.244.1.4 sport=53 dport=52801 mark=0 use=1\n"
         "tcp 6 86399 ESTABLISHED src=10.244.1.4 dst=10.101.124.92 sport=32768 dport=80 "
-        "src=10.244.2.4 dst=10.244.1.4 sport=8080 dport=32768 [ASSURED] mark=0 use=1\n"
+        "src=10.244.2.5 dst=10.244.1.4 sport=8080 dport=32768 [ASSURED] mark=0 use=1\n"
         "conntrack v1.4.8 (conntrack-tools): 2 flow entries have been shown.\n"
     )
 
@@ -62,7 +62,7 @@ def test_tcpdump_on_eth0_shows_the_vxlan_outer_header(cluster) -> None:
     packets = run(cluster, "tcpdump -ni eth0 2>/dev/null", node).output.splitlines()
     assert packets[4:6] == [
         "00:00:00.000411 IP 10.0.0.11.33582 > 10.0.0.12.8472: OTV, flags [I] (0x08), overlay 0, instance 1",
-        "IP 10.244.1.4.32768 > 10.244.2.4.8080: Flags [P.], seq 1:77, ack 1, win 502, length 76: HTTP: GET / HTTP/1.1",
+        "IP 10.244.1.4.32768 > 10.244.2.5.8080: Flags [P.], seq 1:77, ack 1, win 502, length 76: HTTP: GET / HTTP/1.1",
     ]
 
 
@@ -126,5 +126,5 @@ def test_iptables_save_counters_show_what_the_last_request_matched(cluster) -> N
     )
     assert (
         '[1:60] -A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> '
-        '10.244.2.4:8080" -j KUBE-SEP-SS2T4ADR43IYLGAO'
+        '10.244.2.5:8080" -j KUBE-SEP-OAIGUPJHOE4YU7HS'
     ) in lines
