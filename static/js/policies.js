@@ -78,9 +78,34 @@ const tidy = (form) => {
   });
 };
 
-const tidyAll = () => document.querySelectorAll("[data-np-form]").forEach(tidy);
-tidyAll();
-document.addEventListener("htmx:afterSettle", tidyAll);
+const prepare = (root) => root.querySelectorAll?.("[data-np-form]").forEach((form) => {
+  form.querySelectorAll("[data-np-remove]").forEach((b) => { b.hidden = false; });
+  tidy(form);
+});
+
+// Remove: the row's boxes emptied (the server skips an empty row) and, past the first, hidden.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("[data-np-remove]");
+  if (!button) return;
+  const row = button.closest(button.dataset.npRemove === "peer" ? "[data-np-peer]" : "[data-np-rule]");
+  row.querySelectorAll("input:not([type=checkbox])").forEach((f) => { f.value = ""; });
+  row.querySelectorAll("select").forEach((f) => { f.selectedIndex = 0; });
+  row.querySelectorAll("input[type=checkbox]").forEach((f) => { f.checked = false; });
+  const form = row.closest("[data-np-form]");
+  const siblings = button.dataset.npRemove === "peer"
+    ? [...row.closest("[data-np-rule]").querySelectorAll("[data-np-peer]")]
+    : [...row.closest("[data-np-rules]").querySelectorAll(":scope > [data-np-rule]")];
+  if (siblings.indexOf(row) > 0) {
+    row.hidden = true;
+    const sep = row.previousElementSibling;
+    if (sep?.matches("[data-np-peer-sep]")) sep.hidden = true;
+  }
+  tidy(form);
+  (row.hidden ? form.querySelector("[data-np-add]:not([hidden])") : row.querySelector("select, input"))?.focus();
+});
+prepare(document);
+// Only a form just drawn: a redraw elsewhere (the map) keeps the rows the learner opened.
+document.addEventListener("htmx:afterSettle", (event) => prepare(event.target));
 document.addEventListener("click", (event) => {
   const button = event.target.closest?.("[data-np-add]");
   if (!button) return;

@@ -60,6 +60,11 @@ def fill_policy_form(page: Page, screenshots_dir: Path) -> None:
     expect(form.locator('input[name="in0_p1_pods"]')).to_be_hidden()
     form.get_by_role("button", name="Add a peer (or)").first.click()
     expect(form.locator('input[name="in0_p1_pods"]')).to_be_visible()
+    # ... and a peer added by mistake goes again, leaving nothing behind
+    form.locator('input[name="in0_p1_namespaces"]').fill("team=oops")
+    form.get_by_role("button", name="Remove peer 2 of ingress rule 1").click()
+    expect(form.locator('input[name="in0_p1_pods"]')).to_be_hidden()
+    expect(form.locator('input[name="in0_p1_namespaces"]')).to_have_value("")
     form.locator('select[name="in0_p0_kind"]').evaluate("e => e.scrollIntoView({block: 'center'})")
     page.screenshot(path=screenshots_dir / "network-policy-form-filled.png")
     form.get_by_role("button", name="Create NetworkPolicy").click()
