@@ -135,6 +135,26 @@ def workspace_view(cluster: Cluster) -> dict[str, Any]:
         "services": services,
         "slices": slices,
         "ingresses": ingresses,
+        # kubectl get networkpolicy -A: NAME, POD-SELECTOR (empty: every pod of the namespace)
+        "network_policies": [
+            {
+                "namespace": p["metadata"]["namespace"],
+                "name": p["metadata"]["name"],
+                "pod_selector": _selector_text((p.get("spec") or {}).get("podSelector") or {}),
+            }
+            for p in cluster.list("NetworkPolicy")
+        ],
         "gateway_api": gateway_api_view(cluster),
         "events": events,
     }
+
+
+def _selector_text(selector: dict[str, Any]) -> str:
+    """A policy's pod selector as kubectl prints it (``<none>`` when it selects every pod).
+
+    >>> _selector_text({"matchLabels": {"app": "db"}}), _selector_text({})
+    ('app=db', '<none>')
+    """
+    from app.cluster.selectors import describe
+
+    return describe(selector) or "<none>"

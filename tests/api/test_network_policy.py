@@ -146,6 +146,8 @@ def test_the_tab_marks_isolated_pods_and_lists_the_policy(api: Api):
     assert 'data-isolated="in"' in page  # the map's badge on db
     assert f"/w/{ws}/objects/NetworkPolicy/default/db-from-api" in page  # its details
     assert "Calico enforces NetworkPolicy" in page
+    objects = api.get(f"/w/{ws}?tab=objects").text  # kubectl get networkpolicy -A
+    assert re.search(r">db-from-api</a></td><td>app=db</td>", objects)
     drawer = api.get(f"/w/{ws}/objects/Pod/default/db").text
     assert "isolated for ingress by default/db-from-api" in drawer
 
