@@ -108,6 +108,11 @@ def test_the_refused_cross_namespace_reference_reads_on_a_projector(
     page = context.new_page()
     start_lesson(page, LESSON.slug, present=True)
     panel = page.locator("#lesson")
+    # The introduction: why the Gateway API, and the three kinds with their owners.
+    expect(page.locator("body")).to_have_class("present")
+    expect(panel).to_contain_text("Security Response Committee")
+    expect(panel.locator("li", has_text="GatewayClass")).to_have_count(1)
+    page.screenshot(path=str(screenshots_dir / "lesson-gateway-api-intro-present-1920x1080.png"))
     last = len(LESSON.steps)
     for number in range(2, last + 1):
         panel.get_by_role("button", name="Next →").click()
