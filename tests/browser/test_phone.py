@@ -214,7 +214,8 @@ def test_the_sandbox_on_a_phone(phone: Page, live_server, screenshots_dir: Path)
     expect(page.locator("#panel")).to_contain_text("Pod default/client")
     page.wait_for_timeout(600)  # the smooth scroll
     box = page.locator("#panel").bounding_box()
-    assert box and 0 <= box["y"] < PHONE["height"], box
+    # (brought to the top: a fraction of a pixel above it is the scroll's rounding)
+    assert box and -1 < box["y"] < PHONE["height"], box
     assert_no_sideways_scroll(page)
 
 
