@@ -126,8 +126,8 @@ def list_objects(
 @router.get(
     "/workspaces/{workspace_id}/objects/{kind}/{namespace}/{name}",
     summary="One object",
-    description="For cluster-scoped kinds (Namespace, Node, IngressClass) the namespace is "
-    "ignored: put `-`.",
+    description="For cluster-scoped kinds (Namespace, Node, IngressClass, GatewayClass) the "
+    "namespace is ignored: put `-`.",
     responses={
         200: oa.ok(bodies.KubeObject, "The object, as the API server serves it."),
         **oa.READ,
@@ -143,7 +143,8 @@ def get_object(request: Request, workspace_id: WorkspaceId, kind: Kind, namespac
 @router.delete(
     "/workspaces/{workspace_id}/objects/{kind}/{namespace}/{name}",
     summary="Delete an object, and see what the controllers did next",
-    description="For cluster-scoped kinds (Namespace, Node, IngressClass) put `-` as namespace.",
+    description="For cluster-scoped kinds (Namespace, Node, IngressClass, GatewayClass) put `-` "
+    "as namespace.",
     responses={200: oa.ok(bodies.DeleteAnswer, "What was deleted and what followed."), **oa.CHANGE},
 )
 def delete_object(
