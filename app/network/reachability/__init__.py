@@ -84,7 +84,8 @@ def matrix(
 
     Raises
     ------
-    Nothing: a cluster without pods gives an empty matrix.
+    None of its own: a cluster without pods gives an empty matrix (stored policies were
+    validated by the API server, so their CIDRs parse).
 
     Examples
     --------
