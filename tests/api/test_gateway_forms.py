@@ -64,3 +64,15 @@ def test_a_listener_port_out_of_range_is_refused(api):
     made = api.post(f"/w/{ws}/build/gateway", data={"name": "gw", "port": "70000"})
     assert made.status_code == 422
     assert "spec.listeners[0].port in body should be less than or equal to 65535" in made.text
+
+
+def test_a_weight_that_is_not_a_number_names_the_backend_field(api):
+    ws = new_workspace(api, scenario="web-service")
+    made = api.post(
+        f"/w/{ws}/build/httproute",
+        data={"name": "shop", "gateway": "default/web-gw", "backend_0": "web",
+              "backend_port_0": "80", "weight_0": "ninety"},
+    )  # fmt: skip
+    assert made.status_code == 422
+    assert "spec.rules[0].backendRefs[0].weight" in made.text
+    assert "must be a whole number" in made.text
