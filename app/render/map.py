@@ -133,11 +133,8 @@ class _Builder:
             [i for i in self.cluster.list("Ingress") if self.in_namespace(i)],
             self.slices,
         )
-        gateways = gateway_boxes(
-            self.cluster,
-            [g for g in self.cluster.list("Gateway") if self.in_namespace(g)],
-            self.slices,
-        )
+        shown = [g for g in self.cluster.list("Gateway") if self.in_namespace(g)]
+        gateways = gateway_boxes(self.cluster, shown, self.slices)
         wide: list[IngressView | GatewayView] = [*([ingress] if ingress else []), *gateways]
         service_views, lanes_top = self._place_services(services, wide, width, services_y)
         boxes: list[ServiceView | IngressView | GatewayView] = [*service_views, *wide]
@@ -366,9 +363,7 @@ class _Builder:
         width: float,
         top: float,
     ) -> tuple[list[ServiceView], float]:
-        """The Service boxes in rows, and the wide boxes (the ingress controller, the
-        Gateways) at the end of the first row, or in a row of their own when they do not fit
-        beside a Service."""
+        """Services in rows; the ingress controller and Gateways after them, or below."""
         left = L.MARGIN + L.OUTSIDE_W + L.OUTSIDE_GAP * 3  # right of the internet and the LB
         wide_w = sum(b.w + L.SERVICE_GAP for b in wide)
         room = width - left - L.MARGIN - (L.SERVICE_W + L.SERVICE_GAP if services else 0)
@@ -396,14 +391,8 @@ class _Builder:
             )
         height = rows * L.SERVICE_H + max(rows - 1, 0) * L.SERVICE_GAP
         if beside:
-            x = x0 + (first * (L.SERVICE_W + L.SERVICE_GAP) if services else 0)
-            y = top
+            start = (x0 + (first * (L.SERVICE_W + L.SERVICE_GAP) if services else 0), top)
         else:
-            x, y = left, top + (height + L.SERVICE_GAP if services else 0)
-        for box in wide:
-            if x + box.w > width - L.MARGIN and x > left:  # wrap to another row
-                x, y = left, top + height + L.SERVICE_GAP
-            box.x, box.y = x, y
-            x += box.w + L.SERVICE_GAP
-            height = max(height, y + box.h - top)
+            start = (left, top + (height + L.SERVICE_GAP if services else 0))
+        height = L.place_in_rows(wide, start, left, width - L.MARGIN, top, height)
         return views, top + max(height, 2 * L.OUTSIDE_H + L.OUTSIDE_GAP) + 6

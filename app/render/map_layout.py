@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 # The map is drawn to be read from the back of a classroom: the stage shows it at about 0.65 of
 # its size on a 1280-px screen, so a pod's IP (20 units) still renders at 12 px or more.
@@ -250,3 +251,30 @@ def dom_id(anchor: str) -> str:
     'dev-node-worker-1-flannel_1'
     """
     return "dev-" + anchor.replace("/", "-").replace(".", "_")
+
+
+def place_in_rows(
+    boxes: list[Any],
+    start: tuple[float, float],
+    left: float,
+    right: float,
+    top: float,
+    height: float,
+) -> float:
+    """Place wide boxes (the ingress controller, the Gateways) left to right from ``start``,
+    wrapping to a new row under the others when one would pass ``right``; return the height
+    of the band from ``top`` that holds everything.
+
+    >>> from types import SimpleNamespace as Box
+    >>> boxes = [Box(w=380, h=100), Box(w=380, h=120)]
+    >>> place_in_rows(boxes, (500, 10), 200, 1000, 10, 100), (boxes[1].x, boxes[1].y)
+    (234, (200, 124))
+    """
+    x, y = start
+    for box in boxes:
+        if x + box.w > right and x > left:
+            x, y = left, top + height + SERVICE_GAP
+        box.x, box.y = x, y
+        x += box.w + SERVICE_GAP
+        height = max(height, y + box.h - top)
+    return height
