@@ -218,6 +218,10 @@ class Trace(_Open):
     dns: dict[str, Any] | None
     hops: list[Hop]
     reply: list[Hop]
+    location: str | None = Field(
+        None,
+        description="A redirect's Location, when Envoy answered an HTTPRoute's RequestRedirect.",
+    )
 
 
 class Landed(_Open):
@@ -238,6 +242,15 @@ class Traffic(_Open):
     unreachable: int
     nxdomain: int
     note: str
+    backends: dict[str, int] | None = Field(
+        None,
+        description="Through a Gateway: requests per backendRef Service (namespace/name), the "
+        "weighted split.",
+    )
+    statuses: dict[str, int] | None = Field(
+        None,
+        description="Through a Gateway: Envoy's own answers (404, 500, 503, a redirect) by status.",
+    )
 
 
 class DnsRecord(_Open):
