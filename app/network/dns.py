@@ -263,7 +263,8 @@ def public_answer(cluster: Any, fqdn_: str, qtype: str) -> tuple[str, list[Recor
 
     The simulated internet knows every public name: each host of an Ingress that ingress-nginx
     serves (exact, or one label under a ``*.`` wildcard host) points at the controller's
-    LoadBalancer IP; any other name with hostname labels under a known top-level domain
+    LoadBalancer IP; each hostname a Gateway's listener or attached HTTPRoute names (a
+    wildcard: any name under it) at the Gateway's address; any other name with hostname labels under a known top-level domain
     (``example.com``, ``example.org``, ``github.io``, any two-letter country code) gets a stable
     address in 192.0.2.0/24 derived from a hash of the name. Special-use names (``.local``,
     ``.test``, ``.invalid``, ``.localhost``, ``.internal``, reverse names) and names under no
