@@ -143,3 +143,49 @@ def test_a_workspace_saved_before_envoy_gateway_loads_with_it_installed():
     assert names and names == [
         p["metadata"]["name"] for p in second.list("Pod", "envoy-gateway-system")
     ]
+
+
+def test_hostname_intersection_decides_which_requests_reach_the_route_httproute_hostname_intersection():
+    """conformance/tests/httproute-hostname-intersection: a route's hostnames serve only
+    where they meet the listener's (*.wildcard.io with bar.wildcard.io, foo.bar.wildcard.io
+    and wildcard.io): wildcard.io is no listener's, so Envoy answers 404."""
+    from app.cluster.controllers.gateway import infra
+    from app.network.gateway.decide import decide
+    from app.network.gateway.matching import Request
+
+    cluster = Cluster.create(seed=3)
+    apply_text(
+        cluster,
+        """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: wild}
+spec:
+  gatewayClassName: eg
+  listeners: [{name: http, port: 80, protocol: HTTP, hostname: "*.wildcard.io"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: wild}
+spec:
+  parentRefs: [{name: wild}]
+  hostnames: [bar.wildcard.io, foo.bar.wildcard.io, wildcard.io]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+""",
+    )
+    port = infra.container_port(80)
+
+    def status(host: str) -> int | None:
+        return decide(cluster, ("default", "wild"), port, Request(host), "http", 0).status
+
+    # web has no endpoints: a request that reaches the route gets Envoy's 503, one that
+    # does not gets 404.
+    assert status("bar.wildcard.io") == 503
+    assert status("foo.bar.wildcard.io") == 503
+    assert status("wildcard.io") == 404
+    assert status("other.wildcard.io") == 404
