@@ -355,3 +355,43 @@ def test_hostile_bodies_are_bad_requests(api: Api, ws: str):
         headers={"content-type": "application/apply-patch+yaml"},
     )
     assert broken.status_code == 400 and broken.json()["kind"] == "Status"
+
+
+def test_a_custom_resource_is_served_at_the_version_asked_for(api: Api, ws: str):
+    """The Gateway API CRDs convert with strategy None: a ReferenceGrant created at v1beta1
+    is stored at v1 and read back at either version, only apiVersion differing."""
+    grant = {
+        "apiVersion": "gateway.networking.k8s.io/v1beta1",
+        "kind": "ReferenceGrant",
+        "metadata": {"name": "allow"},
+        "spec": {
+            "from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                      "namespace": "shop"}],
+            "to": [{"group": "", "kind": "Service"}],
+        },
+    }  # fmt: skip
+    beta = f"/k/{ws}/apis/gateway.networking.k8s.io/v1beta1/namespaces/default/referencegrants"
+    created = api.post(beta, json=grant)
+    assert created.status_code == 201, created.text
+    assert created.json()["apiVersion"] == "gateway.networking.k8s.io/v1beta1"
+    v1 = api.get(beta.replace("/v1beta1/", "/v1/") + "/allow").json()
+    assert v1["apiVersion"] == "gateway.networking.k8s.io/v1"
+    listed = api.get(beta).json()
+    assert listed["apiVersion"] == "gateway.networking.k8s.io/v1beta1"
+    assert [i["apiVersion"] for i in listed["items"]] == ["gateway.networking.k8s.io/v1beta1"]
+    assert v1["spec"] == created.json()["spec"]
+
+
+def test_a_custom_resource_is_refused_as_protobuf(api: Api, ws: str):
+    """CRDs are served as JSON only: a protobuf body for a custom resource is a 415."""
+
+    def field(number: int, payload: bytes) -> bytes:  # a length-delimited protobuf field
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    type_meta = field(1, b"gateway.networking.k8s.io/v1") + field(2, b"Gateway")
+    answer = api.post(
+        f"/k/{ws}/apis/gateway.networking.k8s.io/v1/namespaces/default/gateways",
+        content=b"k8s\x00" + field(1, type_meta) + field(2, b""),
+        headers={"content-type": "application/vnd.kubernetes.protobuf"},
+    )
+    assert answer.status_code == 415
