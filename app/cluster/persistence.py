@@ -10,6 +10,7 @@ Saving only the rows that changed keeps a small change to a large workspace chea
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -164,6 +165,54 @@ def restore(saved: Saved) -> ClusterState:
     state.touched_owners.clear()
     state.changed.clear()
     return state
+
+
+#: What a save may change without changing any object or setting: the lessons' notes, and the
+#: random generator (a trace draws from it).
+NOTES_ONLY = ("notes", "draws", "random")
+
+
+def restore_notes(state: ClusterState, meta: dict[str, Any]) -> bool:
+    """Bring ``state`` up to a newer save of the same objects: take its lessons' notes and its
+    generator from ``meta`` (what :func:`meta_of` wrote), and nothing else.
+
+    A process holding a state need not read every object again when another process saved
+    lesson notes alone (a trace or a Check recorded): their ``objects_mark`` is the same.
+
+    Parameters
+    ----------
+    state : ClusterState
+        The state held; changed in place (new values, never mutated ones: a view built from
+        the old notes keeps them).
+    meta : dict
+        The newer save's meta record.
+
+    Returns
+    -------
+    bool
+        True when the notes and generator were taken; False (``state`` untouched) when
+        ``meta`` differs in anything else: the objects, settings or addresses changed, and the
+        whole state must be read again.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> state = Cluster.create(seed=1).state
+    >>> import json
+    >>> meta = json.loads(json.dumps(meta_of(state)))  # as saved and read back
+    >>> restore_notes(state, {**meta, "notes": {"lesson": {"step": 2}}}), state.notes
+    (True, {'lesson': {'step': 2}})
+    >>> restore_notes(state, {**meta, "resource_version": meta["resource_version"] + 1})
+    False
+    """
+    held = {k: v for k, v in meta_of(state, with_random=False).items() if k not in NOTES_ONLY}
+    held = json.loads(json.dumps(held))  # as the save reads back: lists, string keys
+    if any(meta.get(key) != value for key, value in held.items()):
+        return False
+    if meta.get("format") != FORMAT or "random" not in meta:
+        return False
+    state.notes = meta.get("notes", {})
+    state.draws = meta["draws"]
+    state._random.setstate(_decode_random(meta["random"]))
+    return True
 
 
 def _rebuild_in_use(state: ClusterState) -> None:

@@ -83,6 +83,11 @@ class Backend(Protocol):
 
     def load(self, workspace_id: str) -> tuple[int, Saved] | None: ...
 
+    def load_meta(self, workspace_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The version and the meta record alone (settings, counters, lessons' notes): all a
+        save of lesson notes changes."""
+        ...
+
     def save(
         self,
         workspace_id: str,

@@ -51,6 +51,11 @@ class MemoryBackend:
             if row is not None
         }
 
+    def load_meta(self, workspace_id: str) -> tuple[int, dict[str, Any]] | None:
+        with self._lock:
+            meta = self._meta.get(workspace_id)
+        return (meta[0], json.loads(meta[1])) if meta else None
+
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
         with self._lock:
             meta = self._meta.get(workspace_id)

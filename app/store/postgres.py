@@ -150,6 +150,10 @@ class PostgresBackend(PostgresDatabase):
             for row_id, version, lineage, rv, seq, config in self.rows(query, list(workspace_ids))
         }
 
+    def load_meta(self, workspace_id: str) -> tuple[int, dict[str, Any]] | None:
+        found = self.rows("SELECT version, meta FROM workspaces WHERE id = %s", workspace_id)
+        return (found[0][0], json.loads(found[0][1])) if found else None
+
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
         # One statement (one snapshot: meta, rows and events of one version) and one round
         # trip: the workspace's row first, then its objects by id, then its events in order.

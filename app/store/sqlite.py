@@ -183,6 +183,10 @@ class SqliteBackend:
                 rows.extend(db.execute(query, chunk).fetchall())
         return rows
 
+    def load_meta(self, workspace_id: str) -> tuple[int, dict[str, Any]] | None:
+        found = self._one("SELECT version, meta FROM workspaces WHERE id = ?", workspace_id)
+        return (found[0], json.loads(found[1])) if found else None
+
     def load(self, workspace_id: str) -> tuple[int, Saved] | None:
         with self._named():
             db = self._connect()

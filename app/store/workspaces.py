@@ -204,6 +204,15 @@ class Workspaces(ShareLinks):
         self._used(workspace_id)
         if cached is not None and cached.version == version:
             return version, cached.cluster
+        if cached is not None:
+            # Another process saved since. Most saves are of lesson notes alone (a trace, a
+            # Check, a catch-up): then the objects held here are still the saved ones.
+            fresh = self.backend.load_meta(workspace_id)
+            if fresh is None:
+                raise NotFound(f'workspaces "{workspace_id}" not found')
+            if persistence.restore_notes(cached.cluster.state, fresh[1]):
+                self.cache.put(workspace_id, fresh[0], cached.cluster)
+                return fresh[0], cached.cluster
         row = self.backend.load(workspace_id)
         if row is None:
             raise NotFound(f'workspaces "{workspace_id}" not found')
