@@ -8,6 +8,7 @@ from typing import Any
 
 from app.cluster.controllers.gateway import infra
 from app.network.gateway.decide import decide
+from app.network.gateway.filters import pick_backend
 from app.network.gateway.matching import Request
 
 
@@ -45,8 +46,22 @@ def through_gateway(
     statuses: Counter[int] = Counter()
     backends: Counter[str] = Counter()  # by backendRef's Service: the weighted split
     notes: dict[int, str] = {}
+    # Only the weighted pick (and then the endpoint) differs between requests: decide once per
+    # backendRef picked, not once per request.
+    first = decide(cluster, gateway, envoy_port, request, dst.scheme, seeds[0])
+    refs = (first.choice.route_rule.get("backendRefs") or []) if first.choice else []
+    same_for_all = first.choice is None or first.location is not None or not refs
+    by_pick: dict[int, Any] = {}
     for seed in seeds[:count]:
-        decision = decide(cluster, gateway, envoy_port, request, dst.scheme, seed)
+        if same_for_all:
+            decision = first
+        else:
+            index = pick_backend(refs, seed).index
+            decision = by_pick.get(index)
+            if decision is None:
+                decision = by_pick[index] = decide(
+                    cluster, gateway, envoy_port, request, dst.scheme, seed
+                )
         if decision.status is not None:
             statuses[decision.status] += 1
             notes.setdefault(decision.status, str(decision.reason))
