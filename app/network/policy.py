@@ -144,6 +144,28 @@ def _same_pod(pod: dict[str, Any], other: dict[str, Any]) -> bool:
     return a.get("namespace") == b.get("namespace") and a.get("name") == b.get("name")
 
 
+#: What :attr:`PolicyVerdict.allowed_by` names for traffic with the pod's own node.
+OWN_NODE = "the pod's own node (always allowed)"
+
+
+def _own_node(
+    cluster: Any, pod: dict[str, Any], other_pod: dict[str, Any] | None, other_ip: str
+) -> bool:
+    """Whether the peer is the node ``pod`` runs on: its host network (an address of the
+    node, or its end of the pod network: the bridge or tunnel address a packet from the node
+    to its own pods leaves with)."""
+    if other_pod is not None and not (other_pod.get("spec") or {}).get("hostNetwork"):
+        return False
+    name = (pod.get("spec") or {}).get("nodeName")
+    node = cluster.get("Node", "", name) if name else None
+    if node is None:
+        return False
+    if any(a.get("address") == other_ip for a in (node.get("status") or {}).get("addresses") or []):
+        return True
+    addressing = cluster.state.ipam.nodes.get(name)
+    return addressing is not None and addressing.gateway_ip == other_ip
+
+
 def _peer_matches(
     cluster: Any,
     peer: dict[str, Any],
@@ -252,6 +274,10 @@ def check(
     if other_pod is not None and _same_pod(pod, other_pod):
         # The concept page's exception: "a Pod cannot block access to itself".
         return PolicyVerdict(True, names)
+    if _own_node(cluster, pod, other_pod, other_ip):
+        # Its other exception: "traffic to and from the node where a Pod is running is always
+        # allowed, regardless of the IP address of the Pod or the node" (kubelet's probes).
+        return PolicyVerdict(True, names, allowed_by=OWN_NODE)
     if not enforced(cluster):
         return PolicyVerdict(True, names, ignored=True)
     key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")

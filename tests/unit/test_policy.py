@@ -120,7 +120,8 @@ def test_an_egress_policy_without_a_dns_rule_breaks_name_lookups():
 
 def test_ip_block_sees_the_address_after_snat():
     """With externalTrafficPolicy: Cluster the node masquerades, so an ipBlock for the client's
-    range never matches; with Local the client's address reaches the pod and the rule allows it."""
+    range never matches (entering at the other node, the pod sees that node's address); with
+    Local the client's address reaches the pod and the rule allows it."""
     c = scenario("calico")
     apply_text(c, service("db", selector={"app": "db"}, port=5432, target="pg", type_="NodePort"))
     apply_text(
@@ -134,12 +135,32 @@ def test_ip_block_sees_the_address_after_snat():
     db_node = next(p for p in c.list("Pod", "default") if p["metadata"]["name"].startswith("db-"))[
         "spec"
     ]["nodeName"]
+    other = {"worker-1": "10.0.0.12", "worker-2": "10.0.0.11"}[db_node]
+    url = f"{other}:{svc['spec']['ports'][0]['nodePort']}"
+    assert trace(c, "external", url).verdict == "dropped"
     ip = {"worker-1": "10.0.0.11", "worker-2": "10.0.0.12"}[db_node]
     url = f"{ip}:{svc['spec']['ports'][0]['nodePort']}"
-    assert trace(c, "external", url).verdict == "dropped"
     apply_text(
         c,
         service("db", selector={"app": "db"}, port=5432, target="pg", type_="NodePort")
         + "  externalTrafficPolicy: Local\n",
     )
     assert trace(c, "external", url).verdict == "delivered"
+
+
+def test_the_pods_own_node_always_gets_in():
+    """Concept page: "traffic to and from the node where a Pod is running is always allowed,
+    regardless of the IP address of the Pod or the node" (kubelet's probes come from there);
+    another node is judged by the rules like any other address. So a client masqueraded by
+    the pod's own node (NodePort, externalTrafficPolicy: Cluster) gets past a default deny."""
+    c = scenario("calico")
+    apply_text(c, service("db", selector={"app": "db"}, port=5432, target="pg", type_="NodePort"))
+    apply_text(c, policy("deny-all", "  podSelector: {}\n"))
+    db = next(p for p in c.list("Pod", "default") if p["metadata"]["name"].startswith("db-"))
+    own = {"worker-1": "10.0.0.11", "worker-2": "10.0.0.12"}[db["spec"]["nodeName"]]
+    other = {"worker-1": "10.0.0.12", "worker-2": "10.0.0.11"}[db["spec"]["nodeName"]]
+    port = c.get("Service", "default", "db")["spec"]["ports"][0]["nodePort"]
+    assert trace(c, "external", f"{other}:{port}").verdict == "dropped"
+    assert trace(c, "external", f"{own}:{port}").verdict == "delivered"
+    from_node = trace(c, f"node/{db['spec']['nodeName']}", f"{db['status']['podIP']}:5432")
+    assert from_node.verdict == "delivered"

@@ -160,7 +160,6 @@ def _exposed_db(c, local: bool):
     [
         ("{cidr: 198.51.100.0/24}", True, True),
         ("{cidr: 198.51.100.0/24, except: [198.51.100.7/32]}", True, False),
-        ("{cidr: 198.51.100.0/24}", False, False),  # masqueraded: the pod sees a node address
     ],
 )
 def test_ip_block_with_except_judges_the_address_the_pod_sees(block, local, allowed):
@@ -277,3 +276,24 @@ def test_every_cell_is_what_a_trace_of_that_request_says(cni, policies):
         ip = c.get("Node", "", node)["status"]["addresses"][0]["address"]
         t = trace(c, "external", f"{ip}:30432")
         assert (t.verdict != "dropped") is result.allowed, (node, t.reason)
+
+
+def test_masqueraded_the_pod_sees_a_node_address_and_only_its_own_node_gets_in():
+    """Concept page: an ipBlock judges the address after NAT, and "traffic to and from the node
+    where a Pod is running is always allowed, regardless of the IP address of the Pod or the
+    node": with externalTrafficPolicy: Cluster the client gets in through the pod's own node
+    only."""
+    c = shop()
+    _exposed_db(c, False)
+    apply_text(
+        c,
+        policy(
+            "db-from-clients",
+            "  podSelector: {matchLabels: {app: db}}\n  ingress:\n"
+            "  - from: [{ipBlock: {cidr: 198.51.100.0/24}}]\n",
+        ),
+    )
+    result = matrix(c).cell(OUTSIDE, "pod/default/db").ports[0]
+    assert result.allowed
+    assert "Allowed through 1 of 3 entry nodes" in result.reason  # control-plane too
+    assert result.decided_by == "the pod's own node (always allowed)"
