@@ -283,7 +283,7 @@ def sandbox_trace(
     record_activity(request, workspace_id, context)
     if "trace" in context:  # the teacher's trace goes to the students following
         context["class_trace"] = request.app.state.classes.traced(
-            context["class_note"], source, to, seed
+            context["class_note"], source, to, seed, method or "GET", header_lines(headers)
         )
     if "trace" in context:  # the packet moves over the map the page draws
         context["marks"] = hop_marks(context["map"], context["trace"])

@@ -359,3 +359,49 @@ def test_a_catch_up_does_not_ask_for_another(api: Api) -> None:
     api.post(f"/w/{room.teacher}/trace", data={"from": "pod/default/client", "to": "http://web/"})
     assert 'hx-trigger="load"' in api.get(f"/w/{ana}").text
     assert 'hx-trigger="load"' not in api.post(f"/w/{ana}/class/follow", headers=HX).text
+
+
+CANARY_BY_HEADER = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: shop}
+spec:
+  gatewayClassName: eg
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: shop}
+spec:
+  parentRefs: [{name: shop}]
+  hostnames: [shop.example.com]
+  rules:
+  - matches: [{method: POST, headers: [{name: X-Canary, value: "yes"}]}]
+    backendRefs: [{name: web, port: 80}]
+"""
+
+
+def test_the_teachers_method_and_headers_go_with_the_trace_the_students_follow(api: Api) -> None:
+    """An HTTPRoute that matches on a method and a header: the students' copy of the trace
+    must send them too, or Envoy answers 404 on their screens while it delivered on the
+    teacher's."""
+    room = Class(api, scenario="web-service")
+    yaml = {"content-type": "application/yaml"}
+    applied = api.post(
+        f"/api/v1/workspaces/{room.teacher}/apply", content=CANARY_BY_HEADER, headers=yaml
+    )
+    assert applied.status_code == 200, applied.text
+    assert room.teach("POST", "/push").status_code == 303  # everyone starts from here
+    ana = room.join("Ana")
+    form = {
+        "from": "external",
+        "to": "http://shop.example.com/",
+        "method": "POST",
+        "headers": "X-Canary: yes",
+    }
+    sent = api.post(f"/w/{room.teacher}/trace", data=form, headers=HX)
+    assert "trace-player verdict-delivered" in sent.text and "verdict-http" not in sent.text
+    caught = api.post(f"/w/{ana}/class/follow", headers=HX, data={"shown_trace": ""})
+    played = re.search(r'<section class="trace-player.*?</section>', caught.text, re.S)[0]
+    assert "trace-player verdict-delivered" in played and "verdict-http" not in played
+    assert "method POST, header X-Canary=yes" in played  # the rule Envoy matched, as explained

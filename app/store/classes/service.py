@@ -279,15 +279,26 @@ class Classes:
         return self._follow.followed(class_id, may_skip_read=may_skip_read)
 
     def traced(
-        self, note: dict[str, Any] | None, source: str, target: str, seed: int
+        self,
+        note: dict[str, Any] | None,
+        source: str,
+        target: str,
+        seed: int,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
     ) -> int | None:
-        """Tell the class the teacher sent a trace (from the teacher's sandbox only); returns
-        the event's seq (the teacher's page sends it back with the hop it shows)."""
+        """Tell the class the teacher sent a trace (from the teacher's sandbox only), with the
+        request's method and headers when they are not a plain GET (an HTTPRoute may match
+        on them); returns the event's seq (the teacher's page sends it back with the hop it
+        shows)."""
         if not note or note.get("role") != "teacher":
             return None
-        return self.backend.add_event(
-            note["id"], "trace", {"from": source, "to": target, "seed": seed}, self.clock(), None
-        )
+        data: dict[str, Any] = {"from": source, "to": target, "seed": seed}
+        if method and method != "GET":
+            data["method"] = method
+        if headers:
+            data["headers"] = dict(headers)
+        return self.backend.add_event(note["id"], "trace", data, self.clock(), None)
 
     def hop(self, row: ClassRow, trace_seq: int, hop: int) -> None:
         """Tell the class which hop of the teacher's trace is shown."""

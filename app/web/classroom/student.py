@@ -142,7 +142,14 @@ def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Respons
             return extra
         asked = follow.trace.data
         source = follow_source(cluster, asked["from"])
-        query = {"from": source or asked["from"], "to": asked["to"], "seed": asked.get("seed", 0)}
+        method, headers = asked.get("method", "GET"), asked.get("headers") or {}
+        query = {
+            "from": source or asked["from"],
+            "to": asked["to"],
+            "seed": asked.get("seed", 0),
+            "method": method,
+            "headers": "\n".join(f"{name}: {value}" for name, value in headers.items()),
+        }
         extra.update(trace_query=query, follow_trace=follow.trace.seq)
         if source is None:
             extra["follow_missing"] = asked["from"]
@@ -153,7 +160,7 @@ def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Respons
             # The whole class asks for this trace, and a student who traced it already (or
             # asks again after a reload) has it on this state of the cluster.
             _, extra["trace"] = remembered_trace(
-                cluster, source, asked["to"], int(asked.get("seed", 0))
+                cluster, source, asked["to"], int(asked.get("seed", 0)), method, headers
             )
         except PodpathError as error:
             extra["trace_error"] = error
