@@ -149,7 +149,16 @@ def test_connections_the_server_dropped_are_replaced_before_a_request_sees_them(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE application_name = 'podpath' AND datname = current_database()"
             ).fetchone()
-        assert killed is not None and killed[0] >= 1
+            assert killed is not None and killed[0] >= 1
+            # pg_terminate_backend only signals: wait until the sessions have gone (their
+            # sockets closed), as they have by the time a request comes after a restart.
+            deadline = time.monotonic() + 10
+            while admin.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE application_name = 'podpath' AND datname = current_database()"
+            ).fetchone()[0]:
+                assert time.monotonic() < deadline, "the terminated sessions did not end"
+                time.sleep(0.02)
         store.change(workspace, lambda c: apply_text(c, deployment("web", 2)))  # no 503
         fresh = Workspaces(backend)
         assert fresh.read(workspace, size_of) == store.read(workspace, size_of)
