@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.controllers.gateway.infra import ENVOY_GATEWAY_VERSION
 from app.cluster.objects import GATEWAY_KINDS
 
-ENVOY_GATEWAY_VERSION = "v1.9.0"
 GATEWAY_API_VERSION = "v1.6.1"
 INSTALL = (
     "kubectl apply --server-side -f https://github.com/envoyproxy/gateway/releases/download/"

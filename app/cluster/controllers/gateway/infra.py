@@ -23,8 +23,11 @@ from typing import Any
 
 NAMESPACE = "envoy-gateway-system"
 GATEWAY_CLASS = "eg"
-CONTROLLER_IMAGE = "docker.io/envoyproxy/gateway:v1.5.1"
-ENVOY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.35.3"
+#: The release modelled (the one the kind export installs, built on Gateway API v1.6.1), and
+#: the Envoy image it runs by default (its ``DefaultEnvoyProxyImage``).
+ENVOY_GATEWAY_VERSION = "v1.9.0"
+CONTROLLER_IMAGE = f"docker.io/envoyproxy/gateway:{ENVOY_GATEWAY_VERSION}"
+ENVOY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.39.0"
 OWNER_NAME = "gateway.envoyproxy.io/owning-gateway-name"
 OWNER_NAMESPACE = "gateway.envoyproxy.io/owning-gateway-namespace"
 PROXY_LABELS = {
