@@ -250,9 +250,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="ingress-two-apps",
         title="Two apps behind an Ingress",
-        description="shop and blog, each a Deployment and a Service, routed by host name "
-        "through one Ingress served by ingress-nginx (retired in March 2026; the Gateway API "
-        "replaces it).",
+        description="shop and blog routed by host name through one Ingress, served by "
+        "ingress-nginx (retired March 2026: the Gateway API replaces it).",
         manifests=INGRESS_TWO_APPS,
         requests=(
             SuggestedRequest(
@@ -302,8 +301,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         name="empty",
         title="An empty cluster",
-        description="A fresh kubeadm cluster (CoreDNS, kube-proxy, the CNI plugin) with "
-        "ingress-nginx and Envoy Gateway added, and nothing of yours yet.",
+        description="A fresh kubeadm cluster with CoreDNS, ingress-nginx and Envoy Gateway, "
+        "and nothing of yours yet.",
         manifests="",
         requests=(
             SuggestedRequest(
