@@ -36,9 +36,10 @@ from app.errors import Conflict, NotFound, PodpathError
 from app.store.backends import Backend, StaleWrite
 from app.store.cache import ClusterCache
 from app.store.disk import DiskFloor
+from app.store.expiry import TOUCH_EVERY, Expiry
 from app.store.history import MAX_ENTRIES, Entry, Record, Step
 from app.store.marks import settings_mark, unchanged
-from app.store.shares import DAY, Share, ShareLinks, looks_like_id
+from app.store.shares import Share, ShareLinks, looks_like_id
 from app.store.undo import History, patched, subject_key
 
 __all__ = ["History", "Share", "Workspaces", "looks_like_id", "new_workspace_id"]
@@ -49,11 +50,6 @@ T = TypeVar("T")
 
 #: Tries of a change that another server process keeps beating to the save.
 MAX_RETRIES = 12
-#: A workspace's "last used" is written at most this often (seconds), so reads stay cheap.
-TOUCH_EVERY = 3600
-#: Idle workspaces are looked for at most this often (seconds), by :meth:`Workspaces.create`.
-EXPIRE_EVERY = 3600
-EXPIRE_BATCH = 200
 
 
 def new_workspace_id() -> str:
@@ -67,7 +63,7 @@ def back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
 
 
-class Workspaces(ShareLinks):
+class Workspaces(ShareLinks, Expiry):
     """Create, read and change workspaces.
 
     Parameters
@@ -392,62 +388,6 @@ class Workspaces(ShareLinks):
         raise Conflict(
             f'workspaces "{workspace_id}": too many changes at once from other servers; try again'
         )
-
-    # --- expiry -----------------------------------------------------------------------------
-    def expire_idle(self, now: float | None = None) -> int:
-        """Delete the workspaces unused (not read nor changed) for more than ``idle_days``,
-        with their objects, events, history and share links.
-
-        Parameters
-        ----------
-        now : float, optional
-            The time to measure from, in seconds since the epoch (the clock's by default).
-
-        Returns
-        -------
-        int
-            How many workspaces were deleted (0 when ``idle_days`` is 0).
-
-        Raises
-        ------
-        StorageUnavailable, InsufficientStorage
-            When the store cannot be written.
-        """
-        now = self.clock() if now is None else now
-        self._last_expiry = now
-        if not self.idle_days:
-            return 0
-        before = now - self.idle_days * DAY
-        deleted = 0
-        while True:
-            gone = self.backend.expire(before, EXPIRE_BATCH)
-            with self._locks_guard:
-                for workspace_id in gone:
-                    self._locks.pop(workspace_id, None)
-                    self._touched.pop(workspace_id, None)
-                for workspace_id in [w for w, t in self._touched.items() if now - t >= TOUCH_EVERY]:
-                    del self._touched[workspace_id]  # written again at its next use anyway
-            for workspace_id in gone:
-                self.cache.drop(workspace_id)
-            deleted += len(gone)
-            if len(gone) < EXPIRE_BATCH:
-                break
-        if deleted:
-            log.warning(
-                "podpath: deleted %d workspaces unused for %d days", deleted, self.idle_days
-            )
-        return deleted
-
-    def _expire_now_and_then(self) -> None:
-        now = self.clock()
-        with self._locks_guard:  # one caller runs it; the others go on
-            if self._last_expiry is not None and now - self._last_expiry < EXPIRE_EVERY:
-                return
-            self._last_expiry = now
-        try:
-            self.expire_idle(now)
-        except PodpathError as error:
-            log.warning("podpath: could not delete idle workspaces: %s", error)
 
     # --- health -----------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
