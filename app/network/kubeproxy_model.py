@@ -47,6 +47,8 @@ class ServicePort:
     chain: str  # KUBE-SVC-...
     external_ips: tuple[str, ...] = ()
     health_check_node_port: int | None = None
+    # spec.loadBalancerSourceRanges, whitespace trimmed as kube-proxy tolerates it
+    load_balancer_source_ranges: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -153,6 +155,9 @@ def _build_view(cluster: Any) -> _View:
                     chain=kr.chain_name("KUBE-SVC-", sp_name, protocol),
                     external_ips=tuple(spec.get("externalIPs") or ()),
                     health_check_node_port=spec.get("healthCheckNodePort") or None,
+                    load_balancer_source_ranges=tuple(
+                        r.strip() for r in spec.get("loadBalancerSourceRanges") or () if r.strip()
+                    ),
                 )
             )
     table.sort(key=lambda sp: sp.name)
