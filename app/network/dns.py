@@ -28,6 +28,7 @@ from app.network.dns_records import (
     UPSTREAM,
     Lookups,
     Record,
+    authority,
     check_name,
     check_type,
     coredns_lookup,
@@ -47,6 +48,7 @@ __all__ = [
     "Attempt",
     "Record",
     "Resolution",
+    "ask",
     "coredns_answer",
     "public_answer",
     "resolv_conf",
@@ -65,12 +67,14 @@ MAX_NAME = 253
 @dataclass
 class Attempt:
     """One query the resolver sent: the name, the rcode and records it got, and who answered
-    (``coredns`` for the cluster's zones, ``upstream`` for what the public DNS answered)."""
+    (``coredns`` for the cluster's zones, ``upstream`` for what the public DNS answered).
+    ``authority`` is the answer's authority section: CoreDNS's SOA on an empty answer."""
 
     name: str
     rcode: str
     answers: list[Record]
     server: str
+    authority: list[Record] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +82,7 @@ class Attempt:
             "rcode": self.rcode,
             "answers": [r.to_dict() for r in self.answers],
             "server": self.server,
+            "authority": [r.to_dict() for r in self.authority],
         }
 
 
@@ -231,7 +236,8 @@ def resolve(cluster: Any, client: dict[str, Any] | None, name: str, qtype: str =
         else:
             rcode, records = public_lookup(look, candidate, qtype)
             server = UPSTREAM
-        result.tried.append(Attempt(candidate, rcode, records, server))
+        soa = authority(look, candidate, server, records)
+        result.tried.append(Attempt(candidate, rcode, records, server, soa))
         result.rcode, result.answers = rcode, list(records)
         if rcode == NOERROR:
             break
@@ -256,6 +262,26 @@ def coredns_answer(cluster: Any, fqdn_: str, qtype: str) -> tuple[str, list[Reco
     qtype = check_type(qtype)
     rcode, records, _server = coredns_lookup(Lookups(cluster), fqdn(fqdn_), qtype)
     return rcode, records
+
+
+def ask(cluster: Any, fqdn_: str, qtype: str, cluster_dns: bool = True) -> Attempt:
+    """One query for one FQDN, to CoreDNS (``cluster_dns``) or the public DNS, as ``dig``
+    sends it: the whole answer, authority section included.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> answer = ask(Cluster.create(seed=1), "dns-version.cluster.local", "TXT")
+    >>> answer.rcode, answer.answers[0].data, answer.answers[0].ttl
+    ('NOERROR', '"1.1.0"', 28800)
+    >>> ask(Cluster.create(seed=1), "Nope.Default.svc.cluster.local", "A").authority[0].name
+    'cluster.local.'
+    """
+    qtype = check_type(qtype)
+    look, name = Lookups(cluster), fqdn(fqdn_)
+    if cluster_dns:
+        rcode, records, server = coredns_lookup(look, name, qtype)
+    else:
+        (rcode, records), server = public_lookup(look, name, qtype), UPSTREAM
+    return Attempt(name, rcode, records, server, authority(look, name, server, records))
 
 
 def public_answer(cluster: Any, fqdn_: str, qtype: str) -> tuple[str, list[Record]]:

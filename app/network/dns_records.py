@@ -14,7 +14,9 @@ so names under ``cluster.local`` get the records of the Kubernetes DNS specifica
 kubernetes plugin builds them; reverse names it cannot answer fall through; every other name
 is forwarded to the node's resolver, the simulated internet of :func:`public_lookup`.
 
-Names are compared case-insensitively (specification, section 2.1) and answered in lower case.
+Names are compared case-insensitively (specification, section 2.1) and answered under the name
+as the question wrote it, as CoreDNS does (``handler_case_test.go``: ``SvC1.TeStNs...`` is
+answered as ``SvC1.TeStNs...``; an SRV target keeps the question's spelling of the zone).
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from typing import Any
 from app.cluster import constants as c
 from app.errors import NOT_SUPPORTED, FieldError, InvalidObjects
 from app.network import ingress as ingress_rules
+from app.network.coredns import apex
 from app.network.gateway.names import gateway_address
 
 TTL = 30  # the Corefile's `ttl 30`
-QTYPES = ("A", "AAAA", "CNAME", "PTR", "SRV")
+QTYPES = ("A", "AAAA", "CNAME", "PTR", "SRV", "TXT", "SOA", "NS")
 NOERROR = "NOERROR"
 NXDOMAIN = "NXDOMAIN"
 COREDNS = "coredns"
@@ -66,8 +69,8 @@ class Record:
     """
 
     name: str  # the FQDN, with the trailing dot
-    type: str  # A, AAAA, SRV, PTR, CNAME
-    data: str  # "10.96.12.34" | "0 100 80 web.default.svc.cluster.local." | "db.example.com."
+    type: str  # A, AAAA, SRV, PTR, CNAME, TXT, SOA, NS
+    data: str  # "10.96.12.34" | "0 100 80 web.default.svc.cluster.local." | '"1.1.0"' (TXT)
     ttl: int = TTL
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,18 +101,19 @@ def check_type(qtype: str) -> str:
 
 
 def check_name(name: str) -> str:
-    """The name in lower case without surrounding blanks (a trailing dot is kept), or
+    """The name without surrounding blanks, in its own letter case (a trailing dot is kept:
+    resolvers send the case they were given, and servers answer in it), or
     :class:`InvalidObjects` naming field ``name`` when no resolver would send it.
 
     >>> check_name(" Web.Default ")
-    'web.default'
+    'Web.Default'
     >>> check_name("web..default")
     Traceback (most recent call last):
     ...
     app.errors.InvalidObjects: the DNS query is invalid
     """
-    text = name.strip().lower() if isinstance(name, str) else ""
-    if _NAME.fullmatch(text) and len(text.rstrip(".")) <= 253:
+    text = name.strip() if isinstance(name, str) else ""
+    if _NAME.fullmatch(text.lower()) and len(text.rstrip(".")) <= 253:
         return text
     raise InvalidObjects(
         "the DNS query is invalid",
@@ -125,10 +129,10 @@ def check_name(name: str) -> str:
 
 
 def fqdn(name: str) -> str:
-    """``name`` checked, in lower case, with its trailing dot.
+    """``name`` checked, in its own letter case, with its trailing dot.
 
     >>> fqdn("Web.default.svc.cluster.local")
-    'web.default.svc.cluster.local.'
+    'Web.default.svc.cluster.local.'
     """
     return check_name(name).rstrip(".") + "."
 
@@ -278,8 +282,9 @@ class Lookups:
         return found or gateway_address(self.cluster, name)
 
 
-def service_fqdn(namespace: str, name: str) -> str:
-    return f"{name}.{namespace}.svc.{ZONE}"
+def service_fqdn(namespace: str, name: str, zone: str = ZONE) -> str:
+    """A Service's name under ``zone`` (the question's spelling of the cluster zone)."""
+    return f"{name}.{namespace}.svc.{zone}"
 
 
 def ready_endpoints(endpoint_slice: dict[str, Any]) -> list[dict[str, Any]]:
@@ -305,11 +310,13 @@ def coredns_lookup(look: Lookups, qname: str, qtype: str, depth: int = 0) -> tup
     """CoreDNS's answer to one checked FQDN: ``(rcode, records, who answered)``.
 
     Who answered is ``coredns`` for its own zones and ``upstream`` for what it forwarded.
+    Names match in any letter case; the records carry ``qname`` as it was asked.
     """
-    if qname == ZONE or qname.endswith("." + ZONE):
+    lower = qname.lower()
+    if lower == ZONE or lower.endswith("." + ZONE):
         return (*_kubernetes(look, qname, qtype, depth), COREDNS)
-    if qname.endswith(REVERSE_ZONES) and qtype == "PTR":
-        ip = address_from_reverse(qname)
+    if lower.endswith(REVERSE_ZONES) and qtype == "PTR":
+        ip = address_from_reverse(lower)
         targets = look.ptr_targets(ip) if ip else []
         if targets:
             return NOERROR, [Record(qname, "PTR", t) for t in targets], COREDNS
@@ -317,9 +324,47 @@ def coredns_lookup(look: Lookups, qname: str, qtype: str, depth: int = 0) -> tup
     return (*public_lookup(look, qname, qtype), UPSTREAM)
 
 
+def authority(look: Lookups, qname: str, server: str, records: list[Record]) -> list[Record]:
+    """The authority section of CoreDNS's answer: its zone's SOA when the answer holds no
+    records (NXDOMAIN or NODATA, ``plugin.BackendError``); empty otherwise, and for what it
+    forwarded (the simulated internet sends no SOA).
+
+    >>> from app.cluster.cluster import Cluster
+    >>> look = Lookups(Cluster.create(seed=1))
+    >>> authority(look, "nope.Cluster.Local.", COREDNS, [])[0].data.split()[:2]
+    ['ns.dns.Cluster.Local.', 'hostmaster.Cluster.Local.']
+    """
+    if server != COREDNS or records:
+        return []
+    zone = qname[-len(ZONE) :] if qname.lower().endswith(ZONE) else ZONE
+    soa = apex.soa_data(zone, apex.serial(look.cluster), TTL)
+    return [Record(zone, "SOA", soa, min(TTL, 300))]
+
+
 def _kubernetes(look: Lookups, qname: str, qtype: str, depth: int) -> Answer:
-    """The kubernetes plugin (``parseRequest``, ``Records``, ``findPods``, ``findServices``)."""
-    base = qname[: -len(ZONE)].rstrip(".")
+    """The kubernetes plugin's ``ServeDNS``: the zone's own records (SOA, NS, TXT) by type,
+    then ``Records`` for the rest; a type it has no records of answers as an A query would
+    decide between NODATA and NXDOMAIN (its "fake A lookup")."""
+    zone = qname[-len(ZONE) :]  # the question's spelling of the zone (CoreDNS keeps it)
+    lower = qname.lower()
+    if qtype == "SOA":  # only the apex has one; any other name is NODATA, existing or not
+        soa = apex.soa_data(zone, apex.serial(look.cluster), TTL)
+        return NOERROR, [Record(qname, "SOA", soa, min(TTL, 300))] if lower == ZONE else []
+    if qtype == "NS" and lower == ZONE:
+        return NOERROR, [Record(qname, "NS", apex.ns_target(look.cluster, zone)[0])]
+    if lower == f"{apex.NS_LABEL}.{ZONE}":  # the SOA's primary: the DNS Service's ClusterIP
+        address = apex.ns_target(look.cluster, zone)[1]
+        return NOERROR, [Record(qname, "A", address)] if address and qtype == "A" else []
+    if qtype == "TXT" and lower == f"dns-version.{ZONE}":
+        return NOERROR, [Record(qname, "TXT", f'"{apex.SCHEMA_VERSION}"', apex.SCHEMA_TTL)]
+    if qtype not in ("A", "AAAA", "CNAME", "SRV", "PTR"):
+        return _kubernetes(look, qname, "A", depth)[0], []
+    return _records_of(look, qname, qtype, depth, zone)
+
+
+def _records_of(look: Lookups, qname: str, qtype: str, depth: int, zone: str) -> Answer:
+    """``parseRequest``, ``Records``, ``findPods``, ``findServices``, on the lower-cased name."""
+    base = qname.lower()[: -len(ZONE)].rstrip(".")
     if base in ("", "svc", "pod"):
         return NOERROR, []  # the zone apex and its two subtrees exist but hold no records
     labels = base.split(".")
@@ -344,7 +389,7 @@ def _kubernetes(look: Lookups, qname: str, qtype: str, depth: int) -> Answer:
     service = look.service(namespace, name)
     if service is None:
         return NXDOMAIN, []
-    entries = _service_entries(look, service, endpoint, port, protocol)
+    entries = _service_entries(look, service, endpoint, port, protocol, zone)
     if not entries:
         return NXDOMAIN, []  # e.g. a headless Service with no ready endpoint
     return NOERROR, _records(look, qname, qtype, entries, depth)
@@ -373,15 +418,18 @@ def _port_matches(port: str, protocol: str, item: dict[str, Any]) -> bool:
 
 
 def _service_entries(
-    look: Lookups, service: dict[str, Any], endpoint: str, port: str, protocol: str
+    look: Lookups, service: dict[str, Any], endpoint: str, port: str, protocol: str, zone: str
 ) -> list[_Entry]:
     spec = service.get("spec") or {}
     namespace, name = service["metadata"]["namespace"], service["metadata"]["name"]
-    owner = service_fqdn(namespace, name)
+    owner = service_fqdn(namespace, name, zone)
     if spec.get("type") == "ExternalName":
         target = str(spec.get("externalName") or "").lower().rstrip(".")
-        if endpoint or not target or is_ip(target):
-            return []  # ExternalName has no endpoints, and an IP is not a CNAME target
+        if endpoint or port or protocol or not target or is_ip(target):
+            # CoreDNS findServices: an ExternalName has no endpoints and takes no
+            # _port._proto labels (`_http._tcp.ext...`, `a.b.ext...` are NXDOMAIN), and an
+            # IP is not a CNAME target.
+            return []
         return [_Entry(target + ".", 0, owner)]
     if spec.get("clusterIP") == "None" or endpoint:
         entries = []
@@ -449,9 +497,10 @@ def _follow(look: Lookups, target: str, qtype: str, depth: int) -> list[Record]:
 # --- the simulated internet -------------------------------------------------------------------
 def public_lookup(look: Lookups, qname: str, qtype: str) -> Answer:
     """The public DNS's answer to one checked FQDN (see :func:`app.network.dns.public_answer`)."""
-    name = qname.rstrip(".")
+    lower = qname.lower()
+    name = lower.rstrip(".")
     labels = name.split(".")
-    in_cluster_domain = qname.endswith("." + ZONE) or qname == ZONE
+    in_cluster_domain = lower.endswith("." + ZONE) or lower == ZONE
     address = None if in_cluster_domain else look.ingress_address(name)
     if address is None:
         if labels[-1] in RESERVED_TLDS or not is_public_name(labels):

@@ -81,6 +81,17 @@ def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
             lines.append(f"{owner}\tname = {record.data}")
         elif record.type == "SRV":
             lines.append(f"{owner}\tservice = {record.data}")
+        elif record.type == "TXT":
+            lines.append(f"{owner}\ttext = {record.data}")
+        elif record.type == "NS":
+            lines.append(f"{owner}\tnameserver = {record.data}")
+        elif record.type == "SOA":  # BIND nslookup prints each SOA field on its own line
+            fields = ("origin", "mail addr", "serial", "refresh", "retry", "expire", "minimum")
+            values = record.data.split()
+            values[:2] = [v.rstrip(".") for v in values[:2]]
+            lines.append(
+                owner + "".join(f"\n\t{k} = {v}" for k, v in zip(fields, values, strict=True))
+            )
         else:
             lines.append(f"{owner}\thas {record.type} address {record.data}")
     return _looked_up(printed(head + "\n".join(lines) + "\n\n"), lookup)
@@ -146,6 +157,7 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
         return failed(text + ";; no servers could be reached\n", 9)
     if qtype not in QTYPES:
         return failed(f";; Warning, ignoring invalid type {qtype}\n", 1)
+    authority: list[Any] = []
     try:
         if search:
             result = dns.resolve(cluster, client, name, qtype)
@@ -155,11 +167,15 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
                 result.rcode,
                 result.answers,
             )
+            authority = result.tried[-1].authority if result.tried else []
         else:
-            asked = fqdn(name)
             cluster_dns = server == c.KUBE_DNS_IP or server == conf["nameserver"] == c.KUBE_DNS_IP
-            rcode, answers = (dns.coredns_answer if cluster_dns else dns.public_answer)(
-                cluster, asked, qtype
+            attempt = dns.ask(cluster, name, qtype, cluster_dns)
+            asked, rcode, answers, authority = (
+                attempt.name,
+                attempt.rcode,
+                attempt.answers,
+                attempt.authority,
             )
     except PodpathError as error:
         return failed(f"dig: '{name}' is not a legal name ({error.message})\n", 10)
@@ -172,7 +188,8 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
         ";; global options: +cmd",
         ";; Got answer:",
         f";; ->>HEADER<<- opcode: QUERY, status: {rcode}, id: {_message_id(asked, qtype)}",
-        f";; flags: {flags}; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: 0, ADDITIONAL: 1",
+        f";; flags: {flags}; QUERY: 1, ANSWER: {len(answers)}, AUTHORITY: {len(authority)}, "
+        "ADDITIONAL: 1",
     ]
     if "ra" not in flags:
         lines.append(";; WARNING: recursion requested but not available")
@@ -187,6 +204,10 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
     if answers:
         lines.append(";; ANSWER SECTION:")
         lines += [f"{r.name}\t{r.ttl}\tIN\t{r.type}\t{r.data}" for r in answers]
+        lines.append("")
+    if authority:  # CoreDNS's SOA on an empty answer, as dig prints it
+        lines.append(";; AUTHORITY SECTION:")
+        lines += [f"{r.name}\t{r.ttl}\tIN\t{r.type}\t{r.data}" for r in authority]
         lines.append("")
     lines += [";; Query time: 0 msec", f";; SERVER: {server}#53({server}) (UDP)", "", ""]
     output = printed("\n".join(lines))

@@ -265,6 +265,10 @@ class DnsAttempt(_Open):
     rcode: str
     answers: list[DnsRecord]
     server: str
+    authority: list[DnsRecord] = Field(
+        default_factory=list,
+        description="The answer's authority section: CoreDNS's SOA when it has no records.",
+    )
 
 
 class DnsResolution(_Open):

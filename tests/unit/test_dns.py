@@ -556,7 +556,7 @@ def test_to_dict_is_json_ready(cluster):
         "data": "db.example.com.",
         "ttl": 30,
     }
-    assert list(data["tried"][0]) == ["name", "rcode", "answers", "server"]
+    assert list(data["tried"][0]) == ["name", "rcode", "answers", "server", "authority"]
 
 
 def test_resolving_changes_nothing_in_the_cluster(cluster):
