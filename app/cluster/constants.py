@@ -47,6 +47,9 @@ WEAVE_PEER_PREFIX = 20
 POD_NETWORK = {"flannel": FLANNEL_CIDR, "calico": CALICO_POOL, "weave": WEAVE_RANGE}
 
 PROXY_MODES = ("iptables", "ipvs", "nftables")
+#: A mode's status, shown wherever the modes are offered: ipvs is deprecated since v1.35
+#: (KEP-5495, kubernetes/kubernetes PR 134539) and still works.
+PROXY_MODE_NOTES = {"ipvs": "deprecated in v1.35, KEP-5495"}
 CALICO_MODES = ("bgp", "ipip")
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")

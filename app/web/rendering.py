@@ -14,6 +14,7 @@ import jinja2
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
+from app.cluster.constants import PROXY_MODE_NOTES
 from app.render.stage import player_data
 from app.web.bar_markup import source_groups, target_options
 from app.web.trace_markup import hop_badge, hop_list, packet_field, packet_panel
@@ -28,6 +29,9 @@ TEMPLATE_GLOBALS = {
     "trace_player_data": player_data,
     "source_groups": source_groups,
     "target_options": target_options,
+    "proxy_mode_label": lambda mode: (
+        f"{mode} ({PROXY_MODE_NOTES[mode]})" if mode in PROXY_MODE_NOTES else mode
+    ),
 }
 
 #: What a dict answers as attributes itself (its methods): ``headers.items()`` in a template.
