@@ -90,6 +90,16 @@ def drop_reason(run: TraceRun, decision: Any, node: str) -> str:
     name = f"{service.namespace}/{service.service}" if service else "the Service"
     nodes = sorted({e.node for e in service.endpoints if e.node}) if service else []
     where = ", ".join(nodes) if nodes else "no node"
+    if service is not None and "spec.loadBalancerSourceRanges" in decision.reason:
+        return Reason(
+            f"{decision.reason[:-1]}. Add the client's range to the Service's "
+            f"spec.loadBalancerSourceRanges (for example {run.source.ip}/32), or send it from an "
+            "address inside them; a pod reaching the LB IP counts too, with its pod address. "
+            "The Service's NodePort is not filtered.",
+            field_cause(
+                "Service", service.namespace, service.service, "spec.loadBalancerSourceRanges"
+            ),
+        )
     if service is not None and "internalTrafficPolicy" in decision.reason:
         return Reason(
             f"Service {name} has spec.internalTrafficPolicy: Local, and {node} runs none of its "

@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.network import kubeproxy_firewall as kf
 from app.network import kubeproxy_model as km
 from app.network import kubeproxy_rules as kr
 from app.network.kubeproxy_model import LOOPBACK, Decision, Endpoint, RuleRef
@@ -67,6 +68,7 @@ class _Walk:
     masq: bool = False
     pool: list[Endpoint] = field(default_factory=list)  # where the random pick happens
     pool_chain: str = ""
+    node_ip: str = ""  # the node's own address, which the LB firewall may accept
 
     def hit(self, *keys: tuple[Any, ...]) -> None:
         self.keys.extend(keys)
@@ -91,7 +93,7 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
     src_pod = src in _network(ctx.cluster_cidr)
     # iptables mode keeps localhost NodePorts (route_localnet); nftables and ipvs do not.
     dst_local = dst_ip in local_addrs or (mode == "iptables" and dst in LOOPBACK)
-    w = _Walk(mode)
+    w = _Walk(mode, node_ip=ctx.node_ip)
     w.hit(("jump", "nat", "OUTPUT" if src_local else "PREROUTING"), ("nft-services-vmap",))
     found = view.by_vip.get((dst_ip, proto, dst_port))
     sp, kind = found if found else (None, "")
@@ -124,6 +126,13 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
             w.hit(("nodeports-final",), ("np", sp.name))
         else:
             w.hit(("svc-ext", sp.name, dst_ip))
+            if ready and _firewalled(sp, dst_ip):
+                allowed = kf.firewall_allows(sp, src_ip, ctx.node_ip)
+                if allowed is None:
+                    w.hit(("fw-end", sp.name), ("jump", "filter", hook, "KUBE-PROXY-FIREWALL"))
+                    w.hit(("nft-fw", sp.name), ("fw-drop", sp.name, dst_ip))
+                    return _fw_drop(program, w, sp, src_ip, dst_ip, mode), []
+                w.hit(("fw-allow", sp.name, allowed))
         chain, pool = "SVC", ready
         if ready and sp.external_policy != "Local":
             w.hit(("ext-masq", sp.name))
@@ -241,6 +250,10 @@ def _decide_ipvs(program, w, sp, kind, packet, ready, local, src_pod, seed, affi
     else:
         if dst_ip in sp.load_balancer_ips:
             w.hit(("ipvs-lb-jump",))
+            blocked = kf.firewall_allows(sp, src_ip, w.node_ip) is None
+            if ready and _firewalled(sp, dst_ip) and blocked:
+                w.hit(("ipvs-fw-drop",))
+                return _fw_drop(program, w, sp, src_ip, dst_ip, "ipvs"), []
             if ext_local:
                 w.hit(("ipvs-lb-local",))
             else:
@@ -265,6 +278,28 @@ def _decide_ipvs(program, w, sp, kind, packet, ready, local, src_pod, seed, affi
         why += "; the pod reached itself through its Service, so KUBE-LOOP-BACK masquerades it (hairpin)"
         return _finish(program, w, "dnat", sp, ep, why, post=False), pool
     return _finish(program, w, "dnat", sp, ep, why), pool
+
+
+def _firewalled(sp, dst_ip: str) -> bool:
+    """Whether traffic to ``dst_ip`` meets the Service's load-balancer firewall: a LB IP of a
+    Service with loadBalancerSourceRanges (externalIPs and NodePorts are not filtered)."""
+    return dst_ip in sp.load_balancer_ips and bool(kf.source_ranges(sp))
+
+
+_FW_HOW = {
+    "iptables": "KUBE-SERVICES sends it to the KUBE-FW- chain, no rule there accepts its source, so the filter table's KUBE-PROXY-FIREWALL drops it",
+    "nftables": "the firewall-ips map sends it to the Service's firewall chain, which drops sources outside the ranges",
+    "ipvs": "its source is not in the ipset KUBE-LOAD-BALANCER-SOURCE-CIDR, so KUBE-SOURCE-RANGES-FIREWALL drops it",
+}
+
+
+def _fw_drop(program, w, sp, src_ip, dst_ip, mode) -> Decision:
+    ranges = ", ".join(str(n) for n in kf.source_ranges(sp))
+    why = (
+        f"Service {sp.namespace}/{sp.service} has spec.loadBalancerSourceRanges [{ranges}] and "
+        f"{src_ip} is in none of them: {_FW_HOW[mode]}, and the client times out"
+    )
+    return _finish(program, w, "drop", sp, None, why, post=False)
 
 
 def _finish(program, w, action, sp, ep, why, post: bool = True) -> Decision:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.network import kubeproxy_text as t
+from app.network.kubeproxy_firewall import firewall_chain, source_ranges
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.network.kubeproxy_model import Endpoint, ServicePort
@@ -158,16 +159,21 @@ def _ep(e: Endpoint) -> str:
 
 
 # --- iptables --------------------------------------------------------------------------------
-_FILTER_JUMPS = [  # (builtin, target, ctstate NEW, comment), in iptables-save order
+# (builtin, target, ctstate NEW, comment), in iptables-save order: kube-proxy prepends its
+# jumps (iptablesJumpChains), after kubelet prepended the KUBE-FIREWALL ones at start-up, so
+# those end up last.
+_FILTER_JUMPS = [
     ("INPUT", "KUBE-PROXY-FIREWALL", True, "kubernetes load balancer firewall"),
     ("INPUT", "KUBE-NODEPORTS", False, "kubernetes health check service ports"),
     ("INPUT", "KUBE-EXTERNAL-SERVICES", True, "kubernetes externally-visible service portals"),
+    ("INPUT", "KUBE-FIREWALL", False, None),
     ("FORWARD", "KUBE-PROXY-FIREWALL", True, "kubernetes load balancer firewall"),
     ("FORWARD", "KUBE-FORWARD", False, "kubernetes forwarding rules"),
     ("FORWARD", "KUBE-SERVICES", True, "kubernetes service portals"),
     ("FORWARD", "KUBE-EXTERNAL-SERVICES", True, "kubernetes externally-visible service portals"),
     ("OUTPUT", "KUBE-PROXY-FIREWALL", True, "kubernetes load balancer firewall"),
     ("OUTPUT", "KUBE-SERVICES", True, "kubernetes service portals"),
+    ("OUTPUT", "KUBE-FIREWALL", False, None),
 ]
 
 
@@ -175,7 +181,8 @@ def _jumps(program: Program, nat_only: bool = False) -> None:
     if not nat_only:
         for builtin, target, new, comment in _FILTER_JUMPS:
             ct = "-m conntrack --ctstate NEW " if new else ""
-            text = f'-A {builtin} {ct}-m comment --comment "{comment}" -j {target}'
+            note = f'-m comment --comment "{comment}" ' if comment else ""
+            text = f"-A {builtin} {ct}{note}-j {target}"
             program.chain("filter", builtin).add(("jump", "filter", builtin, target), text, target)
     for builtin in ("PREROUTING", "OUTPUT"):
         text = f'-A {builtin} -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'
@@ -219,8 +226,20 @@ def build_iptables(table: list[ServicePort], ctx: NodeContext) -> Program:
     _jumps(p)
     for name in ("KUBE-PROXY-FIREWALL", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES"):
         p.chain("filter", name)
+    # route_localnet (on for localhost NodePorts) needs this guard (issues.k8s.io/90259).
+    c = "block incoming localnet connections"
+    text = t.ipt(
+        "KUBE-FIREWALL",
+        "DROP",
+        not_src="127.0.0.0/8",
+        dst="127.0.0.0/8",
+        comment=c,
+        matches="-m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT",
+    )
+    p.chain("filter", "KUBE-FIREWALL").add(("localnet",), text, "DROP", c)
     fwd = p.chain("filter", "KUBE-FORWARD")
-    fwd.add(("fwd", 0), "-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP", "DROP")
+    text = f"-A KUBE-FORWARD -m conntrack --ctstate INVALID {t.nfacct(t.INVALID_DROPPED_COUNTER)} -j DROP"
+    fwd.add(("fwd", 0), text, "DROP")
     fwd.add(
         ("fwd", 1),
         f'-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark '
@@ -236,6 +255,7 @@ def build_iptables(table: list[ServicePort], ctx: NodeContext) -> Program:
     fsvc = p.chain("filter", "KUBE-SERVICES")
     fext = p.chain("filter", "KUBE-EXTERNAL-SERVICES")
     fnp = p.chain("filter", "KUBE-NODEPORTS")
+    pfw = p.chain("filter", "KUBE-PROXY-FIREWALL")
     services = p.chain("nat", "KUBE-SERVICES")
     nodeports = p.chain("nat", "KUBE-NODEPORTS")
     _postrouting(p)
@@ -250,6 +270,9 @@ def build_iptables(table: list[ServicePort], ctx: NodeContext) -> Program:
         has_ext = has_eps and (bool(local) or not ext_local)
         svc, svl = sp.chain, chain_name("KUBE-SVL-", name, proto)
         ext = chain_name("KUBE-EXT-", name, proto)
+        fw = chain_name("KUBE-FW-", name, proto)
+        ranges = source_ranges(sp)
+        uses_fw = has_eps and bool(sp.load_balancer_ips) and bool(ranges)
         int_chain = svl if int_local else svc
         ext_policy = svl if ext_local else svc
         external = bool(sp.node_port or sp.load_balancer_ips or sp.external_ips)
@@ -270,15 +293,32 @@ def build_iptables(table: list[ServicePort], ctx: NodeContext) -> Program:
         ):
             for ip in ips:
                 args = dict(dst=ip, proto=proto, dport=sp.port)
+                to = fw if uses_fw and kind == "loadbalancer IP" else ext
                 if has_eps:
-                    text = t.ipt("KUBE-SERVICES", ext, comment=f"{name} {kind}", **args)
-                    services.add(("svc-ext", name, ip), text, ext, f"{name} {kind}")
+                    text = t.ipt("KUBE-SERVICES", to, comment=f"{name} {kind}", **args)
+                    services.add(("svc-ext", name, ip), text, to, f"{name} {kind}")
+                if to == fw:
+                    c = f"{name} traffic not accepted by {fw}"
+                    text = t.ipt("KUBE-PROXY-FIREWALL", "DROP", comment=c, **args)
+                    pfw.add(("fw-drop", name, ip), text, "DROP", c)
                 if not has_ext:
                     text = t.ipt("KUBE-EXTERNAL-SERVICES", int_target, comment=fcomment, **args)
                     text += rej if int_target == "REJECT" else ""
                     fext.add(("f-ext", name, ip), text, int_target, fcomment)
         if sp.node_port:
+            # NodePorts are not subject to loadBalancerSourceRanges (proxier.go says so).
             if has_eps:
+                # Localhost NodePorts (iptables.localhostNodePorts, on by default), counted.
+                text = t.ipt(
+                    "KUBE-NODEPORTS",
+                    ext,
+                    dst="127.0.0.0/8",
+                    proto=proto,
+                    comment=name,
+                    dport=sp.node_port,
+                    after=t.nfacct(t.LOCALHOST_NODEPORT_COUNTER),
+                )
+                nodeports.add(("np-localhost", name), text, ext, name)
                 text = t.ipt("KUBE-NODEPORTS", ext, proto=proto, comment=name, dport=sp.node_port)
                 nodeports.add(("np", name), text, ext, name)
             if not has_ext:
@@ -326,6 +366,8 @@ def build_iptables(table: list[ServicePort], ctx: NodeContext) -> Program:
                 chain.add(("ext-local-route", name), text, svc, c)
             if has_ext:
                 chain.add(("ext-policy", name), f"-A {ext} -j {ext_policy}", ext_policy)
+        if uses_fw:
+            firewall_chain(p.chain("nat", fw), sp, ranges, ctx.node_ip, ext)
         uses_cluster = has_eps and (not int_local or not ext_local)
         uses_local = bool(local) and (int_local or ext_local)
         for chain_id, eps in (

@@ -6,18 +6,25 @@ built here too, so the text and the JSON (``RuleSet.chains``) come from one plac
 
 Rule lines follow ``iptables-save``'s normal form (``-s``/``-d``/``-p`` first, then the matches
 in the order kube-proxy wrote them, then ``-j``); targets keep kube-proxy's own spelling
-(``--or-mark 0x4000``) and probabilities its ``%0.10f`` formatting (``probability()`` in
-pkg/proxy/iptables/proxier.go).
+(``--or-mark 0x4000``). Probabilities are printed as iptables-save prints them, not as
+kube-proxy writes them (see :func:`probability`), and ``--nfacct-name`` with the two spaces
+iptables-save puts before the counter's name (libxt_nfacct prints the option with a trailing
+space and ``xtables_save_string`` adds its own).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from app.network.kubeproxy_rules import Program
 
 MASQ_MARK = "0x4000"
+# kube-proxy's nfacct counters (metrics.LocalhostNodePortAcceptedNFAcctCounter and
+# metrics.IPTablesCTStateInvalidDroppedNFAcctCounter)
+LOCALHOST_NODEPORT_COUNTER = "localhost_nps_accepted_pkts"
+INVALID_DROPPED_COUNTER = "ct_state_invalid_dropped_pkts"
 NFT_MASQ_MARK = "0x00004000"
 
 # The built-in chains iptables-save lists first, with their policy.
@@ -28,13 +35,29 @@ BUILTIN_CHAINS = {
 
 
 def probability(n: int) -> str:
-    """The statistic match's probability for the rule with ``n`` endpoints left, as kube-proxy
-    formats it (``fmt.Sprintf("%0.10f", 1.0/float64(n))``).
+    """The statistic match's probability for the rule with ``n`` endpoints left, as
+    ``iptables-save`` prints it.
 
-    >>> probability(3), probability(2)
-    ('0.3333333333', '0.5000000000')
+    kube-proxy writes ``fmt.Sprintf("%0.10f", 1.0/float64(n))`` (``computeProbability`` in
+    pkg/proxy/iptables/proxier.go); iptables stores that as a 32-bit fixed-point fraction,
+    ``lround(0x80000000 * p)``, and iptables-save prints it back with ``%.11f`` of
+    ``value / 0x80000000`` (extensions/libxt_statistic.c), so 1/3 comes back as 0.33333333349.
+
+    >>> probability(3), probability(2), probability(5)
+    ('0.33333333349', '0.50000000000', '0.20000000019')
     """
-    return f"{1.0 / n:0.10f}"
+    written = float(f"{1.0 / n:0.10f}")
+    fixed = math.floor(0x80000000 * written + 0.5)  # lround: halves away from zero
+    return f"{fixed / 0x80000000:.11f}"
+
+
+def nfacct(counter: str) -> str:
+    """The nfacct match as iptables-save prints it: two spaces before the counter's name.
+
+    >>> nfacct("localhost_nps_accepted_pkts")
+    '-m nfacct --nfacct-name  localhost_nps_accepted_pkts'
+    """
+    return f"-m nfacct --nfacct-name  {counter}"
 
 
 def ipt(
@@ -49,9 +72,11 @@ def ipt(
     matches: str = "",
     dport: int | None = None,
     l4: bool = False,
+    after: str = "",
     target_args: str = "",
 ) -> str:
-    """One ``-A`` line in iptables-save's normal form.
+    """One ``-A`` line in iptables-save's normal form; ``matches`` come before the protocol's
+    own match (``-m tcp --dport``), ``after`` after it, as kube-proxy wrote them.
 
     >>> ipt("KUBE-SERVICES", "KUBE-SVC-X", dst="10.96.0.5", proto="tcp",
     ...     comment="default/web:http cluster IP", dport=80)
@@ -74,6 +99,8 @@ def ipt(
         parts += ["-m", proto]
         if dport is not None:
             parts += ["--dport", str(dport)]
+    if after:
+        parts.append(after)
     if target:
         parts += ["-j", target]
     if target_args:

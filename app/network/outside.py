@@ -3,6 +3,7 @@ through the ingress controller's second connection."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from app.network import datapath, ingress
@@ -92,6 +93,8 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
             "refused",
             f"The load balancer of Service {name} listens on {listeners}, not {packet.dst_port}/{packet.protocol}.",
         )
+        return
+    if _outside_source_ranges(run, service, packet, port):
         return
     nodes = []
     for node in cluster.list("Node"):
@@ -199,6 +202,54 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
         client=packet, client_node=None, nats=[Nat(None, "lb", packet.dst_ip, packet.dst_port)]
     )
     _through_node(run, chosen, forwarded, True, None, leg)
+
+
+def _outside_source_ranges(
+    run: Any, service: dict[str, Any], packet: Packet, port: dict[str, Any]
+) -> bool:
+    """The load balancer's own firewall: a cloud controller manager programs it from
+    spec.loadBalancerSourceRanges (this load balancer forwards to NodePorts, which kube-proxy
+    never filters by source range). True when it dropped the packet."""
+    ranges = []
+    for value in (service.get("spec") or {}).get("loadBalancerSourceRanges") or ():
+        try:
+            ranges.append(ipaddress.ip_network(str(value).strip(), strict=False))
+        except ValueError:
+            continue
+    src = ipaddress.ip_address(packet.src_ip)
+    if not ranges or any(src in net for net in ranges):
+        return False
+    meta = service["metadata"]
+    name = f"{meta['namespace']}/{meta['name']}"
+    listed = ", ".join(str(net) for net in ranges)
+    run.add(
+        Hop(
+            None,
+            "cloud load balancer",
+            "drop",
+            f"The load balancer's firewall drops it: Service {name} allows only "
+            f"spec.loadBalancerSourceRanges [{listed}], and {packet.src_ip} is in none of them.",
+            packet,
+            at="cloud/lb",
+            why=why_.lb_why(
+                packet.dst_ip, packet.protocol, packet.dst_port, port.get("nodePort"), []
+            ),
+        )
+    )
+    run.end(
+        "dropped",
+        Reason(
+            f"Service {name} has spec.loadBalancerSourceRanges [{listed}] and {packet.src_ip} is "
+            "in none of them, so its load balancer's firewall drops the packet and the client "
+            f"times out. Add the client's range (for example {packet.src_ip}/32) to "
+            "spec.loadBalancerSourceRanges, or send it from an address inside them. Its "
+            "NodePort is not filtered: kube-proxy applies the ranges to the LB IP only.",
+            field_cause(
+                "Service", meta["namespace"], meta["name"], "spec.loadBalancerSourceRanges"
+            ),
+        ),
+    )
+    return True
 
 
 def slices_of(cluster: Any, namespace: str, name: str) -> list[dict[str, Any]]:

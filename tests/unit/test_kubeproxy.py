@@ -132,7 +132,8 @@ def test_probability_cascade_gives_each_of_three_endpoints_a_third():
     lines = [
         line for line in text.splitlines() if line.startswith(f"-A {chain} ") and "-> " in line
     ]
-    assert ["0.3333333333" in lines[0], "0.5000000000" in lines[1], "statistic" in lines[2]] == [
+    # iptables-save prints the kernel's fixed-point value (libxt_statistic.c), not 0.3333333333
+    assert ["0.33333333349" in lines[0], "0.50000000000" in lines[1], "statistic" in lines[2]] == [
         True,
         True,
         False,

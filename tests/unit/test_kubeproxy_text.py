@@ -100,11 +100,13 @@ def test_sep_chain_masquerades_hairpin_then_dnats():
     ]
 
 
-def test_probability_is_formatted_with_ten_decimals_as_kube_proxy_does():
+def test_probability_is_printed_as_iptables_save_prints_the_fixed_point_value():
+    """kube-proxy writes %0.10f (computeProbability, pkg/proxy/iptables/proxier.go); the kernel
+    keeps lround(p * 2^31) and iptables-save prints %.11f of it (extensions/libxt_statistic.c)."""
     assert [kt.probability(n) for n in (4, 3, 2)] == [
-        "0.2500000000",
-        "0.3333333333",
-        "0.5000000000",
+        "0.25000000000",
+        "0.33333333349",
+        "0.50000000000",
     ]
 
 
