@@ -231,8 +231,11 @@ def _outside_source_ranges(
             f"spec.loadBalancerSourceRanges [{listed}], and {packet.src_ip} is in none of them.",
             packet,
             at="cloud/lb",
-            why=why_.lb_why(
-                packet.dst_ip, packet.protocol, packet.dst_port, port.get("nodePort"), []
+            why=why_.why(
+                "load balancer firewall",
+                f"allow {listed} → {packet.protocol} {packet.dst_ip}:{packet.dst_port}; drop the rest",
+                "The cloud controller manager writes this firewall from the Service's "
+                "spec.loadBalancerSourceRanges.",
             ),
         )
     )
