@@ -49,6 +49,29 @@ def unexposed_port(run: TraceRun, node: str, packet: Packet) -> None:
             f"{what}. In iptables mode no rule matches {packet.dst}, and a ClusterIP belongs to no machine, so the packet goes nowhere and the client times out. Use a port the Service exposes.",
         )
         return
+    if mode == "nftables" and service is None:
+        # cluster-ips-check rejects only the active ClusterIPs' other ports; the rest of the
+        # Service range is dropped ("Drop traffic to unallocated ClusterIPs", proxier.go).
+        run.add(
+            Hop(
+                node,
+                "netfilter cluster-ips-check",
+                "drop",
+                f"{what}: kube-proxy's nftables rules drop traffic to addresses of the Service range that no Service holds.",
+                packet,
+                at=f"node/{node}",
+                why=why(
+                    "nft list table ip kube-proxy",
+                    f'chain cluster-ips-check {{ ip daddr {{ {c.SERVICE_CIDR} }} drop comment "Drop '
+                    'traffic to unallocated ClusterIPs" }',
+                ),
+            )
+        )
+        run.end(
+            "dropped",
+            f"{what}. Kube-proxy's nftables rules drop traffic to an unallocated ClusterIP, so the client times out. Use the ClusterIP of a Service.",
+        )
+        return
     why_text = (
         "kube-proxy's nftables rules reject traffic to a ClusterIP on a port no Service exposes"
         if mode == "nftables"

@@ -332,3 +332,16 @@ def test_podpath_cluster_drops_unallocated_clusterips_and_lists_its_primary_node
     for line in text.splitlines():
         if "ip daddr 10.96.0.1 " in line:  # the kubernetes Service's masquerade rule
             assert "dport" not in line
+
+
+def test_traces_reject_a_clusterips_other_port_and_drop_an_unallocated_clusterip():
+    """TestClusterIPGeneral: "svc1 does not accept svc2's ports" is REJECT, "packet to
+    unallocated cluster ip" is DROP (cluster-ips-check's two rules)."""
+    from app.network.trace import trace
+
+    cluster = Cluster.create(ClusterConfig(proxy_mode="nftables"), seed=1)
+    other_port = trace(cluster, "node/worker-1", "https://10.96.0.1:444/")
+    assert other_port.verdict == "refused" and "444/TCP" in other_port.reason
+    unallocated = trace(cluster, "node/worker-1", "http://10.96.5.5/")
+    assert unallocated.verdict == "dropped" and "unallocated ClusterIP" in unallocated.reason
+    assert any("Drop traffic to unallocated ClusterIPs" in str(h.why) for h in unallocated.hops)
