@@ -123,7 +123,9 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
             w.mark()
     else:
         if kind == "np":
-            w.hit(("nodeports-final",), ("np", sp.name))
+            # 127.0.0.0/8 meets the localhost NodePort rule (nfacct-counted) first
+            np_rule = "np-localhost" if dst in LOOPBACK else "np"
+            w.hit(("nodeports-final",), (np_rule, sp.name))
         else:
             w.hit(("svc-ext", sp.name, dst_ip))
             if ready and _firewalled(sp, dst_ip):

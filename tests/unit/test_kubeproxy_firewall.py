@@ -242,3 +242,15 @@ def test_trace_from_a_pod_to_the_lb_ip_is_dropped_by_kube_proxy_on_its_node(mode
     assert t.verdict == "dropped"
     assert "kube-proxy" in t.hops[-1].summary
     assert t.reason.cause["field"] == "spec.loadBalancerSourceRanges"
+
+
+def test_localhost_to_nodeport_matches_the_counted_localhost_rule_and_is_masqueraded():
+    """TestNodePorts ('ipv4, localhost-nodeports enabled'): 'localhost to nodePort gets
+    masqueraded', through the -d 127.0.0.0/8 rule that feeds localhost_nps_accepted_pkts."""
+    cluster = make(type_="NodePort")
+    sp = web(cluster)
+    d = kp.decide(cluster, "worker-1", "127.0.0.1", "127.0.0.1", sp.node_port)
+    assert (d.action, d.masquerade) == ("dnat", True)
+    nodeports = [r.text for r in d.matched if r.chain == "KUBE-NODEPORTS"]
+    assert len(nodeports) == 1 and "-d 127.0.0.0/8" in nodeports[0]
+    assert "localhost_nps_accepted_pkts" in nodeports[0]
