@@ -132,7 +132,9 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
                 allowed = kf.firewall_allows(sp, src_ip, ctx.node_ip)
                 if allowed is None:
                     w.hit(("fw-end", sp.name), ("jump", "filter", hook, "KUBE-PROXY-FIREWALL"))
-                    w.hit(("nft-fw", sp.name), ("fw-drop", sp.name, dst_ip))
+                    # nftables: the pre-DNAT jump, firewall-check, the firewall-ips element
+                    w.hit(("jump", "filter", "OUTPUT" if src_local else "PREROUTING", "firewall"))
+                    w.hit(("nft-firewall",), ("fw-drop", sp.name, dst_ip), ("nft-fw", sp.name))
                     return _fw_drop(program, w, sp, src_ip, dst_ip, mode), []
                 w.hit(("fw-allow", sp.name, allowed))
         chain, pool = "SVC", ready

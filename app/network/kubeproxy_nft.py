@@ -237,7 +237,7 @@ def _service(p: Program, sets: dict, sp: ServicePort, ctx: NodeContext, cluster_
         if has_eps:
             sets["service-ips"].add(("svc-ext", name, ip), f"{el} : goto {ext}", ext, name)
         if uses_fw:
-            sets["firewall-ips"].add(("fw-ip", name, ip), f"{el} : goto {fw}", fw, name)
+            sets["firewall-ips"].add(("fw-drop", name, ip), f"{el} : goto {fw}", fw, name)
     if not has_ext:
         for ip in sp.load_balancer_ips:
             _external_element(sets, sp, ip, ext, False, False)
@@ -282,9 +282,7 @@ def _service(p: Program, sets: dict, sp: ServicePort, ctx: NodeContext, cluster_
         if any(_contains(r, ctx.node_ip) for r in ranges):
             # A VIP bound locally loops a node's own request back with the VIP as source.
             sources += list(sp.load_balancer_ips)
-        p.chain(T, fw).add(
-            ("fw-drop", name), f"ip saddr != {{ {', '.join(sources)} }} drop", "drop"
-        )
+        p.chain(T, fw).add(("nft-fw", name), f"ip saddr != {{ {', '.join(sources)} }} drop", "drop")
     if sp.affinity_timeout:
         for key in reachable:
             p.chain(

@@ -345,3 +345,18 @@ def test_traces_reject_a_clusterips_other_port_and_drop_an_unallocated_clusterip
     unallocated = trace(cluster, "node/worker-1", "http://10.96.5.5/")
     assert unallocated.verdict == "dropped" and "unallocated ClusterIP" in unallocated.reason
     assert any("Drop traffic to unallocated ClusterIPs" in str(h.why) for h in unallocated.hops)
+
+
+def test_a_pod_outside_the_ranges_is_dropped_by_the_firewall_chain_and_the_rules_say_where():
+    """TestLoadBalancer's "blocked external to LB": firewall-check's vmap sends the LB IP to the
+    Service's firewall chain, whose ip saddr != { ranges } drop matches."""
+    cluster = lb_cluster("203.0.113.0/25")
+    sp = next(s for s in kp.service_table(cluster) if s.name == "default/web:http")
+    pod_ip = next(e.ip for e in sp.endpoints)
+    d = kp.decide(cluster, "worker-1", pod_ip, sp.load_balancer_ips[0], 80)
+    assert d.action == "drop"
+    fw = "firewall-" + nft_chain_base("default", "web", "tcp", "http")
+    matched = [(r.chain, r.text) for r in d.matched]
+    assert ("filter-prerouting-pre-dnat", "ct state new jump firewall-check") in matched
+    assert (fw, "ip saddr != { 203.0.113.0/25 } drop") in matched
+    assert any(ch == "firewall-ips" and text.endswith(f"goto {fw}") for ch, text in matched)
