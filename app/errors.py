@@ -73,6 +73,41 @@ class FieldError:
         return asdict(self)
 
 
+def qualified_kind(kind: str, api_version: str | None) -> str:
+    """The kind as the API server names it in messages (apimachinery ``GroupKind.String``):
+    ``Kind.group`` for a named group, the bare kind for the core group.
+
+    >>> qualified_kind("Deployment", "apps/v1"), qualified_kind("Service", "v1")
+    ('Deployment.apps', 'Service')
+    """
+    group = api_version.rpartition("/")[0] if api_version else ""
+    return f"{kind}.{group}" if group else kind
+
+
+def invalid_message(qualified: str, name: str, errors: list[FieldError]) -> str:
+    """The message of a 422 Invalid, as apimachinery's ``NewInvalid`` words it:
+    ``<Kind.group> "<name>" is invalid: <errors>``, where the errors are aggregated as
+    ``utilerrors.NewAggregate`` prints them (one alone; several as ``[a, b]``, each distinct
+    text once). No errors: the sentence ends at "is invalid".
+
+    Parameters: ``qualified`` from :func:`qualified_kind`, the object's ``name``, its
+    ``errors``. Returns the message.
+
+    >>> a = FieldError("spec.replicas", "Invalid value: -1: must be greater than or equal to 0")
+    >>> b = FieldError("metadata.name", "Required value: name or generateName is required")
+    >>> invalid_message("Deployment.apps", "Foo", [a])
+    'Deployment.apps "Foo" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0'
+    >>> invalid_message("Service", "web", [a, b, a]).split(" is invalid: ")[1][:16]
+    '[spec.replicas: '
+    """
+    described = list(dict.fromkeys(e.describe() for e in errors))
+    head = f'{qualified} "{name}" is invalid'
+    if not described:
+        return head
+    listed = described[0] if len(described) == 1 else "[" + ", ".join(described) + "]"
+    return f"{head}: {listed}"
+
+
 class PodpathError(Exception):
     """Base of every error caused by what a user sent. ``status`` is the HTTP status."""
 

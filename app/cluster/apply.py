@@ -17,10 +17,24 @@ from app.cluster.cluster import Change, Cluster
 from app.cluster.controllers.gateway.install import install_envoy_gateway
 from app.cluster.defaulting import apply_defaults
 from app.cluster.manifests import Document, parse_manifests
-from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, canonical_json, deep_copy, key_of
+from app.cluster.objects import (
+    API_VERSIONS,
+    CLUSTER_SCOPED,
+    ObjectKey,
+    canonical_json,
+    deep_copy,
+    key_of,
+)
 from app.cluster.validation import SUPPORTED_KINDS, validate_manifest, validate_update
 from app.cluster.validation.schema import validate_schema
-from app.errors import NOT_FOUND, FieldError, Forbidden, InvalidObjects
+from app.errors import (
+    NOT_FOUND,
+    FieldError,
+    Forbidden,
+    InvalidObjects,
+    invalid_message,
+    qualified_kind,
+)
 
 # Fields the server sets; a manifest that carries them (an exported ``kubectl get -o yaml``)
 # has them ignored, as the API server ignores them on apply.
@@ -184,14 +198,22 @@ def _with_lines(errors: list[FieldError], docs: list[Document]) -> list[FieldErr
 
 
 def _summary(errors: list[FieldError]) -> str:
+    """The message of an apply that failed: the first invalid object's, as the API server
+    words it (``Deployment.apps "web" is invalid: [a, b]``, see
+    :func:`app.errors.invalid_message`), then how many other objects are invalid too (the API
+    server answers one object per request; kubectl prints one such line per object)."""
     first = errors[0]
-    what = (
-        f'{first.kind} "{first.name}"'
-        if first.kind and first.name
-        else f"document {first.document}"
-    )
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{what} is invalid: {first.describe()}{more}"
+    where = (first.document, first.kind, first.name)
+    own = [e for e in errors if (e.document, e.kind, e.name) == where]
+    if first.kind and first.name:
+        qualified = qualified_kind(first.kind, API_VERSIONS.get(first.kind))
+        message = invalid_message(qualified, first.name, own)
+    else:
+        message = invalid_message("document", str(first.document), own).replace('"', "", 2)
+    others = len({(e.document, e.kind, e.name) for e in errors}) - 1
+    if others:
+        message += f" (and {others} more invalid object{'s' if others > 1 else ''})"
+    return message
 
 
 def _well_formed(body: dict[str, Any]) -> bool:

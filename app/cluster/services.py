@@ -33,14 +33,53 @@ class BatchClaims:
     node_ports: dict[str, str] = field(default_factory=dict)
 
 
+# The families of this cluster's --service-cluster-ip-range: one IPv4 CIDR (single-stack).
+SERVICE_IP_FAMILIES = ("IPv4",)
+
+
+def family_problems(spec: dict[str, Any]) -> list[FieldError]:
+    """What the API server's allocator refuses before it allocates (kubernetes
+    ``pkg/registry/core/service/storage/alloc.go`` ``initIPFamilyFields``): demanding
+    dual-stack on a single-stack cluster, or a family the cluster has no range for. A headless
+    Service without a selector is exempt (it gets no ClusterIP), as is ExternalName.
+
+    Parameters: ``spec``, the Service's spec. Returns the errors (empty when allowed).
+
+    >>> [e.describe() for e in family_problems({"ipFamilyPolicy": "RequireDualStack"})]
+    ['spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services']
+    >>> family_problems({"clusterIP": "None", "ipFamilyPolicy": "RequireDualStack"})
+    []
+    """
+    if spec.get("type") == "ExternalName":
+        return []
+    if spec.get("clusterIP") == "None" and not spec.get("selector"):
+        return []
+    errors: list[FieldError] = []
+    policy = spec.get("ipFamilyPolicy")
+    if policy == "RequireDualStack" and len(SERVICE_IP_FAMILIES) < 2:
+        message = (
+            f'Invalid value: "{policy}": this cluster is not configured for dual-stack services'
+        )
+        errors.append(FieldError("spec.ipFamilyPolicy", message))
+    for i, family in enumerate(spec.get("ipFamilies") or ()):
+        if family in ("IPv4", "IPv6") and family not in SERVICE_IP_FAMILIES:
+            message = f'Invalid value: "{family}": not configured on this cluster'
+            errors.append(FieldError(f"spec.ipFamilies[{i}]", message))
+    return errors
+
+
 def check_allocations(
     state: ClusterState,
     manifest: dict[str, Any],
     live: dict[str, Any] | None,
     claims: BatchClaims,
 ) -> list[FieldError]:
-    """Errors for explicit ClusterIPs and NodePorts that are out of range or taken."""
+    """Errors for explicit ClusterIPs and NodePorts that are out of range or taken, after the
+    IP family checks (:func:`family_problems`; when those fail, the API server stops there)."""
     spec = manifest["spec"]
+    families = family_problems(spec)
+    if families:
+        return families
     owner = f"{manifest['metadata']['namespace']}/{manifest['metadata']['name']}"
     live_spec = (live or {}).get("spec") or {}
     errors: list[FieldError] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.errors import UNKNOWN_FIELD, FieldError, PodpathError
+from app.errors import UNKNOWN_FIELD, FieldError, PodpathError, invalid_message
 from app.kubeapi.resources import Resource
 
 # What the API server calls the errors Podpath raises, where the names differ.
@@ -121,15 +121,13 @@ def invalid(resource: Resource, name: str, errors: list[FieldError]) -> ApiError
     'FieldValueInvalid'
     """
     kind = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
-    described = [e.describe() for e in errors]
-    listed = described[0] if len(described) == 1 else "[" + ", ".join(described) + "]"
     details: dict[str, Any] = {"name": name, "kind": resource.kind}
     if resource.group:
         details["group"] = resource.group
     details["causes"] = [
         {"reason": e.reason, "message": e.message, "field": e.field} for e in errors
     ]
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {listed}', details)
+    return ApiError(422, "Invalid", invalid_message(kind, name, errors), details)
 
 
 def strict_decoding(resource: Resource, fields: list[str]) -> ApiError:

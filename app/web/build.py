@@ -18,7 +18,16 @@ from starlette.concurrency import run_in_threadpool
 from app.cluster import nodes
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Change, Cluster
-from app.errors import FieldError, Forbidden, InvalidObjects, NotFound, PodpathError
+from app.cluster.objects import API_VERSIONS
+from app.errors import (
+    FieldError,
+    Forbidden,
+    InvalidObjects,
+    NotFound,
+    PodpathError,
+    invalid_message,
+    qualified_kind,
+)
 from app.render.forms import (
     BUILDERS,
     field_errors,
@@ -114,10 +123,9 @@ def _whole_number(text: str, field: str, kind: str, name: str) -> int:
     try:
         return int(text.strip())
     except ValueError:
-        raise InvalidObjects(
-            f'{kind} "{name}" is invalid',
-            [FieldError(field, f'Invalid value: "{text}": must be a whole number', kind=kind)],
-        ) from None
+        errors = [FieldError(field, f'Invalid value: "{text}": must be a whole number', kind=kind)]
+        qualified = qualified_kind(kind, API_VERSIONS.get(kind))
+        raise InvalidObjects(invalid_message(qualified, name, errors), errors) from None
 
 
 @router.get("/w/{workspace_id}/build")

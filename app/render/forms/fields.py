@@ -9,7 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.errors import FieldError, InvalidObjects
+from app.cluster.objects import API_VERSIONS
+from app.errors import FieldError, InvalidObjects, invalid_message, qualified_kind
 
 Fields = Mapping[str, str]
 
@@ -34,8 +35,12 @@ class Problems:
 
     def raise_any(self) -> None:
         if self.errors:
-            label = f'{self.kind} "{self.name}"' if self.name else self.kind
-            raise InvalidObjects(f"{label} is invalid", self.errors)
+            qualified = qualified_kind(self.kind, API_VERSIONS.get(self.kind))
+            if self.name:  # the API server's wording (apimachinery NewInvalid)
+                raise InvalidObjects(
+                    invalid_message(qualified, self.name, self.errors), self.errors
+                )
+            raise InvalidObjects(f"{qualified} is invalid", self.errors)
 
 
 def parse_labels(text: str, field: str = "metadata.labels") -> dict[str, str]:
