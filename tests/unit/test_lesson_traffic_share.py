@@ -78,7 +78,7 @@ def test_a_share_that_is_not_least_and_most_is_named_with_its_line(tmp_path: Pat
     check = "      - traced: {from: frontend/ui, verdict: dropped}\n"
     assert check in text
     added = (
-        "      - traffic: {from: frontend/ui, to: \"http://api.backend/\"}\n"
+        '      - traffic: {from: frontend/ui, to: "http://api.backend/"}\n'
         f"        share: {{app=api: {bounds}}}\n"
     )
     yaml_file.write_text(text.replace(check, check + added, 1))
