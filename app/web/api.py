@@ -67,7 +67,11 @@ class NewWorkspace(BaseModel):
         **oa.enum([scenarios.DEFAULT, *(s.name for s in scenarios.SCENARIOS)]),
     )
     cni: str = Field("flannel", description="CNI plugin.", **oa.enum(c.CNI_PLUGINS))
-    proxyMode: str = Field("iptables", description="kube-proxy mode.", **oa.enum(c.PROXY_MODES))
+    proxyMode: str = Field(
+        "iptables",
+        description="kube-proxy mode; ipvs is deprecated (Kubernetes v1.35, KEP-5495) and still works.",
+        **oa.enum(c.PROXY_MODES),
+    )
     calicoMode: str = Field(
         "bgp", description="With Calico: bgp (routed) or ipip (tunl0).", **oa.enum(c.CALICO_MODES)
     )

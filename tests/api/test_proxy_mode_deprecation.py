@@ -38,3 +38,15 @@ def test_the_rules_tab_warns_only_for_ipvs_and_still_prints_ipvsadm(api: Api) ->
     assert "IP Virtual Server version" in ipvs
     nft = api.get(f"/w/{workspace}?tab=rules&node=worker-1&mode=nftables").text
     assert "IPVS mode is deprecated" not in nft and "table ip kube-proxy" in nft
+
+
+def test_the_api_schema_says_ipvs_is_deprecated_and_still_accepts_it(api: Api) -> None:
+    schema = api.get("/openapi.json").json()
+    modes = [
+        prop
+        for body in schema["components"]["schemas"].values()
+        for name, prop in (body.get("properties") or {}).items()
+        if name == "proxyMode" and "KEP-5495" in (prop.get("description") or "")
+    ]
+    assert modes and "ipvs" in modes[0]["enum"]
+    assert new_workspace(api, proxyMode="ipvs")
