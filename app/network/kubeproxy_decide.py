@@ -97,7 +97,10 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
     w.hit(("jump", "nat", "OUTPUT" if src_local else "PREROUTING"), ("nft-services-vmap",))
     found = view.by_vip.get((dst_ip, proto, dst_port))
     sp, kind = found if found else (None, "")
-    if sp is None and dst_local and (sp := view.by_node_port.get((proto, dst_port))):
+    # nftables mode defaults --nodeport-addresses to "primary": the nodeport-ips set holds the
+    # node's InternalIP only, so a NodePort on another local address (cni0's) is not served.
+    np_addr = dst_local and (mode != "nftables" or dst_ip == ctx.node_ip)
+    if sp is None and np_addr and (sp := view.by_node_port.get((proto, dst_port))):
         kind = "np"
     if sp is None:
         if dst_local:

@@ -360,3 +360,17 @@ def test_a_pod_outside_the_ranges_is_dropped_by_the_firewall_chain_and_the_rules
     assert ("filter-prerouting-pre-dnat", "ct state new jump firewall-check") in matched
     assert (fw, "ip saddr != { 203.0.113.0/25 } drop") in matched
     assert any(ch == "firewall-ips" and text.endswith(f"goto {fw}") for ch, text in matched)
+
+
+@pytest.mark.parametrize("mode,served", [("nftables", False), ("iptables", True)])
+def test_nodeports_answer_on_the_primary_ip_only_in_nftables_mode(mode, served):
+    """nftables mode's --nodeport-addresses default is "primary" (cmd/kube-proxy
+    platformApplyDefaults); iptables mode accepts a NodePort on every local address."""
+    cluster = Cluster.create(ClusterConfig(proxy_mode=mode), seed=7)
+    apply_text(cluster, deployment("web", 2) + "---\n" + svc_yaml("web", "NodePort", "http", ""))
+    sp = next(s for s in kp.service_table(cluster) if s.name == "default/web:http")
+    gateway = "10.244.1.1"  # worker-1's cni0 (flannel gives it the /24's .1)
+    primary = kp.decide(cluster, "worker-1", "198.51.100.7", "10.0.0.11", sp.node_port)
+    other = kp.decide(cluster, "worker-1", "198.51.100.7", gateway, sp.node_port)
+    assert primary.action == "dnat"
+    assert (other.action == "dnat") is served
