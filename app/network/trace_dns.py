@@ -42,7 +42,7 @@ def resolve_target(run: TraceRun) -> str | None:
         )
     if resolution.rcode != "NOERROR" or not addresses:
         hint = ""
-        if (src.kind != "pod" and name.endswith((".cluster.local", ".svc"))) or (
+        if (src.kind != "pod" and name.lower().endswith((".cluster.local", ".svc"))) or (
             src.kind != "pod" and "." not in name
         ):
             hint = " Cluster names only resolve inside pods, whose resolver asks CoreDNS; this client uses ordinary DNS."

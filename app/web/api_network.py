@@ -31,7 +31,8 @@ _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
 #: What ``from`` may say (``targets.parse_source``, which trims blanks first).
 SOURCE_PATTERN = rf"^\s*(external(/{_IPV4})?|node/[^/]*|pod/[^/]*/[^/]*)\s*$"
-#: A name a resolver would send (``dns_records.check_name``, which trims and lower-cases).
+#: A name a resolver would send (``dns_records.check_name``: trimmed, in any letter case,
+#: which the answer keeps).
 DNS_NAME_PATTERN = r"^\s*[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.?\s*$"
 SOURCE_TEXT = (
     "pod/<namespace>/<name>, node/<name>, external or external/<IPv4 address>; a pod or "

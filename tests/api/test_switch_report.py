@@ -75,7 +75,7 @@ def test_a_plain_form_switch_shows_the_whole_page_with_each_pods_old_and_new_add
         assert f"pod/{name}: {ip} → {after[name]}" in page
         assert after[name].startswith("192.168.")
     # the head shows the new settings, and the map the same pods
-    assert re.search(r"<option selected>calico</option>", page)
+    assert re.search(r"<option value=\"calico\" selected>calico</option>", page)
     assert "<dd>192.168.0.0/16</dd>" in page
     assert map_pods(page) >= before.keys()
 
