@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cluster.objects import deep_copy
-from app.cluster.validation.schema import _unknown
+from app.cluster.validation.schema import json_type, unknown_field
 from app.cluster.validation.semantic_meta import (
     duplicate,
     fmt_value,
@@ -78,24 +78,6 @@ def crd(kind: str) -> dict[str, Any]:
     """
     with open(CRD_DIR / CRD_FILES[kind], encoding="utf-8") as f:
         return json.load(f)
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return "unknown"
 
 
 def _child(path: str, name: str) -> str:
@@ -195,7 +177,7 @@ def _list_errors(value: list, schema: dict, path: str) -> list[FieldError]:
 
 def _walk(value: object, schema: dict, path: str, errs: list[FieldError]) -> None:
     want = schema.get("type")
-    jtype = _json_type(value)
+    jtype = json_type(value)
     if value is None:
         # A null is dropped by the API server's pruning of a structural schema unless the
         # field is nullable; these CRDs mark nothing nullable, so null means "not set".
@@ -223,7 +205,7 @@ def _walk(value: object, schema: dict, path: str, errs: list[FieldError]) -> Non
             elif isinstance(additional, dict):
                 _walk(sub, additional, f"{path}[{key}]", errs)
             elif props is not None:
-                errs.append(_unknown(path, key, props))
+                errs.append(unknown_field(path, key, props))
     elif jtype == "array":
         assert isinstance(value, list)
         errs.extend(_list_errors(value, schema, path))

@@ -144,7 +144,12 @@ def _compile(schema: dict) -> _Compiled:
     return node
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """The JSON Schema type of a decoded JSON value (``integer`` for ints, not ``number``).
+
+    >>> json_type(3), json_type(True), json_type([]), json_type(None)
+    ('integer', 'boolean', 'array', 'null')
+    """
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -175,7 +180,9 @@ def _child(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _unknown(path: str, key: str, known: dict) -> FieldError:
+def unknown_field(path: str, key: str, known: dict) -> FieldError:
+    """The API server's strict-decoding error for ``key`` under ``path``, with the field of
+    ``known`` it most likely meant."""
     full = _child(path, key)
     msg = f'unknown field "{full}"'
     lowered = {k.lower(): k for k in known}
@@ -190,7 +197,7 @@ def _unknown(path: str, key: str, known: dict) -> FieldError:
 
 def _walk(value: object, schema: dict, path: str, in_status: bool, errs: list[FieldError]):
     types, props, additional, items, req, enum, one_of, int_range = _compile(schema)
-    jtype = _json_type(value)
+    jtype = json_type(value)
     if one_of is not None:
         if not any(_type_ok(jtype, t) for t in one_of):
             union = frozenset().union(*one_of) - {"null"}
@@ -226,7 +233,7 @@ def _walk(value: object, schema: dict, path: str, in_status: bool, errs: list[Fi
                 child = _child(path, key)
                 _walk(sub, props[key], child, in_status or child == "status", errs)
             elif additional is False:
-                errs.append(_unknown(path, key, props or {}))
+                errs.append(unknown_field(path, key, props or {}))
             elif isinstance(additional, dict):
                 _walk(sub, additional, f"{path}[{key}]", in_status, errs)
     elif jtype == "array" and items is not None:
@@ -264,7 +271,7 @@ def validate_schema(obj: dict) -> list[FieldError]:
         return [type_invalid("", obj, "must be an object")]
     key = (obj.get("apiVersion"), obj.get("kind"))
     if key[0] in GATEWAY_API_VERSIONS and key[1] in GATEWAY_KINDS:
-        from app.cluster.validation.crd_schema import validate_crd_schema  # uses _unknown
+        from app.cluster.validation.crd_schema import validate_crd_schema  # uses unknown_field
 
         return validate_crd_schema(obj)
     if not all(isinstance(k, str) for k in key) or key not in SCHEMA_FILES:
