@@ -312,7 +312,7 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
     service = cluster.get("Service", match.namespace or "", match.service or "")
     service_port = backend_port(service, match.port) if service is not None else None
     endpoints = (
-        _slice_endpoints(cluster, match.namespace or "", match.service or "", service_port)
+        ready_endpoints(cluster, match.namespace or "", match.service or "", service_port)
         if service_port is not None
         else []
     )
@@ -493,12 +493,14 @@ def _backend_endpoints(
     service_port = backend_port(service, port)
     if service_port is None:
         return []
-    return _slice_endpoints(cluster, namespace, name, service_port)
+    return ready_endpoints(cluster, namespace, name, service_port)
 
 
-def _slice_endpoints(
+def ready_endpoints(
     cluster: Any, namespace: str, name: str, service_port: dict[str, Any]
 ) -> list[tuple[str, int, str]]:
+    """The ready ``(ip, targetPort, pod name)`` behind one port of Service ``namespace/name``,
+    from its EndpointSlices (the slice port of the same name), sorted."""
     found = []
     for slice_ in slices_of(cluster, namespace, name):
         slice_port = next(

@@ -243,7 +243,7 @@ def _no_route(
 def endpoints(cluster: Any, namespace: str, name: str, port: int) -> list[tuple[str, int]]:
     """The ready ``(ip, targetPort)`` behind Service port ``port``, from its EndpointSlices:
     what Envoy Gateway gives Envoy as the backend's endpoints."""
-    from app.network.outside import slices_of
+    from app.network.outside import ready_endpoints
 
     service = cluster.get("Service", namespace, name)
     if service is None:
@@ -252,19 +252,6 @@ def endpoints(cluster: Any, namespace: str, name: str, port: int) -> list[tuple[
     service_port = next((p for p in ports if p.get("port") == port), None)
     if service_port is None:
         return []
-    found = []
-    for slice_ in slices_of(cluster, namespace, name):
-        slice_port = next(
-            (
-                p
-                for p in slice_.get("ports") or []
-                if p.get("name", "") == service_port.get("name", "")
-            ),
-            None,
-        )
-        if slice_port is None:
-            continue
-        for endpoint in slice_.get("endpoints") or []:
-            if (endpoint.get("conditions") or {}).get("ready"):
-                found.append((endpoint["addresses"][0], slice_port["port"]))
-    return sorted(found)
+    return [
+        (ip, target) for ip, target, _pod in ready_endpoints(cluster, namespace, name, service_port)
+    ]
