@@ -46,3 +46,21 @@ def proxy_for(pod: dict[str, Any]) -> Proxy | None:
     if name == "envoy" and "gateway.envoyproxy.io/owning-gateway-name" in labels:
         return _envoy
     return None
+
+
+def answered_by_proxy(
+    run: Any, pod: dict[str, Any], node: str, packet: Any, status: int, reason: Any
+) -> None:
+    """End ``run``'s trace where the proxy in ``pod`` answered the request itself (a 404, a
+    503, a redirect): the connection worked, so it is delivered, to the proxy's pod, with the
+    HTTP ``status`` the client gets instead of an application's answer, for ``reason``."""
+    run.trace.http_status = status
+    run.trace.endpoint = {
+        "kind": "pod",
+        "namespace": pod["metadata"]["namespace"],
+        "name": pod["metadata"]["name"],
+        "ip": packet.dst_ip,
+        "port": packet.dst_port,
+        "node": node,
+    }
+    run.end("delivered", reason)

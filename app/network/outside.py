@@ -15,6 +15,7 @@ from app.network.explain import (
     missing_service_port,
     service_without_endpoints,
 )
+from app.network.l7 import answered_by_proxy
 from app.network.model import Hop, Packet
 from app.network.reply import Leg, Nat
 
@@ -439,22 +440,11 @@ def _answer(
             why=why_.ingress_answer_why(run.cluster, packet, status),
         )
     )
-    run.trace.http_status = status
-    run.trace.endpoint = {
-        "kind": "pod",
-        "namespace": controller["metadata"]["namespace"],
-        "name": controller["metadata"]["name"],
-        "ip": packet.dst_ip,
-        "port": packet.dst_port,
-        "node": node,
-    }
-    run.end(
-        "delivered",
-        Reason(
-            f"HTTP {status} from ingress-nginx, not from an application pod: {reason}",
-            cause_of(reason),
-        ),
+    said = Reason(
+        f"HTTP {status} from ingress-nginx, not from an application pod: {reason}",
+        cause_of(reason),
     )
+    answered_by_proxy(run, controller, node, packet, status, said)
 
 
 def backend_port(service: dict[str, Any], port: int | str | None) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from app.network import why as why_
 from app.network.explain import Reason
 from app.network.gateway.decide import Decision, decide
 from app.network.gateway.matching import Request
+from app.network.l7 import answered_by_proxy
 from app.network.model import Hop, Packet
 
 
@@ -106,21 +107,10 @@ def _answer(run: Any, pod: dict[str, Any], node: str, packet: Packet, decision: 
             why=why_.why("Envoy route", f"HTTP {status}", str(decision.reason)),
         )
     )
-    run.trace.http_status = status
     run.trace.location = decision.location
-    run.trace.endpoint = {
-        "kind": "pod",
-        "namespace": pod["metadata"]["namespace"],
-        "name": pod["metadata"]["name"],
-        "ip": packet.dst_ip,
-        "port": packet.dst_port,
-        "node": node,
-    }
-    run.end(
-        "delivered",
-        Reason(
-            f"HTTP {status} from Envoy ({decision.label}), not from an application pod: "
-            f"{decision.reason}",
-            decision.reason.cause,
-        ),
+    reason = Reason(
+        f"HTTP {status} from Envoy ({decision.label}), not from an application pod: "
+        f"{decision.reason}",
+        decision.reason.cause,
     )
+    answered_by_proxy(run, pod, node, packet, status, reason)
