@@ -25,7 +25,9 @@ def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[
         ``kind`` ("trace"), ``from``, ``to``, ``host``, ``verdict``, ``reason``, ``endpoint``,
         ``client_ip``, ``seen_ip`` (the source address the receiving pod saw), ``snat``,
         ``cross_node``, ``source_kind``, ``cni``, ``method`` and ``headers`` (of the request
-        as sent), ``actions``, ``http_status``.
+        as sent), ``actions``, ``http_status``, ``dialled_ip`` (the address the client
+        connected to), ``sent_ip`` (the destination as the packet left the client pod) and
+        ``dnat_at`` (where each DNAT hop of the request was).
 
     Examples
     --------
@@ -44,6 +46,9 @@ def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[
     seen = delivered[-1].packet.src_ip if delivered and result.verdict == "delivered" else None
     source_node = result.source.get("node")
     end_node = (endpoint or {}).get("node")
+    request = [h for h in result.hops if h.phase == "request"]
+    # The packet as it left the client pod: its last hop located in the pod itself.
+    in_pod = [h for h in request if h.at == f"pod/{source.removeprefix('pod/')}"]
     return {
         "kind": "trace",
         "from": source,
@@ -61,7 +66,12 @@ def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[
         "method": (sent or {}).get("method", "GET"),
         "headers": dict((sent or {}).get("headers") or {}),
         # The request's own hops: the DNS lookup before it has DNAT and conntrack hops too.
-        "actions": sorted({h.action for h in result.hops if h.phase == "request"}),
+        "actions": sorted({h.action for h in request}),
+        # Where a Service address was translated (the ``translated`` check): the address the
+        # client dialled, the destination as it left the pod, and where DNAT hops were.
+        "dialled_ip": _dialled(result),
+        "sent_ip": in_pod[-1].packet.dst_ip if in_pod and source.startswith("pod/") else None,
+        "dnat_at": [h.at for h in request if h.action == "dnat"],
         # A pod that got the request answers it (200); a proxy that answered by itself says so.
         "http_status": result.http_status
         or (
@@ -70,6 +80,14 @@ def trace_record(cluster: Any, source: str, target: str, result: Trace) -> dict[
             else None
         ),
     }
+
+
+def _dialled(result: Trace) -> str | None:
+    """The address the client connected to: the last address its DNS lookup answered, or
+    the address it was given."""
+    answers = (result.dns or {}).get("answers") or []
+    addresses = [a["data"] for a in answers if a.get("type") in ("A", "AAAA")]
+    return addresses[-1] if addresses else result.target.get("host")
 
 
 def dns_record(source: str, name: str, qtype: str, resolution: Any) -> dict[str, Any]:

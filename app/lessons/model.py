@@ -41,6 +41,9 @@ CHECK_KEYS: dict[str, set[str]] = {
     "cluster": set(),
     "compared": set(),
     "ran": {"in", "on"},
+    # Where the learner's request to a Service had its destination translated: at the socket
+    # in the client pod (Cilium's socket load balancer) or by a DNAT hop on a node.
+    "translated": set(),
 }
 #: The checks that run the network at Check time: a step with one is behavioural.
 NETWORK_CHECKS = {"trace", "traces", "dns", "traffic"}
@@ -66,6 +69,8 @@ REQUEST_KEYS = {"seed", "method", "headers"}
 LOOKED_UP_KEYS = {"from", "name", "type", "rcode"}
 SENT_TRAFFIC_KEYS = {"from", "to", "min_endpoints"}
 COMPARED_KEYS = {"from", "to"}
+TRANSLATED_KEYS = {"from", "to", "at"}
+TRANSLATED_AT = ("socket", "node")
 #: Actions a setup or a solution is made of.
 ACTION_KEYS = {
     "apply",
@@ -358,7 +363,7 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
         _request(doc, subject, sub)
     elif kind == "traces":
         _traces(doc, subject, sub)
-    elif kind in ("traced", "looked_up", "sent_traffic", "cluster", "compared"):
+    elif kind in ("traced", "looked_up", "sent_traffic", "cluster", "compared", "translated"):
         _require(doc, subject, sub, dict, "a mapping (it may be empty: {})")
         allowed = {
             "traced": TRACED_KEYS,
@@ -366,9 +371,12 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
             "sent_traffic": SENT_TRAFFIC_KEYS,
             "cluster": {"cni", "proxy_mode"},
             "compared": COMPARED_KEYS,
+            "translated": TRANSLATED_KEYS,
         }[kind]
         _only(doc, subject, sub, allowed)
         _request(doc, subject, sub)
+        if kind == "translated" and subject.get("at") not in TRANSLATED_AT:
+            raise doc.error((*sub, "at"), f"{_dotted((*sub, 'at'))}: one of socket, node")
     elif kind == "answer":
         _value(doc, subject, sub)
         data = {**data, "wrong": _wrong_answers(doc, data.get("wrong", []), (*path, "wrong"))}
