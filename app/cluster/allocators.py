@@ -55,7 +55,7 @@ class ServiceAllocator:
             address = ipaddress.ip_address(ip)
         except ValueError:
             return None
-        net = c.SERVICE_CIDR
+        net = c.SERVICE_CIDR6 if address.version == 6 else c.SERVICE_CIDR
         if address not in net or address in (net.network_address, net.broadcast_address):
             return f"provided IP is not in the valid range. The range of valid IPs is {net}"
         if ip in self.cluster_ips:
@@ -65,23 +65,24 @@ class ServiceAllocator:
     def take_cluster_ip(self, ip: str, owner: str) -> None:
         self.cluster_ips[ip] = owner
 
-    def allocate_cluster_ip(self, owner: str, rng: random.Random) -> str:
-        net = c.SERVICE_CIDR
+    def allocate_cluster_ip(self, owner: str, rng: random.Random, family: str = "IPv4") -> str:
+        """A free ClusterIP of ``family``'s range (10.96.0.0/12, or fd00:10:96::/112)."""
+        net = c.SERVICE_CIDR6 if family == "IPv6" else c.SERVICE_CIDR
         size = net.num_addresses - 2
         band = static_band_size(net.num_addresses, 16, 16, 256)
         base = int(net.network_address) + 1
         # Dynamic allocations try the upper band at random, then anything free.
         for _ in range(64):
-            ip = str(ipaddress.IPv4Address(base + rng.randrange(band, size)))
+            ip = str(ipaddress.ip_address(base + rng.randrange(band, size)))
             if ip not in self.cluster_ips:
                 self.cluster_ips[ip] = owner
                 return ip
         for offset in range(size):
-            ip = str(ipaddress.IPv4Address(base + offset))
+            ip = str(ipaddress.ip_address(base + offset))
             if ip not in self.cluster_ips:
                 self.cluster_ips[ip] = owner
                 return ip
-        raise RuntimeError("the service IP range is full")  # 2^20 Services: not reachable
+        raise RuntimeError("the service IP range is full")  # quotas keep far below 65534
 
     def release_cluster_ip(self, ip: str | None) -> None:
         if ip:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.cluster import bootstrap, services
+from app.cluster import bootstrap, families, services
 from app.cluster import constants as c
 from app.cluster.cluster import Change, Cluster
 from app.cluster.controllers.gateway.install import install_envoy_gateway
@@ -478,13 +478,16 @@ def _join_node(cluster: Cluster, node: dict[str, Any], live: dict[str, Any] | No
         if address["type"] == "InternalIP"
     }
     number = 0
-    while bootstrap.node_ip(number) in taken:
+    while families.node_ips(cluster.config, bootstrap.node_ip(number))[0] in taken:
         number += 1
-    node["status"] = bootstrap.node_status(bootstrap.node_ip(number), name, ready=True)
-    addressing = state.ipam.add_node(name)
+    ips = families.node_ips(cluster.config, bootstrap.node_ip(number))
+    node["status"] = bootstrap.node_status(ips, name, ready=True)
+    # kube-controller-manager gives a node one range per family (--cluster-cidr lists both on
+    # a dual-stack cluster), primary first.
+    ranges = [ipam.add_node(name).ranges[0] for ipam in state.ipams()]
     if cluster.config.cni != "weave":
-        node.setdefault("spec", {})["podCIDR"] = addressing.ranges[0]
-        node["spec"]["podCIDRs"] = [addressing.ranges[0]]
+        node.setdefault("spec", {})["podCIDR"] = ranges[0]
+        node["spec"]["podCIDRs"] = ranges
     state.record(
         "Normal",
         "RegisteredNode",
@@ -507,7 +510,7 @@ def install_system_objects(cluster: Cluster) -> None:
         upsert(cluster, _normalise(node))
     manifests = [
         *bootstrap.control_plane_pods(),
-        *bootstrap.system_services(),
+        *bootstrap.system_services(config.ip_family),
         *bootstrap.system_workloads(config.cni),
     ]
     for manifest in manifests:

@@ -12,6 +12,7 @@ import ipaddress
 from typing import Any
 
 from app.cluster import constants as c
+from app.cluster import families
 
 TOLERATE_EVERYTHING = [{"operator": "Exists"}]
 CONTROL_PLANE_TOLERATION = {
@@ -62,7 +63,9 @@ def node_manifest(name: str, ip: str, control_plane: bool = False) -> dict[str, 
     }
 
 
-def node_status(ip: str, name: str, ready: bool) -> dict[str, Any]:
+def node_status(ip: str | list[str], name: str, ready: bool) -> dict[str, Any]:
+    """A node's status: ``ip`` is its InternalIP, or one per family (primary first)."""
+    ips = [ip] if isinstance(ip, str) else ip
     condition = (
         {"type": "Ready", "status": "True", "reason": "KubeletReady"}
         | {"message": "kubelet is posting ready status"}
@@ -75,7 +78,10 @@ def node_status(ip: str, name: str, ready: bool) -> dict[str, Any]:
         }
     )
     return {
-        "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+        "addresses": [
+            *({"type": "InternalIP", "address": address} for address in ips),
+            {"type": "Hostname", "address": name},
+        ],
         "capacity": {"cpu": "2", "memory": "4015360Ki", "pods": "110"},
         "allocatable": {"cpu": "2", "memory": "3912960Ki", "pods": "110"},
         "conditions": [condition],
@@ -290,7 +296,11 @@ def system_workloads(cni: str) -> list[dict[str, Any]]:
     return objects
 
 
-def system_services() -> list[dict[str, Any]]:
+def system_services(ip_family: str = "ipv4") -> list[dict[str, Any]]:
+    """The ``kubernetes`` and ``kube-dns`` Services (single-stack, of the cluster's primary
+    family, as kubeadm makes them) and the ingress controller's."""
+    v6 = families.of(ip_family)[0] == families.IPV6
+    api_ip = families.node_ip6(c.CONTROL_PLANE_IP) if v6 else c.CONTROL_PLANE_IP
     ingress_selector = {
         "app.kubernetes.io/component": "controller",
         "app.kubernetes.io/instance": "ingress-nginx",
@@ -306,7 +316,7 @@ def system_services() -> list[dict[str, Any]]:
                 "labels": {"component": "apiserver", "provider": "kubernetes"},
             },
             "spec": {
-                "clusterIP": c.KUBERNETES_SERVICE_IP,
+                "clusterIP": families.kubernetes_ip(ip_family),
                 "ports": [
                     {
                         "name": "https",
@@ -325,8 +335,8 @@ def system_services() -> list[dict[str, Any]]:
                 "namespace": "default",
                 "labels": {c.SERVICE_NAME_LABEL: "kubernetes"},
             },
-            "addressType": "IPv4",
-            "endpoints": [{"addresses": [c.CONTROL_PLANE_IP], "conditions": {"ready": True}}],
+            "addressType": families.IPV6 if v6 else families.IPV4,
+            "endpoints": [{"addresses": [api_ip], "conditions": {"ready": True}}],
             "ports": [{"name": "https", "port": c.API_SERVER_PORT, "protocol": "TCP"}],
         },
         {
@@ -343,7 +353,7 @@ def system_services() -> list[dict[str, Any]]:
                 "annotations": {"prometheus.io/port": "9153", "prometheus.io/scrape": "true"},
             },
             "spec": {
-                "clusterIP": c.KUBE_DNS_IP,
+                "clusterIP": families.kube_dns_ip(ip_family),
                 "selector": {"k8s-app": "kube-dns"},
                 "ports": [
                     {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster import constants as c
-from app.cluster import persistence
+from app.cluster import families, persistence
 from app.cluster.controllers import endpoints, scheduling, workloads
 from app.cluster.controllers.gateway import controller as envoy_gateway
 from app.cluster.controllers.gateway import install
@@ -144,8 +144,7 @@ class Cluster:
                 "proxyMode": self.config.proxy_mode,
                 **({"calicoMode": self.config.calico_mode} if self.config.cni == "calico" else {}),
                 "workers": sum(1 for n in self.list("Node") if not _is_control_plane(n)),
-                "podCIDR": str(c.POD_NETWORK[self.config.cni]),
-                "serviceCIDR": str(c.SERVICE_CIDR),
+                **families.summary(self.config),
                 "nodePortRange": f"{c.NODE_PORT_MIN}-{c.NODE_PORT_MAX}",
                 "clusterDomain": c.CLUSTER_DOMAIN,
             },
@@ -247,6 +246,7 @@ def check_config(config: ClusterConfig) -> None:
         problems.append(FieldError("proxyMode", _unsupported(config.proxy_mode, c.PROXY_MODES)))
     if config.calico_mode not in c.CALICO_MODES:
         problems.append(FieldError("calicoMode", _unsupported(config.calico_mode, c.CALICO_MODES)))
+    problems += families.config_problems(config)
     if not 1 <= config.workers <= config.max_workers:
         problems.append(
             FieldError(

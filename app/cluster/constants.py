@@ -52,6 +52,33 @@ PROXY_MODES = ("iptables", "ipvs", "nftables")
 PROXY_MODE_NOTES = {"ipvs": "deprecated in v1.35, KEP-5495"}
 CALICO_MODES = ("bgp", "ipip")
 
+# IP families (kind's networking.ipFamily): ipv4, ipv6, or dual (IPv4 primary, as kind and
+# kubeadm order a dual-stack cluster's ranges).
+IP_FAMILY_MODES = ("ipv4", "ipv6", "dual")
+#: The families of each mode, primary first (the order of --service-cluster-ip-range).
+IP_FAMILIES_OF = {"ipv4": ("IPv4",), "ipv6": ("IPv6",), "dual": ("IPv4", "IPv6")}
+#: The plugins that can give pods IPv6 addresses: flannel with EnableIPv6 (VXLAN backend,
+#: flannel-v6.1) and Calico with an IPv6 pool; Weave Net never supported IPv6.
+IPV6_PLUGINS = ("flannel", "calico")
+# kind's IPv6 defaults (its Cluster config docs): pods fd00:10:244::/56, Services
+# fd00:10:96::/112; kube-controller-manager's --node-cidr-mask-size-ipv6 default is 64.
+SERVICE_CIDR6 = ipaddress.ip_network("fd00:10:96::/112")
+KUBERNETES_SERVICE_IP6 = "fd00:10:96::1"
+KUBE_DNS_IP6 = "fd00:10:96::a"  # the IPv6 ".10", as kind's IPv6 clusters pin kube-dns
+FLANNEL_CIDR6 = ipaddress.ip_network("fd00:10:244::/56")
+FLANNEL_NODE_PREFIX6 = 64
+# Calico: an IPv6 pool with /122 blocks (Calico's IPPool blockSize default for IPv6), taken
+# from the same pod subnet (Calico's dual-stack docs set CALICO_IPV6POOL_CIDR to it).
+CALICO_POOL6 = FLANNEL_CIDR6
+CALICO_BLOCK_PREFIX6 = 122
+POD_NETWORK6 = {"flannel": FLANNEL_CIDR6, "calico": CALICO_POOL6}
+# The nodes' IPv6 network: the unique local (RFC 4193) /64 kind's docker network "kind" uses,
+# so no address here can be mistaken for a public one; a node's IPv6 address carries the same
+# offset as its IPv4 one (10.0.0.10 is fc00:f853:ccd:e793::a).
+NODE_NETWORK6 = ipaddress.ip_network("fc00:f853:ccd:e793::/64")
+# The outside client's IPv6 address, in the documentation prefix (RFC 3849).
+EXTERNAL_CLIENT_IP6 = "2001:db8:100::7"
+
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 PROTECTED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 

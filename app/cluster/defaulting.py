@@ -122,9 +122,9 @@ def _service(obj: dict) -> None:
             if port.get("targetPort") in (None, 0, ""):
                 port["targetPort"] = port.get("port")
     if stype != "ExternalName":
+        # ipFamilies and ipFamilyPolicy depend on the cluster's families: the allocator
+        # defaults them (app/cluster/service_families.py), as the API server's does.
         _set(spec, "internalTrafficPolicy", "Cluster")
-        _set(spec, "ipFamilies", ["IPv4"])
-        _set(spec, "ipFamilyPolicy", "SingleStack")
     if stype in ("NodePort", "LoadBalancer"):
         _set(spec, "externalTrafficPolicy", "Cluster")
     if stype == "LoadBalancer":

@@ -7,6 +7,11 @@
   them; ``tunl0`` takes the first address of the node's first block.
 - Weave Net: 10.32.0.0/12 split between the peers; the ``weave`` bridge takes the first
   address of the node's range.
+
+IPv6 (an IPv6 or dual-stack cluster; one :class:`Ipam` per family): flannel gives each node a
+/64 of fd00:10:244::/56 (``--node-cidr-mask-size-ipv6``), ``cni0`` taking ``::1``; Calico
+takes /122 blocks of its IPv6 pool, and no device holds an address of them (its IPv6 routes
+point at the ``cali`` veths and need no tunnel address).
 """
 
 from __future__ import annotations
@@ -58,9 +63,13 @@ class Ipam:
     ('10.244.1.2', '10.244.1.3')
     >>> ipam.node_of("10.244.1.3")
     'worker-1'
+    >>> v6 = Ipam("flannel", "IPv6")
+    >>> v6.add_node("control-plane").ranges, v6.allocate("control-plane")
+    (['fd00:10:244::/64'], 'fd00:10:244::2')
     """
 
     plugin: str
+    family: str = "IPv4"
     nodes: dict[str, NodeAddressing] = field(default_factory=dict)
     in_use: dict[str, str] = field(default_factory=dict)  # ip -> node
     next_block: int = 0
@@ -80,14 +89,17 @@ class Ipam:
         device = {"flannel": "cni0", "calico": "tunl0", "weave": "weave"}[self.plugin]
         # flannel's cni0 and weave's bridge take the first host; Calico's tunl0 the block base.
         gateway = str(net.network_address + (0 if self.plugin == "calico" else 1))
+        if self.family == "IPv6" and self.plugin == "calico":
+            gateway, device = "", "cali"
         addressing = NodeAddressing([block], gateway, device)
         self.nodes[node] = addressing
-        self.in_use[gateway] = node
+        if gateway:
+            self.in_use[gateway] = node
         return addressing
 
     def _take_block(self, node: str) -> str:
         pool, prefix = self._pool()
-        size = 2 ** (32 - prefix)
+        size = 2 ** (pool.max_prefixlen - prefix)
         used = {block for addressing in self.nodes.values() for block in addressing.ranges}
         # The lowest free range, as kube-controller-manager's allocator reuses released ones.
         for number in range(pool.num_addresses // size):
@@ -105,9 +117,13 @@ class Ipam:
 
     def _block_count(self) -> int:
         pool, prefix = self._pool()
-        return pool.num_addresses // 2 ** (32 - prefix)
+        return pool.num_addresses // 2 ** (pool.max_prefixlen - prefix)
 
-    def _pool(self) -> tuple[ipaddress.IPv4Network, int]:
+    def _pool(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, int]:
+        if self.family == "IPv6":
+            if self.plugin == "calico":
+                return c.CALICO_POOL6, c.CALICO_BLOCK_PREFIX6
+            return c.POD_NETWORK6[self.plugin], c.FLANNEL_NODE_PREFIX6
         return {
             "flannel": (c.FLANNEL_CIDR, 24),
             "calico": (c.CALICO_POOL, c.CALICO_BLOCK_PREFIX),
@@ -152,7 +168,7 @@ class Ipam:
     def _host_at(spans: list[tuple[int, int]], index: int) -> str:
         for first, count in spans:
             if index < count:
-                return str(ipaddress.IPv4Address(first + index))
+                return str(ipaddress.ip_address(first + index))
             index -= count
         raise IndexError(index)
 

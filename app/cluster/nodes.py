@@ -13,7 +13,7 @@ from app.cluster import bootstrap
 from app.cluster.apply import change_since, upsert
 from app.cluster.cluster import Change, Cluster
 from app.cluster.controllers import workloads
-from app.cluster.controllers.scheduling import node_internal_ip, node_is_ready
+from app.cluster.controllers.scheduling import node_internal_ips, node_is_ready
 from app.cluster.deletion import delete_object
 from app.cluster.objects import ObjectKey, deep_copy
 from app.errors import Conflict, FieldError, Forbidden, InvalidObjects, NotFound
@@ -99,7 +99,7 @@ def set_node_ready(cluster: Cluster, name: str, ready: bool) -> Change:
     if node_is_ready(node) == ready:
         return Change()
     node = deep_copy(node)
-    node["status"] = bootstrap.node_status(node_internal_ip(node), name, ready)
+    node["status"] = bootstrap.node_status(node_internal_ips(node), name, ready)
     taints = [
         t
         for t in node.setdefault("spec", {}).get("taints") or []

@@ -95,12 +95,27 @@ def meta_of(state: ClusterState, with_random: bool = True) -> dict[str, Any]:
         "event_seq": state.event_seq,
         "lineage": state.lineage,
         "notes": state.notes,
-        "ipam": {
-            "plugin": state.ipam.plugin,
-            "next_block": state.ipam.next_block,
-            "nodes": {n: a.to_state() for n, a in state.ipam.nodes.items()},
-        },
+        "ipam": _ipam_state(state.ipam),
+        **({"ipam6": _ipam_state(state.ipam6)} if state.ipam6 is not None else {}),
     }
+
+
+def _ipam_state(ipam: Ipam) -> dict[str, Any]:
+    return {
+        "plugin": ipam.plugin,
+        **({"family": ipam.family} if ipam.family != "IPv4" else {}),
+        "next_block": ipam.next_block,
+        "nodes": {n: a.to_state() for n, a in ipam.nodes.items()},
+    }
+
+
+def _ipam_from(saved: dict[str, Any]) -> Ipam:
+    return Ipam(
+        saved["plugin"],
+        saved.get("family", "IPv4"),
+        {n: NodeAddressing(**a) for n, a in saved["nodes"].items()},
+        next_block=saved["next_block"],
+    )
 
 
 def snapshot(state: ClusterState) -> Saved:
@@ -154,12 +169,8 @@ def restore(saved: Saved) -> ClusterState:
         state.restore_object(row.object, row.applied)
     events = sorted((Event(**e) for e in saved.events), key=lambda e: e.seq)
     state.events = events
-    ipam = meta["ipam"]
-    state.ipam = Ipam(
-        ipam["plugin"],
-        {n: NodeAddressing(**a) for n, a in ipam["nodes"].items()},
-        next_block=ipam["next_block"],
-    )
+    state.ipam = _ipam_from(meta["ipam"])
+    state.ipam6 = _ipam_from(meta["ipam6"]) if "ipam6" in meta else None
     _rebuild_in_use(state)
     state.dirty.clear()
     state.touched_owners.clear()
@@ -217,19 +228,25 @@ def restore_notes(state: ClusterState, meta: dict[str, Any]) -> bool:
 
 def _rebuild_in_use(state: ClusterState) -> None:
     """Read what is allocated back off the objects themselves."""
-    in_use = state.ipam.in_use
-    for node, addressing in state.ipam.nodes.items():
-        in_use[addressing.gateway_ip] = node
+    for ipam in state.ipams():
+        for node, addressing in ipam.nodes.items():
+            if addressing.gateway_ip:
+                ipam.in_use[addressing.gateway_ip] = node
     for pod in state.of_kind("Pod"):
-        ip = (pod.get("status") or {}).get("podIP")
-        if ip and not pod["spec"].get("hostNetwork"):
-            in_use[ip] = pod["spec"].get("nodeName", "")
+        status = pod.get("status") or {}
+        if pod["spec"].get("hostNetwork"):
+            continue
+        ips = [entry.get("ip") for entry in status.get("podIPs") or ()] or [status.get("podIP")]
+        for ipam, ip in zip(state.ipams(), ips, strict=False):
+            if ip:
+                ipam.in_use[ip] = pod["spec"].get("nodeName", "")
     allocator = state.allocator = ServiceAllocator()
     for service in state.of_kind("Service"):
         spec = service.get("spec") or {}
         owner = f"{service['metadata']['namespace']}/{service['metadata']['name']}"
-        if spec.get("clusterIP") and spec["clusterIP"] != "None":
-            allocator.take_cluster_ip(spec["clusterIP"], owner)
+        for ip in spec.get("clusterIPs") or [spec.get("clusterIP")]:
+            if ip and ip != "None":
+                allocator.take_cluster_ip(ip, owner)
         for port in spec.get("ports") or []:
             if port.get("nodePort"):
                 allocator.take_node_port(port["nodePort"], port.get("protocol", "TCP"), owner)

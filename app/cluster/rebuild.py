@@ -256,7 +256,8 @@ def _readdress(cluster: Cluster) -> tuple[list[Readdressed], list[Readdressed]]:
     its old address. Returns the nodes' and the pods' changes."""
     state = cluster.state
     old_ipam = state.ipam
-    ipam = Ipam(state.config.cni)
+    ipam = Ipam(state.config.cni, old_ipam.family)
+    ipam6 = Ipam(state.config.cni, "IPv6") if state.ipam6 is not None else None  # dual-stack
     names = list(old_ipam.nodes)
     names += sorted(
         n["metadata"]["name"]
@@ -269,9 +270,10 @@ def _readdress(cluster: Cluster) -> tuple[list[Readdressed], list[Readdressed]]:
             continue
         before = old_ipam.nodes.get(name)
         addressing = ipam.add_node(name)
+        ranges = [addressing.ranges[0]] + ([ipam6.add_node(name).ranges[0]] if ipam6 else [])
         state.modify(
             ObjectKey("Node", "", name),
-            lambda node, r=addressing.ranges[0]: _set_pod_cidr(node, r, state.config.cni),
+            lambda node, r=ranges: _set_pod_cidr(node, r, state.config.cni),
         )
         node_changes.append(
             Readdressed(
@@ -282,7 +284,7 @@ def _readdress(cluster: Cluster) -> tuple[list[Readdressed], list[Readdressed]]:
                 ", ".join(addressing.ranges),
             )
         )
-    state.ipam = ipam
+    state.ipam, state.ipam6 = ipam, ipam6
     order = {name: index for index, name in enumerate(names)}
     pods = [
         p
@@ -302,23 +304,24 @@ def _readdress(cluster: Cluster) -> tuple[list[Readdressed], list[Readdressed]]:
         meta = pod["metadata"]
         old_ip = pod["status"]["podIP"]
         ip = ipam.allocate(pod["spec"]["nodeName"])
-        state.modify(key_of(pod), lambda p, ip=ip: _set_pod_ip(p, ip), status_only=True)
+        ips = [ip] + ([ipam6.allocate(pod["spec"]["nodeName"])] if ipam6 else [])
+        state.modify(key_of(pod), lambda p, ips=ips: _set_pod_ip(p, ips), status_only=True)
         pod_changes.append(Readdressed("Pod", meta["namespace"], meta["name"], old_ip, ip))
     system = {n["metadata"]["name"] for n in bootstrap.namespaces(state.config.cni)} - {"default"}
     pod_changes.sort(key=lambda e: (e.namespace in system, e.namespace, e.name))
     return node_changes, pod_changes
 
 
-def _set_pod_cidr(node: dict[str, Any], cidr: str, cni: str) -> None:
+def _set_pod_cidr(node: dict[str, Any], cidrs: list[str], cni: str) -> None:
     spec = node.setdefault("spec", {})
     if cni == "weave":  # Weave Net splits its own range; kube-controller-manager assigns none
         spec.pop("podCIDR", None)
         spec.pop("podCIDRs", None)
     else:
-        spec["podCIDR"] = cidr
-        spec["podCIDRs"] = [cidr]
+        spec["podCIDR"] = cidrs[0]
+        spec["podCIDRs"] = cidrs
 
 
-def _set_pod_ip(pod: dict[str, Any], ip: str) -> None:
-    pod["status"]["podIP"] = ip
-    pod["status"]["podIPs"] = [{"ip": ip}]
+def _set_pod_ip(pod: dict[str, Any], ips: list[str]) -> None:
+    pod["status"]["podIP"] = ips[0]
+    pod["status"]["podIPs"] = [{"ip": ip} for ip in ips]

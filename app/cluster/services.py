@@ -2,6 +2,8 @@
 
 - ``spec.clusterIP``: kept when set; allocated when left out; ``None`` makes a headless
   Service; ExternalName Services have none. It cannot change once set.
+- ``spec.ipFamilies`` and ``spec.ipFamilyPolicy`` (:mod:`app.cluster.service_families`):
+  ``spec.clusterIPs`` holds one address of each family, the first one ``spec.clusterIP``.
 - ``nodePort``: NodePort and LoadBalancer Services get one per port; an explicit one must be
   in range and free. On update, a port that leaves its nodePort out keeps the one it had
   (matched by port number and protocol), as kubectl apply users expect.
@@ -13,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.cluster import families
+from app.cluster.objects import deep_copy
+from app.cluster.service_families import init_ip_families
 from app.cluster.state import ClusterState
 from app.errors import DUPLICATE, INVALID, FieldError
 
@@ -33,41 +38,6 @@ class BatchClaims:
     node_ports: dict[str, str] = field(default_factory=dict)
 
 
-# The families of this cluster's --service-cluster-ip-range: one IPv4 CIDR (single-stack).
-SERVICE_IP_FAMILIES = ("IPv4",)
-
-
-def family_problems(spec: dict[str, Any]) -> list[FieldError]:
-    """What the API server's allocator refuses before it allocates (kubernetes
-    ``pkg/registry/core/service/storage/alloc.go`` ``initIPFamilyFields``): demanding
-    dual-stack on a single-stack cluster, or a family the cluster has no range for. A headless
-    Service without a selector is exempt (it gets no ClusterIP), as is ExternalName.
-
-    Parameters: ``spec``, the Service's spec. Returns the errors (empty when allowed).
-
-    >>> [e.describe() for e in family_problems({"ipFamilyPolicy": "RequireDualStack"})]
-    ['spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack services']
-    >>> family_problems({"clusterIP": "None", "ipFamilyPolicy": "RequireDualStack"})
-    []
-    """
-    if spec.get("type") == "ExternalName":
-        return []
-    if spec.get("clusterIP") == "None" and not spec.get("selector"):
-        return []
-    errors: list[FieldError] = []
-    policy = spec.get("ipFamilyPolicy")
-    if policy == "RequireDualStack" and len(SERVICE_IP_FAMILIES) < 2:
-        message = (
-            f'Invalid value: "{policy}": this cluster is not configured for dual-stack services'
-        )
-        errors.append(FieldError("spec.ipFamilyPolicy", message))
-    for i, family in enumerate(spec.get("ipFamilies") or ()):
-        if family in ("IPv4", "IPv6") and family not in SERVICE_IP_FAMILIES:
-            message = f'Invalid value: "{family}": not configured on this cluster'
-            errors.append(FieldError(f"spec.ipFamilies[{i}]", message))
-    return errors
-
-
 def check_allocations(
     state: ClusterState,
     manifest: dict[str, Any],
@@ -77,19 +47,24 @@ def check_allocations(
     """Errors for explicit ClusterIPs and NodePorts that are out of range or taken, after the
     IP family checks (:func:`family_problems`; when those fail, the API server stops there)."""
     spec = manifest["spec"]
-    families = family_problems(spec)
-    if families:
-        return families
-    owner = f"{manifest['metadata']['namespace']}/{manifest['metadata']['name']}"
     live_spec = (live or {}).get("spec") or {}
+    trial = deep_copy(spec)
+    if live is not None:
+        keep_allocations(trial, live_spec)
+    problems = init_ip_families(trial, live_spec if live else None, families.of(state.config))
+    if problems:
+        return problems
+    owner = f"{manifest['metadata']['namespace']}/{manifest['metadata']['name']}"
     errors: list[FieldError] = []
-    ip = spec.get("clusterIP")
-    if ip and ip != "None" and ip != live_spec.get("clusterIP"):
+    held = set(live_spec.get("clusterIPs") or [live_spec.get("clusterIP")])
+    for i, ip in enumerate(_given_ips(trial)):
+        if not ip or ip == "None" or ip in held:
+            continue
         problem = state.allocator.cluster_ip_problem(ip)
         if problem is None and claims.cluster_ips.get(ip, owner) != owner:
             problem = "provided IP is already allocated"
         if problem:
-            errors.append(FieldError("spec.clusterIPs[0]", f'Invalid value: "{ip}": {problem}'))
+            errors.append(FieldError(f"spec.clusterIPs[{i}]", f'Invalid value: "{ip}": {problem}'))
         claims.cluster_ips[ip] = owner
     if not _needs_node_ports(spec):
         return errors
@@ -117,6 +92,12 @@ def check_allocations(
     return errors
 
 
+def _given_ips(spec: dict[str, Any]) -> list[str]:
+    """``clusterIPs`` as the API server normalises them: the list, else ``[clusterIP]``."""
+    ips = [ip for ip in spec.get("clusterIPs") or () if isinstance(ip, str)]
+    return ips or ([spec["clusterIP"]] if spec.get("clusterIP") else [])
+
+
 def keep_allocations(spec: dict[str, Any], live_spec: dict[str, Any]) -> None:
     """Fill what an update leaves out from the live Service: its ClusterIP, and the nodePorts
     of ports that still exist (matched by port and protocol)."""
@@ -125,6 +106,9 @@ def keep_allocations(spec: dict[str, Any], live_spec: dict[str, Any]) -> None:
     if not spec.get("clusterIP") and live_spec.get("clusterIP"):
         spec["clusterIP"] = live_spec["clusterIP"]
         spec["clusterIPs"] = list(live_spec.get("clusterIPs") or [live_spec["clusterIP"]])
+    if not spec.get("ipFamilies") and live_spec.get("ipFamilies"):
+        # kubectl apply patches: a field the manifest leaves out keeps its stored value.
+        spec["ipFamilies"] = list(live_spec["ipFamilies"])
     if not _needs_node_ports(spec) or not _needs_node_ports(live_spec):
         return
     old = {
@@ -156,15 +140,23 @@ def allocate(state: ClusterState, service: dict[str, Any], live: dict[str, Any] 
         spec.pop("clusterIP", None)
         spec.pop("clusterIPs", None)
     else:
-        ip = spec.get("clusterIP")
-        if ip != live_spec.get("clusterIP"):
-            alloc.release_cluster_ip(live_spec.get("clusterIP"))
-        if not ip:
-            ip = alloc.allocate_cluster_ip(owner, state.rng())
-        elif ip != "None":
-            alloc.take_cluster_ip(ip, owner)
-        spec["clusterIP"] = ip
-        spec["clusterIPs"] = [ip]
+        init_ip_families(spec, live_spec or None, families.of(state.config))  # checked before
+        ips = _given_ips(spec)
+        if ips[:1] != ["None"]:
+            wanted = spec["ipFamilies"]
+            ips = [
+                ips[i]
+                if i < len(ips) and ips[i]
+                else alloc.allocate_cluster_ip(owner, state.rng(), f)
+                for i, f in enumerate(wanted)
+            ]
+            for ip in ips:
+                alloc.take_cluster_ip(ip, owner)
+        for old in live_spec.get("clusterIPs") or [live_spec.get("clusterIP")]:
+            if old and old not in ips:
+                alloc.release_cluster_ip(old if old != "None" else None)
+        spec["clusterIP"] = ips[0]
+        spec["clusterIPs"] = ips
     alloc.release_node_ports_of(owner)
     if _needs_node_ports(spec):
         # Explicit ports first, so a dynamic pick never takes one asked for in the same Service.
@@ -193,9 +185,8 @@ def release(state: ClusterState, service: dict[str, Any]) -> None:
     """Free everything a deleted Service held."""
     spec = service.get("spec") or {}
     owner = f"{service['metadata']['namespace']}/{service['metadata']['name']}"
-    state.allocator.release_cluster_ip(
-        spec.get("clusterIP") if spec.get("clusterIP") != "None" else None
-    )
+    for ip in spec.get("clusterIPs") or [spec.get("clusterIP")]:
+        state.allocator.release_cluster_ip(ip if ip != "None" else None)
     state.allocator.release_node_ports_of(owner)
     state.allocator.release_lb_ips_of(owner)
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.cluster import clock
+from app.cluster import clock, families
 from app.cluster.allocators import ServiceAllocator
 from app.cluster.ipam import Ipam
 from app.cluster.objects import ObjectKey, key_of, labels_of
@@ -25,7 +25,7 @@ class ClusterConfig:
     """What is chosen when a cluster is made.
 
     ``cni`` is one of flannel, calico, weave; ``proxy_mode`` one of iptables, ipvs, nftables;
-    ``calico_mode`` bgp or ipip.
+    ``calico_mode`` bgp or ipip; ``ip_family`` ipv4, ipv6 or dual.
     The ``max_*`` fields are quotas that keep one workspace from swamping the server.
     """
 
@@ -35,6 +35,8 @@ class ClusterConfig:
     # Calico's IPPool encapsulation: "bgp" routes pod traffic between nodes as it is,
     # "ipip" wraps it in IP-in-IP through tunl0 (the pool's ipipMode: Always).
     calico_mode: str = "bgp"
+    # kind's networking.ipFamily: ipv4, ipv6, or dual (IPv4 primary); see app/cluster/families.py.
+    ip_family: str = "ipv4"
     max_pods: int = 2000
     max_services: int = 500
     max_objects: int = 6000
@@ -87,7 +89,9 @@ class ClusterState:
         self.applied: dict[ObjectKey, dict[str, Any]] = {}
         self.events: list[Event] = []
         self.event_seq = 0
-        self.ipam = Ipam(config.cni)
+        self.ipam = Ipam(config.cni, families.of(config)[0])
+        # A dual-stack cluster's second family (IPv6): its own ranges per node, its own pool.
+        self.ipam6: Ipam | None = Ipam(config.cni, "IPv6") if config.ip_family == "dual" else None
         self.allocator = ServiceAllocator()
         # Indexes.
         self.pods_by_label: dict[tuple[str, str, str], set[ObjectKey]] = defaultdict(set)
@@ -122,6 +126,10 @@ class ClusterState:
         # What the lessons keep about this workspace (progress, the learner's recent traces).
         # Not part of the cluster: saved with it, carried across resets and switches.
         self.notes: dict[str, Any] = {}
+
+    def ipams(self) -> list[Ipam]:
+        """The pod address managers, primary family first (two on a dual-stack cluster)."""
+        return [self.ipam] if self.ipam6 is None else [self.ipam, self.ipam6]
 
     # --- randomness and identities --------------------------------------------------------
     def rng(self) -> random.Random:

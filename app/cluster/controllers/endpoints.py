@@ -62,19 +62,31 @@ def sync_service(state: ClusterState, key: ObjectKey) -> None:
             _sync_load_balancer(state, service)
         return
     _sync_load_balancer(state, service)
-    groups = _endpoint_groups(state, service)
-    wanted = [_slice_body(service, ports, endpoints) for ports, endpoints in groups]
-    for index, body in enumerate(wanted):
-        if index < len(existing):
-            current = state.objects[existing[index]]
-            if _same(current, body):
-                continue
-            body["metadata"]["name"] = current["metadata"]["name"]
-        else:
-            body["metadata"]["name"] = _new_slice_name(state, key)
-        state.put(body)
-    for slice_key in existing[len(wanted) :]:
-        state.remove(slice_key)
+    # One set of slices per family of the Service (the controller's addressType per family,
+    # the Service's ipFamilies; a Service without them is the cluster's primary family).
+    wanted_families = spec.get("ipFamilies") or [state.ipam.family]
+    by_type: dict[str, list[ObjectKey]] = {}
+    for slice_key in existing:
+        address_type = state.objects[slice_key].get("addressType", "IPv4")
+        by_type.setdefault(address_type, []).append(slice_key)
+    for family in wanted_families:
+        groups = _endpoint_groups(state, service, family)
+        wanted = [_slice_body(service, ports, endpoints, family) for ports, endpoints in groups]
+        held = by_type.pop(family, [])
+        for index, body in enumerate(wanted):
+            if index < len(held):
+                current = state.objects[held[index]]
+                if _same(current, body):
+                    continue
+                body["metadata"]["name"] = current["metadata"]["name"]
+            else:
+                body["metadata"]["name"] = _new_slice_name(state, key)
+            state.put(body)
+        for slice_key in held[len(wanted) :]:
+            state.remove(slice_key)
+    for stale in by_type.values():  # a family the Service no longer has
+        for slice_key in stale:
+            state.remove(slice_key)
 
 
 def _new_slice_name(state: ClusterState, key: ObjectKey) -> str:
@@ -92,7 +104,7 @@ def _same(current: dict[str, Any], body: dict[str, Any]) -> bool:
 
 
 def _endpoint_groups(
-    state: ClusterState, service: dict[str, Any]
+    state: ClusterState, service: dict[str, Any], family: str = "IPv4"
 ) -> list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     spec = service["spec"]
     namespace = service["metadata"]["namespace"]
@@ -100,7 +112,7 @@ def _endpoint_groups(
     by_ports: dict[tuple, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
     for pod in state.pods_matching(namespace, spec["selector"]):
         status = pod.get("status") or {}
-        ip = status.get("podIP")
+        ip = _ip_of_family(status, family)
         if not ip or status.get("phase") in ("Succeeded", "Failed"):
             continue
         ports = []
@@ -145,8 +157,17 @@ def _endpoint_groups(
     return groups
 
 
+def _ip_of_family(status: dict[str, Any], family: str) -> str | None:
+    """The pod's address of one family (``status.podIPs``; ``podIP`` in older saves)."""
+    ips = [entry.get("ip") for entry in status.get("podIPs") or ()] or [status.get("podIP")]
+    return next((ip for ip in ips if ip and (":" in ip) == (family == "IPv6")), None)
+
+
 def _slice_body(
-    service: dict[str, Any], ports: list[dict[str, Any]], endpoints: list[dict[str, Any]]
+    service: dict[str, Any],
+    ports: list[dict[str, Any]],
+    endpoints: list[dict[str, Any]],
+    family: str = "IPv4",
 ) -> dict[str, Any]:
     meta = service["metadata"]
     labels = dict(meta.get("labels") or {})
@@ -164,7 +185,7 @@ def _slice_body(
             "labels": labels,
             "ownerReferences": [owner_reference(service)],
         },
-        "addressType": "IPv4",
+        "addressType": family,
         "endpoints": endpoints,  # built afresh for this slice: nothing else holds them
         "ports": [dict(p) for p in ports],
     }

@@ -191,17 +191,20 @@ def start(state: ClusterState, key: ObjectKey) -> None:
     fresh = not status.get("podIP")
     node_ip = node_internal_ip(node)
     if fresh:
+        # One address per family, primary first, as the kubelet reports what the CNI gave
+        # (a host-network pod has its node's).
+        node_ips = node_internal_ips(node)
         if pod["spec"].get("hostNetwork"):
-            ip = node_ip
+            ips = node_ips
         else:
-            ip = state.ipam.allocate(pod["spec"]["nodeName"])
+            ips = [ipam.allocate(pod["spec"]["nodeName"]) for ipam in state.ipams()]
         status.update(
             {
                 "phase": "Running",
                 "hostIP": node_ip,
-                "hostIPs": [{"ip": node_ip}],
-                "podIP": ip,
-                "podIPs": [{"ip": ip}],
+                "hostIPs": [{"ip": ip} for ip in node_ips],
+                "podIP": ips[0],
+                "podIPs": [{"ip": ip} for ip in ips],
                 "qosClass": "BestEffort",
                 "startTime": state.timestamp(),  # when the kubelet took it (describe's Start Time)
             }
@@ -237,7 +240,7 @@ def start(state: ClusterState, key: ObjectKey) -> None:
     state.dirty["Pod"].discard(key)
     if fresh:
         names = ", ".join(c["name"] for c in pod["spec"].get("containers") or [])
-        state.record("Normal", "Started", key, f"Started container {names} (pod IP {ip})")
+        state.record("Normal", "Started", key, f"Started container {names} (pod IP {status['podIP']})")
 
 
 def _ready_of(status: dict[str, Any]) -> bool:
@@ -245,6 +248,16 @@ def _ready_of(status: dict[str, Any]) -> bool:
         if condition.get("type") == "Ready":
             return condition.get("status") == "True"
     return False
+
+
+def node_internal_ips(node: dict[str, Any]) -> list[str]:
+    """Every InternalIP of a node (one per family on a dual-stack cluster), primary first."""
+    found = [
+        address["address"]
+        for address in (node.get("status") or {}).get("addresses") or ()
+        if address.get("type") == "InternalIP"
+    ]
+    return found or [""]
 
 
 def node_internal_ip(node: dict[str, Any]) -> str:

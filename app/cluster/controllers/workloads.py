@@ -69,9 +69,12 @@ def delete_pod(state: ClusterState, key: ObjectKey, reason: str = "Killing") -> 
     pod = state.remove(key)
     if pod is None:
         return
-    ip = (pod.get("status") or {}).get("podIP")
-    if ip and not (pod.get("spec") or {}).get("hostNetwork"):
-        state.ipam.release(ip)
+    status = pod.get("status") or {}
+    if not (pod.get("spec") or {}).get("hostNetwork"):
+        ips = [entry.get("ip") for entry in status.get("podIPs") or ()] or [status.get("podIP")]
+        for ipam, ip in zip(state.ipams(), ips, strict=False):
+            if ip:
+                ipam.release(ip)
 
 
 # --- Deployments ----------------------------------------------------------------------------

@@ -122,6 +122,7 @@ def _addresses(spec: dict, stype: str) -> list[FieldError]:
     given = text(spec.get("clusterIP"))
     if given and arr(spec.get("clusterIPs")) and given != ips[0]:
         errs.append(fe.invalid("spec.clusterIPs", ips, "first value must match `clusterIP`"))
+    before = len(errs)
     for i, ip in enumerate(ips):
         if i == 0 and ip == "None":
             if len(ips) > 1:
@@ -136,6 +137,7 @@ def _addresses(spec: dict, stype: str) -> list[FieldError]:
                 )
             continue
         errs.extend(fe.invalid_each(f"spec.clusterIPs[{i}]", ip, names.ip_address(ip)))
+    errs.extend(_ip_pairs(ips, arr(spec.get("ipFamilies")), len(errs) > before))
     families = arr(spec.get("ipFamilies"))
     seen: set[str] = set()
     for i, family in enumerate(families):
@@ -147,6 +149,31 @@ def _addresses(spec: dict, stype: str) -> list[FieldError]:
     policy = spec.get("ipFamilyPolicy")
     if isinstance(policy, str) and policy not in IP_FAMILY_POLICIES:
         errs.append(fe.not_supported("spec.ipFamilyPolicy", policy, IP_FAMILY_POLICIES))
+    return errs
+
+
+def _ip_pairs(ips: list[str], families: list, bad_ips: bool) -> list[FieldError]:
+    """``ValidateServiceClusterIPsRelatedFields`` after each address: at most two, one per
+    family, each of the family ``ipFamilies`` names at its index (checked only when every
+    address is well-formed, as upstream stops there to keep the messages true)."""
+    errs: list[FieldError] = []
+    if len(ips) > 2:
+        errs.append(fe.invalid("spec.clusterIPs", ips, "may only hold up to 2 values"))
+    if bad_ips or ips[:1] == ["None"]:
+        return errs
+    if len(ips) == 2 and (":" in ips[0]) == (":" in ips[1]):
+        errs.append(
+            fe.invalid("spec.clusterIPs", ips, "may specify no more than one IP for each IP family")
+        )
+    for i, (ip, family) in enumerate(zip(ips, families, strict=False)):
+        if family in IP_FAMILIES and (family == "IPv6") != (":" in ip):
+            errs.append(
+                fe.invalid(
+                    f"spec.clusterIPs[{i}]",
+                    ip,
+                    f"expected an {family} value as indicated by `ipFamilies[{i}]`",
+                )
+            )
     return errs
 
 
