@@ -240,7 +240,9 @@ def start(state: ClusterState, key: ObjectKey) -> None:
     state.dirty["Pod"].discard(key)
     if fresh:
         names = ", ".join(c["name"] for c in pod["spec"].get("containers") or [])
-        state.record("Normal", "Started", key, f"Started container {names} (pod IP {status['podIP']})")
+        state.record(
+            "Normal", "Started", key, f"Started container {names} (pod IP {status['podIP']})"
+        )
 
 
 def _ready_of(status: dict[str, Any]) -> bool:
