@@ -94,7 +94,14 @@ class Backend(Protocol):
         changes: Changes,
         expected_version: int,
         history: Record | Step | None = None,
-    ) -> int: ...
+        *,
+        notes_only: bool = False,
+    ) -> int:
+        """Save ``changes`` over ``expected_version`` (StaleWrite when another saved since);
+        the new version. ``notes_only``: the caller knows that no object, event or setting
+        changed (lesson notes and counters alone), so the meta record is all there is to
+        write and no history entry can come of it."""
+        ...
 
     def history(self, workspace_id: str) -> list[Entry]: ...
 

@@ -4,10 +4,48 @@ student already at the teacher's step, a Check that passed again) writes nothing
 from __future__ import annotations
 
 import marshal
+from typing import NamedTuple
 
 from app.cluster import persistence
 from app.cluster.cluster import Cluster
 from app.store.base import dump
+from app.store.history import meta_part
+
+
+class Marks(NamedTuple):
+    """A cluster's :func:`settings_mark` (``whole``) and the part of it a history entry
+    restores (``settings``: the configuration, the seed, the address plan)."""
+
+    whole: bytes
+    settings: bytes
+
+
+def marks(cluster: Cluster) -> Marks:
+    """:func:`settings_mark` and the history's part of it, from one reading of the meta.
+
+    >>> cluster = Cluster.create(seed=1)
+    >>> before = marks(cluster)
+    >>> cluster.state.notes["seen"] = 1
+    >>> after = marks(cluster)
+    >>> after.whole == before.whole, after.settings == before.settings
+    (False, True)
+    """
+    meta = persistence.meta_of(cluster.state, with_random=False)
+    return Marks(_bytes(meta), _bytes(meta_part(meta)))
+
+
+def _bytes(meta: dict) -> bytes:
+    try:
+        return marshal.dumps(meta)
+    except ValueError:  # something marshal does not know: JSON knows all that is saved
+        return dump(meta).encode()
+
+
+def notes_only(changes: persistence.Changes, before: Marks, after: Marks) -> bool:
+    """Whether ``changes`` touch no object or event and no setting a history entry keeps:
+    lesson notes and counters alone, which a backend can save as the meta record only."""
+    touched = changes.replace_all or changes.upserts or changes.deletes or changes.events
+    return not touched and after.settings == before.settings
 
 
 def settings_mark(cluster: Cluster) -> bytes:
@@ -18,11 +56,7 @@ def settings_mark(cluster: Cluster) -> bytes:
     faster than JSON. Equal notes built in another order may give other bytes: the change is
     then saved though it changed nothing, which is harmless.
     """
-    meta = persistence.meta_of(cluster.state, with_random=False)
-    try:
-        return marshal.dumps(meta)
-    except ValueError:  # something marshal does not know: JSON knows all that is saved
-        return dump(meta).encode()
+    return _bytes(persistence.meta_of(cluster.state, with_random=False))
 
 
 def unchanged(changes: persistence.Changes, before: bytes, after: bytes) -> bool:

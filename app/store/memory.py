@@ -80,6 +80,8 @@ class MemoryBackend:
         changes: Changes,
         expected_version: int,
         history: Record | Step | None = None,
+        *,
+        notes_only: bool = False,
     ) -> int:
         with self._lock:
             current = self._meta.get(workspace_id)

@@ -196,7 +196,21 @@ class PostgresBackend(PostgresDatabase):
         changes: Changes,
         expected_version: int,
         history: Record | Step | None = None,
+        *,
+        notes_only: bool = False,
     ) -> int:
+        if notes_only and not isinstance(history, Step):
+            # A trace, a Check, a catch-up: one statement, no transaction around it. The
+            # version in the WHERE is the check a row lock would make.
+            if not self.write(
+                "UPDATE workspaces SET meta = %s, version = version + 1 "
+                "WHERE id = %s AND version = %s RETURNING version",
+                dump(changes.meta),
+                workspace_id,
+                expected_version,
+            ):
+                raise StaleWrite(workspace_id)
+            return expected_version + 1
         with self.transaction(writing=True) as db:
             # The row stays locked until the commit: a second writer waits, then finds the
             # version moved on.

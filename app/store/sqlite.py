@@ -238,6 +238,8 @@ class SqliteBackend:
         changes: Changes,
         expected_version: int,
         history: Record | Step | None = None,
+        *,
+        notes_only: bool = False,
     ) -> int:
         with self._write() as db:
             old = db.execute(

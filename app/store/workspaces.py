@@ -33,12 +33,13 @@ from app.cluster import persistence
 from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.errors import Conflict, NotFound, PodpathError
+from app.store import looks
 from app.store.backends import Backend, StaleWrite
 from app.store.cache import ClusterCache
 from app.store.disk import DiskFloor
 from app.store.expiry import TOUCH_EVERY, Expiry
 from app.store.history import MAX_ENTRIES, Entry, Record, Step
-from app.store.marks import settings_mark, unchanged
+from app.store.marks import marks, notes_only, unchanged
 from app.store.shares import Share, ShareLinks, looks_like_id
 from app.store.undo import History, patched, subject_key
 
@@ -190,7 +191,20 @@ class Workspaces(ShareLinks, Expiry):
             self.floor.check()
 
     # --- reading and changing --------------------------------------------------------------
+    #: One look at each workspace per request (:func:`app.store.looks.one_look`).
+    one_look = staticmethod(looks.one_look)
+
     def _load(self, workspace_id: str) -> tuple[int, Cluster]:
+        held = looks.seen(workspace_id)  # this request looked already: no second question
+        if held is not None:
+            cached = self.cache.get(workspace_id)
+            if cached is not None and cached.version == held:
+                return held, cached.cluster
+        version, cluster = self._load_checked(workspace_id)
+        looks.note(workspace_id, version)
+        return version, cluster
+
+    def _load_checked(self, workspace_id: str) -> tuple[int, Cluster]:
         if not looks_like_id(workspace_id):
             raise NotFound(f'workspaces "{workspace_id}" not found')
         cached = self.cache.get(workspace_id)
@@ -261,7 +275,7 @@ class Workspaces(ShareLinks, Expiry):
                 version, cluster = self._load(workspace_id)
                 cluster.state.now = self.clock()  # what the change creates is stamped with it
                 writes = cluster.state.writes
-                mark = settings_mark(cluster)
+                before = marks(cluster)
                 try:
                     result = change(cluster)
                 except BaseException:
@@ -270,9 +284,13 @@ class Workspaces(ShareLinks, Expiry):
                     raise
                 try:
                     changes = persistence.take_changes(cluster.state)
-                    if unchanged(changes, mark, settings_mark(cluster)):
+                    after = marks(cluster)
+                    if unchanged(changes, before.whole, after.whole):
                         return result  # nothing to save, nothing new to report
-                    new_version = self.backend.save(workspace_id, changes, version, Record(label))
+                    only_notes = notes_only(changes, before, after)
+                    new_version = self.backend.save(
+                        workspace_id, changes, version, Record(label), notes_only=only_notes
+                    )
                 except StaleWrite:
                     self.cache.drop(workspace_id)  # another process won: redo on theirs
                     back_off(_attempt)
@@ -281,6 +299,9 @@ class Workspaces(ShareLinks, Expiry):
                     self.cache.drop(workspace_id)
                     raise
                 self.cache.put(workspace_id, new_version, cluster)
+                looks.note(workspace_id, new_version)
+                if only_notes:  # the history this process read is still the whole of it
+                    self._history_moved(workspace_id, version, new_version)
                 self._observe(workspace_id, cluster)
                 return result
         raise Conflict(
@@ -293,6 +314,13 @@ class Workspaces(ShareLinks, Expiry):
                 observer(workspace_id, cluster)
             except Exception:  # the change is saved; only the report of it failed
                 log.exception("podpath: could not report a change of a workspace")
+
+    def _history_moved(self, workspace_id: str, old: int, new: int) -> None:
+        """The history kept for version ``old`` is that of ``new`` too (a save of lesson
+        notes alone adds no entry): a page drawn after a trace asks the store no more."""
+        kept = self._histories.get(workspace_id)
+        if kept is not None and kept[0] == old:
+            self._histories[workspace_id] = (new, kept[1])
 
     def history(self, workspace_id: str) -> History:
         """The workspace's last changes, newest first, with what can be undone and redone."""

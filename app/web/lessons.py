@@ -232,8 +232,9 @@ async def check_step(
             return session.answer(cluster, lesson, answer)
         return session.check(cluster, lesson)
 
-    await run_in_threadpool(_act, request, workspace_id, lesson, act)
-    return await run_in_threadpool(_panel, request, workspace_id, {})
+    with request.app.state.workspaces.one_look():  # saved, then drawn: no second look
+        await run_in_threadpool(_act, request, workspace_id, lesson, act)
+        return await run_in_threadpool(_panel, request, workspace_id, {})
 
 
 @router.post("/w/{workspace_id}/lessons/{slug}/hint")

@@ -279,8 +279,9 @@ def sandbox_trace(
             "trace_query": query,
         }
 
-    context = page_context(request, workspace_id, "trace", False, build)
-    record_activity(request, workspace_id, context)
+    with request.app.state.workspaces.one_look():  # drawn, then noted for the lesson
+        context = page_context(request, workspace_id, "trace", False, build)
+        record_activity(request, workspace_id, context)
     if "trace" in context:  # the teacher's trace goes to the students following
         context["class_trace"] = request.app.state.classes.traced(
             context["class_note"], source, to, seed, method or "GET", header_lines(headers)

@@ -116,7 +116,9 @@ async def catch_up(
     """
     async with request.app.state.class_feeds.catching_up:
         # All of it in one trip to the thread pool: the store, the trace, the drawing.
-        return await run_in_threadpool(_caught_up, request, workspace_id, shown_trace)
+        # One look at the student's sandbox: read, brought to the teacher's step, drawn.
+        with request.app.state.workspaces.one_look():
+            return await run_in_threadpool(_caught_up, request, workspace_id, shown_trace)
 
 
 def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Response:
