@@ -159,9 +159,14 @@ class Cluster:
         return {
             "name": name,
             "internalIP": scheduling.node_internal_ip(node),
+            "internalIPs": scheduling.node_internal_ips(node),
             "ready": scheduling.node_is_ready(node),
             "roles": "control-plane" if _is_control_plane(node) else "<none>",
-            "podCIDRs": addressing.ranges if addressing else [],
+            "podCIDRs": [
+                r for ipam in self.state.ipams() for r in ipam.nodes.get(name, addressing).ranges
+            ]
+            if addressing
+            else [],
             "gateway": {"device": addressing.device, "ip": addressing.gateway_ip}
             if addressing
             else None,

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from app.cluster import constants as c
-from app.cluster import kind_gateway
+from app.cluster import families, kind_gateway
 from app.cluster.cluster import Cluster
 from app.cluster.export import export_objects
 from app.cluster.manifests import dump_manifests
@@ -68,10 +68,13 @@ def kind_config(cluster: Cluster) -> dict[str, Any]:
     networking: dict[str, Any] = {
         # kind ships kindnet; none of the sandbox's plugins is it.
         "disableDefaultCNI": True,
-        "podSubnet": str(c.POD_NETWORK[cluster.config.cni]),
-        "serviceSubnet": str(c.SERVICE_CIDR),
+        # kind takes both families' ranges comma-separated, primary first, on dual-stack.
+        "podSubnet": families.pod_cidrs(cluster.config),
+        "serviceSubnet": families.service_cidrs(cluster.config),
         "kubeProxyMode": cluster.config.proxy_mode,
     }
+    if cluster.config.ip_family != "ipv4":  # kind's default is ipv4
+        networking["ipFamily"] = cluster.config.ip_family
     return {
         "kind": "Cluster",
         "apiVersion": KIND_API_VERSION,

@@ -174,6 +174,7 @@ class Lesson:
     quiz: list[Question]
     source: str  # the folder it was read from
     extra: bool = False  # from the settings' folder rather than the app's own
+    ip_family: str = "ipv4"  # the cluster block's ip_family: ipv4, ipv6 or dual
 
 
 def is_behavioural(step: Step) -> bool:
@@ -220,7 +221,7 @@ def parse_lesson(slug: str, order: int, doc: Located, text: LessonText, source: 
     _only(doc, data, (), {"order", "cluster", "setup", "steps", "quiz"})
     order = _require(doc, data.get("order", order), ("order",), int, "a whole number")
     cluster = _require(doc, data.get("cluster", {}), ("cluster",), dict, "a mapping")
-    _only(doc, cluster, ("cluster",), {"cni", "proxy_mode", "workers", "seed"})
+    _only(doc, cluster, ("cluster",), {"cni", "proxy_mode", "workers", "seed", "ip_family"})
     cni = cluster.get("cni", "flannel")
     if cni not in c.CNI_PLUGINS:
         raise doc.error(
@@ -231,6 +232,13 @@ def parse_lesson(slug: str, order: int, doc: Located, text: LessonText, source: 
         raise doc.error(
             ("cluster", "proxy_mode"),
             f"cluster.proxy_mode: must be one of {', '.join(c.PROXY_MODES)}",
+        )
+    ip_family = cluster.get("ip_family", "ipv4")
+    if ip_family not in c.IP_FAMILY_MODES or (ip_family != "ipv4" and cni not in c.IPV6_PLUGINS):
+        raise doc.error(
+            ("cluster", "ip_family"),
+            f"cluster.ip_family: must be one of {', '.join(c.IP_FAMILY_MODES)}, "
+            f"and ipv4 with a plugin other than {' or '.join(c.IPV6_PLUGINS)}",
         )
     workers = _require(
         doc, cluster.get("workers", 2), ("cluster", "workers"), int, "a whole number"
@@ -265,6 +273,7 @@ def parse_lesson(slug: str, order: int, doc: Located, text: LessonText, source: 
         proxy_mode=proxy_mode,
         workers=workers,
         seed=seed,
+        ip_family=ip_family,
         setup=_actions(doc, data.get("setup", []), ("setup",)),
         steps=steps,
         quiz=[_question(doc, q, ("quiz", i)) for i, q in enumerate(quiz_data)],

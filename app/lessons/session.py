@@ -44,7 +44,11 @@ def start(cluster: Cluster, lesson: Lesson) -> Done:
 
 def _fresh(cluster: Cluster, lesson: Lesson) -> Done:
     config = replace(
-        cluster.config, cni=lesson.cni, proxy_mode=lesson.proxy_mode, workers=lesson.workers
+        cluster.config,
+        cni=lesson.cni,
+        proxy_mode=lesson.proxy_mode,
+        workers=lesson.workers,
+        ip_family=lesson.ip_family,
     )
     cluster.replace_with(Cluster.create(config, seed=lesson.seed, now=cluster.state.now))
     return run_actions(cluster, lesson.setup)

@@ -75,6 +75,12 @@ class NewWorkspace(BaseModel):
     calicoMode: str = Field(
         "bgp", description="With Calico: bgp (routed) or ipip (tunl0).", **oa.enum(c.CALICO_MODES)
     )
+    ipFamily: str = Field(
+        "ipv4",
+        description="IP families, as kind's networking.ipFamily: ipv4, ipv6, or dual (dual-stack, "
+        "IPv4 primary). IPv6 needs flannel or calico: Weave Net has no IPv6. Fixed once made.",
+        **oa.enum(c.IP_FAMILY_MODES),
+    )
     workers: oa.WholeNumber = Field(
         c.DEFAULT_WORKERS,
         description="Worker nodes (the control plane comes on top): from 1 to the server's "
@@ -143,6 +149,7 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
         cni=options.cni,
         proxy_mode=options.proxyMode,
         calico_mode=options.calicoMode,
+        ip_family=options.ipFamily,
         workers=options.workers,
     )
     if options.scenario == scenarios.DEFAULT:

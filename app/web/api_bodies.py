@@ -61,6 +61,7 @@ class Gateway(_Open):
 class NodeSummary(_Open):
     name: str
     internalIP: str
+    internalIPs: list[str] = Field(description="One per IP family, primary first.")
     ready: bool
     roles: str = Field(description="`control-plane` or `<none>`.")
     podCIDRs: list[str]
@@ -75,8 +76,9 @@ class ClusterSettings(_Open):
         None, description="With Calico only.", json_schema_extra={"enum": list(c.CALICO_MODES)}
     )
     workers: int
-    podCIDR: str
-    serviceCIDR: str
+    ipFamily: str = Field(**enum(c.IP_FAMILY_MODES))
+    podCIDR: str = Field(description="The pod network; both, comma-separated, on dual-stack.")
+    serviceCIDR: str = Field(description="The Service range; both, comma-separated, on dual-stack.")
     nodePortRange: str
     clusterDomain: str
 

@@ -45,6 +45,7 @@ def home(request: Request) -> Response:
         {
             "cni_plugins": c.CNI_PLUGINS,
             "proxy_modes": c.PROXY_MODES,
+            "ip_families": c.IP_FAMILY_MODES,
             "scenarios": scenarios.SCENARIOS,
             "lessons": lessons,
             "lessons_workspace": workspace_id,
@@ -59,9 +60,12 @@ def new_workspace(
     proxy_mode: Annotated[str, Form()] = "iptables",
     present: Annotated[bool, Form()] = False,
     scenario: Annotated[str, Form()] = "",
+    ip_family: Annotated[str, Form()] = "ipv4",
 ) -> Response:
     """A new sandbox, empty or from a ready scenario (then opened on its first request)."""
-    config = request.app.state.settings.cluster_config(cni=cni, proxy_mode=proxy_mode)
+    config = request.app.state.settings.cluster_config(
+        cni=cni, proxy_mode=proxy_mode, ip_family=ip_family
+    )
     store = request.app.state.workspaces
     query = {"present": "1"} if present else {}
     if not scenario or scenario == scenarios.DEFAULT:
