@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster import constants as c
+from app.cluster import families
 from app.network.dns_records import (
     COREDNS,
     NOERROR,
@@ -149,7 +150,7 @@ def resolv_conf(cluster: Any, client: dict[str, Any] | None) -> dict[str, Any]:
     if policy == "ClusterFirstWithHostNet" or (
         policy == "ClusterFirst" and not spec.get("hostNetwork")
     ):
-        nameservers = [c.KUBE_DNS_IP]
+        nameservers = [families.kube_dns_ip(cluster.config)]  # fd00:10:96::a on IPv6
         domain = c.CLUSTER_DOMAIN
         search = [f"{namespace}.svc.{domain}", f"svc.{domain}", domain]
         ndots = CLUSTER_NDOTS
@@ -319,12 +320,12 @@ def _address(text: str) -> str | None:
 def _is_cluster_dns(cluster: Any, nameserver: str) -> bool:
     """Whether queries to this nameserver reach CoreDNS: the kube-dns ClusterIP or a CoreDNS
     pod's own address (a ``dnsConfig`` may name either)."""
-    if nameserver == c.KUBE_DNS_IP:
+    if nameserver in families.dns_ips():
         return True
     if nameserver == UPSTREAM_RESOLVER:
         return False
     return any(
-        (pod.get("status") or {}).get("podIP") == nameserver
+        nameserver in [e.get("ip") for e in (pod.get("status") or {}).get("podIPs") or ()]
         and (pod["metadata"].get("labels") or {}).get("k8s-app") == "kube-dns"
         for pod in cluster.list("Pod", "kube-system")
     )

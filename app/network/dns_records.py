@@ -354,7 +354,8 @@ def _kubernetes(look: Lookups, qname: str, qtype: str, depth: int) -> Answer:
         return NOERROR, [Record(qname, "NS", apex.ns_target(look.cluster, zone)[0])]
     if lower == f"{apex.NS_LABEL}.{ZONE}":  # the SOA's primary: the DNS Service's ClusterIP
         address = apex.ns_target(look.cluster, zone)[1]
-        return NOERROR, [Record(qname, "A", address)] if address and qtype == "A" else []
+        wanted = "AAAA" if address and ":" in address else "A"  # kube-dns's family
+        return NOERROR, [Record(qname, wanted, address)] if address and qtype == wanted else []
     if qtype == "TXT" and lower == f"dns-version.{ZONE}":
         return NOERROR, [Record(qname, "TXT", f'"{apex.SCHEMA_VERSION}"', apex.SCHEMA_TTL)]
     if qtype not in ("A", "AAAA", "CNAME", "SRV", "PTR"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from app.cluster import constants as c
+from app.cluster import families
 from app.errors import PodpathError
 from app.network import dns
 from app.network.dns_records import QTYPES, fqdn, is_ip, reverse_name
@@ -28,7 +28,8 @@ def _client(cluster: Any, session: Session) -> dict[str, Any] | None:
 def _reaches(session: Session, server: str) -> bool:
     """The learner's machine is outside the cluster: the kube-dns ClusterIP and pod addresses
     mean nothing there."""
-    return session.kind != "cluster" or not (server == c.KUBE_DNS_IP or server.startswith("10."))
+    inside = server in families.dns_ips() or server.startswith(("10.", "fd00:10:"))
+    return session.kind != "cluster" or not inside
 
 
 def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
@@ -169,7 +170,8 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
             )
             authority = result.tried[-1].authority if result.tried else []
         else:
-            cluster_dns = server == c.KUBE_DNS_IP or server == conf["nameserver"] == c.KUBE_DNS_IP
+            dns_ips = families.dns_ips()
+            cluster_dns = server in dns_ips or (server == conf["nameserver"] and server in dns_ips)
             attempt = dns.ask(cluster, name, qtype, cluster_dns)
             asked, rcode, answers, authority = (
                 attempt.name,
@@ -182,7 +184,7 @@ def dig(cluster: Any, session: Session, args: list[str]) -> Output:
     if short:
         output = printed("".join(f"{r.data}\n" for r in answers))
         return _looked_up(output, searched) if searched else output
-    flags = "qr aa rd" if server == c.KUBE_DNS_IP else "qr rd ra"
+    flags = "qr aa rd" if server in families.dns_ips() else "qr rd ra"
     lines = [
         f"; <<>> DiG {DIG_VERSION} <<>> {' '.join(args)}",
         ";; global options: +cmd",
