@@ -173,3 +173,22 @@ def summary(config: Any) -> dict[str, str]:
         "podCIDR": pod_cidrs(config),
         "serviceCIDR": service_cidrs(config),
     }
+
+
+def primary_family_slices(
+    service: dict[str, Any], slices: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The slices the endpoints controller reads for a Service: those of its primary family
+    (``spec.ipFamilies[0]``), as it lists one address per pod, of that family; a Service
+    without a selector (its slices written by hand) keeps them all.
+
+    >>> svc = {"spec": {"selector": {"a": "b"}, "ipFamilies": ["IPv4", "IPv6"]}}
+    >>> [s["addressType"] for s in primary_family_slices(svc, [{"addressType": "IPv6"},
+    ...                                                        {"addressType": "IPv4"}])]
+    ['IPv4']
+    """
+    spec = service.get("spec") or {}
+    if not spec.get("selector"):
+        return slices
+    primary = (spec.get("ipFamilies") or ["IPv4"])[0]
+    return [s for s in slices if s.get("addressType", "IPv4") == primary]

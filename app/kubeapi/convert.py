@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from app.cluster.families import primary_family_slices
 from app.cluster.objects import API_VERSIONS
 from app.cluster.state import Event
 from app.kubeapi.resources import Resource
@@ -42,7 +43,7 @@ def endpoints_of(service: dict[str, Any], slices: list[dict[str, Any]]) -> dict[
     """
     meta = service["metadata"]
     subsets = []
-    for endpoint_slice in slices:
+    for endpoint_slice in primary_family_slices(service, slices):
         ready, not_ready = [], []
         for endpoint in endpoint_slice.get("endpoints") or []:
             for ip in endpoint.get("addresses") or []:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.families import bracketed
 from app.terminal import kube_objects as ko
 from app.terminal.describe_lines import NONE, event_lines, map_lines
 
@@ -15,7 +16,8 @@ def endpoints_text(cluster: Any, namespace: str, name: str) -> str:
     for subset in (endpoints or {}).get("subsets") or []:
         for address in subset.get("addresses") or []:
             for port in subset.get("ports") or []:
-                pairs.append(f"{address['ip']}:{port['port']}")
+                # net.JoinHostPort, as kubectl writes it: an IPv6 address in brackets.
+                pairs.append(f"{bracketed(address['ip'])}:{port['port']}")
     return ",".join(pairs)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.families import primary_family_slices
 from app.cluster.selectors import matches
 from app.kubeapi.convert import with_load_balancer
 from app.terminal.kubectl_args import is_cluster_scoped
@@ -29,6 +30,7 @@ def endpoints_of(cluster: Any, namespace: str | None) -> list[dict[str, Any]]:
         ]
         if not slices and not service["spec"].get("selector"):
             continue
+        slices = primary_family_slices(service, slices)
         ready, not_ready, ports = [], [], []
         for s in slices:
             for endpoint in s.get("endpoints") or []:

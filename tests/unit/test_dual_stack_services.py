@@ -256,3 +256,22 @@ def test_an_ipv6_only_cluster_has_ipv6_slices():
     kubernetes = cluster.get("EndpointSlice", "default", "kubernetes")
     assert kubernetes["addressType"] == "IPv6"
     assert kubernetes["endpoints"][0]["addresses"] == ["fc00:f853:ccd:e793::a"]
+
+
+def test_the_endpoints_object_lists_the_primary_family_only():
+    """The endpoints controller keeps one address per pod, of the Service's primary family
+    (spec.ipFamilies[0]); the EndpointSlices carry both. kubectl describe joins an IPv6
+    address and its port as net.JoinHostPort does: [addr]:port."""
+    from app.terminal.interpreter import run
+    from app.terminal.session import Session
+
+    cluster = cluster_of("dual")
+    service(cluster, "ipFamilyPolicy: PreferDualStack")
+    text = run(cluster, "kubectl describe svc web", Session("cluster")).output
+    line = next(x for x in text.splitlines() if x.startswith("Endpoints:"))
+    assert ":80" in line and "fd00" not in line
+    v6 = cluster_of("ipv6")
+    service(v6)
+    text = run(v6, "kubectl describe svc web", Session("cluster")).output
+    line = next(x for x in text.splitlines() if x.startswith("Endpoints:"))
+    assert "[fd00:10:244:" in line and "]:80" in line
