@@ -13,6 +13,7 @@ from typing import Any
 
 from app.cluster import bootstrap, families, services
 from app.cluster import constants as c
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.cluster.cluster import Change, Cluster
 from app.cluster.controllers.gateway.install import install_envoy_gateway
 from app.cluster.defaulting import apply_defaults
@@ -511,7 +512,7 @@ def install_system_objects(cluster: Cluster) -> None:
     manifests = [
         *bootstrap.control_plane_pods(),
         *bootstrap.system_services(config.ip_family),
-        *bootstrap.system_workloads(config.cni),
+        *bootstrap.system_workloads(config.cni, not replaces_kube_proxy(config)),
     ]
     for manifest in manifests:
         install_system_manifest(cluster, manifest)

@@ -190,16 +190,19 @@ def control_plane_pods() -> list[dict[str, Any]]:
     return pods
 
 
-def system_workloads(cni: str) -> list[dict[str, Any]]:
-    """kube-proxy and the CNI agent on every node, CoreDNS, and the ingress controller."""
-    objects = [
-        _host_daemonset(
-            "kube-system",
-            "kube-proxy",
-            {"k8s-app": "kube-proxy"},
-            f"registry.k8s.io/kube-proxy:{c.KUBELET_VERSION}",
+def system_workloads(cni: str, kube_proxy: bool = True) -> list[dict[str, Any]]:
+    """kube-proxy (unless Cilium replaces it) and the CNI agent on every node, CoreDNS, and
+    the ingress controller."""
+    objects = []
+    if kube_proxy:
+        objects.append(
+            _host_daemonset(
+                "kube-system",
+                "kube-proxy",
+                {"k8s-app": "kube-proxy"},
+                f"registry.k8s.io/kube-proxy:{c.KUBELET_VERSION}",
+            )
         )
-    ]
     if cni == "flannel":
         objects.append(
             _host_daemonset(
@@ -216,6 +219,15 @@ def system_workloads(cni: str) -> list[dict[str, Any]]:
                 "calico-node",
                 {"k8s-app": "calico-node"},
                 "docker.io/calico/node:v3.28.2",
+            )
+        )
+    elif cni == "cilium":
+        objects.append(
+            _host_daemonset(
+                "kube-system",
+                "cilium",
+                {"k8s-app": "cilium"},
+                f"quay.io/cilium/cilium:v{c.CILIUM_VERSION}",
             )
         )
     else:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.cluster import cilium_config, families, persistence
 from app.cluster import constants as c
-from app.cluster import families, persistence
 from app.cluster.controllers import endpoints, scheduling, workloads
 from app.cluster.controllers.gateway import controller as envoy_gateway
 from app.cluster.controllers.gateway import install
@@ -143,6 +143,7 @@ class Cluster:
                 "cni": self.config.cni,
                 "proxyMode": self.config.proxy_mode,
                 **({"calicoMode": self.config.calico_mode} if self.config.cni == "calico" else {}),
+                **cilium_config.summary(self.config),
                 "workers": sum(1 for n in self.list("Node") if not _is_control_plane(n)),
                 **families.summary(self.config),
                 "nodePortRange": f"{c.NODE_PORT_MIN}-{c.NODE_PORT_MAX}",
@@ -239,10 +240,10 @@ def check_config(config: ClusterConfig) -> None:
     --------
     >>> check_config(ClusterConfig(cni="calico", proxy_mode="nftables"))
     >>> try:
-    ...     check_config(ClusterConfig(cni="cilium"))
+    ...     check_config(ClusterConfig(cni="canal"))
     ... except InvalidObjects as error:
     ...     print(error.errors[0].message)
-    Unsupported value: "cilium": supported values: "flannel", "calico", "weave"
+    Unsupported value: "canal": supported values: "flannel", "calico", "weave", "cilium"
     """
     problems = []
     if config.cni not in c.CNI_PLUGINS:
@@ -251,6 +252,10 @@ def check_config(config: ClusterConfig) -> None:
         problems.append(FieldError("proxyMode", _unsupported(config.proxy_mode, c.PROXY_MODES)))
     if config.calico_mode not in c.CALICO_MODES:
         problems.append(FieldError("calicoMode", _unsupported(config.calico_mode, c.CALICO_MODES)))
+    if config.routing_mode not in c.CILIUM_ROUTING_MODES:
+        problems.append(
+            FieldError("routingMode", _unsupported(config.routing_mode, c.CILIUM_ROUTING_MODES))
+        )
     problems += families.config_problems(config)
     if not 1 <= config.workers <= config.max_workers:
         problems.append(

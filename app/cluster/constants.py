@@ -37,20 +37,35 @@ EXTERNAL_CLIENT_IP = "198.51.100.7"
 PUBLIC_HOSTS = ipaddress.ip_network("192.0.2.0/24")
 
 # CNI plugins and their address plans.
-CNI_PLUGINS = ("flannel", "calico", "weave")
+CNI_PLUGINS = ("flannel", "calico", "weave", "cilium")
 FLANNEL_CIDR = ipaddress.ip_network("10.244.0.0/16")  # a /24 per node
 CALICO_POOL = ipaddress.ip_network("192.168.0.0/16")  # /26 blocks, affine to a node
 CALICO_BLOCK_PREFIX = 26
 WEAVE_RANGE = ipaddress.ip_network("10.32.0.0/12")  # split between peers
 WEAVE_PEER_PREFIX = 20
+# Cilium's cluster-pool IPAM: the operator hands each node a /24 (clusterPoolIPv4MaskSize).
+# Its default pool, 10.0.0.0/8, holds the node network 10.0.0.0/16, and the first node's /24
+# would be 10.0.0.0/24, the nodes' own addresses: an operator installing it here sets
+# ipam.operator.clusterPoolIPv4PodCIDRList to the next /16 of that default instead.
+CILIUM_POOL = ipaddress.ip_network("10.1.0.0/16")
+CILIUM_MASK_SIZE = 24
 #: The pod network each plugin hands addresses out of.
-POD_NETWORK = {"flannel": FLANNEL_CIDR, "calico": CALICO_POOL, "weave": WEAVE_RANGE}
+POD_NETWORK = {
+    "flannel": FLANNEL_CIDR,
+    "calico": CALICO_POOL,
+    "weave": WEAVE_RANGE,
+    "cilium": CILIUM_POOL,
+}
 
 PROXY_MODES = ("iptables", "ipvs", "nftables")
 #: A mode's status, shown wherever the modes are offered: ipvs is deprecated since v1.35
 #: (KEP-5495, kubernetes/kubernetes PR 134539) and still works.
 PROXY_MODE_NOTES = {"ipvs": "deprecated in v1.35, KEP-5495"}
 CALICO_MODES = ("bgp", "ipip")
+# Cilium's Helm values: routingMode tunnel (VXLAN, its default) or native, and
+# kubeProxyReplacement (its eBPF Service load balancing instead of kube-proxy).
+CILIUM_ROUTING_MODES = ("tunnel", "native")
+CILIUM_VERSION = "1.18.5"
 
 # IP families (kind's networking.ipFamily): ipv4, ipv6, or dual (IPv4 primary, as kind and
 # kubeadm order a dual-stack cluster's ranges).

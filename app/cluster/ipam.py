@@ -7,6 +7,10 @@
   them; ``tunl0`` takes the first address of the node's first block.
 - Weave Net: 10.32.0.0/12 split between the peers; the ``weave`` bridge takes the first
   address of the node's range.
+- Cilium (cluster-pool IPAM): the operator gives each node a /24 of its pool (10.1.0.0/16
+  here, see ``constants.CILIUM_POOL``); the agent's router address on ``cilium_host`` is the
+  first one it hands out. (Cilium's allocator picks free addresses at random; Podpath hands
+  them out in order, so traces stay easy to follow.)
 
 IPv6 (an IPv6 or dual-stack cluster; one :class:`Ipam` per family): flannel gives each node a
 /64 of fd00:10:244::/56 (``--node-cidr-mask-size-ipv6``), ``cni0`` taking ``::1``; Calico
@@ -86,7 +90,9 @@ class Ipam:
             return self.nodes[node]
         block = self._take_block(node)
         net = ipaddress.ip_network(block)
-        device = {"flannel": "cni0", "calico": "tunl0", "weave": "weave"}[self.plugin]
+        device = {"flannel": "cni0", "calico": "tunl0", "weave": "weave", "cilium": "cilium_host"}[
+            self.plugin
+        ]
         # flannel's cni0 and weave's bridge take the first host; Calico's tunl0 the block base.
         gateway = str(net.network_address + (0 if self.plugin == "calico" else 1))
         if self.family == "IPv6" and self.plugin == "calico":
@@ -128,6 +134,7 @@ class Ipam:
             "flannel": (c.FLANNEL_CIDR, 24),
             "calico": (c.CALICO_POOL, c.CALICO_BLOCK_PREFIX),
             "weave": (c.WEAVE_RANGE, c.WEAVE_PEER_PREFIX),
+            "cilium": (c.CILIUM_POOL, c.CILIUM_MASK_SIZE),
         }[self.plugin]
 
     def remove_node(self, node: str) -> None:

@@ -22,6 +22,7 @@ import yaml
 
 from app.cluster import constants as c
 from app.cluster import families, kind_gateway
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.cluster.cluster import Cluster
 from app.cluster.export import export_objects
 from app.cluster.manifests import dump_manifests
@@ -33,7 +34,7 @@ TERMINAL_NOTE = "terminal"
 CLUSTER_NAME = "podpath"
 
 #: The command that installs each CNI plugin kind does not ship, from each project's docs
-#: (checked 2026-12; the sandbox offers no Cilium, so there is none for it):
+#: (checked 2026-12; Cilium's takes the sandbox's settings, see :func:`cni_install`):
 CNI_INSTALL = {
     # flannel's README, "Getting started on Kubernetes" (github.com/flannel-io/flannel): the
     # manifest of the latest release; its default network is the sandbox's 10.244.0.0/16.
@@ -45,8 +46,56 @@ CNI_INSTALL = {
     "calico": "kubectl apply -f https://raw.githubusercontent.com/projectcalico/calico/v3.33.0/manifests/calico.yaml",
     # Weave Net is archived: its last release's manifest (github.com/weaveworks/weave, v2.8.1).
     "weave": "kubectl apply -f https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml",
+    # Cilium's "Installation using Helm" (docs.cilium.io, kind and Helm tabs): its chart from
+    # helm.cilium.io, pinned to the release the sandbox models.
+    "cilium": "helm repo add cilium https://helm.cilium.io/ && helm install cilium "
+    f"cilium/cilium --version {c.CILIUM_VERSION} --namespace kube-system",
 }
-CNI_TITLE = {"flannel": "flannel", "calico": "Calico", "weave": "Weave Net"}
+CNI_TITLE = {"flannel": "flannel", "calico": "Calico", "weave": "Weave Net", "cilium": "Cilium"}
+
+
+def cni_install(config: Any) -> str:
+    """The command that installs the sandbox's CNI plugin; Cilium's with the sandbox's Helm
+    values: its routing mode, its cluster-pool (see ``constants.CILIUM_POOL``) and, with
+    kube-proxy replacement, the API server's address (no kube-proxy serves the
+    ``kubernetes`` Service to Cilium's agent while it starts).
+
+    >>> from app.cluster.state import ClusterConfig
+    >>> command = cni_install(ClusterConfig(cni="cilium"))
+    >>> [s for s in command.split() if s.startswith(("routingMode", "kubeProxy", "k8sService"))]
+    ['routingMode=tunnel', 'kubeProxyReplacement=true', 'k8sServiceHost=podpath-control-plane', 'k8sServicePort=6443']
+    """
+    if config.cni != "cilium":
+        return CNI_INSTALL[config.cni]
+    values = [f"routingMode={config.routing_mode}"]
+    if config.routing_mode == "tunnel":
+        values.append("tunnelProtocol=vxlan")
+    else:  # native routing: the pod network is routed as it is, each node's range by address
+        values += [f"ipv4NativeRoutingCIDR={c.CILIUM_POOL}", "autoDirectNodeRoutes=true"]
+    values += [
+        "ipam.mode=cluster-pool",
+        f"ipam.operator.clusterPoolIPv4PodCIDRList={c.CILIUM_POOL}",
+        f"ipam.operator.clusterPoolIPv4MaskSize={c.CILIUM_MASK_SIZE}",
+    ]
+    if config.kube_proxy_replacement:
+        values += [
+            "kubeProxyReplacement=true",
+            f"k8sServiceHost={CLUSTER_NAME}-control-plane",
+            f"k8sServicePort={c.API_SERVER_PORT}",
+        ]
+    else:
+        values.append("kubeProxyReplacement=false")
+    sets = [f"--set {v}" for v in values]
+    lines, line = [], CNI_INSTALL["cilium"]
+    for item in sets:
+        if len(line) + len(item) + 1 > 90:
+            lines.append(line + " \\")
+            line = "  " + item
+        else:
+            line += " " + item
+    return "\n".join([*lines, line])
+
+
 INGRESS_NGINX_FOR_KIND = (
     "kubectl apply -f https://raw.githubusercontent.com/kubernetes/ingress-nginx/main/"
     "deploy/static/provider/kind/deploy.yaml"
@@ -71,7 +120,10 @@ def kind_config(cluster: Cluster) -> dict[str, Any]:
         # kind takes both families' ranges comma-separated, primary first, on dual-stack.
         "podSubnet": families.pod_cidrs(cluster.config),
         "serviceSubnet": families.service_cidrs(cluster.config),
-        "kubeProxyMode": cluster.config.proxy_mode,
+        # With Cilium's kube-proxy replacement kind installs no kube-proxy ("none").
+        "kubeProxyMode": "none"
+        if replaces_kube_proxy(cluster.config)
+        else cluster.config.proxy_mode,
     }
     if cluster.config.ip_family != "ipv4":  # kind's default is ipv4
         networking["ipFamily"] = cluster.config.ip_family
@@ -176,7 +228,7 @@ def replay_script(cluster: Cluster) -> str:
         "set -e",
         f"kind create cluster --name {CLUSTER_NAME} --config kind-config.yaml",
         f"# kind's own CNI (kindnet) is turned off: install {CNI_TITLE[cluster.config.cni]}.",
-        CNI_INSTALL[cluster.config.cni],
+        cni_install(cluster.config),
         "kubectl wait --for=condition=Ready nodes --all --timeout=300s",
     ]
     if any(o.get("kind") == "Ingress" for o in export_objects(cluster)):

@@ -23,6 +23,7 @@ from typing import Any
 from app.cluster import bootstrap
 from app.cluster import constants as c
 from app.cluster.apply import install_system_manifest
+from app.cluster.cilium_config import check_choices, replaces_kube_proxy
 from app.cluster.cluster import Cluster, check_config
 from app.cluster.ipam import Ipam
 from app.cluster.objects import ObjectKey, key_of
@@ -85,10 +86,24 @@ class SwitchReport:
     services: list[Readdressed] = field(default_factory=list)  # ClusterIPs (none, normally)
     removed: list[str] = field(default_factory=list)  # the old plugin's own objects
     added: list[str] = field(default_factory=list)  # the new plugin's
+    # Whether Cilium's eBPF replaced kube-proxy before and after, and Cilium's routing mode
+    # before and after ("" on another plugin).
+    replaced: tuple[bool, bool] = (False, False)
+    routing: tuple[str, str] = ("", "")
 
     @property
     def changed(self) -> bool:
-        return self.cni[0] != self.cni[1] or self.proxy_mode[0] != self.proxy_mode[1]
+        return (
+            self.cni[0] != self.cni[1]
+            or self.proxy_mode[0] != self.proxy_mode[1]
+            or self.replaced[0] != self.replaced[1]
+            or self.routing[0] != self.routing[1]
+        )
+
+    def _proxy(self, side: int) -> str:
+        if self.replaced[side]:
+            return "replaced by Cilium's eBPF (kubeProxyReplacement: true)"
+        return f"kube-proxy in {self.proxy_mode[side]} mode"
 
     def lines(self) -> list[str]:
         """The report as the sandbox shows it, one line per change.
@@ -106,8 +121,12 @@ class SwitchReport:
         lines = []
         if self.cni[0] != self.cni[1]:
             lines.append(f"CNI plugin: {self.cni[0]} → {self.cni[1]}")
-        if self.proxy_mode[0] != self.proxy_mode[1]:
+        if self.replaced[0] != self.replaced[1]:
+            lines.append(f"Services: {self._proxy(0)} → {self._proxy(1)}")
+        elif self.proxy_mode[0] != self.proxy_mode[1] and not self.replaced[1]:
             lines.append(f"kube-proxy mode: {self.proxy_mode[0]} → {self.proxy_mode[1]}")
+        if self.routing[0] and self.routing[1] and self.routing[0] != self.routing[1]:
+            lines.append(f"Cilium routingMode: {self.routing[0]} → {self.routing[1]}")
         if self.pod_network[0] != self.pod_network[1]:
             lines.append(f"Pod network: {self.pod_network[0]} → {self.pod_network[1]}")
         lines += [entry.line() for entry in self.nodes]
@@ -147,11 +166,18 @@ class SwitchReport:
             "services": [e.to_dict() for e in self.services],
             "removed": list(self.removed),
             "added": list(self.added),
+            "kubeProxyReplacement": {"old": self.replaced[0], "new": self.replaced[1]},
             "lines": self.lines(),
         }
 
 
-def switch(cluster: Cluster, cni: str | None = None, proxy_mode: str | None = None) -> SwitchReport:
+def switch(
+    cluster: Cluster,
+    cni: str | None = None,
+    proxy_mode: str | None = None,
+    kube_proxy_replacement: bool | None = None,
+    routing_mode: str | None = None,
+) -> SwitchReport:
     """The same cluster on another CNI plugin or kube-proxy mode: names kept, re-addressed.
 
     Parameters
@@ -160,6 +186,10 @@ def switch(cluster: Cluster, cni: str | None = None, proxy_mode: str | None = No
         Changed in place.
     cni, proxy_mode : str, optional
         The new CNI plugin and kube-proxy mode; None (or the current one) keeps it.
+    kube_proxy_replacement : bool, optional
+        With Cilium: whether its eBPF replaces kube-proxy; None keeps the setting.
+    routing_mode : str, optional
+        With Cilium: ``tunnel`` or ``native``; None keeps the setting.
 
     Returns
     -------
@@ -188,19 +218,40 @@ def switch(cluster: Cluster, cni: str | None = None, proxy_mode: str | None = No
     """
     state = cluster.state
     old = state.config
-    new = replace(old, cni=cni or old.cni, proxy_mode=proxy_mode or old.proxy_mode)
+    new = replace(
+        old,
+        cni=cni or old.cni,
+        proxy_mode=proxy_mode or old.proxy_mode,
+        kube_proxy_replacement=old.kube_proxy_replacement
+        if kube_proxy_replacement is None
+        else bool(kube_proxy_replacement),
+        routing_mode=routing_mode or old.routing_mode,
+    )
     check_config(new)
+    check_choices(
+        new.cni,
+        new.kube_proxy_replacement,
+        proxy_mode_given=proxy_mode is not None and proxy_mode != old.proxy_mode,
+        replacement_given=kube_proxy_replacement is not None,
+        routing_mode_given=routing_mode is not None,
+    )
     report = SwitchReport(
         (old.cni, new.cni),
         (old.proxy_mode, new.proxy_mode),
         (str(c.POD_NETWORK[old.cni]), str(c.POD_NETWORK[new.cni])),
+        replaced=(replaces_kube_proxy(old), replaces_kube_proxy(new)),
+        routing=tuple(  # type: ignore[arg-type]
+            config.routing_mode if config.cni == "cilium" else "" for config in (old, new)
+        ),
     )
     if not report.changed:
+        state.config = new  # a setting read by no plugin now (Cilium's, on flannel) is kept
         return report
     cluster_ips = _cluster_ips(cluster)
     state.config = new
+    if new.cni != old.cni or report.replaced[0] != report.replaced[1]:
+        report.removed, report.added = _swap_agent(cluster, old, new)
     if new.cni != old.cni:
-        report.removed, report.added = _swap_agent(cluster, old.cni, new.cni)
         report.nodes, report.pods = _readdress(cluster)
         cluster.reconcile()
     for key, ip in _cluster_ips(cluster).items():
@@ -218,15 +269,20 @@ def _cluster_ips(cluster: Cluster) -> dict[tuple[str, str, str], str]:
     }
 
 
-def _swap_agent(cluster: Cluster, old_cni: str, new_cni: str) -> tuple[list[str], list[str]]:
+def _swap_agent(cluster: Cluster, before: Any, after: Any) -> tuple[list[str], list[str]]:
     """Remove the old plugin's own objects (its agent DaemonSet and, when nothing else is in
-    it, its namespace) and install the new plugin's. Returns what went and what came."""
-    old = {
-        key_of(m): m for m in [*bootstrap.namespaces(old_cni), *bootstrap.system_workloads(old_cni)]
-    }
-    new = {
-        key_of(m): m for m in [*bootstrap.namespaces(new_cni), *bootstrap.system_workloads(new_cni)]
-    }
+    it, its namespace; kube-proxy's when Cilium now replaces it) and install the new plugin's.
+    Returns what went and what came."""
+    old, new = (
+        {
+            key_of(m): m
+            for m in [
+                *bootstrap.namespaces(config.cni),
+                *bootstrap.system_workloads(config.cni, not replaces_kube_proxy(config)),
+            ]
+        }
+        for config in (before, after)
+    )
     state = cluster.state
     removed, added = [], []
     # Workloads first, then namespaces (left alone if the learner put something in them).

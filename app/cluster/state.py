@@ -35,6 +35,11 @@ class ClusterConfig:
     # Calico's IPPool encapsulation: "bgp" routes pod traffic between nodes as it is,
     # "ipip" wraps it in IP-in-IP through tunl0 (the pool's ipipMode: Always).
     calico_mode: str = "bgp"
+    # Cilium's Helm values (read only when ``cni`` is cilium): ``routingMode`` tunnel (VXLAN
+    # through cilium_vxlan, the chart's default) or native, and ``kubeProxyReplacement``: on,
+    # as in Cilium's quick start, there is no kube-proxy and Cilium's eBPF does Services.
+    routing_mode: str = "tunnel"
+    kube_proxy_replacement: bool = True
     # kind's networking.ipFamily: ipv4, ipv6, or dual (IPv4 primary); see app/cluster/families.py.
     ip_family: str = "ipv4"
     max_pods: int = 2000

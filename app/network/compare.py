@@ -23,7 +23,15 @@ from app.network.trace import trace
 OVERHEAD = {"VXLAN": 50, "IP-in-IP": 20}
 #: The MTU each plugin gives pods on a 1500-byte node network: flannel's VXLAN subtracts its
 #: 50 bytes; Weave Net defaults to 1376; Calico uses 1480 with IP-in-IP and 1500 unwrapped.
-POD_MTU = {"flannel": 1450, "weave": 1376, "calico-ipip": 1480, "calico": 1500}
+#: Cilium gives pods 1450 with VXLAN (routingMode: tunnel) and 1500 with native routing.
+POD_MTU = {
+    "flannel": 1450,
+    "weave": 1376,
+    "calico-ipip": 1480,
+    "calico": 1500,
+    "cilium": 1450,
+    "cilium-native": 1500,
+}
 
 
 @dataclass
@@ -110,7 +118,7 @@ def compare_plugins(
     ... spec: {nodeName: worker-2, containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
     ... ''')
     >>> [(r.cni, (r.tunnel or {}).get("port")) for r in compare_plugins(cluster, "default/a", "default/b")]
-    [('flannel', 8472), ('calico', None), ('weave', 6784)]
+    [('flannel', 8472), ('calico', None), ('weave', 6784), ('cilium', 8472)]
     """
     src_ns, _, src_name = source.partition("/")
     dst_ns, _, dst_name = target.partition("/")
@@ -128,6 +136,10 @@ def compare_plugins(
         result = trace(copy, f"pod/{src_ns}/{src_name}", f"{target_ip}:{port}", seed).to_dict()
         tunnel = _tunnel(result["hops"])
         ipip = plugin == "calico" and tunnel is not None
+        if plugin == "cilium" and copy.config.routing_mode == "native":
+            plugin_mtu = "cilium-native"
+        else:
+            plugin_mtu = "calico-ipip" if ipip else plugin
         runs.append(
             PluginRun(
                 plugin,
@@ -136,7 +148,7 @@ def compare_plugins(
                 target_ip,
                 result,
                 tunnel,
-                POD_MTU["calico-ipip" if ipip else plugin],
+                POD_MTU[plugin_mtu],
             )
         )
     return runs

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.network import why as why_
+from app.network.cilium import datapath as cilium_datapath
 from app.network.model import Hop, Packet
 from app.network.topology import BRIDGE_DEVICE, TUNNEL_DEVICE, NetworkIndex, device_path
 
@@ -103,6 +104,9 @@ def _to_nobody(
     hops: list[Hop] = []
     if owner != node:
         hops.extend(between_nodes(cluster, index, packet, node, owner, phase))
+    if index.cni == "cilium":
+        hops.append(cilium_datapath.nobody_hop(index, packet, owner, phase))
+        return hops, Arrival("unreachable", owner, reason=reason)
     bridge = BRIDGE_DEVICE[index.cni]
     device = bridge or "routes"
     asks = (
@@ -155,6 +159,8 @@ def _to_pod(
 def last_mile(
     index: NetworkIndex, packet: Packet, node: str, pod: dict[str, Any], phase: str
 ) -> Hop:
+    if index.cni == "cilium":
+        return cilium_datapath.last_mile(index, packet, node, pod, phase)
     bridge = BRIDGE_DEVICE[index.cni]
     name = pod_label(pod)
     if bridge:
@@ -195,6 +201,8 @@ def between_nodes(
     path = device_path(index, f"node/{node}", f"node/{target}")
     assert path[1] == "net/nodes", path
     cni = index.cni
+    if cni == "cilium":
+        return cilium_datapath.between_nodes(cluster, index, packet, node, target, phase, to_host)
     tunnel = TUNNEL_DEVICE[cni]
     encapsulated = not to_host and not (cni == "calico" and calico_mode(cluster) == "bgp")
     hops: list[Hop] = []
@@ -339,6 +347,7 @@ def masquerade_to_outside(index: NetworkIndex, packet: Packet, node: str, phase:
         "flannel": "flannel's ipMasq rule (FLANNEL-POSTRTG)",
         "calico": "Calico's natOutgoing rule (cali-nat-outgoing)",
         "weave": "Weave's WEAVE chain",
+        "cilium": "Cilium's masquerade rule (CILIUM_POST_nat)",
     }[index.cni]
     return Hop(
         node,
@@ -349,5 +358,7 @@ def masquerade_to_outside(index: NetworkIndex, packet: Packet, node: str, phase:
         packet.with_src(node_ip),
         phase,
         f"node/{node}",
-        why=why_.cni_masquerade_why(index),
+        why=cilium_datapath.masquerade_why(index, node)
+        if index.cni == "cilium"
+        else why_.cni_masquerade_why(index),
     )

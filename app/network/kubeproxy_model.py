@@ -15,7 +15,7 @@ from app.errors import NotFound
 from app.network import kubeproxy_nft_ipvs as kn
 from app.network import kubeproxy_rules as kr
 
-_POD_CIDRS = {"flannel": c.FLANNEL_CIDR, "calico": c.CALICO_POOL, "weave": c.WEAVE_RANGE}
+_POD_CIDRS = c.POD_NETWORK
 LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
 
 

@@ -26,6 +26,7 @@ CNI_RULE = {
     "flannel": "flannel's ipMasq rule (FLANNEL-POSTRTG)",
     "calico": "Calico's natOutgoing rule (cali-nat-outgoing)",
     "weave": "Weave's WEAVE chain",
+    "cilium": "Cilium's masquerade rule (CILIUM_POST_nat)",
 }
 
 
@@ -36,6 +37,8 @@ def outgoing_address(cluster: Any, index: NetworkIndex, node: str, dst_ip: str) 
         return "eth0", index.node_ip[node]
     same_node = pod["spec"].get("nodeName") == node
     cni = index.cni
+    if cni == "cilium" and (same_node or cluster.config.routing_mode != "native"):
+        return index.gateway[node]  # pod CIDRs are routed via cilium_host, src its address
     if same_node:
         return index.gateway[node] if cni in ("flannel", "weave") else ("eth0", index.node_ip[node])
     if cni == "flannel":
@@ -77,8 +80,16 @@ def snat_hop(
         snatted,
         at=f"node/{node}",
         rule=rule,
-        why=None if by_kube_proxy else why_.cni_masquerade_why(index),
+        why=None if by_kube_proxy else _masquerade_why(cluster, index, node),
     )
+
+
+def _masquerade_why(cluster: Any, index: NetworkIndex, node: str) -> dict[str, Any]:
+    if index.cni == "cilium":
+        from app.network.cilium.datapath import masquerade_why
+
+        return masquerade_why(index, node, cluster.config.routing_mode == "native")
+    return why_.cni_masquerade_why(index)
 
 
 def masquerade_port(packet: Packet, node: str) -> int:

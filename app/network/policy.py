@@ -12,8 +12,8 @@
   policies never deny, they only allow.
 - Both sides must agree: the sender's egress and the receiver's ingress. Replies of an
   allowed connection are always allowed (the enforcement is stateful).
-- The policy is enforced by the CNI plugin. Calico and Weave Net enforce it; flannel does
-  not, so with flannel every policy is stored and ignored.
+- The policy is enforced by the CNI plugin. Calico, Weave Net and Cilium enforce it; flannel
+  does not, so with flannel every policy is stored and ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from app.network.explain import Reason, field_cause
 ENFORCING = {
     "calico": "Calico (its Felix agent programs the pod's cali veth)",
     "weave": "Weave Net's weave-npc",
+    "cilium": "Cilium (its eBPF program on the pod's lxc veth, bpf_lxc)",
 }
 
 

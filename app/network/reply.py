@@ -25,6 +25,7 @@ class Nat:
     kind: str  # "dnat" (destination rewritten), "snat" (source rewritten) or "lb"
     ip: str
     port: int
+    by: str = "kube-proxy"  # or "cilium": its eBPF reverse NAT undoes it, not conntrack
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Leg:
     responder: str = "pod"  # pod, host or external
     responder_node: str | None = None
     pod: dict[str, Any] | None = None
+    # The Service address Cilium's socket LB translated at connect(), if it did.
+    socket_lb: tuple[str, int] | None = None
 
 
 def reply_hops(index: NetworkIndex, legs: list[Leg], cluster: Any) -> list[Hop]:
@@ -163,14 +166,21 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 )
             )
         here, outside = nat.node, False
+        cilium = nat.by == "cilium"
+        where = "eBPF reverse NAT" if cilium else "conntrack"
         if nat.kind == "snat":
             packet = packet.with_dst(nat.ip, nat.port)
+            who = (
+                "Cilium's eBPF NAT map recognises the reply and undoes its SNAT"
+                if cilium
+                else "conntrack recognises the reply and undoes the masquerade"
+            )
             hops.append(
                 Hop(
                     here,
-                    "conntrack",
+                    where,
                     "dnat",
-                    f"conntrack recognises the reply and undoes the masquerade: the destination goes back to {packet.dst}.",
+                    f"{who}: the destination goes back to {packet.dst}.",
                     packet,
                     at=f"node/{here}",
                     why=entries[number],
@@ -178,12 +188,18 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
             )
         else:
             packet = packet.with_src(nat.ip, nat.port)
+            who = (
+                "Cilium's eBPF reverse NAT (its own connection map, not the kernel's conntrack) "
+                "undoes the translation"
+                if cilium
+                else "conntrack undoes kube-proxy's DNAT"
+            )
             hops.append(
                 Hop(
                     here,
-                    "conntrack",
+                    where,
                     "snat",
-                    f"conntrack undoes kube-proxy's DNAT: the source goes back to {packet.src}, the address the client dialled.",
+                    f"{who}: the source goes back to {packet.src}, the address the client dialled.",
                     packet,
                     at=f"node/{here}",
                     why=entries[number],
@@ -271,18 +287,22 @@ def _deliver_to_client(
                 why=why_.delivered_why(client_pod, packet),
             )
         )
-        return
-    hops.append(
-        Hop(
-            leg.client_node,
-            "host network",
-            "deliver",
-            f"{leg.client_node} gets the answer from {packet.src}.",
-            packet,
-            at=f"node/{leg.client_node}",
-            why=why_.route_why(cluster, index, leg.client_node, packet.dst_ip),
+    else:
+        hops.append(
+            Hop(
+                leg.client_node,
+                "host network",
+                "deliver",
+                f"{leg.client_node} gets the answer from {packet.src}.",
+                packet,
+                at=f"node/{leg.client_node}",
+                why=why_.route_why(cluster, index, leg.client_node, packet.dst_ip),
+            )
         )
-    )
+    if leg.socket_lb is not None:
+        from app.network.cilium.trace_hooks import peer_hop
+
+        hops.append(peer_hop(leg, packet, leg.client_node, hops[-1].at))
 
 
 def _conntrack_entries(leg: Leg, reply: Packet) -> list[dict[str, Any] | None]:
@@ -313,6 +333,14 @@ def _conntrack_entries(leg: Leg, reply: Packet) -> list[dict[str, Any] | None]:
             entries[start] = why_.lb_flow_why(packet.reversed(), before.reversed())
         else:
             entry = why_.conntrack_why(packet.reversed(), before, node)
+            if undone[start].by == "cilium":
+                entry = why_.why(
+                    "cilium-dbg bpf ct list global",
+                    f"{before.protocol} IN {packet.reversed().src} -> {packet.reversed().dst} "
+                    f"service RevNAT to {before.dst}",
+                    "Cilium keeps this connection in its own BPF connection-tracking map; the "
+                    "kernel's conntrack never saw the translation.",
+                )
             for i in range(start, end):
                 entries[i] = entry
         start = end

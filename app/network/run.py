@@ -36,6 +36,9 @@ class TraceRun:
     notes: list[str] = field(default_factory=list)  # said at the end of a delivered trace
     # (namespace, Service, port name) of the Service port that chose the pod, when one did
     via: tuple[str, str, str] | None = None
+    # The Service address Cilium's socket LB translated at connect() (kube-proxy replacement):
+    # the reply's last hop shows the application that address again.
+    socket_lb: tuple[str, int] | None = None
     # The HTTP Host header when the client sets its own (curl -H "Host: …"): what an Ingress
     # matches on, while the URL's host is what was resolved and dialled.
     http_host: str | None = None

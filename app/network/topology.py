@@ -22,8 +22,15 @@ import networkx as nx
 
 from app.cluster import constants as c
 
-TUNNEL_DEVICE = {"flannel": "flannel.1", "calico": "tunl0", "weave": "vxlan-6784"}
-BRIDGE_DEVICE = {"flannel": "cni0", "calico": None, "weave": "weave"}
+TUNNEL_DEVICE = {
+    "flannel": "flannel.1",
+    "calico": "tunl0",
+    "weave": "vxlan-6784",
+    "cilium": "cilium_vxlan",
+}
+# Calico and Cilium have no bridge: the host routes (Calico) or eBPF redirects (Cilium) each
+# pod's traffic to its veth.
+BRIDGE_DEVICE = {"flannel": "cni0", "calico": None, "weave": "weave", "cilium": None}
 
 
 @dataclass
@@ -48,9 +55,7 @@ class NetworkIndex:
         return None
 
     def pod_network(self) -> ipaddress.IPv4Network:
-        return {"flannel": c.FLANNEL_CIDR, "calico": c.CALICO_POOL, "weave": c.WEAVE_RANGE}[
-            self.cni
-        ]
+        return c.POD_NETWORK[self.cni]
 
     def is_pod_ip(self, ip: str) -> bool:
         return ipaddress.ip_address(ip) in self.pod_network()

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.network import datapath, failures, hosts, ingress, kubeproxy, l7, masquerade, trace_policy
 from app.network import why as why_
+from app.network.cilium import lb as cilium_lb
+from app.network.cilium import trace_hooks as cilium_hooks
 from app.network.explain import listening_problem, no_endpoints_reason, refused_by_pod
 from app.network.model import Hop, Packet, Trace
 from app.network.reply import Leg, Nat, reply_hops
@@ -122,6 +125,8 @@ def _run(run: TraceRun) -> None:
         return
     if src.kind == "pod":
         assert src.pod is not None and src.node is not None
+        if replaces_kube_proxy(run.cluster.config):
+            packet = cilium_hooks.connect(run, packet, src.node, src.pod)
         run.add(
             Hop(
                 src.node,
@@ -136,6 +141,8 @@ def _run(run: TraceRun) -> None:
         _through_node(run, src.node, packet, from_outside=False, client_node=src.node)
     elif src.kind == "node":
         assert src.node is not None
+        if replaces_kube_proxy(run.cluster.config):
+            packet = cilium_hooks.connect(run, packet, src.node, None)
         run.add(
             Hop(
                 src.node,
@@ -212,7 +219,9 @@ def _through_node(
 ) -> None:
     """kube-proxy's rules on ``node``, then the datapath onwards (and the next node's rules,
     when the packet is for that node's own address: a NodePort there)."""
-    decision = kubeproxy.decide(
+    cilium = replaces_kube_proxy(run.cluster.config)
+    decide = cilium_lb.decide if cilium else kubeproxy.decide
+    decision = decide(
         run.cluster,
         node,
         packet.src_ip,
@@ -224,9 +233,12 @@ def _through_node(
         affinity=run.affinity,
     )
     if leg is None:
-        leg = Leg(client=packet, client_node=client_node)
+        leg = Leg(client=packet, client_node=client_node, socket_lb=run.socket_lb)
     leg.visited.add(node)
     here = f"node/{node}"
+    if cilium and decision.action in ("reject", "drop"):
+        cilium_hooks.refuse(run, node, decision, packet, from_outside)
+        return
     if decision.action in ("reject", "drop"):
         verb = "rejects" if decision.action == "reject" else "drops"
         run.add(
@@ -249,7 +261,9 @@ def _through_node(
         ep = decision.endpoint
         translated = packet.with_dst(ep.ip, ep.port)
         run.add(
-            Hop(
+            cilium_hooks.dnat_hop(run.cluster, node, decision, packet, translated)
+            if cilium
+            else Hop(
                 node,
                 chain_where(decision),
                 "dnat",
@@ -259,7 +273,8 @@ def _through_node(
                 rule=rule_of(decision),
             )
         )
-        leg.nats.append(Nat(node, "dnat", packet.dst_ip, packet.dst_port))
+        by = "cilium" if cilium else "kube-proxy"
+        leg.nats.append(Nat(node, "dnat", packet.dst_ip, packet.dst_port, by))
         if decision.service is not None:
             sp = decision.service
             run.via = (sp.namespace, sp.service, sp.port_name)
@@ -272,13 +287,16 @@ def _through_node(
         return
     snat = None
     target_node = _node_of(run, packet.dst_ip)
-    if decision.action == "dnat" and decision.masquerade:
+    if cilium and decision.action == "dnat" and decision.masquerade:
+        snat = cilium_hooks.snat_hop(run, node, packet)
+    elif decision.action == "dnat" and decision.masquerade:
         snat = masquerade.snat_hop(run.cluster, run.index, packet, node, by_kube_proxy=True)
     elif masquerade.needs_cni_masquerade(run.index, packet, node, target_node):
         snat = masquerade.snat_hop(run.cluster, run.index, packet, node, by_kube_proxy=False)
     original = packet
     if snat is not None:
-        leg.nats.append(Nat(node, "snat", packet.src_ip, packet.src_port))
+        by = "cilium" if cilium and decision.action == "dnat" else "kube-proxy"
+        leg.nats.append(Nat(node, "snat", packet.src_ip, packet.src_port, by))
         packet = snat.packet
     hops, arrival = datapath.route(run.cluster, run.index, packet, node)
     if snat is not None:

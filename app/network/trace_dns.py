@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.network import datapath, dns, kubeproxy, trace_policy
 from app.network import why as why_
+from app.network.cilium import lb as cilium_lb
+from app.network.cilium import trace_hooks as cilium_hooks
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
 
@@ -83,9 +86,9 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
             why=_resolv_conf(resolution, why_.pod_route(run.index, src.pod, query.dst_ip)),
         )
     )
-    decision = kubeproxy.decide(
-        run.cluster, src.node, query.src_ip, query.dst_ip, 53, "UDP", seed=run.seed
-    )
+    cilium = replaces_kube_proxy(run.cluster.config)
+    decide = cilium_lb.decide if cilium else kubeproxy.decide
+    decision = decide(run.cluster, src.node, query.src_ip, query.dst_ip, 53, "UDP", seed=run.seed)
     if decision.action != "dnat" or decision.endpoint is None:
         run.add(
             Hop(
@@ -106,7 +109,9 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
         return False
     forwarded = query.with_dst(decision.endpoint.ip, decision.endpoint.port)
     run.add(
-        Hop(
+        cilium_hooks.dns_hop(run, src.node, decision, forwarded)
+        if cilium
+        else Hop(
             src.node,
             chain_where(decision),
             "dnat",
@@ -145,6 +150,12 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
     *travel, last_mile, _deliver = hops
     run.extend(travel)
     back = answer.with_src(resolution.nameserver, 53)
+    if cilium:  # nothing to undo on the way: the socket layer shows the nameserver's address
+        last_mile.packet = answer
+        run.add(last_mile)
+        run.add(_deliver)
+        run.add(cilium_hooks.dns_answer_hop(src.node, answer, back, datapath.pod_at(src.pod)))
+        return True
     run.add(
         Hop(
             src.node,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.network import datapath, policy
+from app.network.cilium import hubble
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun
 from app.network.why import host_veth, why
@@ -35,6 +36,8 @@ def blocked(
             run.notes.append(note)
         return False
     if verdict.allowed:
+        if run.cluster.config.cni == "cilium" and direction == "Ingress" and phase == "request":
+            hubble.annotate_allowed(run, pod, packet, verdict)
         return False
     peer = f"Pod {datapath.pod_label(peer_pod)}" if peer_pod else peer_ip
     reason = policy.describe_denial(
@@ -58,7 +61,9 @@ def blocked(
             packet,
             phase,
             datapath.pod_at(pod),
-            why=_policy_why(run.cluster.config.cni, direction, pod, verdict.isolating),
+            why=hubble.why_dropped(run.index, packet, direction, verdict.isolating)
+            if run.cluster.config.cni == "cilium"
+            else _policy_why(run.cluster.config.cni, direction, pod, verdict.isolating),
         )
     )
     if phase == "dns" and direction == "Egress":

@@ -93,6 +93,10 @@ def host_veth(cni: str, pod: dict[str, Any]) -> str:
         return "cali" + digest[:11]
     if cni == "weave":
         return "vethwepl" + digest[:7]
+    if cni == "cilium":
+        from app.network.cilium.datapath import host_veth as lxc
+
+        return lxc(pod)
     return "veth" + digest[:8]
 
 
@@ -142,6 +146,10 @@ def node_route(cluster: Any, index: NetworkIndex, node: str, dst: str) -> str:
     if index.is_pod_ip(dst):
         owner = index.node_for_pod_ip(dst)
         gateway = index.gateway.get(node, ("", ""))[1]
+        if cni == "cilium":
+            from app.network.cilium.datapath import node_route as cilium_route
+
+            return cilium_route(cluster, index, node, dst) or default_route(index, node)
         if cni == "weave":
             return f"{_pod_network(index)} dev weave proto kernel scope link src {gateway}"
         block = _range_of(index, owner, dst) if owner else None
@@ -180,6 +188,10 @@ def pod_route(index: NetworkIndex, pod: dict[str, Any], dst: str) -> dict[str, A
     gateway = index.gateway.get(node, ("", ""))[1]
     address = ipaddress.ip_address(dst)
     note = "In the pod's network namespace."
+    if cni == "cilium":
+        from app.network.cilium.datapath import pod_route as cilium_pod_route
+
+        return cilium_pod_route(index, pod)
     if cni == "calico":
         return why(
             "ip route",
@@ -261,6 +273,10 @@ def tunnel_why(cluster: Any, index: NetworkIndex, node: str, target: str) -> dic
     """What decides the outer header when ``node`` wraps a packet for ``target``."""
     target_ip = index.node_ip[target]
     cni = index.cni
+    if cni == "cilium":
+        from app.network.cilium.datapath import tunnel_why as cilium_tunnel_why
+
+        return cilium_tunnel_why(index, target)
     if cni == "flannel":
         vtep_mac = fake_mac("flannel.1", target)
         vtep_ip = str(index.pod_ranges[target][0].network_address)
@@ -310,6 +326,10 @@ def bridge_why(index: NetworkIndex, node: str, pod: dict[str, Any]) -> dict[str,
     """The bridge forwards to the port it learned the pod's MAC on (or Calico's host route)."""
     cni = index.cni
     veth = host_veth(cni, pod)
+    if cni == "cilium":
+        from app.network.cilium.datapath import endpoint_why
+
+        return endpoint_why(pod["spec"].get("nodeName", ""), pod)
     if cni == "calico":
         ip = (pod.get("status") or {}).get("podIP", "")
         return why(

@@ -15,7 +15,7 @@ from app.render.map_model import is_system, is_traffic_pod
 
 SYMBOLS = {"allowed": "✓", "denied": "✗", "partial": "◐", "none": "–"}
 WORDS = {"allowed": "allowed", "denied": "denied", "partial": "some ports", "none": "no way in"}
-PLUGIN = {"flannel": "flannel", "calico": "Calico", "weave": "Weave Net"}
+PLUGIN = {"flannel": "flannel", "calico": "Calico", "weave": "Weave Net", "cilium": "Cilium"}
 
 
 def matrix_pods(

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app.cluster import constants as c
 from app.cluster import scenarios
 from app.cluster.apply import apply_text
+from app.cluster.cilium_config import check_choices
 from app.cluster.cluster import Change, Cluster
 from app.cluster.objects import API_VERSIONS
 from app.errors import ManifestSyntaxError
@@ -74,6 +75,17 @@ class NewWorkspace(BaseModel):
     )
     calicoMode: str = Field(
         "bgp", description="With Calico: bgp (routed) or ipip (tunl0).", **oa.enum(c.CALICO_MODES)
+    )
+    routingMode: str = Field(
+        "tunnel",
+        description="With Cilium (its Helm value): tunnel (VXLAN on UDP 8472 through "
+        "cilium_vxlan) or native (routed on the node network). Refused with another plugin.",
+        **oa.enum(c.CILIUM_ROUTING_MODES),
+    )
+    kubeProxyReplacement: bool = Field(
+        True,
+        description="With Cilium (its Helm value): its eBPF replaces kube-proxy (no kube-proxy "
+        "runs, so proxyMode may not be given). Refused as true with another plugin.",
     )
     ipFamily: str = Field(
         "ipv4",
@@ -143,12 +155,22 @@ def kubectl_line(kind: str, name: str, action: str) -> str:
 )
 def create_workspace(request: Request, options: Annotated[NewWorkspace | None, Body()] = None):
     options = options or NewWorkspace()
+    given = options.model_fields_set
+    check_choices(
+        options.cni,
+        options.kubeProxyReplacement,
+        proxy_mode_given="proxyMode" in given,
+        replacement_given="kubeProxyReplacement" in given,
+        routing_mode_given="routingMode" in given,
+    )
     if options.scenario != scenarios.DEFAULT:
         scenarios.get(options.scenario)  # an unknown name is a 422 before anything is built
     config = request.app.state.settings.cluster_config(
         cni=options.cni,
         proxy_mode=options.proxyMode,
         calico_mode=options.calicoMode,
+        routing_mode=options.routingMode,
+        kube_proxy_replacement=options.kubeProxyReplacement,
         ip_family=options.ipFamily,
         workers=options.workers,
     )

@@ -75,6 +75,16 @@ class ClusterSettings(_Open):
     calicoMode: str | None = Field(
         None, description="With Calico only.", json_schema_extra={"enum": list(c.CALICO_MODES)}
     )
+    routingMode: str | None = Field(
+        None,
+        description="With Cilium only.",
+        json_schema_extra={"enum": list(c.CILIUM_ROUTING_MODES)},
+    )
+    kubeProxyReplacement: bool | None = Field(
+        None,
+        description="With Cilium only: true when its eBPF replaces kube-proxy (proxyMode is "
+        "then the mode kube-proxy would run in again, unused).",
+    )
     workers: int
     ipFamily: str = Field(**enum(c.IP_FAMILY_MODES))
     podCIDR: str = Field(description="The pod network; both, comma-separated, on dual-stack.")
@@ -164,6 +174,11 @@ class OldNew(_Open):
     new: str
 
 
+class OldNewFlag(_Open):
+    old: bool
+    new: bool
+
+
 class Readdressed(_Open):
     kind: str
     namespace: str
@@ -183,6 +198,9 @@ class SwitchReport(_Open):
     services: list[Readdressed]
     removed: list[str]
     added: list[str]
+    kubeProxyReplacement: OldNewFlag = Field(
+        description="Whether Cilium's eBPF replaced kube-proxy, before and after."
+    )
     lines: list[str] = Field(description="The report as the sandbox shows it.")
 
 

@@ -93,8 +93,18 @@ class NetworkSettings(BaseModel):
     )
     proxyMode: str | None = Field(
         None,
-        description="The kube-proxy mode; omitted (or null) keeps the current one.",
+        description="The kube-proxy mode; omitted (or null) keeps the current one. Refused "
+        "while Cilium replaces kube-proxy.",
         **oa.enum([*c.PROXY_MODES, None]),
+    )
+    kubeProxyReplacement: bool | None = Field(
+        None,
+        description="With Cilium: whether its eBPF replaces kube-proxy; omitted keeps it.",
+    )
+    routingMode: str | None = Field(
+        None,
+        description="With Cilium: tunnel or native; omitted keeps it.",
+        **oa.enum([*c.CILIUM_ROUTING_MODES, None]),
     )
 
 
@@ -109,7 +119,13 @@ def switch_settings(request: Request, workspace_id: WorkspaceId, body: NetworkSe
     report's ``lines`` as the page shows them."""
     report = workspaces(request).change(
         workspace_id,
-        lambda cluster: rebuild.switch(cluster, cni=body.cni, proxy_mode=body.proxyMode),
+        lambda cluster: rebuild.switch(
+            cluster,
+            cni=body.cni,
+            proxy_mode=body.proxyMode,
+            kube_proxy_replacement=body.kubeProxyReplacement,
+            routing_mode=body.routingMode,
+        ),
     )
     return JSONResponse(report.to_dict())
 

@@ -121,7 +121,7 @@ def test_switching_the_cni_plugin_from_the_page_re_addresses_the_cluster(api: Ap
         "items"
     ]
     assert len(pods) == 2 and all(p["status"]["podIP"].startswith("192.168.") for p in pods)
-    bad = api.post(f"/w/{workspace}/settings", data={"cni": "cilium"})
+    bad = api.post(f"/w/{workspace}/settings", data={"cni": "canal"})
     assert bad.status_code == 422
 
 

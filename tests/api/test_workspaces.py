@@ -154,7 +154,7 @@ def test_each_proxy_mode_is_accepted_and_reported(api: Api, mode: str) -> None:
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"cni": "cilium"}, "cni"),
+        ({"cni": "canal"}, "cni"),
         ({"proxyMode": "userspace"}, "proxyMode"),
         ({"workers": 0}, "workers"),
         ({"workers": 251}, "workers"),

@@ -145,7 +145,8 @@ def test_worker_count_is_chosen_at_creation_up_to_at_least_100():
 @pytest.mark.parametrize(
     "config,field",
     [
-        (ClusterConfig(cni="cilium"), "cni"),
+        (ClusterConfig(cni="canal"), "cni"),
+        (ClusterConfig(cni="cilium", routing_mode="geneve"), "routingMode"),
         (ClusterConfig(proxy_mode="userspace"), "proxyMode"),
         (ClusterConfig(workers=0), "workers"),
     ],

@@ -126,7 +126,8 @@ def test_terminal_commands_are_replayed_without_their_own_traces() -> None:
 def test_each_cni_is_installed_as_its_project_documents() -> None:
     """flannel's README (the latest release's manifest), Calico's on-premises install,
     Manifest tab (release v3.33.0, the latest in docs.tigera.io/calico), Weave Net's last
-    release (the project is archived). The sandbox offers no Cilium."""
+    release (the project is archived), Cilium's Helm chart pinned to the release the sandbox
+    models (docs.cilium.io, "Installation using Helm")."""
     from app.cluster import constants
 
     assert set(CNI_INSTALL) == set(constants.CNI_PLUGINS)
@@ -137,6 +138,8 @@ def test_each_cni_is_installed_as_its_project_documents() -> None:
         "https://raw.githubusercontent.com/projectcalico/calico/v3.33.0/manifests/calico.yaml",
         "weave": "kubectl apply -f "
         "https://github.com/weaveworks/weave/releases/download/v2.8.1/weave-daemonset-k8s.yaml",
+        "cilium": "helm repo add cilium https://helm.cilium.io/ && helm install cilium "
+        "cilium/cilium --version 1.18.5 --namespace kube-system",
     }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.cluster import constants as c
 from app.network import policy
+from app.network.cilium import hubble
 from app.network.explain import declared_ports
 from app.network.masquerade import outgoing_address
 from app.network.reachability.model import Cell, PortResult
@@ -57,6 +58,8 @@ def _denied(
     reason = policy.describe_denial(
         verdict, direction, pod, label, port, protocol, cluster.config.cni, cluster
     )
+    if cluster.config.cni == "cilium":
+        reason = f"{reason} {hubble.matrix_text(direction, False, protocol)}"
     return PortResult(port, protocol, name, False, verdict.isolating[0], str(reason))
 
 
@@ -86,7 +89,10 @@ def _allowed(
         else:
             parts.append(f"no policy isolates the {'sender' if word == 'egress' else 'receiver'}")
     decided = into.allowed_by or out.allowed_by or ""
-    return PortResult(port, protocol, name, True, decided, f"Allowed: {'; '.join(parts)}.")
+    text = f"Allowed: {'; '.join(parts)}."
+    if cni == "cilium":
+        text += " " + hubble.matrix_text("Ingress", True, protocol, applies=into.applies)
+    return PortResult(port, protocol, name, True, decided, text)
 
 
 def outside_cell(

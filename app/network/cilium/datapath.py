@@ -1,0 +1,275 @@
+"""Cilium's datapath: how a packet gets from a node's host network to a pod or another node.
+
+Cilium's docs (Concepts → Networking → Routing; eBPF datapath → Life of a packet) describe it:
+
+- Each pod's veth has a host end named ``lxc`` + a hash; there is no bridge. Cilium's eBPF
+  program on that veth (``bpf_lxc``) takes the pod's packets, and packets for a local pod are
+  redirected straight to its veth (the endpoint map), with no per-pod route.
+- ``cilium_host`` holds the node's router address (the first of its pod CIDR); the kernel
+  routes every pod CIDR to it, and eBPF decides from there.
+- Between nodes, ``routingMode: tunnel`` (the default) wraps the packet in VXLAN on UDP 8472
+  through ``cilium_vxlan``; the VNI carries the sender's security identity, so the receiving
+  node can enforce policy without looking the source address up. ``routingMode: native``
+  sends it as it is over the node network (``autoDirectNodeRoutes``: a route per node's pod
+  CIDR via that node's address).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from app.network import cilium
+from app.network import why as why_
+from app.network.model import Hop, Packet
+from app.network.topology import NetworkIndex
+
+NATIVE = "native"
+
+
+def host_veth(pod: dict[str, Any]) -> str:
+    """The host end of a pod's veth: ``lxc`` + 12 hex digits (15 characters, the longest
+    name a Linux interface can have).
+
+    >>> host_veth({"metadata": {"namespace": "default", "name": "web"}})
+    'lxc82b3ade9d00c'
+    """
+    meta = pod["metadata"]
+    return "lxc" + hashlib.sha256(f"{meta['namespace']}/{meta['name']}".encode()).hexdigest()[:12]
+
+
+def routing_mode(cluster: Any) -> str:
+    return cluster.config.routing_mode
+
+
+def source_identity(index: NetworkIndex, ip: str) -> int:
+    """The security identity Cilium gives the sender of a packet from ``ip``."""
+    pod = index.pod_by_ip.get(ip)
+    if pod is not None:
+        return cilium.identity(pod)
+    if ip in index.node_by_ip or any(ip == gw for _dev, gw in index.gateway.values()):
+        return cilium.HOST_ID
+    return cilium.WORLD_ID
+
+
+def endpoint_id(pod: dict[str, Any]) -> int:
+    """The pod's endpoint ID on its node (Cilium numbers endpoints per node, up to 4095)."""
+    meta = pod["metadata"]
+    digest = hashlib.sha256(f"ep/{meta['namespace']}/{meta['name']}".encode()).hexdigest()
+    return 1 + int(digest[:8], 16) % 4095
+
+
+def node_route(cluster: Any, index: NetworkIndex, node: str, dst: str) -> str | None:
+    """The route ``node`` holds for a pod address ``dst``, as ``ip route`` prints it, or None
+    when ``dst`` is in no node's pod CIDR."""
+    owner = index.node_for_pod_ip(dst)
+    if owner is None:
+        return None
+    block = index.pod_ranges[owner][0]
+    router = index.gateway.get(node, ("", ""))[1]
+    if owner != node and routing_mode(cluster) == NATIVE:
+        return f"{block} via {index.node_ip[owner]} dev eth0 proto kernel"
+    mtu = "" if owner == node else " mtu 1450"
+    return f"{block} via {router} dev {cilium.HOST_DEVICE} proto kernel src {router}{mtu}"
+
+
+def pod_route(index: NetworkIndex, pod: dict[str, Any]) -> dict[str, Any]:
+    """The default route in a Cilium pod: everything goes to ``cilium_host``'s address."""
+    node = pod["spec"].get("nodeName", "")
+    router = index.gateway.get(node, ("", ""))[1]
+    return why_.why(
+        "ip route",
+        f"default via {router} dev eth0 mtu 1450",
+        f"In the pod's network namespace. {router} is cilium_host's address on the node; "
+        "Cilium's eBPF program on the pod's lxc veth takes every packet from here.",
+    )
+
+
+def between_nodes(
+    cluster: Any,
+    index: NetworkIndex,
+    packet: Packet,
+    node: str,
+    target: str,
+    phase: str,
+    to_host: bool,
+) -> list[Hop]:
+    """From ``node``'s host network to ``target``'s: VXLAN through cilium_vxlan, or routed."""
+    src_ip, dst_ip = index.node_ip[node], index.node_ip[target]
+    route_why = why_.route_why(cluster, index, node, packet.dst_ip)
+    underlay = Hop(
+        None,
+        "node network",
+        "route",
+        f"The node network carries it from {node} to {target}.",
+        packet,
+        phase,
+        "net/nodes",
+        why=why_.underlay_why(index, node, target),
+    )
+    if to_host or routing_mode(cluster) == NATIVE:
+        how = "" if to_host else " (routingMode: native, a route per node's pod CIDR)"
+        return [
+            Hop(
+                node,
+                "routing table",
+                "route",
+                f"{node} routes {packet.dst_ip} via {dst_ip} ({target}) out of eth0{how}; no "
+                "tunnel, the packet goes as it is.",
+                packet,
+                phase,
+                f"node/{node}",
+                why=route_why,
+            ),
+            underlay,
+        ]
+    vni = source_identity(index, packet.src_ip)
+    outer = {
+        "src": src_ip,
+        "dst": dst_ip,
+        "protocol": "UDP",
+        "port": cilium.VXLAN_PORT,
+        "vni": vni,
+    }
+    wrapped = Packet(
+        packet.src_ip,
+        packet.src_port,
+        packet.dst_ip,
+        packet.dst_port,
+        packet.protocol,
+        outer,
+        packet.http,
+    )
+    block = index.pod_ranges[target][0]
+    return [
+        Hop(
+            node,
+            "routing table",
+            "route",
+            f"On {node}, the route for {target}'s pod CIDR {block} points at cilium_host; "
+            f"Cilium's tunnel map says {block} lives at {dst_ip}.",
+            packet,
+            phase,
+            f"node/{node}",
+            why=route_why,
+        ),
+        Hop(
+            node,
+            cilium.TUNNEL_DEVICE,
+            "encapsulate",
+            f"Cilium's eBPF wraps it in VXLAN through cilium_vxlan: UDP {src_ip} → "
+            f"{dst_ip}:{cilium.VXLAN_PORT}, VNI {vni} (the sender's security identity).",
+            wrapped,
+            phase,
+            f"node/{node}/{cilium.TUNNEL_DEVICE}",
+            why=tunnel_why(index, target),
+        ),
+        Hop(
+            None,
+            "node network",
+            "route",
+            f"The node network carries the outer packet from {src_ip} to {dst_ip}; the pod "
+            "addresses inside are untouched.",
+            wrapped,
+            phase,
+            "net/nodes",
+            why=why_.underlay_why(index, node, target),
+        ),
+        Hop(
+            target,
+            cilium.TUNNEL_DEVICE,
+            "decapsulate",
+            f"cilium_vxlan on {target} strips the outer header; the VNI tells Cilium the sender's "
+            f"identity ({vni}), and the inner packet is as it was sent.",
+            packet,
+            phase,
+            f"node/{target}/{cilium.TUNNEL_DEVICE}",
+            why=why_.decapsulate_why(cluster, index, target, packet),
+        ),
+    ]
+
+
+def tunnel_why(index: NetworkIndex, target: str) -> dict[str, Any]:
+    block = index.pod_ranges[target][0]
+    return why_.why(
+        "cilium-dbg bpf tunnel list",
+        f"{block.network_address}:0   {index.node_ip[target]}:0",
+        f"Cilium's tunnel map: {target}'s pod CIDR is reached through {index.node_ip[target]}, "
+        "the outer destination.",
+    )
+
+
+def endpoint_why(node: str, pod: dict[str, Any]) -> dict[str, Any]:
+    """The pod as ``cilium-dbg endpoint list`` on its node shows it."""
+    labels = " ".join(
+        f"k8s:{k}={v}" for k, v in sorted((pod["metadata"].get("labels") or {}).items())
+    )
+    ip = (pod.get("status") or {}).get("podIP", "")
+    return why_.why(
+        "cilium-dbg endpoint list",
+        f"{endpoint_id(pod)}   Disabled   Disabled   {cilium.identity(pod)}   "
+        f"{labels or 'k8s:io.kubernetes.pod.namespace=' + pod['metadata']['namespace']}   "
+        f"{ip}   ready",
+        f"On {node}: the endpoint Cilium's eBPF redirects {ip} to, on veth {host_veth(pod)}.",
+    )
+
+
+def last_mile(
+    index: NetworkIndex, packet: Packet, node: str, pod: dict[str, Any], phase: str
+) -> Hop:
+    name = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
+    return Hop(
+        node,
+        "lxc veth",
+        "route",
+        f"Cilium's eBPF on {node} finds {packet.dst_ip} in its endpoint map and redirects the "
+        f"packet straight to Pod {name}'s veth {host_veth(pod)} (no bridge).",
+        packet,
+        phase,
+        f"node/{node}/routes",
+        why=endpoint_why(node, pod),
+    )
+
+
+def nobody_hop(index: NetworkIndex, packet: Packet, owner: str, phase: str) -> Hop:
+    return Hop(
+        owner,
+        "routing table",
+        "drop",
+        f"No endpoint on {owner} has {packet.dst_ip}: Cilium's endpoint map has no entry for "
+        f"it, so {owner} answers ICMP host unreachable.",
+        packet,
+        phase,
+        f"node/{owner}/routes",
+        why=why_.why(
+            "cilium-dbg endpoint list",
+            f"(no endpoint with IPv4 {packet.dst_ip})",
+            "No pod on the node holds the address now.",
+        ),
+    )
+
+
+MASQUERADE_RULE = (
+    "-A CILIUM_POST_nat -s {local} ! -d {exclude} ! -o cilium_+ "
+    '-m comment --comment "cilium masquerade non-cluster" -j MASQUERADE'
+)
+
+
+def masquerade_rule(index: NetworkIndex, node: str, native: bool) -> str:
+    """Cilium's iptables masquerade rule on ``node`` (pkg/datapath/iptables): from the node's
+    own pod CIDR, not leaving by a cilium_ device, and not to the node's pod CIDR (tunnel
+    mode) or the native routing CIDR (native mode), as iptables-save prints it."""
+    local = index.pod_ranges.get(node, [index.pod_network()])[0]
+    exclude = index.pod_network() if native else local
+    return MASQUERADE_RULE.format(local=local, exclude=exclude)
+
+
+def masquerade_why(index: NetworkIndex, node: str, native: bool = False) -> dict[str, Any]:
+    """Cilium's iptables masquerading (its default, ``bpf.masquerade: false``): pod traffic
+    leaving the pod network takes the node's address."""
+    return why_.why(
+        "iptables nat",
+        masquerade_rule(index, node, native),
+        "From iptables-save -t nat: Cilium's chain CILIUM_POST_nat, for pod traffic leaving "
+        "the pod network (bpf.masquerade is off by default, so iptables masquerades).",
+    )

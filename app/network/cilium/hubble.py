@@ -1,0 +1,132 @@
+"""NetworkPolicy decisions as Hubble's flow log prints them (``hubble observe``, compact).
+
+Cilium enforces standard NetworkPolicy in its eBPF programs on each pod's veth. Hubble shows
+each decision as a ``policy-verdict`` event and the packet's fate, for example (Cilium's
+"Inspecting Network Flows with the CLI" guide; Hubble's printer tests)::
+
+    default/xwing:42704 (ID:27863) <> default/deathstar-…:80 (ID:45219) policy-verdict:none INGRESS DENIED (TCP Flags: SYN)
+    default/xwing:42704 (ID:27863) <> default/deathstar-…:80 (ID:45219) Policy denied DROPPED (TCP Flags: SYN)
+
+An allowed flow shows ``policy-verdict:L3-L4 INGRESS ALLOWED`` (a rule with ports) or
+``L3-Only`` (a rule without), then ``to-endpoint FORWARDED``. The timestamp Hubble prints
+first is left out: Podpath keeps no clock for packets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.network import cilium
+from app.network.topology import NetworkIndex
+
+
+def endpoint_text(index: NetworkIndex, ip: str, port: int) -> str:
+    """One side of a flow: ``namespace/pod:port (ID:n)``, or an address with its reserved
+    identity's name (``(world)``, ``(host)``, ``(remote-node)``)."""
+    pod = index.pod_by_ip.get(ip)
+    if pod is not None:
+        meta = pod["metadata"]
+        return f"{meta['namespace']}/{meta['name']}:{port} (ID:{cilium.identity(pod)})"
+    if ip in index.node_by_ip:
+        return f"{ip}:{port} (remote-node)"
+    return f"{ip}:{port} (world)"
+
+
+def flags(protocol: str) -> str:
+    return "(TCP Flags: SYN)" if protocol == "TCP" else f"({protocol})"
+
+
+def verdict_lines(
+    index: NetworkIndex,
+    packet: Any,
+    direction: str,
+    allowed: bool,
+    rule_has_ports: bool = True,
+) -> list[str]:
+    """The policy-verdict event and the packet's fate, as ``hubble observe`` prints them.
+
+    >>> from app.network.model import Packet
+    >>> from app.network.topology import NetworkIndex
+    >>> lines = verdict_lines(NetworkIndex("cilium"), Packet("10.1.1.5", 40000, "10.1.2.7", 80),
+    ...                       "Ingress", allowed=False)
+    >>> print(lines[1])
+    10.1.1.5:40000 (world) <> 10.1.2.7:80 (world) Policy denied DROPPED (TCP Flags: SYN)
+    """
+    src = endpoint_text(index, packet.src_ip, packet.src_port)
+    dst = endpoint_text(index, packet.dst_ip, packet.dst_port)
+    way = direction.upper()
+    f = flags(packet.protocol)
+    if not allowed:
+        return [
+            f"{src} <> {dst} policy-verdict:none {way} DENIED {f}",
+            f"{src} <> {dst} Policy denied DROPPED {f}",
+        ]
+    match = "L3-L4" if rule_has_ports else "L3-Only"
+    return [
+        f"{src} -> {dst} policy-verdict:{match} {way} ALLOWED {f}",
+        f"{src} -> {dst} to-endpoint FORWARDED {f}",
+    ]
+
+
+def forwarded_line(index: NetworkIndex, packet: Any) -> str:
+    src = endpoint_text(index, packet.src_ip, packet.src_port)
+    dst = endpoint_text(index, packet.dst_ip, packet.dst_port)
+    return f"{src} -> {dst} to-endpoint FORWARDED {flags(packet.protocol)}"
+
+
+def why_dropped(index: NetworkIndex, packet: Any, direction: str, policies: list[str]) -> dict:
+    lines = verdict_lines(index, packet, direction, allowed=False)
+    return {
+        "table": "hubble observe",
+        "entry": lines[1],
+        "note": (
+            f"{', '.join(policies)}: isolated for {direction.lower()}, no rule allows this peer "
+            "and port. Cilium enforces NetworkPolicy in its eBPF program on the pod's lxc veth "
+            "(bpf_lxc) and drops the packet; Hubble records the policy verdict, then the drop."
+        ),
+        "also": [{"table": "hubble observe", "entry": lines[0]}],
+    }
+
+
+def annotate_allowed(run: Any, pod: dict[str, Any], packet: Any, verdict: Any) -> None:
+    """Add the Hubble lines of an allowed ingress to the delivery hop (the last one)."""
+    if not run.trace.hops:
+        return
+    hop = run.trace.hops[-1]
+    if verdict.applies:
+        lines = verdict_lines(run.index, packet, "Ingress", True, _has_ports(run, verdict))
+    else:
+        lines = [forwarded_line(run.index, packet)]
+    entries = [{"table": "hubble observe", "entry": line} for line in lines]
+    if hop.why is None:
+        hop.why = {"table": entries[-1]["table"], "entry": entries[-1]["entry"], "note": ""}
+        entries = entries[:-1]
+    hop.why = {**hop.why, "also": [*(hop.why.get("also") or []), *entries]}
+
+
+def _has_ports(run: Any, verdict: Any) -> bool:
+    if not verdict.allowed_by or "/" not in verdict.allowed_by:
+        return True
+    namespace, name = verdict.allowed_by.split("/", 1)
+    policy = run.cluster.get("NetworkPolicy", namespace, name)
+    rules = ((policy or {}).get("spec") or {}).get("ingress") or []
+    return any(rule.get("ports") for rule in rules)
+
+
+def matrix_text(direction: str, allowed: bool, protocol: str, applies: bool = True) -> str:
+    """What Hubble's flow log would show for a reachability cell, in one sentence.
+
+    >>> matrix_text("Ingress", False, "TCP")
+    'Hubble: policy-verdict:none INGRESS DENIED, then Policy denied DROPPED (TCP Flags: SYN).'
+    """
+    f = flags(protocol)
+    if not allowed:
+        return (
+            f"Hubble: policy-verdict:none {direction.upper()} DENIED, then Policy denied "
+            f"DROPPED {f}."
+        )
+    if not applies:
+        return f"Hubble: to-endpoint FORWARDED {f}."
+    return (
+        f"Hubble: policy-verdict:L3-L4 {direction.upper()} ALLOWED, then to-endpoint FORWARDED {f}."
+    )

@@ -1,0 +1,244 @@
+"""The hops a trace shows where Cilium's eBPF replaces kube-proxy (see :mod:`.lb`).
+
+A client in the cluster is load-balanced at connect(): two hops in the client (the call, then
+Cilium's socket LB choosing the backend), and the packet leaves eth0 already addressed to the
+backend. On the way back nothing is rewritten: a last hop shows the socket layer answering
+getpeername() with the Service address. Traffic from outside meets Cilium's program on the
+node's eth0, which translates it (and SNATs it towards another node's backend); its reverse
+NAT undoes that on the way back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.network import datapath
+from app.network import why as why_
+from app.network.cilium import lb
+from app.network.cilium.datapath import host_veth
+from app.network.cilium.rules import rev_nat_id
+from app.network.explain import Reason, cause_of, field_cause, service_without_endpoints
+from app.network.model import Hop, Packet
+
+CONNECT_HOOK = {"TCP": "cgroup connect4", "UDP": "cgroup sendmsg4", "SCTP": "cgroup connect4"}
+PEER_HOOK = {"TCP": "cgroup getpeername4", "UDP": "cgroup recvmsg4", "SCTP": "cgroup getpeername4"}
+
+
+def lb_entry(cluster: Any, node: str, decision: lb.LbDecision) -> dict[str, Any]:
+    """The ``cilium-dbg bpf lb list`` line behind a decision: the chosen backend's slot of
+    the frontend (slot 0, the frontend itself, when none was chosen)."""
+    ep, pool = decision.endpoint, decision.pool
+    slot = (pool.index(ep) + 1) if ep is not None and ep in pool else 0
+    rev = rev_nat_id(cluster, node, decision.frontend)
+    entry = f"{decision.frontend} ({slot})   "
+    entry += (
+        f"{ep.ip}:{ep.port}/{decision.service.protocol} ({rev}) ({slot})"
+        if ep is not None and decision.service
+        else f"0.0.0.0:0 ({rev}) (0) [{decision.kind}]"
+    )
+    return why_.why(
+        "cilium-dbg bpf lb list",
+        entry,
+        "Cilium's Service map on this node: the frontend, and the backend in the slot it chose.",
+    )
+
+
+def connect(run: Any, packet: Packet, node: str, pod: dict[str, Any] | None) -> Packet:
+    """Cilium's socket LB on the client's connect() (or sendmsg() for UDP): the hops it adds,
+    and the packet as it will leave the client (to the backend, when a frontend matched)."""
+    decision = lb.decide(
+        run.cluster,
+        node,
+        packet.src_ip,
+        packet.dst_ip,
+        packet.dst_port,
+        packet.protocol,
+        seed=run.seed,
+        from_outside=False,
+        affinity=run.affinity,
+    )
+    if decision.action != "dnat" or decision.endpoint is None or decision.service is None:
+        return packet  # not a frontend, or nothing to pick: the packet goes as dialled
+    ep, sp = decision.endpoint, decision.service
+    at = datapath.pod_at(pod) if pod is not None else f"node/{node}"
+    who = f"{datapath.pod_label(pod)}'s process" if pod is not None else f"A process on {node}"
+    call = "sendmsg()" if packet.protocol == "UDP" else "connect()"
+    run.add(
+        Hop(
+            node,
+            "socket",
+            "send",
+            f"{who} calls {call} to {packet.dst}, the {decision.kind} of Service "
+            f"{sp.namespace}/{sp.service}.",
+            packet,
+            at=at,
+        )
+    )
+    translated = packet.with_dst(ep.ip, ep.port)
+    hook = CONNECT_HOOK.get(packet.protocol, "cgroup connect4")
+    run.add(
+        Hop(
+            node,
+            f"socket LB ({hook})",
+            "dnat",
+            f"Cilium's socket LB ({hook} hook) picked {ep.ip}:{ep.port} for {decision.frontend}: "
+            f"{decision.reason}. The socket is connected to the backend before any packet "
+            "exists, so the packet on the wire carries the backend's address and no node "
+            "rewrites it (no DNAT, nothing for conntrack to undo).",
+            translated,
+            at=at,
+            why=lb_entry(run.cluster, node, decision),
+        )
+    )
+    run.socket_lb = (packet.dst_ip, packet.dst_port)
+    run.via = (sp.namespace, sp.service, sp.port_name)
+    return translated
+
+
+def peer_hop(leg: Any, packet: Packet, node: str | None, at: str) -> Hop:
+    """The last hop of the reply to a socket-balanced connection: the application asks who
+    it talks to and is told the Service address."""
+    ip, port = leg.socket_lb
+    hook = PEER_HOOK.get(packet.protocol, "cgroup getpeername4")
+    call = "recvmsg()" if packet.protocol == "UDP" else "getpeername()"
+    shown = packet.with_src(ip, port)
+    return Hop(
+        node,
+        f"socket LB ({hook})",
+        "snat",
+        f"No packet was rewritten on the way back: the answer came from {packet.src}, and "
+        f"Cilium's {hook} hook answers {call} with the Service address {shown.src}, so the "
+        "application sees the address it dialled.",
+        shown,
+        at=at,
+    )
+
+
+def where_on(run: Any, node: str, packet: Packet, from_outside: bool) -> str:
+    """Which of Cilium's programs a packet meets first on ``node``."""
+    if from_outside:
+        return "eBPF tc ingress on eth0"
+    pod = run.index.pod_by_ip.get(packet.src_ip)
+    if pod is not None and pod["spec"].get("nodeName") == node:
+        return f"eBPF on {host_veth(pod)} (bpf_lxc)"
+    return "eBPF (bpf_host)"
+
+
+def refuse(run: Any, node: str, decision: lb.LbDecision, packet: Packet, from_outside: bool):
+    """The drop (or reject) hop of Cilium's load balancer, and the trace's end."""
+    run.add(
+        Hop(
+            node,
+            where_on(run, node, packet, from_outside),
+            decision.action,
+            decision.reason[0].upper() + decision.reason[1:] + ".",
+            packet,
+            at=f"node/{node}",
+            why=why_.why(
+                "hubble observe",
+                f"{packet.src} -> {packet.dst} {decision.drop_reason} DROPPED"
+                + (" (TCP Flags: SYN)" if packet.protocol == "TCP" else f" ({packet.protocol})"),
+                "The drop as Hubble's flow log prints it, with Cilium's drop reason.",
+            ),
+        )
+    )
+    sp = decision.service
+    if decision.action == "reject":
+        cause = service_without_endpoints(run.cluster, sp.namespace, sp.service, sp.port_name)
+        run.end(
+            "refused",
+            Reason(
+                f"{cause} Cilium drops the packet ({lb.NO_BACKEND}) and answers ICMP destination "
+                "unreachable, so the client sees connection refused at once.",
+                cause_of(cause),
+            ),
+        )
+        return
+    name = f"{sp.namespace}/{sp.service}"
+    if decision.drop_reason == lb.SOURCE_RANGE:
+        field = "spec.loadBalancerSourceRanges"
+        text = (
+            f"{decision.reason}. Add the client's range to the Service's "
+            f"spec.loadBalancerSourceRanges (for example {packet.src_ip}/32), or send it from an "
+            "address inside them."
+        )
+    else:
+        policy = "externalTrafficPolicy" if from_outside else "internalTrafficPolicy"
+        field = f"spec.{policy}"
+        nodes = sorted({e.node for e in sp.endpoints if e.node}) or ["no node"]
+        text = (
+            f"Service {name} has spec.{policy}: Local, and {node} runs none of its ready pods "
+            f"(they run on {', '.join(nodes)}), so Cilium on {node} drops the packet "
+            f"({lb.NO_BACKEND}) and the client times out. Send it to a node that runs one, or "
+            f"set spec.{policy}: Cluster."
+        )
+    run.end("dropped", Reason(text, field_cause("Service", sp.namespace, sp.service, field)))
+
+
+def dnat_hop(
+    cluster: Any, node: str, decision: lb.LbDecision, packet: Packet, translated: Packet
+) -> Hop:
+    ep = decision.endpoint
+    assert ep is not None
+    return Hop(
+        node,
+        "eBPF tc ingress on eth0",
+        "dnat",
+        f"Cilium's {decision.kind} program on {node}'s eth0 (tc ingress, bpf_host) translates "
+        f"{packet.dst} to backend {ep.ip}:{ep.port}: {decision.reason}.",
+        translated,
+        at=f"node/{node}",
+        why=lb_entry(cluster, node, decision),
+    )
+
+
+def snat_hop(run: Any, node: str, packet: Packet) -> Hop:
+    node_ip = run.index.node_ip[node]
+    return Hop(
+        node,
+        "eBPF tc egress on eth0",
+        "snat",
+        f"The backend is on another node, so Cilium (loadBalancer.mode: snat, its default) "
+        f"rewrites the source to {node}'s address {node_ip}: the answer must come back through "
+        f"{node}, where Cilium undoes both translations. The backend sees {node_ip}, not "
+        f"{packet.src_ip}.",
+        packet.with_src(node_ip),
+        at=f"node/{node}",
+        why=why_.why(
+            "cilium-dbg bpf nat list",
+            f"TCP OUT {packet.src} -> {packet.dst} XLATE_SRC {node_ip}:{packet.src_port}"
+            if packet.protocol == "TCP"
+            else f"{packet.protocol} OUT {packet.src} -> {packet.dst} XLATE_SRC {node_ip}:{packet.src_port}",
+            "Cilium's own NAT table (a BPF map, not the kernel's conntrack).",
+        ),
+    )
+
+
+def dns_hop(run: Any, node: str, decision: lb.LbDecision, forwarded: Packet) -> Hop:
+    """The pod's DNS query to kube-dns, load-balanced by Cilium's socket LB at sendmsg()."""
+    ep = decision.endpoint
+    assert ep is not None and run.source.pod is not None
+    return Hop(
+        node,
+        "socket LB (cgroup sendmsg4)",
+        "dnat",
+        f"Cilium's socket LB (cgroup sendmsg4 hook) sends the query to CoreDNS pod {ep.ip}: "
+        f"{decision.reason}. The packet leaves the pod already addressed to it.",
+        forwarded,
+        "dns",
+        datapath.pod_at(run.source.pod),
+        why=lb_entry(run.cluster, node, decision),
+    )
+
+
+def dns_answer_hop(node: str, answer: Packet, back: Packet, at: str) -> Hop:
+    return Hop(
+        node,
+        "socket LB (cgroup recvmsg4)",
+        "snat",
+        f"The answer came from {answer.src}; Cilium's cgroup recvmsg4 hook reports it as from "
+        f"{back.src}, the nameserver the resolver asked, so the resolver accepts it.",
+        back,
+        "dns",
+        at,
+    )

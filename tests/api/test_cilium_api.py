@@ -1,0 +1,122 @@
+"""Cilium through the JSON API: a workspace made with cni=cilium (its Helm settings
+routingMode and kubeProxyReplacement), traces through Cilium's socket load balancer, 422s
+naming the field for contradictory settings, and switches back and forth that keep names."""
+
+from __future__ import annotations
+
+from tests.api.conftest import apply_ok, deployment, list_items, new_workspace
+
+WEB = (
+    deployment("web", 2)
+    + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+    + "spec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}\n"
+    + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: client}\n"
+    + "spec: {nodeName: worker-1, containers: [{name: c, image: busybox}]}\n"
+)
+
+
+def test_a_cilium_workspace_reports_its_settings_and_runs_no_kube_proxy(api):
+    answer = api.post("/api/v1/workspaces", json={"cni": "cilium"})
+    assert answer.status_code == 201
+    settings = answer.json()["settings"]
+    assert settings["cni"] == "cilium" and settings["podCIDR"] == "10.1.0.0/16"
+    assert settings["routingMode"] == "tunnel" and settings["kubeProxyReplacement"] is True
+    workspace = answer.json()["id"]
+    daemonsets = {d["metadata"]["name"] for d in list_items(api, workspace, "kind=DaemonSet")}
+    assert "cilium" in daemonsets and "kube-proxy" not in daemonsets
+
+
+def test_a_trace_to_a_service_shows_the_socket_lb_hop_and_no_dnat_on_a_node(api):
+    workspace = new_workspace(api, cni="cilium")
+    apply_ok(api, workspace, WEB)
+    answer = api.post(
+        f"/api/v1/workspaces/{workspace}/trace",
+        json={"from": "pod/default/client", "to": "http://web/"},
+    )
+    assert answer.status_code == 200
+    t = answer.json()
+    assert t["verdict"] == "delivered"
+    request = [h for h in t["hops"] if h["phase"] == "request"]
+    lb = next(h for h in request if h["where"] == "socket LB (cgroup connect4)")
+    assert lb["action"] == "dnat" and lb["at"] == "pod/default/client"
+    assert "Cilium's socket LB (cgroup connect4 hook) picked" in lb["summary"]
+    assert not [h for h in request if h["action"] == "dnat" and h["at"].startswith("node/")]
+    assert t["reply"][-1]["where"] == "socket LB (cgroup getpeername4)"
+
+
+def test_native_routing_and_kube_proxy_can_be_chosen(api):
+    answer = api.post(
+        "/api/v1/workspaces",
+        json={
+            "cni": "cilium",
+            "routingMode": "native",
+            "kubeProxyReplacement": False,
+            "proxyMode": "nftables",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+    settings = answer.json()["settings"]
+    assert (settings["routingMode"], settings["kubeProxyReplacement"]) == ("native", False)
+    assert settings["proxyMode"] == "nftables"
+
+
+def _errors(answer) -> list[tuple[str, str]]:
+    assert answer.status_code == 422, answer.text
+    return [(e["field"], e["message"]) for e in answer.json()["errors"]]
+
+
+def test_contradictory_settings_are_refused_naming_the_field(api):
+    errors = _errors(api.post("/api/v1/workspaces", json={"cni": "cilium", "proxyMode": "ipvs"}))
+    assert errors[0][0] == "proxyMode" and "kubeProxyReplacement: true" in errors[0][1]
+    errors = _errors(
+        api.post("/api/v1/workspaces", json={"cni": "flannel", "kubeProxyReplacement": True})
+    )
+    assert errors[0][0] == "kubeProxyReplacement" and "only Cilium" in errors[0][1]
+    errors = _errors(
+        api.post("/api/v1/workspaces", json={"cni": "calico", "routingMode": "native"})
+    )
+    assert errors[0][0] == "routingMode"
+    errors = _errors(
+        api.post("/api/v1/workspaces", json={"cni": "cilium", "routingMode": "geneve"})
+    )
+    assert errors[0][0] == "routingMode"
+
+
+def test_a_refused_switch_changes_nothing(api):
+    workspace = new_workspace(api, cni="cilium")
+    before = api.get(f"/api/v1/workspaces/{workspace}").json()
+    errors = _errors(
+        api.post(f"/api/v1/workspaces/{workspace}/settings", json={"proxyMode": "ipvs"})
+    )
+    assert errors[0][0] == "proxyMode"
+    assert api.get(f"/api/v1/workspaces/{workspace}").json() == before
+
+
+def test_switching_to_cilium_and_back_keeps_every_name_and_restores_kube_proxy(api):
+    workspace = new_workspace(api, cni="flannel", proxyMode="nftables")
+    apply_ok(api, workspace, WEB)
+
+    def names() -> set[tuple[str, str, str]]:
+        return {
+            (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"])
+            for o in list_items(api, workspace)
+            if o["kind"] in ("Pod", "Service", "Deployment")
+            and o["metadata"].get("namespace") == "default"
+        }
+
+    before = names()
+    to_cilium = api.post(f"/api/v1/workspaces/{workspace}/settings", json={"cni": "cilium"})
+    assert to_cilium.status_code == 200
+    report = to_cilium.json()
+    assert report["kubeProxyReplacement"] == {"old": False, "new": True}
+    assert "Services: kube-proxy in nftables mode → replaced by Cilium's eBPF" in " ".join(
+        report["lines"]
+    )
+    assert names() == before
+    back = api.post(f"/api/v1/workspaces/{workspace}/settings", json={"cni": "flannel"})
+    assert back.status_code == 200
+    assert names() == before
+    settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert settings["proxyMode"] == "nftables" and "kubeProxyReplacement" not in settings
+    daemonsets = {d["metadata"]["name"] for d in list_items(api, workspace, "kind=DaemonSet")}
+    assert "kube-proxy" in daemonsets and "cilium" not in daemonsets

@@ -1,0 +1,108 @@
+"""NetworkPolicy under Cilium (app/network/cilium/hubble.py): Cilium enforces standard
+NetworkPolicy, and each decision is shown as Hubble's flow log prints it. The lines follow
+Cilium's "Inspecting Network Flows with the CLI" guide and Hubble's printer tests
+(hubble/pkg/printer/printer_test.go, "compact"): ``policy-verdict:none INGRESS DENIED`` then
+``Policy denied DROPPED (TCP Flags: SYN)``, and ``to-endpoint FORWARDED`` for a delivered flow."""
+
+from __future__ import annotations
+
+from app.cluster.apply import apply_text
+from app.cluster.cluster import Cluster
+from app.cluster.state import ClusterConfig
+from app.network import cilium
+from app.network.trace import trace
+from tests.unit.scenarios import deployment, pods_of, service
+
+CLIENT = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, labels: {{app: {name}}}}}\n"
+    "spec: {{nodeName: worker-1, containers: [{{name: shell, image: busybox}}]}}\n"
+)
+ONLY_FRONTEND = """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-frontend}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: frontend}}}]
+    ports: [{port: 8080}]
+"""
+
+
+def cluster_with_policy() -> Cluster:
+    c_ = Cluster.create(ClusterConfig(cni="cilium"), seed=7)
+    apply_text(
+        c_,
+        "---\n".join(
+            [
+                CLIENT.format(name="frontend"),
+                CLIENT.format(name="other"),
+                deployment("web", 2),
+                service("web"),
+                ONLY_FRONTEND,
+            ]
+        ),
+    )
+    return c_
+
+
+def test_a_denied_connection_is_dropped_with_hubbles_policy_denied_verdict():
+    c_ = cluster_with_policy()
+    t = trace(c_, "pod/default/other", "http://web/")
+    assert t.verdict == "dropped"
+    drop = t.hops[-1]
+    assert drop.action == "drop" and drop.where == "policy (ingress)"
+    other = c_.get("Pod", "default", "other")
+    assert drop.why["table"] == "hubble observe"
+    assert drop.why["entry"].startswith(f"default/other:{drop.packet.src_port} ")
+    assert f"(ID:{cilium.identity(other)}) <> default/web-" in drop.why["entry"]
+    assert drop.why["entry"].endswith("Policy denied DROPPED (TCP Flags: SYN)")
+    verdict = drop.why["also"][0]["entry"]
+    assert verdict.endswith("policy-verdict:none INGRESS DENIED (TCP Flags: SYN)")
+    assert "default/web-from-frontend" in drop.why["note"]
+
+
+def test_an_allowed_connection_is_forwarded_with_the_l3_l4_verdict():
+    c_ = cluster_with_policy()
+    t = trace(c_, "pod/default/frontend", "http://web/")
+    assert t.verdict == "delivered"
+    deliver = t.hops[-1]
+    lines = [entry["entry"] for entry in deliver.why["also"]]
+    assert lines[0].endswith("policy-verdict:L3-L4 INGRESS ALLOWED (TCP Flags: SYN)")
+    assert lines[1].endswith("to-endpoint FORWARDED (TCP Flags: SYN)")
+    assert lines[1].startswith("default/frontend:")
+
+
+def test_with_no_policy_a_delivered_flow_is_just_forwarded():
+    c_ = Cluster.create(ClusterConfig(cni="cilium"), seed=7)
+    apply_text(c_, CLIENT.format(name="client") + "---\n" + deployment("web", 1))
+    target = pods_of(c_, "web-")[0]
+    t = trace(c_, "pod/default/client", f"{target['status']['podIP']}:8080")
+    lines = [entry["entry"] for entry in t.hops[-1].why["also"]]
+    assert lines == [
+        f"default/client:{t.hops[-1].packet.src_port} (ID:{cilium.identity(c_.get('Pod', 'default', 'client'))})"
+        f" -> default/{target['metadata']['name']}:8080 (ID:{cilium.identity(target)})"
+        " to-endpoint FORWARDED (TCP Flags: SYN)"
+    ]
+
+
+def test_pods_of_one_deployment_share_a_security_identity():
+    c_ = cluster_with_policy()
+    web = pods_of(c_, "web-")
+    assert len({cilium.identity(p) for p in web}) == 1
+    assert cilium.identity(web[0]) != cilium.identity(c_.get("Pod", "default", "other"))
+
+
+def test_the_reachability_matrix_reads_ciliums_verdicts_as_hubble_prints_them():
+    from app.network.reachability import matrix
+
+    c_ = cluster_with_policy()
+    m = matrix(c_)
+    assert m.cni == "cilium" and m.enforced
+    web = next(p for p in m.destinations if p.key.startswith("pod/default/web-"))
+    denied = m.cell("pod/default/other", web.key)
+    allowed = m.cell("pod/default/frontend", web.key)
+    assert denied.state == "denied" and allowed.state == "allowed"
+    assert "policy-verdict:none INGRESS DENIED" in denied.ports[0].reason
+    assert "Policy denied DROPPED (TCP Flags: SYN)" in denied.ports[0].reason
+    assert "policy-verdict:L3-L4 INGRESS ALLOWED" in allowed.ports[0].reason
+    assert "to-endpoint FORWARDED" in allowed.ports[0].reason
