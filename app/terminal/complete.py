@@ -63,6 +63,8 @@ TOOL_FLAGS = {
     "iptables": ["-t", "nat", "filter", "-S", "KUBE-SERVICES", "KUBE-NODEPORTS"],
     "ipvsadm": ["-Ln"],
     "nft": ["list", "ruleset"],
+    "cilium-dbg": ["service", "bpf", "lb", "list"],
+    "cilium": ["service", "bpf", "lb", "list"],
     "conntrack": ["-L"],
     "ip": ["addr", "route", "neigh"],
     "bridge": ["fdb", "show"],

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.errors import PodpathError
-from app.terminal import dns_tools, http_tools, node_commands, pod_commands, tcpdump
+from app.terminal import (
+    cilium_commands,
+    dns_tools,
+    http_tools,
+    node_commands,
+    pod_commands,
+    tcpdump,
+)
 from app.terminal.filters import FILTERS
 from app.terminal.output import STDERR, STDOUT, Output, failed, printed
 from app.terminal.session import Session, pod_of
@@ -377,6 +384,8 @@ _NODE: dict[str, Handler] = {
     "iptables": _node_tool(node_commands.iptables),
     "ipvsadm": _node_tool(node_commands.ipvsadm),
     "nft": _node_tool(node_commands.nft),
+    "cilium-dbg": _node_tool(cilium_commands.cilium_dbg),
+    "cilium": _node_tool(cilium_commands.cilium_old),
     "conntrack": _conntrack,
     "tcpdump": _tcpdump,
     "ip": _ip,

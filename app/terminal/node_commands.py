@@ -14,7 +14,9 @@ from collections import Counter
 from typing import Any
 
 from app.cluster import constants as c
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.network import kubeproxy_text as kt
+from app.network.cilium import rules as cilium_rules
 from app.network.kubeproxy_model import program
 from app.network.topology import TUNNEL_DEVICE, network_index
 from app.network.trace import trace
@@ -43,6 +45,9 @@ def iptables_save(cluster: Any, session: Session, args: list[str]) -> Output:
         if table not in ("filter", "nat", "mangle", "raw"):
             return failed(f"iptables-save: Unable to initialize table '{table}'\n", 1)
         tables = (table,)
+    if replaces_kube_proxy(cluster.config):  # no kube-proxy: Cilium's own chains only
+        text = cilium_rules.iptables_save(cluster, session.name)
+        return printed(_only_tables(text, tables) if "-t" in args else text)
     text = kt.iptables_save(program(cluster, session.name, cluster.config.proxy_mode), tables)
     if "-c" not in args and "--counters" not in args:
         return printed(text)
@@ -86,7 +91,10 @@ def iptables(cluster: Any, node: str, args: list[str]) -> Output:
         )
     if table not in ("filter", "nat", "mangle", "raw"):
         return failed(f"iptables v1.8.10 (nf_tables): table '{table}' does not exist\n", 3)
-    text = kt.iptables_save(program(cluster, node, cluster.config.proxy_mode), (table,))
+    if replaces_kube_proxy(cluster.config):
+        text = _only_tables(cilium_rules.iptables_save(cluster, node), (table,))
+    else:
+        text = kt.iptables_save(program(cluster, node, cluster.config.proxy_mode), (table,))
     lines = []
     for line in text.splitlines():
         if line.startswith(":"):
@@ -102,10 +110,24 @@ def iptables(cluster: Any, node: str, args: list[str]) -> Output:
     return printed("".join(f"{line}\n" for line in lines))
 
 
+def _only_tables(text: str, tables: tuple[str, ...]) -> str:
+    """The ``*table`` … ``COMMIT`` sections of an iptables-save text for ``tables``, in the
+    order given (iptables-save's own order: filter before nat)."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("*"):
+            current = sections.setdefault(line[1:], [])
+        if current is not None:
+            current.append(line)
+    order = ("filter", "nat", "mangle", "raw") if len(tables) > 1 else tables
+    return "".join(f"{line}\n" for t in order if t in tables for line in sections.get(t, []))
+
+
 def ipvsadm(cluster: Any, node: str, args: list[str]) -> Output:
     """``ipvsadm -Ln``: the virtual servers kube-proxy's IPVS mode programs (none otherwise)."""
     mode = cluster.config.proxy_mode
-    if mode == "ipvs":
+    if mode == "ipvs" and not replaces_kube_proxy(cluster.config):
         return printed(kt.ipvsadm(program(cluster, node, "ipvs")))
     return printed(
         "IP Virtual Server version 1.2.1 (size=4096)\n"
@@ -118,7 +140,7 @@ def nft(cluster: Any, node: str, args: list[str]) -> Output:
     """``nft list ruleset`` (or ``nft list table ip kube-proxy``)."""
     if args[:1] != ["list"]:
         return failed("Error: syntax error, unexpected end of file\n", 1)
-    if cluster.config.proxy_mode != "nftables":
+    if cluster.config.proxy_mode != "nftables" or replaces_kube_proxy(cluster.config):
         return printed("")
     return printed(kt.nft_list(program(cluster, node, "nftables")))
 

@@ -304,8 +304,11 @@ class DnsResolution(_Open):
 
 class RuleSet(_Open):
     node: str
-    mode: str = Field(**enum(c.PROXY_MODES))
-    text: str = Field(description="iptables-save, ipvsadm or nft list ruleset output.")
+    mode: str = Field(**enum((*c.PROXY_MODES, "service-list", "bpf-lb-list")))
+    text: str = Field(
+        description="iptables-save, ipvsadm or nft list ruleset output; where Cilium replaces "
+        "kube-proxy, cilium-dbg service list, cilium-dbg bpf lb list or iptables-save."
+    )
     chains: list[dict[str, Any]]
 
 

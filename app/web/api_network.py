@@ -11,9 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.cluster import constants as c
 from app.cluster import rebuild
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.cluster.cluster import Cluster
 from app.errors import FieldError, InvalidObjects, NotFound
 from app.network import dns, kubeproxy
+from app.network.cilium import rules as cilium_rules
 from app.network.dns_records import QTYPES
 from app.network.trace import trace
 from app.network.traffic import send_traffic
@@ -222,11 +224,37 @@ def node_rules(
     mode: Annotated[
         str | None,
         Query(
-            description="The kube-proxy mode to show (default: the cluster's)",
-            json_schema_extra={"enum": list(c.PROXY_MODES)},
+            description="The kube-proxy mode to show (default: the cluster's). Where Cilium "
+            "replaces kube-proxy: service-list (cilium-dbg service list, the default), "
+            "bpf-lb-list (cilium-dbg bpf lb list) or iptables (the node's iptables-save: "
+            "Cilium's chains, no kube-proxy's).",
+            json_schema_extra={"enum": [*c.PROXY_MODES, "service-list", "bpf-lb-list"]},
         ),
     ] = None,
 ) -> Response:
+    def cilium(cluster: Cluster) -> dict[str, Any]:
+        if cluster.get("Node", "", node) is None:
+            raise NotFound(f'nodes "{node}" not found')
+        if mode is not None and mode not in cilium_rules.VIEWS:
+            listed = ", ".join(f'"{m}"' for m in cilium_rules.VIEWS)
+            raise InvalidObjects(
+                f"unsupported mode {mode}",
+                [
+                    FieldError(
+                        "mode",
+                        f'Unsupported value: "{mode}": supported values: {listed} (no '
+                        "kube-proxy runs: Cilium replaces it)",
+                    )
+                ],
+            )
+        ruleset = cilium_rules.ruleset(cluster, node, mode)
+        return {"node": ruleset.node, "mode": ruleset.mode, "text": ruleset.text, "chains": []}
+
+    replaced = workspaces(request).read(
+        workspace_id, lambda cluster: replaces_kube_proxy(cluster.config)
+    )
+    if replaced:
+        return read_json(request, workspace_id, cilium)
     if mode is not None and mode not in c.PROXY_MODES:
         listed = ", ".join(f'"{m}"' for m in c.PROXY_MODES)
         raise InvalidObjects(

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from app.cluster import constants as c
 from app.cluster import rebuild
 from app.cluster.apply import apply_text
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.cluster.cluster import Cluster
 from app.cluster.deletion import deletion_lines
 from app.cluster.export import export_yaml
@@ -46,6 +47,7 @@ from app.web.classroom import class_bar
 from app.web.lessons import active_lesson_view, record_activity
 from app.web.live.feed import objects_tag
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
+from app.web.rules_cilium import rules_extra
 from app.web.trace_form import METHODS, header_lines
 
 router = APIRouter(include_in_schema=False)
@@ -159,7 +161,9 @@ def sandbox(
             extra["export_yaml"] = export_yaml(cluster)
             if edit:
                 extra["manifest"] = editable_manifest(cluster, edit)
-        if tab == "rules":
+        if tab == "rules" and replaces_kube_proxy(cluster.config):
+            extra.update(rules_extra(cluster, node, mode, source, to, seed))
+        elif tab == "rules":
             nodes = [n["metadata"]["name"] for n in cluster.list("Node")]
             chosen = node if node in nodes else (nodes[1] if len(nodes) > 1 else nodes[0])
             chosen_mode = mode if mode in c.PROXY_MODES else cluster.config.proxy_mode

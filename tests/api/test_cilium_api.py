@@ -120,3 +120,23 @@ def test_switching_to_cilium_and_back_keeps_every_name_and_restores_kube_proxy(a
     assert settings["proxyMode"] == "nftables" and "kubeProxyReplacement" not in settings
     daemonsets = {d["metadata"]["name"] for d in list_items(api, workspace, "kind=DaemonSet")}
     assert "kube-proxy" in daemonsets and "cilium" not in daemonsets
+
+
+def test_the_rules_endpoint_shows_what_cilium_prints_instead_of_kube_proxys_rules(api):
+    workspace = new_workspace(api, cni="cilium")
+    apply_ok(api, workspace, WEB)
+    url = f"/api/v1/workspaces/{workspace}/rules"
+    listed = api.get(url, params={"node": "worker-1"})
+    assert listed.status_code == 200
+    body = listed.json()
+    assert body["mode"] == "service-list"
+    assert body["text"].split("\n")[0].split() == ["ID", "Frontend", "Service", "Type", "Backend"]
+    lb = api.get(url, params={"node": "worker-1", "mode": "bpf-lb-list"}).json()
+    assert lb["text"].startswith("SERVICE ADDRESS")
+    saved = api.get(url, params={"node": "worker-1", "mode": "iptables"}).json()["text"]
+    assert "CILIUM_POST_nat" in saved and "KUBE-SERVICES" not in saved
+    bad = api.get(url, params={"node": "worker-1", "mode": "ipvs"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "mode"
+    assert api.get(url, params={"node": "worker-9"}).status_code == 404
+    page = api.get(f"/w/{workspace}", params={"tab": "rules"}).text
+    assert "Cilium&#39;s Service maps on worker-1" in page and "cilium-dbg service list" in page

@@ -247,3 +247,46 @@ def iptables_save(cluster: Any, node: str) -> str:
         out += rules[table]
         out.append("COMMIT")
     return "\n".join(out) + "\n"
+
+
+#: What the Rules tab can show on a node where Cilium replaces kube-proxy, and its command.
+VIEWS = {
+    "service-list": "cilium-dbg service list",
+    "bpf-lb-list": "cilium-dbg bpf lb list",
+    "iptables": "iptables-save",
+}
+
+
+def ruleset(cluster: Any, node: str, view: str | None = None) -> Any:
+    """What ``node`` shows in ``view`` (one of :data:`VIEWS`; ``service-list`` by default),
+    as a :class:`app.network.kubeproxy_model.RuleSet` whose mode is the view.
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.cluster.state import ClusterConfig
+    >>> rs = ruleset(Cluster.create(ClusterConfig(cni="cilium"), seed=1), "worker-1")
+    >>> rs.mode, rs.text.split()[:2]
+    ('service-list', ['ID', 'Frontend'])
+    """
+    from app.network.kubeproxy_model import RuleSet
+
+    view = view if view in VIEWS else "service-list"
+    if view == "service-list":
+        text = service_list(cluster, node)
+    elif view == "bpf-lb-list":
+        text = bpf_lb_list(cluster, node)
+    else:
+        text = iptables_save(cluster, node)
+    return RuleSet(node, view, text, [])
+
+
+def lines_for(text: str, entries: list[str]) -> list[str]:
+    """The lines of ``text`` a trace's ``cilium-dbg bpf lb list`` entries point at: the same
+    bpf lb list lines (spacing aside), and the service list line of each frontend."""
+    wanted = {" ".join(e.split()) for e in entries}
+    frontends = {e.split()[0] for e in entries if e.split()}
+    hits = []
+    for line in text.splitlines():
+        words = line.split()
+        if " ".join(words) in wanted or (len(words) > 1 and words[1] in frontends):
+            hits.append(line.strip())
+    return hits
