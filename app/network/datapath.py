@@ -205,6 +205,13 @@ def between_nodes(
         return cilium_datapath.between_nodes(cluster, index, packet, node, target, phase, to_host)
     tunnel = TUNNEL_DEVICE[cni]
     encapsulated = not to_host and not (cni == "calico" and calico_mode(cluster) == "bgp")
+    if ":" in packet.dst_ip:
+        # IPv6 crosses the node network over IPv6: flannel's own VXLAN device for it
+        # (flannel-v6.1, EnableIPv6); Calico has no IPv6 IP-in-IP, its IPv6 pool is routed.
+        v6 = packet.dst_ip
+        src_ip, dst_ip = index.node_address(node, v6), index.node_address(target, v6)
+        tunnel = "flannel-v6.1" if cni == "flannel" else tunnel
+        encapsulated = encapsulated and cni != "calico"
     hops: list[Hop] = []
     if not encapsulated:
         via = "eth0" if to_host or cni != "calico" else "eth0 (a BGP-learned route, proto bird)"
@@ -242,8 +249,8 @@ def between_nodes(
             "port": FLANNEL_VXLAN_PORT,
             "vni": 1,
         }
-        route_text = f"the route for {target}'s pod range points at flannel.1"
-        wrap = f"flannel.1 wraps it in VXLAN: UDP {src_ip} → {dst_ip}:{FLANNEL_VXLAN_PORT}, VNI 1"
+        route_text = f"the route for {target}'s pod range points at {tunnel}"
+        wrap = f"{tunnel} wraps it in VXLAN: UDP {src_ip} → {dst_ip}:{FLANNEL_VXLAN_PORT}, VNI 1"
     elif cni == "calico":
         outer = {"src": src_ip, "dst": dst_ip, "protocol": "IPIP"}
         route_text = f"the BGP route for {target}'s block points at tunl0 (IP-in-IP pool)"

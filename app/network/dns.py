@@ -104,8 +104,9 @@ class Resolution:
     answers: list[Record] = field(default_factory=list)
 
     def addresses(self) -> list[str]:
-        """The A records' addresses, in order."""
-        return [r.data for r in self.answers if r.type == "A"]
+        """The A (or, for an AAAA question, AAAA) records' addresses, in order."""
+        wanted = "AAAA" if self.type == "AAAA" else "A"
+        return [r.data for r in self.answers if r.type == wanted]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster import families
+from app.network import kubeproxy_ip6 as ip6
 from app.network import kubeproxy_text as kt
 from app.network.kubeproxy_decide import decide_packet, pick, picks
 from app.network.kubeproxy_model import (
@@ -44,9 +46,11 @@ __all__ = [
 MAX_TRAFFIC = 10_000
 
 
-def rules(cluster: Any, node: str, mode: str | None = None) -> RuleSet:
+def rules(cluster: Any, node: str, mode: str | None = None, family: str | None = None) -> RuleSet:
     """What ``node``'s kube-proxy programs in ``mode`` (default: the cluster's proxy mode): the
-    text the node would print and the same chains as JSON.
+    text the node would print and the same chains as JSON. ``family`` ``IPv6`` gives the IPv6
+    proxier's (``ip6tables-save``, ``nft list table ip6 kube-proxy``); the cluster's primary
+    family by default.
 
     >>> from app.cluster.cluster import Cluster
     >>> rs = rules(Cluster.create(seed=1), "worker-1")
@@ -56,11 +60,13 @@ def rules(cluster: Any, node: str, mode: str | None = None) -> RuleSet:
     True
     """
     mode = mode or cluster.config.proxy_mode
-    built = program(cluster, node, mode)
+    family = family or families.of(cluster.config)[0]
+    built = program(cluster, node, mode, family)
     if mode == "iptables":
         text = kt.iptables_save(built)
     elif mode == "nftables":
         text = kt.nft_list(built)
+        text = ip6.table_line(text) if family == "IPv6" else text
     else:
         text = kt.ipvsadm(built)
     chains = [

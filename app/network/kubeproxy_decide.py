@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.cluster.families import bracketed
 from app.network import kubeproxy_firewall as kf
 from app.network import kubeproxy_model as km
 from app.network import kubeproxy_rules as kr
@@ -84,9 +85,11 @@ Result = tuple[Decision, list[Endpoint]]
 def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> Result:
     """The decision, and the endpoints its pick chose among (empty when nothing was picked)."""
     src_ip, dst_ip, dst_port, proto = packet
-    view = km.view(cluster)
-    ctx, local_addrs = km.context(cluster, node)
-    program = km.program(cluster, node, mode)
+    # A dual-stack node runs one proxier per family: the packet meets its own family's.
+    family = "IPv6" if ":" in dst_ip else "IPv4"
+    view = km.view(cluster, family)
+    ctx, local_addrs = km.context(cluster, node, family)
+    program = km.program(cluster, node, mode, family)
     src = ipaddress.ip_address(src_ip)
     dst = ipaddress.ip_address(dst_ip)
     src_local = not from_outside and (src_ip in local_addrs or src in LOOPBACK)
@@ -170,7 +173,7 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
         chain_id = sp.chain if chain == "SVC" else kr.chain_name("KUBE-SVL-", sp.name, proto_l)
     index, sticky = _choose(mode, pool, seed, affinity, src_ip, sp)
     ep = pool[index]
-    eps = f"{ep.ip}:{ep.port}"
+    eps = kr._ep(ep)  # [ip]:port for IPv6, as the rules key it
     n = len(pool)
     if sticky:
         w.hit(("affinity", chain_id, eps))
@@ -212,7 +215,7 @@ def _choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
     if sp.affinity_timeout and affinity is not None:
         previous = affinity.get((src_ip, sp.name))
         for i, e in enumerate(pool):
-            if f"{e.ip}:{e.port}" == previous:
+            if kr._ep(e) == previous:
                 return i, True
     if sp.affinity_timeout:
         # A client is pinned from its first connection until timeoutSeconds pass; Podpath
@@ -221,7 +224,7 @@ def _choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
         seed = zlib.crc32(f"{src_ip}|{sp.name}".encode())
     index = pick(mode, len(pool), seed)
     if sp.affinity_timeout and affinity is not None:
-        affinity[(src_ip, sp.name)] = f"{pool[index].ip}:{pool[index].port}"
+        affinity[(src_ip, sp.name)] = kr._ep(pool[index])
     return index, False
 
 
@@ -268,12 +271,12 @@ def _decide_ipvs(program, w, sp, kind, packet, ready, local, src_pod, seed, affi
                 w.mark()
             w.hit(("nodeports-final",), ("ipvs-accept-lb",))
         pool = local if ext_local else ready
-    vs = f"{sp.protocol} {dst_ip}:{dst_port}"
+    vs = f"{sp.protocol} {bracketed(dst_ip)}:{dst_port}"
     if not pool:
         return _refuse(program, w, sp, ready, node, policy), []
     index, sticky = _choose("ipvs", pool, seed, affinity, src_ip, sp)
     ep = pool[index]
-    eps = f"{ep.ip}:{ep.port}"
+    eps = kr._ep(ep)  # [ip]:port for IPv6, as the rules key it
     w.hit(("ipvs-rs", sp.name, dst_ip, dst_port, eps))
     if sticky:
         why = f"IPVS virtual server {vs} is persistent (sessionAffinity: ClientIP) and sent {src_ip} to {eps} before, so it does again"

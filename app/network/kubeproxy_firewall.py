@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
+from app.cluster.families import host_prefix
 from app.network import kubeproxy_text as t
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,7 +67,7 @@ def firewall_allows(sp: ServicePort, src_ip: str, node_ip: str) -> str | None:
             return str(net)
     node = ipaddress.ip_address(node_ip)
     if src_ip in sp.load_balancer_ips and any(node in net for net in ranges):
-        return f"{src_ip}/32"
+        return host_prefix(src_ip)
     return None
 
 
@@ -80,6 +81,6 @@ def firewall_chain(chain: Chain, sp: ServicePort, ranges: list, node_ip: str, ex
         sources += list(sp.load_balancer_ips)
     for src in sources:
         text = t.ipt(chain.name, ext, src=src, comment=c)
-        chain.add(("fw-allow", name, src if "/" in src else f"{src}/32"), text, ext, c)
+        chain.add(("fw-allow", name, src if "/" in src else host_prefix(src)), text, ext, c)
     c = f"other traffic to {name} will be dropped by KUBE-PROXY-FIREWALL"
     chain.add(("fw-end", name), t.ipt(chain.name, "", comment=c), "", c)

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster import constants as c
+from app.cluster import families
 from app.errors import NotFound
+from app.network import kubeproxy_ip6 as ip6
 from app.network import kubeproxy_nft_ipvs as kn
 from app.network import kubeproxy_rules as kr
 
@@ -90,7 +92,7 @@ class RuleSet:
 
 
 # --- the service table ---------------------------------------------------------------------
-def service_table(cluster: Any) -> list[ServicePort]:
+def service_table(cluster: Any, family: str | None = None) -> list[ServicePort]:
     """Every proxied Service port, sorted by name; headless and ExternalName Services are
     skipped, as kube-proxy skips them.
 
@@ -99,7 +101,7 @@ def service_table(cluster: Any) -> list[ServicePort]:
     >>> table[0].name, table[0].chain, table[0].endpoints[0].ip
     ('default/kubernetes:https', 'KUBE-SVC-NPX46M4PTMTKRN6Y', '10.0.0.10')
     """
-    return list(view(cluster).table)
+    return list(view(cluster, family).table)
 
 
 @dataclass
@@ -110,28 +112,43 @@ class _View:
     nodes: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # ip, local addrs
 
 
-def view(cluster: Any) -> _View:
-    return cluster.state.memoised("kubeproxy.view", lambda: _build_view(cluster))
+def view(cluster: Any, family: str | None = None) -> _View:
+    """kube-proxy's view for one IP family (the cluster's primary unless given): on a
+    dual-stack node kube-proxy runs one proxier per family, each seeing the Services' address
+    of its family and the EndpointSlices of its addressType only."""
+    family = family or families.of(cluster.config)[0]
+    key = "kubeproxy.view" if family == "IPv4" else f"kubeproxy.view.{family}"
+    return cluster.state.memoised(key, lambda: _build_view(cluster, family))
 
 
-def _build_view(cluster: Any) -> _View:
+def _of(family: str, ips: Any) -> tuple[str, ...]:
+    return tuple(ip for ip in ips if ip and (":" in ip) == (family == "IPv6"))
+
+
+def _build_view(cluster: Any, family: str = "IPv4") -> _View:
     table: list[ServicePort] = []
     for svc in cluster.list("Service"):
         spec = svc.get("spec") or {}
-        ip = spec.get("clusterIP")
+        ip = next(iter(_of(family, spec.get("clusterIPs") or [spec.get("clusterIP")])), None)
         if spec.get("type") == "ExternalName" or not ip or ip == "None":
             continue
         meta = svc["metadata"]
         ns, name = meta.get("namespace", "default"), meta["name"]
-        slices = [s for s in cluster.list("EndpointSlice", ns) if _slice_of(s) == name]
+        slices = [
+            s
+            for s in cluster.list("EndpointSlice", ns)
+            if _slice_of(s) == name and s.get("addressType", "IPv4") == family
+        ]
         affinity = None
         if spec.get("sessionAffinity") == "ClientIP":
             config = (spec.get("sessionAffinityConfig") or {}).get("clientIP") or {}
             affinity = int(config.get("timeoutSeconds") or 10800)
-        lb_ips = tuple(
-            i["ip"]
-            for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
-            if i.get("ip")
+        lb_ips = _of(
+            family,
+            (
+                i.get("ip")
+                for i in ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
+            ),
         )
         for port in spec.get("ports") or ():
             protocol = port.get("protocol", "TCP")
@@ -153,7 +170,7 @@ def _build_view(cluster: Any) -> _View:
                     affinity_timeout=affinity,
                     endpoints=eps,
                     chain=kr.chain_name("KUBE-SVC-", sp_name, protocol),
-                    external_ips=tuple(spec.get("externalIPs") or ()),
+                    external_ips=_of(family, spec.get("externalIPs") or ()),
                     health_check_node_port=spec.get("healthCheckNodePort") or None,
                     load_balancer_source_ranges=tuple(
                         r.strip() for r in spec.get("loadBalancerSourceRanges") or () if r.strip()
@@ -169,13 +186,14 @@ def _build_view(cluster: Any) -> _View:
             view.by_vip.setdefault((ip, proto, sp.port), (sp, "ext"))
         if sp.node_port:
             view.by_node_port.setdefault((proto, sp.node_port), sp)
+    state = cluster.state
+    ipam = state.ipam6 if family == "IPv6" and state.ipam6 is not None else state.ipam
     for node in cluster.list("Node"):
         summary = cluster.node_summary(node)
-        gateway = (summary.get("gateway") or {}).get("ip")
-        view.nodes[summary["name"]] = (
-            summary["internalIP"],
-            {summary["internalIP"], gateway} - {None, ""},
-        )
+        node_ip = next(iter(_of(family, summary["internalIPs"])), "")
+        addressing = ipam.nodes.get(summary["name"])
+        gateway = addressing.gateway_ip if addressing else ""
+        view.nodes[summary["name"]] = (node_ip, {node_ip, gateway} - {None, ""})
     return view
 
 
@@ -207,25 +225,33 @@ def _endpoints(slices: list[dict[str, Any]], port_name: str, protocol: str) -> t
 
 
 # --- per-node programs ---------------------------------------------------------------------------------
-def context(cluster: Any, node: str) -> tuple[kr.NodeContext, set[str]]:
-    v = view(cluster)
+def context(cluster: Any, node: str, family: str | None = None) -> tuple[kr.NodeContext, set[str]]:
+    family = family or families.of(cluster.config)[0]
+    v = view(cluster, family)
     if node not in v.nodes:
         raise NotFound(f'nodes "{node}" not found')
     ip, local = v.nodes[node]
-    return kr.NodeContext(node, ip, str(_POD_CIDRS[cluster.config.cni])), local
+    cidr = families.pod_network(cluster.config.cni, family)  # --cluster-cidr of this family
+    return kr.NodeContext(node, ip, str(cidr)), local
 
 
-def program(cluster: Any, node: str, mode: str) -> kr.Program:
-    ctx, _local = context(cluster, node)
-    table = view(cluster).table
+def program(cluster: Any, node: str, mode: str, family: str | None = None) -> kr.Program:
+    family = family or families.of(cluster.config)[0]
+    ctx, _local = context(cluster, node, family)
+    table = view(cluster, family).table
 
     def build() -> kr.Program:
         if mode == "iptables":
             return kr.build_iptables(table, ctx)
         if mode == "nftables":
-            return kn.build_nftables(table, ctx)
+            return kn.build_nftables(table, ctx, service_cidr=str(families.service_cidr(family)))
         if mode == "ipvs":
             return kn.build_ipvs(table, ctx, [ctx.node_ip])
         raise ValueError(f"unknown proxy mode {mode!r}: must be one of {', '.join(c.PROXY_MODES)}")
 
-    return cluster.state.memoised(f"kubeproxy.program.{node}.{mode}", build)
+    def built() -> kr.Program:
+        made = build()
+        return made if family == "IPv4" else ip6.for_ipv6(made, mode)
+
+    suffix = "" if family == "IPv4" else f".{family}"
+    return cluster.state.memoised(f"kubeproxy.program.{node}.{mode}{suffix}", built)

@@ -17,6 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.cluster.families import bracketed
 from app.network import kubeproxy_text as t
 from app.network.kubeproxy_firewall import firewall_chain, source_ranges
 
@@ -71,7 +72,7 @@ def nft_chain_base(
     name = f"{namespace}/{service}/{protocol}/{port_name}"
     if ep:
         ip, port = ep.rsplit(":", 1)
-        name += f"__{ip}/{port}"
+        name += f"__{ip.strip('[]').replace(':', '.')}/{port}"  # fd00::1 as fd00..1
     encoded = base64.b32encode(hashlib.sha256(name.encode()).digest()).decode()
     return (encoded[:8] + "-" + name)[:240]
 
@@ -155,7 +156,9 @@ def split_endpoints(sp: ServicePort, node: str) -> tuple[list[Endpoint], list[En
 
 
 def _ep(e: Endpoint) -> str:
-    return f"{e.ip}:{e.port}"
+    """An endpoint as kube-proxy's ``String()`` writes it (net.JoinHostPort): ``ip:port``,
+    an IPv6 address in brackets."""
+    return f"{bracketed(e.ip)}:{e.port}"
 
 
 # --- iptables --------------------------------------------------------------------------------

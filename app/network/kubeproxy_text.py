@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from app.cluster.families import bracketed, host_prefix
+
 if TYPE_CHECKING:  # pragma: no cover
     from app.network.kubeproxy_rules import Program
 
@@ -86,9 +88,9 @@ def ipt(
     if not_src:
         parts += ["!", "-s", not_src]
     if src:
-        parts += ["-s", src if "/" in src else f"{src}/32"]
+        parts += ["-s", src if "/" in src else host_prefix(src)]
     if dst:
-        parts += ["-d", dst if "/" in dst else f"{dst}/32"]
+        parts += ["-d", dst if "/" in dst else host_prefix(dst)]
     if proto:
         parts += ["-p", proto]
     if comment:
@@ -217,4 +219,4 @@ def rs_line(ip: str, port: int) -> str:
     >>> rs_line("10.244.1.5", 8080)
     '  -> 10.244.1.5:8080              Masq    1      0          0'
     """
-    return f"  -> {f'{ip}:{port}':<28} Masq    1      0          0"
+    return f"  -> {f'{bracketed(ip)}:{port}':<28} Masq    1      0          0"

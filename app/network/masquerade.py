@@ -32,6 +32,8 @@ CNI_RULE = {
 
 def outgoing_address(cluster: Any, index: NetworkIndex, node: str, dst_ip: str) -> tuple[str, str]:
     """The device a packet for ``dst_ip`` leaves ``node`` by, and that device's address."""
+    if ":" in dst_ip:
+        return outgoing_address6(cluster, index, node, dst_ip)
     pod = index.pod_by_ip.get(dst_ip)
     if pod is None:
         return "eth0", index.node_ip[node]
@@ -48,6 +50,21 @@ def outgoing_address(cluster: Any, index: NetworkIndex, node: str, dst_ip: str) 
     if cni == "weave":
         return index.gateway[node]
     return "eth0", index.node_ip[node]
+
+
+def outgoing_address6(cluster: Any, index: NetworkIndex, node: str, dst_ip: str) -> tuple[str, str]:
+    """:func:`outgoing_address` for an IPv6 packet: cni0's IPv6 address to a pod on the same
+    node (flannel), flannel-v6.1's (the node's IPv6 pod subnet's first address, as flannel.1
+    holds the IPv4 one's) to another node's pod, else eth0's IPv6 address (Calico routes its
+    IPv6 pool without a tunnel)."""
+    pod = index.pod_by_ip.get(dst_ip)
+    node_ip = index.node_ip6.get(node, "")
+    if pod is None or index.cni != "flannel":
+        return "eth0", node_ip
+    if pod["spec"].get("nodeName") == node:
+        return "cni0", index.gateway6.get(node, node_ip)
+    subnet = next((r for r in index.pod_ranges.get(node, ()) if r.version == 6), None)
+    return ("flannel-v6.1", str(subnet.network_address)) if subnet else ("eth0", node_ip)
 
 
 def snat_hop(

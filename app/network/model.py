@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.cluster.families import bracketed as _bracketed
+
 VERDICTS = ("delivered", "refused", "dropped", "nxdomain", "unreachable")
 ACTIONS = (
     "send",
@@ -32,6 +34,8 @@ class Packet:
     >>> p = Packet("10.244.1.2", 43210, "10.96.0.10", 53, "UDP")
     >>> p.to_dict()["src"], p.to_dict()["dst"]
     ('10.244.1.2:43210', '10.96.0.10:53')
+    >>> Packet("fd00:10:244:1::5", 43210, "fd00:10:96::a", 53, "UDP").dst  # as tcpdump/curl
+    '[fd00:10:96::a]:53'
     """
 
     src_ip: str
@@ -44,11 +48,11 @@ class Packet:
 
     @property
     def src(self) -> str:
-        return f"{self.src_ip}:{self.src_port}"
+        return f"{_bracketed(self.src_ip)}:{self.src_port}"
 
     @property
     def dst(self) -> str:
-        return f"{self.dst_ip}:{self.dst_port}"
+        return f"{_bracketed(self.dst_ip)}:{self.dst_port}"
 
     def with_dst(self, ip: str, port: int) -> Packet:
         return replace(self, dst_ip=ip, dst_port=port)

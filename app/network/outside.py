@@ -39,7 +39,10 @@ def from_outside(run: Any, packet: Packet) -> None:
         )
     )
     service = index.service_by_ip.get(packet.dst_ip)
-    is_lb = service is not None and packet.dst_ip != (service.get("spec") or {}).get("clusterIP")
+    spec = (service or {}).get("spec") or {}
+    is_lb = service is not None and packet.dst_ip not in (
+        spec.get("clusterIPs") or [spec.get("clusterIP")]
+    )
     if packet.dst_ip in index.node_by_ip:
         node = index.node_by_ip[packet.dst_ip]
         run.add(

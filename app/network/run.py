@@ -46,6 +46,8 @@ class TraceRun:
     # matches read them; ingress-nginx, which matches host and path only, does not.
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
+    # The IP family the trace asks for (curl -4 / -6): IPv4, IPv6, or None for curl's choice.
+    ip_family: str | None = None
 
     @property
     def request_host(self) -> str:

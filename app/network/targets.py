@@ -48,7 +48,7 @@ class Target:
     @property
     def is_ip(self) -> bool:
         try:
-            ipaddress.IPv4Address(self.host)
+            ipaddress.ip_address(self.host)
         except ValueError:
             return False
         return True
@@ -88,10 +88,18 @@ def parse_source(cluster: Any, text: str) -> Source:
     if parts[0] == "external" and len(parts) <= 2:
         ip = parts[1] if len(parts) == 2 else c.EXTERNAL_CLIENT_IP
         try:
-            ipaddress.IPv4Address(ip)
+            address = ipaddress.ip_address(ip)
         except ValueError:
-            raise _bad("from", f'Invalid value: "{text}": external/<IPv4 address>') from None
-        return Source("external", ip, None)
+            raise _bad(
+                "from", f'Invalid value: "{text}": external/<IPv4 or IPv6 address>'
+            ) from None
+        if address.version == 6 and (
+            address.is_loopback or address.is_unspecified or address.is_multicast
+        ):
+            raise _bad(
+                "from", f'Invalid value: "{text}": an outside client needs a unicast address'
+            )
+        return Source("external", str(address), None)
     if parts[0] == "node" and len(parts) == 2:
         node = cluster.get("Node", "", parts[1])
         if node is None:
@@ -125,6 +133,8 @@ def parse_target(text: str) -> Target:
     Target(scheme='', host='10.96.0.10', port=53, protocol='UDP', path='')
     >>> parse_target("https://shop.example.com").port
     443
+    >>> parse_target("http://[fd00:10:96::1234]:8080/").host, parse_target("[fd00:10:96::a]:53/udp").port
+    ('fd00:10:96::1234', 53)
 
     Raises
     ------
@@ -157,17 +167,40 @@ def parse_target(text: str) -> Target:
     if lowered.endswith(("/udp", "/tcp")):
         protocol = lowered[-3:].upper()
         text = text[:-4]
+    if text.startswith("["):  # [IPv6]:port, as in a URL
+        host, _, port_text = text[1:].partition("]")
+        if not port_text.startswith(":"):
+            raise _bad("to", f'Invalid value: "{text}": write an IPv6 address as [address]:port')
+        port_text = port_text[1:]
+        return Target("", _host(host, text), _port(port_text), protocol, "")
     host, _, port_text = text.rpartition(":")
+    if ":" in host:  # an IPv6 address needs its brackets to tell it from the port
+        raise _bad("to", f'Invalid value: "{text}": write an IPv6 address as [address]:port')
     if not host:
         host, port_text = text, "80"
+    return Target("", _host(host, text), _port(port_text), protocol, "")
+
+
+def _port(port_text: str) -> int:
     if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
         raise _bad("to", f'Invalid value: "{port_text}": the port must be 1-65535')
-    return Target("", _host(host, text), int(port_text), protocol, "")
+    return int(port_text)
 
 
 def _host(host: str, text: str) -> str:
-    """A host name (DNS labels) or an IPv4 address, lower-cased, without a trailing dot."""
+    """A host name (DNS labels) or an IP address, lower-cased, without a trailing dot; an IPv6
+    address in its compressed form (``fd00:10:96::1234``)."""
     host = host.rstrip(".").lower()
+    if ":" in host:
+        try:
+            address6 = ipaddress.IPv6Address(host)
+        except ValueError:
+            raise _bad("to", f'Invalid value: "{text}": not an IPv6 address') from None
+        if address6.is_unspecified or address6.is_multicast:
+            raise _bad(
+                "to", f'Invalid value: "{text}": {host} is not an address one host can connect to'
+            )
+        return str(address6)
     labels = host.split(".")
     valid = (
         bool(host)
@@ -183,7 +216,7 @@ def _host(host: str, text: str) -> str:
         )
     )
     if not valid:
-        raise _bad("to", f'Invalid value: "{text}": the host must be a DNS name or an IPv4 address')
+        raise _bad("to", f'Invalid value: "{text}": the host must be a DNS name or an IP address')
     try:
         address = ipaddress.IPv4Address(host)
     except ValueError:

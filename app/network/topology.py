@@ -46,6 +46,10 @@ class NetworkIndex:
     gateway: dict[str, tuple[str, str]] = field(default_factory=dict)  # node -> (device, ip)
     pod_ranges: dict[str, list[ipaddress.IPv4Network]] = field(default_factory=dict)
     graph: nx.Graph = field(default_factory=nx.Graph)
+    # A dual-stack or IPv6 cluster's IPv6 side: each node's IPv6 InternalIP and the IPv6
+    # address of its pod gateway (cni0's ::1 with flannel; none with Calico).
+    node_ip6: dict[str, str] = field(default_factory=dict)
+    gateway6: dict[str, str] = field(default_factory=dict)
 
     def node_for_pod_ip(self, ip: str) -> str | None:
         address = ipaddress.ip_address(ip)
@@ -58,7 +62,16 @@ class NetworkIndex:
         return c.POD_NETWORK[self.cni]
 
     def is_pod_ip(self, ip: str) -> bool:
-        return ipaddress.ip_address(ip) in self.pod_network()
+        address = ipaddress.ip_address(ip)
+        if address.version == 6:
+            return self.cni in c.POD_NETWORK6 and address in c.POD_NETWORK6[self.cni]
+        return address in self.pod_network()
+
+    def node_address(self, node: str, like: str) -> str:
+        """The node's address of the family of ``like`` (its IPv6 one for an IPv6 packet)."""
+        if ":" in like:
+            return self.node_ip6.get(node, "")
+        return self.node_ip.get(node, "")
 
 
 def network_index(cluster: Any) -> NetworkIndex:
@@ -95,6 +108,13 @@ def _build(cluster: Any) -> NetworkIndex:
         )
         index.node_ip[name] = ip
         index.node_by_ip[ip] = name
+        for address in node["status"]["addresses"]:  # every family's InternalIP
+            if address["type"] == "InternalIP":
+                index.node_by_ip[address["address"]] = name
+                if ":" in address["address"]:
+                    index.node_ip6[name] = address["address"]
+                    if ":" in ip:  # an IPv6-only cluster: its only address
+                        index.node_ip[name] = address["address"]
         if any(
             x.get("type") == "Ready" and x.get("status") == "True"
             for x in node["status"].get("conditions") or []
@@ -107,20 +127,32 @@ def _build(cluster: Any) -> NetworkIndex:
         if addressing is None:
             continue
         index.gateway[name] = (addressing.device, addressing.gateway_ip)
-        index.pod_ranges[name] = [ipaddress.ip_network(r) for r in addressing.ranges]
+        index.pod_ranges[name] = [
+            ipaddress.ip_network(r)
+            for ipam in state.ipams()
+            for r in (ipam.nodes[name].ranges if name in ipam.nodes else ())
+        ]
+        if state.ipam6 is not None and name in state.ipam6.nodes:
+            index.gateway6[name] = state.ipam6.nodes[name].gateway_ip
+        elif addressing.gateway_ip and ":" in addressing.gateway_ip:
+            index.gateway6[name] = addressing.gateway_ip
         gateway = f"node/{name}/{BRIDGE_DEVICE[cni] or 'routes'}"
         graph.add_node(gateway, kind="bridge" if BRIDGE_DEVICE[cni] else "routes", node=name)
         graph.add_edge(gateway, host, via="host routing")
         graph.add_node(f"node/{name}/{tunnel}", kind="tunnel", node=name)
         graph.add_edge(host, f"node/{name}/{tunnel}", via=tunnel)
     for pod in state.of_kind("Pod"):
-        ip = (pod.get("status") or {}).get("podIP")
-        if ip and not pod["spec"].get("hostNetwork"):
-            index.pod_by_ip[ip] = pod
+        status = pod.get("status") or {}
+        if pod["spec"].get("hostNetwork"):
+            continue
+        for ip in [e.get("ip") for e in status.get("podIPs") or ()] or [status.get("podIP")]:
+            if ip:
+                index.pod_by_ip[ip] = pod
     for service in state.of_kind("Service"):
         spec = service.get("spec") or {}
-        if spec.get("clusterIP") and spec["clusterIP"] != "None":
-            index.service_by_ip[spec["clusterIP"]] = service
+        for cluster_ip in spec.get("clusterIPs") or [spec.get("clusterIP")]:
+            if cluster_ip and cluster_ip != "None":
+                index.service_by_ip[cluster_ip] = service
         for ingress in ((service.get("status") or {}).get("loadBalancer") or {}).get(
             "ingress"
         ) or []:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.cluster.cilium_config import replaces_kube_proxy
+from app.cluster.families import bracketed
 from app.network import datapath, failures, hosts, ingress, kubeproxy, l7, masquerade, trace_policy
 from app.network import why as why_
 from app.network.cilium import lb as cilium_lb
@@ -23,6 +24,7 @@ from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
 from app.network.targets import check_request, parse_source, parse_target
 from app.network.topology import network_index
 from app.network.trace_dns import resolve_target
+from app.network.trace_family import check_family, send_from_family
 
 
 def trace(
@@ -34,6 +36,7 @@ def trace(
     host: str | None = None,
     method: str = "GET",
     headers: dict[str, str] | None = None,
+    ip_family: str | None = None,
 ) -> Trace:
     """Trace one request from ``source`` to ``target``.
 
@@ -57,6 +60,9 @@ def trace(
         Request headers, name → value: HTTPRoute ``headers`` matches read them and Envoy passes
         them on; a ``Host`` among them is the Host header (as ``host``). ingress-nginx matches
         host and path only.
+    ip_family : str, optional
+        ``IPv4`` or ``IPv6`` to resolve a name to that family only (curl ``-4`` / ``-6``);
+        by default a dual-stack client tries IPv6 first, as curl does.
 
     Returns
     -------
@@ -96,6 +102,7 @@ def trace(
         http_host=host.strip().lower() if host else None,
         method=method,
         headers=headers,
+        ip_family=check_family(ip_family),
     )
     _run(run)
     if run.trace.verdict == "delivered" and run.legs:
@@ -110,6 +117,9 @@ def _run(run: TraceRun) -> None:
         address = resolve_target(run)
         if address is None:
             return
+    if not send_from_family(run, address):  # a dual-stack client's address of that family
+        return
+    src = run.source
     http = (
         {"host": run.request_host, "path": dst.path, "scheme": dst.scheme} if dst.scheme else None
     )
@@ -267,7 +277,8 @@ def _through_node(
                 node,
                 chain_where(decision),
                 "dnat",
-                f"kube-proxy rewrites the destination to endpoint {ep.ip}:{ep.port}. {decision.reason}",
+                f"kube-proxy rewrites the destination to endpoint {bracketed(ep.ip)}:{ep.port}. "
+                f"{decision.reason}",
                 translated,
                 at=here,
                 rule=rule_of(decision),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster import families
 from app.cluster.cilium_config import replaces_kube_proxy
-from app.network import datapath, dns, kubeproxy, trace_policy
+from app.network import datapath, dns, kubeproxy, trace_family, trace_policy
 from app.network import why as why_
 from app.network.cilium import lb as cilium_lb
 from app.network.cilium import trace_hooks as cilium_hooks
@@ -15,12 +16,15 @@ from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
 
 def resolve_target(run: TraceRun) -> str | None:
     src, name = run.source, run.target.host
-    resolution = dns.resolve(run.cluster, src.pod, name, "A")
+    for qtype in trace_family.query_types(run.cluster, src, run.ip_family):  # AAAA first
+        resolution = dns.resolve(run.cluster, src.pod, name, qtype)
+        if resolution.rcode != "NOERROR" or resolution.addresses():
+            break
     run.trace.dns = resolution.to_dict()
     tried = ", ".join(a.name for a in resolution.tried)
     addresses = resolution.addresses()
     server = resolution.nameserver
-    if src.kind == "pod" and src.pod is not None and server == "10.96.0.10":
+    if src.kind == "pod" and src.pod is not None and server in families.dns_ips():
         if not _dns_hops_in_cluster(run, resolution):
             return None
     else:

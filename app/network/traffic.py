@@ -8,9 +8,10 @@ ClientIP`` makes every request from one client land on one endpoint.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
-from app.network import dns, kubeproxy
+from app.network import dns, kubeproxy, trace_family
 from app.network.gateway.traffic import is_envoy_service, through_gateway
 from app.network.outside import EXCLUDE_FROM_LB, _backend_endpoints, _nodes_with_ready_endpoints
 from app.network.targets import check_request, parse_source, parse_target
@@ -34,8 +35,10 @@ def send_traffic(
     seed: int = 0,
     method: str = "GET",
     headers: dict[str, str] | None = None,
+    ip_family: str | None = None,
 ) -> dict[str, Any]:
-    """Send ``count`` requests from ``source`` to ``to`` and count where they land.
+    """Send ``count`` requests from ``source`` to ``to`` and count where they land (a name
+    resolved to ``ip_family`` when given, IPv6 first otherwise, as curl does).
 
     Returns
     -------
@@ -66,17 +69,27 @@ def send_traffic(
     }
     address = dst.host
     if not dst.is_ip:
-        resolution = dns.resolve(cluster, src.pod, dst.host, "A")
+        wanted = trace_family.check_family(ip_family)
+        for qtype in trace_family.query_types(cluster, src, wanted):  # IPv6 first, as curl
+            resolution = dns.resolve(cluster, src.pod, dst.host, qtype)
+            if resolution.rcode != "NOERROR" or resolution.addresses():
+                break
         if resolution.rcode != "NOERROR" or not resolution.addresses():
             result["nxdomain"] = count
             result["note"] = f"{dst.host} does not resolve from {src.label}."
             return result
         address = resolution.addresses()[0]
+    own = trace_family.address_like(cluster, src, address)
+    if own is None:
+        result["unreachable"] = count
+        result["note"] = f"{src.label} has no address of {address}'s IP family."
+        return result
+    src = replace(src, ip=own)  # a dual-stack client sends from its address of that family
     service = index.service_by_ip.get(address)
     is_lb = (
         src.kind == "external"
         and service is not None
-        and address != service["spec"].get("clusterIP")
+        and address not in (service["spec"].get("clusterIPs") or [service["spec"].get("clusterIP")])
     )
     if is_lb and dst.scheme and service["metadata"]["name"] == "ingress-nginx-controller":
         return _through_ingress(cluster, dst, count, result)

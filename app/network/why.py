@@ -72,7 +72,7 @@ def fake_mac(*parts: str) -> str:
 def pod_mac(cni: str, pod: dict[str, Any]) -> str:
     """The pod's eth0 MAC: the bridge plugin's ``0a:58`` + the IPv4 address under flannel."""
     ip = (pod.get("status") or {}).get("podIP", "0.0.0.0")
-    if cni == "flannel":
+    if cni == "flannel" and ":" not in ip:  # an IPv6-only pod's MAC is not made from it
         return "0a:58:" + ":".join(f"{int(o):02x}" for o in ip.split("."))
     return fake_mac("pod", pod["metadata"]["namespace"], pod["metadata"]["name"])
 

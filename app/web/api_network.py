@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.cluster import constants as c
-from app.cluster import rebuild
+from app.cluster import families, rebuild
 from app.cluster.cilium_config import replaces_kube_proxy
 from app.cluster.cluster import Cluster
 from app.errors import FieldError, InvalidObjects, NotFound
@@ -32,12 +32,14 @@ MAX_TARGET = 2048
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = rf"{_OCTET}(\.{_OCTET}){{3}}"
 #: What ``from`` may say (``targets.parse_source``, which trims blanks first).
-SOURCE_PATTERN = rf"^\s*(external(/{_IPV4})?|node/[^/]*|pod/[^/]*/[^/]*)\s*$"
+SOURCE_PATTERN = (
+    rf"^\s*(external(/({_IPV4}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*))?|node/[^/]*|pod/[^/]*/[^/]*)\s*$"
+)
 #: A name a resolver would send (``dns_records.check_name``: trimmed, in any letter case,
 #: which the answer keeps).
 DNS_NAME_PATTERN = r"^\s*[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*\.?\s*$"
 SOURCE_TEXT = (
-    "pod/<namespace>/<name>, node/<name>, external or external/<IPv4 address>; a pod or "
+    "pod/<namespace>/<name>, node/<name>, external or external/<IPv4 or IPv6 address>; a pod or "
     "node that does not exist is a 404, a pod without an IP yet a 422."
 )
 
@@ -53,7 +55,8 @@ class TraceRequest(BaseModel):
     )
     to: str = Field(
         description="A URL (http://web/api, http://shop.example.com/cart, http://10.0.0.11:30080/) "
-        "or host:port, optionally with /udp: http or https, a DNS name or an IPv4 address, a "
+        "or host:port, optionally with /udp: http or https, a DNS name or an IP address (IPv6 "
+        "in brackets: http://[fd00:10:96::1234]/, [fd00:10:96::a]:53/udp), a "
         f"port 1-65535, no blanks inside, at most {MAX_TARGET} characters.",
         examples=["http://web.default.svc.cluster.local/"],
         **oa.limits(minLength=1, maxLength=MAX_TARGET),
@@ -74,6 +77,13 @@ class TraceRequest(BaseModel):
         "values up to 1024, at most 32): HTTPRoute header matches read them and Envoy passes "
         "them on; a Host header sets the Host sent. ingress-nginx matches host and path only.",
         examples=[{"env": "canary"}],
+    )
+    ipFamily: str | None = Field(
+        None,
+        description="On a cluster with IPv6: resolve the name to this family only, as curl -4 "
+        "or -6 does; by default a client with both addresses tries IPv6 first (curl's happy "
+        "eyeballs). A URL with an address (http://[fd00:10:96::1234]/) uses its family.",
+        **oa.enum(["IPv4", "IPv6", None]),
     )
 
 
@@ -142,7 +152,13 @@ def trace_request(request: Request, workspace_id: WorkspaceId, body: TraceReques
         request,
         workspace_id,
         lambda cluster: trace(
-            cluster, body.source, body.to, body.seed, method=body.method, headers=body.headers
+            cluster,
+            body.source,
+            body.to,
+            body.seed,
+            method=body.method,
+            headers=body.headers,
+            ip_family=body.ipFamily,
         ).to_dict(),
     )
 
@@ -167,7 +183,14 @@ def traffic(request: Request, workspace_id: WorkspaceId, body: TrafficRequest) -
         request,
         workspace_id,
         lambda cluster: send_traffic(
-            cluster, body.source, body.to, body.count, body.seed, body.method, body.headers
+            cluster,
+            body.source,
+            body.to,
+            body.count,
+            body.seed,
+            body.method,
+            body.headers,
+            body.ipFamily,
         ),
     )
 
@@ -231,6 +254,15 @@ def node_rules(
             json_schema_extra={"enum": [*c.PROXY_MODES, "service-list", "bpf-lb-list"]},
         ),
     ] = None,
+    family: Annotated[
+        str | None,
+        Query(
+            description="IPv4 or IPv6: which of kube-proxy's proxiers (a dual-stack node runs "
+            "one per family: iptables-save or ip6tables-save, table ip or ip6 kube-proxy). "
+            "Default: the cluster's primary family; one the cluster lacks is a 422.",
+            json_schema_extra={"enum": ["IPv4", "IPv6"]},
+        ),
+    ] = None,
 ) -> Response:
     def cilium(cluster: Cluster) -> dict[str, Any]:
         if cluster.get("Node", "", node) is None:
@@ -265,7 +297,12 @@ def node_rules(
     def run(cluster: Cluster) -> dict[str, Any]:
         if cluster.get("Node", "", node) is None:
             raise NotFound(f'nodes "{node}" not found')
-        ruleset = kubeproxy.rules(cluster, node, mode)
+        have = families.of(cluster.config)
+        if family is not None and family not in have:
+            listed = ", ".join(f'"{f}"' for f in have)
+            message = f'Unsupported value: "{family}": supported values: {listed}'
+            raise InvalidObjects(f"family: {message}", [FieldError("family", message)])
+        ruleset = kubeproxy.rules(cluster, node, mode, family)
         return {
             "node": ruleset.node,
             "mode": ruleset.mode,

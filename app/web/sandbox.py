@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from app.cluster import constants as c
-from app.cluster import rebuild
+from app.cluster import families, rebuild
 from app.cluster.apply import apply_text
 from app.cluster.cilium_config import replaces_kube_proxy
 from app.cluster.cluster import Cluster
@@ -152,6 +152,7 @@ def sandbox(
     type: Annotated[str, Query()] = "A",
     ns: Annotated[str | None, Query()] = None,
     edit: Annotated[str | None, Query()] = None,
+    family: Annotated[str | None, Query()] = None,
 ) -> Response:
     tab = tab if tab in TABS else "build"
 
@@ -168,9 +169,13 @@ def sandbox(
             chosen = node if node in nodes else (nodes[1] if len(nodes) > 1 else nodes[0])
             chosen_mode = mode if mode in c.PROXY_MODES else cluster.config.proxy_mode
             highlight: list[str] = []
+            have = families.of(cluster.config)
+            shown = family if family in have else have[0]  # kube-proxy's proxier per family
             if source and to:
                 try:
                     result = trace(cluster, source, to, seed)
+                    if family not in have and any(":" in h.packet.dst_ip for h in result.hops):
+                        shown = "IPv6"  # the trace went over IPv6: its rules are ip6tables'
                     highlight = [
                         m["text"]
                         for hop in result.hops
@@ -179,7 +184,11 @@ def sandbox(
                     ]
                 except PodpathError:
                     highlight = []
-            extra["rules"] = rules_view(kubeproxy.rules(cluster, chosen, chosen_mode), highlight)
+            ruleset = kubeproxy.rules(cluster, chosen, chosen_mode, shown)
+            extra["rules"] = rules_view(ruleset, highlight) | {
+                "family": shown,
+                "families": list(have) if len(have) > 1 else [],
+            }
             extra["rules_query"] = {"from": source, "to": to, "seed": seed}
         if tab == "dns" and name:
             try:
