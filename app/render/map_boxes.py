@@ -69,9 +69,12 @@ def service_box(
         h=L.SERVICE_H,
         at=f"service/{meta['namespace']}/{meta['name']}",
         virtual_ips=[
-            ip for ip in [spec.get("clusterIP"), *lb_addresses(service)] if ip and ip != "None"
+            ip
+            for ip in [*(spec.get("clusterIPs") or [spec.get("clusterIP")]), *lb_addresses(service)]
+            if ip and ip != "None"
         ],
         node_ports=[p["nodePort"] for p in spec.get("ports") or [] if p.get("nodePort")],
+        cluster_ip6=next(iter((spec.get("clusterIPs") or [])[1:]), ""),
         label=truncate(name, 19),
         type_text=truncate(f"{kind} · {cluster_ip}", 27),
         ports_label=truncate(ports or "no ports", 23),

@@ -76,6 +76,9 @@ class PodView:
     dom_id: str = ""
     label: str = ""  # the name as drawn (cut to fit)
     detail: str = ""  # the third line: labels, or why the pod is not ready
+    # A dual-stack pod's second (IPv6) address: the third line shows it in place of the
+    # labels (the stripe's colour stands for the app; the tooltip keeps the labels).
+    ip6: str = ""
 
     def __post_init__(self) -> None:
         self.anchor = f"pod/{self.namespace}/{self.name}"
@@ -84,6 +87,8 @@ class PodView:
         self.detail = (
             truncate(self.labels_text, 21) if self.ready else f"⚠ not ready · {self.phase}"
         )
+        if self.ip6 and self.ready:
+            self.detail = self.ip6
 
 
 @dataclass
@@ -154,6 +159,7 @@ class ServiceView:
     lines: list[LineView] = field(default_factory=list)
     at: str = ""  # its data-at on the map: service/<namespace>/<name>
     virtual_ips: list[str] = field(default_factory=list)  # ClusterIP and LoadBalancer IPs
+    cluster_ip6: str = ""  # a dual-stack Service's second ClusterIP (its tooltip names it)
     node_ports: list[int] = field(default_factory=list)
     label: str = ""
     type_text: str = ""

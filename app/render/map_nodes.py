@@ -149,6 +149,7 @@ def pod_view(pod: dict[str, Any], node: str, slot: Rect, app: str, colour: int) 
         namespace=meta["namespace"],
         node=node,
         ip=status.get("podIP") or "",
+        ip6=next((e["ip"] for e in (status.get("podIPs") or ())[1:] if e.get("ip")), ""),
         labels=labels,
         labels_text=", ".join(f"{k}={v}" for k, v in labels.items() if k not in HIDDEN_LABELS),
         app=app,

@@ -46,8 +46,9 @@ def draw_at(hop: dict[str, Any], view: MapView) -> str:
 
 
 def _host(address: str) -> tuple[str, int | None]:
+    """``ip:port`` or ``[ipv6]:port`` split into the address and the port."""
     host, _, port = (address or "").rpartition(":")
-    return host, int(port) if port.isdigit() else None
+    return host.strip("[]"), int(port) if port.isdigit() else None
 
 
 def lit_boxes(

@@ -90,7 +90,8 @@ class NewWorkspace(BaseModel):
     ipFamily: str = Field(
         "ipv4",
         description="IP families, as kind's networking.ipFamily: ipv4, ipv6, or dual (dual-stack, "
-        "IPv4 primary). IPv6 needs flannel or calico: Weave Net has no IPv6. Fixed once made.",
+        "IPv4 primary). IPv6 needs flannel or calico: Weave Net has no IPv6, and Podpath's "
+        "Cilium is IPv4 only (a 422 names the field). Fixed once made.",
         **oa.enum(c.IP_FAMILY_MODES),
     )
     workers: oa.WholeNumber = Field(
