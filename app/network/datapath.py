@@ -292,7 +292,7 @@ def between_nodes(
             f"{wrap}.",
             wrapped,
             phase,
-            f"node/{node}/{tunnel}",
+            f"node/{node}/{TUNNEL_DEVICE[cni]}",  # the map's one tunnel box per node
             why=why_.tunnel_why(cluster, index, node, target),
         )
     )
@@ -317,7 +317,7 @@ def between_nodes(
             f"{tunnel} on {target} strips the outer header; the inner packet is as it was sent.",
             packet,
             phase,
-            f"node/{target}/{tunnel}",
+            f"node/{target}/{TUNNEL_DEVICE[cni]}",
             why=why_.decapsulate_why(cluster, index, target, packet),
         )
     )

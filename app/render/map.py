@@ -198,7 +198,10 @@ class _Builder:
             lb_links=lb_links,
             node_network=net,
             node_network_cidr=str(c.NODE_NETWORK),
-            networks_text=f"pod network {settings.get('podCIDR', '')} · Services {settings.get('serviceCIDR', '')}",
+            networks_text=(
+                f"pod network {settings.get('podCIDR', '').replace(',', ', ')} · "
+                f"Services {settings.get('serviceCIDR', '').replace(',', ', ')}"
+            ),
             bars=bars,
             trunk=[10, bars[0].cy, bars[-1].cy] if len(bars) > 1 else None,
             services_y=services_y,

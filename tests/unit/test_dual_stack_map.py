@@ -51,3 +51,29 @@ def test_a_packet_to_the_ipv6_cluster_ip_lights_the_service():
     v6 = cluster.get("Service", "default", "web")["spec"]["clusterIPs"][1]
     hop = {"packet": {"dst": f"[{v6}]:80"}}
     assert lit_boxes(hop, None, build_map(cluster)) == ["service/default/web"]
+
+
+def test_every_hop_of_an_ipv6_cross_node_trace_is_drawn_on_the_map():
+    """flannel-v6.1 shares the node's tunnel box on the map (one VXLAN box per node)."""
+    from app.network.trace import trace
+    from app.render.stage import hop_marks
+
+    cluster = Cluster.create(ClusterConfig(ip_family="dual"), seed=1)
+    apply_text(cluster, OBJECTS)
+    apply_text(
+        cluster,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: client}\n"
+        "spec: {nodeName: worker-2, containers: [{name: c, image: curl}]}\n",
+    )
+    pod = next(
+        p
+        for p in cluster.list("Pod", "default")
+        if p["metadata"]["name"].startswith("web-") and p["spec"]["nodeName"] == "worker-1"
+    )
+    t = trace(cluster, "pod/default/client", f"http://[{pod['status']['podIPs'][1]['ip']}]/")
+    assert any(h.where == "flannel-v6.1" for h in t.hops)
+    view = build_map(cluster)
+    marks = hop_marks(view, t.to_dict())["hops"]
+    wrap = next(i for i, h in enumerate(t.hops) if h.action == "encapsulate")
+    assert marks[wrap]["at"] == "node/worker-2/flannel.1"  # drawn there, not on the network
+    assert [m["at"] for m in marks] == [h.at for h in t.hops]
