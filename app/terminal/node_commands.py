@@ -227,6 +227,13 @@ def _interfaces(cluster: Any, node: str) -> list[tuple[str, str, str, int]]:
             )
         )
         found.append(("vxlan-6784", "", fake_mac("vxlan-6784", node), 65535))
+    elif cni == "cilium" and gateway:
+        # cilium_host holds the node's router address for its pods (cilium_net is its veth
+        # peer); cilium_vxlan carries the tunnel in routingMode: tunnel.
+        found.append(("cilium_net", "", fake_mac("cilium_net", node), 1500))
+        found.append(("cilium_host", f"{gateway[1]}/32", fake_mac("cilium_host", node), 1500))
+        if cluster.config.routing_mode == "tunnel":
+            found.append(("cilium_vxlan", "", fake_mac("cilium_vxlan", node), 1500))
     for pod in local_pods(cluster, node):
         found.append((host_veth(cni, pod), "", fake_mac("veth", pod["metadata"]["name"]), 1450))
     return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network.topology import network_index
+from app.network.topology import TUNNEL_DEVICE, network_index
 from app.network.why import host_veth
 from app.terminal.node_commands import interface_names, last_trace
 from app.terminal.output import Output, failed
@@ -67,7 +67,7 @@ def seen_on(cluster: Any, node: str, traced: Any) -> list[tuple[str, str]]:
     index = network_index(cluster)
     cni = index.cni
     bridge = {"flannel": "cni0", "weave": "weave"}.get(cni)
-    tunnel = {"flannel": "flannel.1", "calico": "tunl0", "weave": "vxlan-6784"}[cni]
+    tunnel = TUNNEL_DEVICE[cni]
     steps = [*traced.hops, *traced.reply]
     seen: list[tuple[str, str]] = []
     for i, hop in enumerate(steps):
@@ -84,6 +84,9 @@ def seen_on(cluster: Any, node: str, traced: Any) -> list[tuple[str, str]]:
             seen.append((host_veth(cni, pod), inner))
             if bridge:
                 seen.insert(len(seen) - 1, (bridge, inner))
+        elif hop.node == node and hop.where == "lxc veth" and hop.action == "route" and pod:
+            # Cilium has no bridge: its eBPF redirects the packet straight to the pod's lxc.
+            seen.append((host_veth(cni, pod), inner))
         elif hop.node == node and hop.action in ("encapsulate", "decapsulate"):
             wrapped = packet if hop.action == "encapsulate" else steps[i - 1].packet
             inner_line = _inner(wrapped, hop.phase, traced.dns, reply)
@@ -122,7 +125,7 @@ def _direction(iface: str, line: str, local: set[str]) -> str:
     source = line.split(" ", 1)[0]
     address = ".".join(source.split(".")[:4])
     mine = address in local
-    pod_side = iface in ("cni0", "weave") or iface.startswith(("veth", "cali"))
+    pod_side = iface in ("cni0", "weave") or iface.startswith(("veth", "cali", "lxc"))
     return ("In" if mine else "Out") if pod_side else ("Out" if mine else "In")
 
 
