@@ -46,6 +46,7 @@ def test_a_dual_stack_sandbox_from_the_home_page_traces_over_ipv6(
     form = page.locator("form.new-sandbox")
     form.locator('select[name="ip_family"]').select_option("dual")
     expect(form.locator("#ip-family-hint")).to_contain_text("Weave Net has no IPv6")
+    form.screenshot(path=str(screenshots_dir / "dual-stack-home-form-1280.png"))
     form.get_by_role("button", name="Open a new sandbox").click()
     page.wait_for_url(re.compile(r"/w/[^/?]+$"))
     workspace = page.url.rsplit("/w/", 1)[1]
