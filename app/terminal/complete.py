@@ -60,6 +60,7 @@ TOOL_FLAGS = {
     "nc": ["-zv", "-u", "-w"],
     "ping": ["-c"],
     "iptables-save": ["-c", "-t", "nat", "filter"],
+    "ip6tables-save": ["-c", "-t", "nat", "filter"],
     "iptables": ["-t", "nat", "filter", "-S", "KUBE-SERVICES", "KUBE-NODEPORTS"],
     "ipvsadm": ["-Ln"],
     "nft": ["list", "ruleset"],

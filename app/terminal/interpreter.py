@@ -381,6 +381,7 @@ _POD: dict[str, Handler] = {
 }
 _NODE: dict[str, Handler] = {
     "iptables-save": _node_session_tool(node_commands.iptables_save),
+    "ip6tables-save": _node_session_tool(node_commands.ip6tables_save),
     "iptables": _node_tool(node_commands.iptables),
     "ipvsadm": _node_tool(node_commands.ipvsadm),
     "nft": _node_tool(node_commands.nft),

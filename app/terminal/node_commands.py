@@ -14,9 +14,11 @@ from collections import Counter
 from typing import Any
 
 from app.cluster import constants as c
+from app.cluster import families
 from app.cluster.cilium_config import replaces_kube_proxy
 from app.network import kubeproxy_text as kt
 from app.network.cilium import rules as cilium_rules
+from app.network.kubeproxy_ip6 import table_line
 from app.network.kubeproxy_model import program
 from app.network.topology import TUNNEL_DEVICE, network_index
 from app.network.trace import trace
@@ -33,22 +35,28 @@ def local_pods(cluster: Any, node: str) -> list[dict[str, Any]]:
     return [p for p in index.pod_by_ip.values() if p["spec"].get("nodeName") == node]
 
 
-def iptables_save(cluster: Any, session: Session, args: list[str]) -> Output:
+def iptables_save(cluster: Any, session: Session, args: list[str], family: str = "IPv4") -> Output:
     """``iptables-save [-c] [-t TABLE]``: kube-proxy's tables as the Rules tab shows them (in
     the iptables mode; the nftables mode writes nothing there). With ``-c`` each rule carries
     its counters: the rules the last request this terminal sent matched on this node count
-    one packet, the rest none, so the trace and the rules it went through meet here."""
+    one packet, the rest none, so the trace and the rules it went through meet here.
+    ``family`` ``IPv6`` is ``ip6tables-save``: the IPv6 proxier's tables, empty on a cluster
+    without IPv6 (as ``iptables-save`` is on an IPv6-only one)."""
+    tool = "ip6tables-save" if family == "IPv6" else "iptables-save"
     tables: tuple[str, ...] = ("filter", "nat")
     if "-t" in args:
         position = args.index("-t")
         table = args[position + 1] if position + 1 < len(args) else ""
         if table not in ("filter", "nat", "mangle", "raw"):
-            return failed(f"iptables-save: Unable to initialize table '{table}'\n", 1)
+            return failed(f"{tool}: Unable to initialize table '{table}'\n", 1)
         tables = (table,)
+    if family not in families.of(cluster.config):
+        return printed("")  # kube-proxy runs no proxier of this family here
     if replaces_kube_proxy(cluster.config):  # no kube-proxy: Cilium's own chains only
         text = cilium_rules.iptables_save(cluster, session.name)
         return printed(_only_tables(text, tables) if "-t" in args else text)
-    text = kt.iptables_save(program(cluster, session.name, cluster.config.proxy_mode), tables)
+    built = program(cluster, session.name, cluster.config.proxy_mode, family)
+    text = kt.iptables_save(built, tables)
     if "-c" not in args and "--counters" not in args:
         return printed(text)
     matched = _matched_rules(cluster, session)
@@ -57,6 +65,12 @@ def iptables_save(cluster: Any, session: Session, args: list[str]) -> Output:
         for line in text.splitlines()
     ]
     return printed("".join(f"{line}\n" for line in lines))
+
+
+def ip6tables_save(cluster: Any, session: Session, args: list[str]) -> Output:
+    """``ip6tables-save [-c] [-t TABLE]``: the IPv6 proxier's tables (see
+    :func:`iptables_save`)."""
+    return iptables_save(cluster, session, args, "IPv6")
 
 
 def _matched_rules(cluster: Any, session: Session) -> Counter[str]:
@@ -142,7 +156,11 @@ def nft(cluster: Any, node: str, args: list[str]) -> Output:
         return failed("Error: syntax error, unexpected end of file\n", 1)
     if cluster.config.proxy_mode != "nftables" or replaces_kube_proxy(cluster.config):
         return printed("")
-    return printed(kt.nft_list(program(cluster, node, "nftables")))
+    tables = []  # one table per family kube-proxy runs a proxier for: ip, then ip6
+    for family in sorted(families.of(cluster.config)):
+        text = kt.nft_list(program(cluster, node, "nftables", family))
+        tables.append(table_line(text) if family == "IPv6" else text)
+    return printed("".join(tables))
 
 
 def last_trace(cluster: Any, session: Session) -> Any:

@@ -127,3 +127,23 @@ def test_an_ipv4_cluster_has_no_ipv6_rules(mode):
     default = kubeproxy.rules(cluster, "worker-1").text
     assert default == kubeproxy.rules(cluster, "worker-1", mode, "IPv4").text
     assert "fd00:" not in default
+
+
+def test_a_node_shell_prints_ip6tables_save_and_both_nft_tables():
+    """On a dual-stack node ip6tables-save holds the IPv6 proxier's rules and iptables-save
+    the IPv4 one's; nft list ruleset shows table ip then table ip6 kube-proxy."""
+    from app.terminal.interpreter import run
+    from app.terminal.session import Session
+
+    cluster = make()
+    _v4, v6, _pods = web(cluster)
+    node = Session("node/worker-1")
+    six = run(cluster, "ip6tables-save -t nat", node).output
+    four = run(cluster, "iptables-save -t nat", node).output
+    assert f"-d {v6}/128" in six and "fd00:" not in four
+    assert run(cluster, "ip6tables-save", Session("node/worker-1")).status == 0
+    single = Cluster.create(seed=1)
+    assert run(single, "ip6tables-save", Session("node/worker-1")).output == ""
+    nft = make("nftables")
+    ruleset = run(nft, "nft list ruleset", node).output
+    assert ruleset.index("table ip kube-proxy {") < ruleset.index("table ip6 kube-proxy {")
