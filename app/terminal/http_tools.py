@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.cluster.families import bracketed
 from app.errors import PodpathError
+from app.network import dns
 from app.network.targets import parse_target
 from app.network.trace import trace
 from app.terminal.output import Output, failed
-from app.terminal.session import Session
+from app.terminal.session import Session, pod_of
 
 CURL_VERSION = "8.11.1"
 #: How long Linux keeps retrying a SYN nobody answers (tcp_syn_retries=6: 1+2+4+…+64 s).
@@ -179,11 +181,11 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
     traced = send(cluster, session, to, output, host_header)
     quiet_errors = silent and not show_errors
     host, port = target.host, target.port
-    ip = address or next(
-        (a["data"] for a in (traced.dns or {}).get("answers", []) if a["type"] == "A"), host
-    )
+    answers = (traced.dns or {}).get("answers", [])
+    # The address curl dialled: the AAAA answer on a dual-stack pod (tried first), else the A.
+    ip = address or next((a["data"] for a in answers if a["type"] in ("A", "AAAA")), host)
     src = traced.source or {}
-    trying = f"*   Trying {ip}:{port}...\n"
+    trying = f"*   Trying {bracketed(ip)}:{port}...\n"
     if traced.verdict == "nxdomain":
         if verbose:
             output.err(f"* Could not resolve host: {host}\n* shutting down connection #0\n")
@@ -193,7 +195,15 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
         return output
     if verbose:
         if traced.dns or address:
-            output.err(f"* Host {host}:{port} was resolved.\n* IPv6: (none)\n* IPv4: {ip}\n")
+            six = ", ".join(a["data"] for a in answers if a["type"] == "AAAA") or "(none)"
+            four = ", ".join(a["data"] for a in answers if a["type"] == "A")
+            if not four and ":" in ip:  # curl asked for A too; the trace went with the AAAA
+                client = pod_of(cluster, session) if session.kind == "pod" else None
+                four = ", ".join(dns.resolve(cluster, client, host, "A").addresses())
+            four = four or "(none)"
+            if address:
+                six, four = (ip, "(none)") if ":" in ip else ("(none)", ip)
+            output.err(f"* Host {host}:{port} was resolved.\n* IPv6: {six}\n* IPv4: {four}\n")
         output.err(trying)
     if traced.verdict in ("refused", "unreachable"):
         why = "Connection refused" if traced.verdict == "refused" else "No route to host"

@@ -165,3 +165,15 @@ def test_ipv6_targets_are_written_in_brackets():
     assert "[address]:port" in caught.value.message
     with pytest.raises(InvalidObjects):
         trace(make(), "pod/default/client", "http://web/", ip_family="IPv5")
+
+
+def test_curl_in_a_dual_stack_pod_tries_the_ipv6_address_first():
+    """curl -v on a dual-stack pod: both families resolved, "Trying [addr]:port" over IPv6."""
+    from app.terminal.interpreter import run
+    from app.terminal.session import Session
+
+    cluster = make()
+    v4, v6 = web_ips(cluster)
+    out = run(cluster, "curl -v http://web/", Session("pod/default/client")).output
+    assert f"* IPv6: {v6}\n* IPv4: {v4}\n*   Trying [{v6}]:80..." in out
+    assert f"* Connected to web ({v6}) port 80" in out
