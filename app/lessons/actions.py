@@ -9,7 +9,7 @@ handed back for the page to animate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.cluster import nodes, rebuild
@@ -50,6 +50,10 @@ class Done:
     traffic: dict[str, Any] | None = None  # {"query": ..., "result": send_traffic's answer}
     answer: str | None = None
     compare: dict[str, Any] | None = None  # {"query": ..., "runs": [PluginRun dicts]}
+    # The terminal session the solution's commands share, as one terminal tab would: a
+    # ``kubectl debug node/...`` opens a shell the next command runs in, and ``tcpdump``
+    # there sees the request an earlier command sent.
+    session: Any = None
 
 
 def run_actions(cluster: Any, actions: list[Action], step_id: str | None = None) -> Done:
@@ -109,11 +113,21 @@ def _scale(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None)
 
 
 def _switch(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
-    rebuild.switch(cluster, cni=value.get("cni"), proxy_mode=value.get("proxy_mode"))
+    rebuild.switch(
+        cluster,
+        cni=value.get("cni"),
+        proxy_mode=value.get("proxy_mode"),
+        kube_proxy_replacement=value.get("kube_proxy_replacement"),
+        routing_mode=value.get("routing_mode"),
+    )
     if value.get("cni"):
         done.lines.append(f"The cluster now runs {value['cni']}.")
     if value.get("proxy_mode"):
         done.lines.append(f"kube-proxy now runs in {value['proxy_mode']} mode.")
+    if "kube_proxy_replacement" in value:
+        done.lines.append(f"kubeProxyReplacement: {str(value['kube_proxy_replacement']).lower()}.")
+    if value.get("routing_mode"):
+        done.lines.append(f"Cilium's routingMode: {value['routing_mode']}.")
 
 
 def _trace(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -> None:
@@ -170,17 +184,22 @@ def _run(cluster: Any, value: dict[str, Any], done: Done, step_id: str | None) -
     recorded as one the learner typed; its output is said, and a request it sent animated."""
     from app.terminal import Session, run  # the terminal is built on the lessons' layers
 
-    where = value.get("in") or value.get("on") or ""
-    if where.startswith("pod/") and where.count("/") == 1:
-        where = f"pod/default/{where[4:]}"
-    reply = run(cluster, value["ran"], Session(where))
+    session = done.session or Session()
+    where = value.get("in") or value.get("on")
+    if where is not None:
+        if where.startswith("pod/") and where.count("/") == 1:
+            where = f"pod/default/{where[4:]}"
+        session = replace(session, where=where)
+    line = expand(cluster, value["ran"])  # {service_ip:web} and the like, as they are now
+    reply = run(cluster, line, session)
+    done.session = reply.session
     for record in terminal_records(cluster, reply):
         notes.record(cluster, record)
     if reply.trace is not None and reply.request is not None:
         source, to, seed = reply.request[:3]
         query = {"from": source, "to": to, "seed": seed}
         done.trace = {"query": query, "result": reply.trace.to_dict()}
-    done.lines.append(f"{Session(where).prompt()}{value['ran']}")
+    done.lines.append(f"{session.prompt()}{line}")
     output = reply.output.splitlines()
     done.lines += output[:SHOWN_LINES] + (["…"] if len(output) > SHOWN_LINES else [])
 

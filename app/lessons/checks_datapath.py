@@ -80,8 +80,8 @@ def _translated(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome
     if not traces:
         return Outcome(
             False,
-            f"You have not run a delivered trace{asked} in this step yet: use the trace bar "
-            "above the map.",
+            f"Trace a request{asked} first (the trace bar above the map): this step reads "
+            "where its ClusterIP was turned into a pod's address.",
         )
     return Outcome(
         False,

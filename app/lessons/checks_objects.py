@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.lessons.outcome import Outcome, StepState
 from app.lessons.refs import (
     get_path,
@@ -177,13 +178,42 @@ def _matches(ref: str, key: str, recorded: dict[str, Any]) -> bool:
 
 def _cluster(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome:
     config = cluster.config
+    wanted = spec["cluster"]
     problems = [
-        f"The cluster runs {getattr(config, key)} as its {label}; this step needs {spec['cluster'][key]}."
+        f"The cluster runs {getattr(config, key)} as its {label}; this step needs {wanted[key]}."
         for key, label in (("cni", "CNI plugin"), ("proxy_mode", "kube-proxy mode"))
-        if key in spec["cluster"] and getattr(config, key) != spec["cluster"][key]
+        if key in wanted and getattr(config, key) != wanted[key]
     ]
+    replaced = replaces_kube_proxy(config)
+    # On another plugin than the one asked for, switching plugins is the first thing to say.
+    if (
+        not problems
+        and "kube_proxy_replacement" in wanted
+        and replaced != wanted["kube_proxy_replacement"]
+    ):
+        problems.append(
+            "Cilium's eBPF replaces kube-proxy on this cluster; this step needs kube-proxy."
+            if replaced
+            else "kube-proxy serves Services on this cluster; this step needs Cilium with "
+            "kubeProxyReplacement: true."
+        )
+    if (
+        "routing_mode" in wanted
+        and config.cni == "cilium"
+        and config.routing_mode != wanted["routing_mode"]
+    ):
+        problems.append(
+            f"Cilium runs with routingMode: {config.routing_mode}; this step needs "
+            f"routingMode: {wanted['routing_mode']}."
+        )
     if problems:
         return Outcome(False, " ".join(problems))
+    if replaced:
+        return Outcome(
+            True,
+            f"The cluster runs cilium (routingMode: {config.routing_mode}), and Cilium's eBPF "
+            "replaces kube-proxy (kubeProxyReplacement: true).",
+        )
     return Outcome(
         True, f"The cluster runs {config.cni} with kube-proxy in {config.proxy_mode} mode."
     )

@@ -378,7 +378,7 @@ def _check(doc: Located, data: Any, path: Path) -> Check:
             "traced": TRACED_KEYS,
             "looked_up": LOOKED_UP_KEYS,
             "sent_traffic": SENT_TRAFFIC_KEYS,
-            "cluster": {"cni", "proxy_mode"},
+            "cluster": {"cni", "proxy_mode", "kube_proxy_replacement", "routing_mode"},
             "compared": COMPARED_KEYS,
             "translated": TRANSLATED_KEYS,
         }[kind]

@@ -85,7 +85,7 @@ def test_a_request_to_the_pods_own_address_was_not_translated_anywhere():
 def test_it_fails_before_any_trace_and_for_a_trace_from_elsewhere():
     cluster = cluster_with_apps()
     nothing = evaluate(cluster, check("node"), StepState())
-    assert not nothing.passed and "not run a delivered trace from client to web" in nothing.message
+    assert not nothing.passed and "Trace a request from client to web first" in nothing.message
     from_node = traced(cluster, "node/worker-1", "http://10.96.0.10:53/")
     assert not evaluate(cluster, check("node"), from_node).passed
 
@@ -103,3 +103,27 @@ def test_a_lesson_must_say_socket_or_node_and_is_told_the_line(tmp_path, at):
         load_lesson(folder)
     assert "one of socket, node" in error.value.problem
     assert error.value.line == text[:where].count("\n") + 1
+
+
+def test_the_cluster_check_reads_ciliums_helm_settings():
+    """Cilium's Helm values routingMode (tunnel, its default, or native) and
+    kubeProxyReplacement, as a step's ``cluster:`` check names them."""
+    from app.cluster import rebuild
+
+    cluster = cluster_with_apps()
+    native = Check("cluster", {"cluster": {"cni": "cilium", "routing_mode": "native"}}, 1)
+    replaced = Check("cluster", {"cluster": {"cni": "cilium", "kube_proxy_replacement": True}}, 1)
+    on_flannel = evaluate(cluster, native, StepState())
+    assert not on_flannel.passed and on_flannel.message == (
+        "The cluster runs flannel as its CNI plugin; this step needs cilium."
+    )
+    rebuild.switch(cluster, cni="cilium")
+    tunnel = evaluate(cluster, native, StepState())
+    assert not tunnel.passed and "routingMode: tunnel; this step needs routingMode: native" in (
+        tunnel.message
+    )
+    assert evaluate(cluster, replaced, StepState()).passed
+    rebuild.switch(cluster, routing_mode="native", kube_proxy_replacement=False)
+    assert evaluate(cluster, native, StepState()).passed
+    kept = evaluate(cluster, replaced, StepState())
+    assert not kept.passed and "kube-proxy serves Services on this cluster" in kept.message
