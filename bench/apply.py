@@ -66,8 +66,10 @@ spec:
     return "---\n".join(docs)
 
 
-def bench_big_apply() -> None:
-    config = ClusterConfig(workers=50, max_pods=10_000, max_services=2_000, max_objects=20_000)
+def bench_big_apply(cni: str = "flannel") -> None:
+    config = ClusterConfig(
+        cni=cni, workers=50, max_pods=10_000, max_services=2_000, max_objects=20_000
+    )
     text = big_manifest()
     runs = []
     for seed in range(3):
@@ -86,7 +88,7 @@ def bench_big_apply() -> None:
         assert len(result.objects) == 2000
         assert cluster.state.count("Pod") >= 5000
     best = min(runs, key=lambda r: r[0] + r[1])
-    print("apply 1,000 Deployments (5,000 pods) + 1,000 Services to a 50-node cluster")
+    print(f"apply 1,000 Deployments (5,000 pods) + 1,000 Services to a 50-node {cni} cluster")
     print(f"  parse YAML:                 {best[0] * 1000:8.1f} ms")
     print(f"  validate + apply + controllers: {best[1] * 1000:8.1f} ms")
     print(f"  total (goal < 2000 ms):     {(best[0] + best[1]) * 1000:8.1f} ms")
@@ -139,7 +141,7 @@ spec:
 """
 
 
-def bench_http(rounds: int = 60) -> None:
+def bench_http(rounds: int = 60, cni: str = "flannel") -> None:
     import threading
 
     import httpx
@@ -169,9 +171,9 @@ def bench_http(rounds: int = 60) -> None:
         while not all(s.started for s in servers):
             time.sleep(0.02)
         with httpx.Client(timeout=30) as client:
-            wid = client.post("http://127.0.0.1:18731/api/v1/workspaces", json={"seed": 1}).json()[
-                "id"
-            ]
+            wid = client.post(
+                "http://127.0.0.1:18731/api/v1/workspaces", json={"seed": 1, "cni": cni}
+            ).json()["id"]
             # A classroom-sized workspace: about 30 pods and 10 Services before we start.
             for n in range(4):
                 client.post(
@@ -206,6 +208,18 @@ def bench_http(rounds: int = 60) -> None:
     print(f"  ratio (goal <= 3x):      {apply_ms / bare_ms:7.2f}x")
 
 
+def cni_argument() -> str:
+    """``--cni PLUGIN`` (flannel unless given): the CNI plugin of the benchmark's clusters."""
+    import argparse
+
+    from app.cluster import constants
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cni", default="flannel", choices=constants.CNI_PLUGINS)
+    return parser.parse_args().cni
+
+
 if __name__ == "__main__":
-    bench_big_apply()
-    bench_http()
+    chosen = cni_argument()
+    bench_big_apply(chosen)
+    bench_http(cni=chosen)

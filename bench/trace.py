@@ -6,7 +6,7 @@ Envoy Gateway Gateway with 20 HTTPRoutes of 16 rules), and their ratio (goal: un
 1 ms on the default cluster, the large one within 3x of it); and the median of `traffic`
 with count 10,000 (goal: under 100 ms).
 
-Run: ./dev bench  (or .venv/bin/python bench/trace.py)
+Run: ./dev bench  (or .venv/bin/python bench/trace.py [--cni cilium])
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.network.trace import trace
 from app.network.traffic import send_traffic
-from bench.apply import big_manifest
+from bench.apply import big_manifest, cni_argument
 
 CLIENT = """apiVersion: v1
 kind: Pod
@@ -103,12 +103,13 @@ def scenario(cluster: Cluster) -> None:
     apply_text(cluster, CLIENT)
 
 
-def main() -> None:
-    small = Cluster.create(ClusterConfig(), seed=1)
+def main(cni: str = "flannel") -> None:
+    small = Cluster.create(ClusterConfig(cni=cni), seed=1)
     apply_text(small, big_manifest(deployments=3, replicas=3))
     scenario(small)
     large = Cluster.create(
-        ClusterConfig(workers=50, max_pods=10_000, max_services=2_000, max_objects=20_000), seed=1
+        ClusterConfig(cni=cni, workers=50, max_pods=10_000, max_services=2_000, max_objects=20_000),
+        seed=1,
     )
     apply_text(large, big_manifest())
     apply_text(large, ingress_manifest())
@@ -121,7 +122,7 @@ def main() -> None:
         ("outside -> Ingress host", "external", "http://site-0.example.com/p0-1"),
         ("outside -> Gateway host", "external", "http://gw-3.example.net/p3-4"),
     ]
-    print("median time of one trace, in-process (goal: < 1 ms default, large within 3x)")
+    print(f"median time of one trace, in-process, {cni} (goal: < 1 ms default, large within 3x)")
     for label, source, target in cases:
         results = []
         for cluster in (small, large):
@@ -164,4 +165,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(cni_argument())

@@ -11,7 +11,9 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.network import dns, kubeproxy, trace_family
+from app.network.cilium import lb as cilium_lb
 from app.network.gateway.traffic import is_envoy_service, through_gateway
 from app.network.outside import EXCLUDE_FROM_LB, _backend_endpoints, _nodes_with_ready_endpoints
 from app.network.targets import check_request, parse_source, parse_target
@@ -120,7 +122,9 @@ def send_traffic(
         if not share:
             continue
         target_ip = index.node_ip[node] if is_lb else address
-        counted = kubeproxy.traffic(
+        # Where Cilium replaces kube-proxy its eBPF load balancer decides instead.
+        send = cilium_lb.traffic if replaces_kube_proxy(cluster.config) else kubeproxy.traffic
+        counted = send(
             cluster,
             node,
             src.ip,

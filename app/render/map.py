@@ -27,6 +27,7 @@ from collections import Counter
 from typing import Any
 
 from app.cluster import constants as c
+from app.cluster.cilium_config import replaces_kube_proxy
 from app.network.policy import enforced as policy_enforced
 from app.render import map_layout as L
 from app.render.map_boxes import ingress_box, lb_ips, plural, service_box
@@ -290,7 +291,10 @@ class _Builder:
         name = info["name"]
         drawn, more, system, other = plan
         gateway, host, tunnel, netfilter = node_devices(
-            info, box, self.cni, self.cluster.config.proxy_mode
+            info,
+            box,
+            self.cni,
+            "ebpf" if replaces_kube_proxy(self.cluster.config) else self.cluster.config.proxy_mode,
         )
         for device in (gateway, host, tunnel, netfilter):
             self.anchors[device.anchor] = device.centre

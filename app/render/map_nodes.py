@@ -17,7 +17,11 @@ NETFILTER_NOTE = {
     "iptables": "netfilter · kube-proxy iptables rules",
     "nftables": "netfilter · kube-proxy nftables rules",
     "ipvs": "IPVS + iptables · kube-proxy ipvs mode",
+    # Cilium's kube-proxy replacement: Services in eBPF (the socket LB, tc on eth0).
+    "ebpf": "eBPF · Cilium (socket LB, tc) · no kube-proxy",
 }
+#: What the pod gateway device shows for the plugins without a bridge.
+ROUTED_GATEWAY = {"calico": ("routes", "cali* veths"), "cilium": ("cilium_host", "lxc* veths")}
 SIDE_DEVICE_W = 122
 HOST_DEVICE_W = 132
 
@@ -44,16 +48,17 @@ def node_devices(
     bridge = BRIDGE_DEVICE[cni]
     tunnel_name = TUNNEL_DEVICE[cni]
     dev_y = box.bottom - L.NODE_PAD - L.DEVICE_H
+    label, veths = ROUTED_GATEWAY.get(cni, (bridge or "routes", ""))
     gateway = Device(
         f"node/{name}/{bridge or 'routes'}",
-        bridge or "routes",
-        gateway_info.get("ip", "") if bridge else "",
+        label,
+        gateway_info.get("ip", "") if bridge or cni == "cilium" else "",
         "bridge" if bridge else "routes",
         box.x + L.NODE_PAD,
         dev_y,
         SIDE_DEVICE_W,
         L.DEVICE_H,
-        note="" if bridge else "cali* veths",
+        note=veths,
     )
     host = Device(
         f"node/{name}",

@@ -182,14 +182,14 @@ def _note(m: Matrix, plugin: str) -> str:
     """What the headline (enforced or not) means here."""
     if not m.policies:
         return "No NetworkPolicy yet: every pod reaches every pod." + (
-            "" if m.enforced else " Switch to Calico or Weave Net before you write one."
+            "" if m.enforced else " Switch to Calico, Weave Net or Cilium before you write one."
         )
     if m.enforced:
         return "What no policy rule allows is dropped; pods no policy selects accept everything."
     count = f"{m.policies} polic{'y' if m.policies == 1 else 'ies'}"
     return (
         f"The API server stored your {count}, but every packet still gets through: "
-        "switch to Calico or Weave Net to see them enforced."
+        "switch to Calico, Weave Net or Cilium to see them enforced."
     )
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.cluster import constants as c
 from app.cluster import scenarios
 from app.render.lesson import lesson_list
+from app.web.cni_form import EBPF, new_cluster_choices
 from app.web.lessons import learner_workspace
 from app.web.rendering import render
 
@@ -44,7 +45,8 @@ def home(request: Request) -> Response:
         "home.html",
         {
             "cni_plugins": c.CNI_PLUGINS,
-            "proxy_modes": c.PROXY_MODES,
+            "proxy_modes": (*c.PROXY_MODES, EBPF),
+            "routing_modes": c.CILIUM_ROUTING_MODES,
             "ip_families": c.IP_FAMILY_MODES,
             "scenarios": scenarios.SCENARIOS,
             "lessons": lessons,
@@ -61,10 +63,11 @@ def new_workspace(
     present: Annotated[bool, Form()] = False,
     scenario: Annotated[str, Form()] = "",
     ip_family: Annotated[str, Form()] = "ipv4",
+    routing_mode: Annotated[str, Form()] = "tunnel",
 ) -> Response:
     """A new sandbox, empty or from a ready scenario (then opened on its first request)."""
     config = request.app.state.settings.cluster_config(
-        cni=cni, proxy_mode=proxy_mode, ip_family=ip_family
+        **new_cluster_choices(cni, proxy_mode, routing_mode), ip_family=ip_family
     )
     store = request.app.state.workspaces
     query = {"present": "1"} if present else {}

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse
 from app.cluster.constants import PROXY_MODE_NOTES
 from app.render.stage import player_data
 from app.web.bar_markup import source_groups, target_options
+from app.web.cni_form import EBPF, EBPF_LABEL
 from app.web.trace_markup import hop_badge, hop_list, packet_field, packet_panel
 
 #: Python functions the templates call (every Jinja environment that renders Podpath's
@@ -30,7 +31,11 @@ TEMPLATE_GLOBALS = {
     "source_groups": source_groups,
     "target_options": target_options,
     "proxy_mode_label": lambda mode: (
-        f"{mode} ({PROXY_MODE_NOTES[mode]})" if mode in PROXY_MODE_NOTES else mode
+        EBPF_LABEL
+        if mode == EBPF
+        else f"{mode} ({PROXY_MODE_NOTES[mode]})"
+        if mode in PROXY_MODE_NOTES
+        else mode
     ),
 }
 

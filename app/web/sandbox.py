@@ -44,6 +44,7 @@ from app.render.tables import workspace_view
 from app.render.yaml_lines import highlighted
 from app.store.classes import class_note
 from app.web.classroom import class_bar
+from app.web.cni_form import EBPF, switch_choices
 from app.web.lessons import active_lesson_view, record_activity
 from app.web.live.feed import objects_tag
 from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
@@ -85,7 +86,7 @@ def view_context(
         "sources": memo("render.sources", lambda: source_options(cluster)),
         "suggestions": memo("render.suggestions", lambda: target_suggestions(cluster)),
         "node_names": [n["metadata"]["name"] for n in cluster.list("Node")],
-        "proxy_modes": c.PROXY_MODES,
+        "proxy_modes": (*c.PROXY_MODES, EBPF),
         "cni_plugins": c.CNI_PLUGINS,
         "http_methods": METHODS,
         "forms": memo("render.forms", lambda: forms_view(cluster)),
@@ -347,7 +348,7 @@ def sandbox_settings(
     re-addressed; the panel then says what changed (each pod's old → new address). Without
     JavaScript the whole page comes back with that report."""
     report = request.app.state.workspaces.change(
-        workspace_id, lambda cluster: rebuild.switch(cluster, cni=cni, proxy_mode=proxy_mode)
+        workspace_id, lambda cluster: rebuild.switch(cluster, **switch_choices(cni, proxy_mode))
     )
     # htmx names the page it came from: stay on the learner's tab where it needs no query of
     # its own (rules, DNS and YAML do: those come back to Build), and say so in the URL.

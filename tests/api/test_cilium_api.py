@@ -140,3 +140,35 @@ def test_the_rules_endpoint_shows_what_cilium_prints_instead_of_kube_proxys_rule
     assert api.get(url, params={"node": "worker-9"}).status_code == 404
     page = api.get(f"/w/{workspace}", params={"tab": "rules"}).text
     assert "Cilium&#39;s Service maps on worker-1" in page and "cilium-dbg service list" in page
+
+
+def test_the_home_form_reads_ebpf_as_ciliums_kube_proxy_replacement(api):
+    made = api.post("/w", data={"cni": "cilium", "proxy_mode": "ebpf", "routing_mode": "native"})
+    assert made.status_code == 303
+    workspace = made.headers["location"].removeprefix("/w/")
+    settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert (settings["kubeProxyReplacement"], settings["routingMode"]) == (True, "native")
+    page = api.get(f"/w/{workspace}").text
+    assert '<option value="ebpf" selected>eBPF (Cilium)</option>' in page
+    with_kube_proxy = api.post("/w", data={"cni": "cilium", "proxy_mode": "nftables"})
+    workspace = with_kube_proxy.headers["location"].removeprefix("/w/")
+    settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert (settings["kubeProxyReplacement"], settings["proxyMode"]) == (False, "nftables")
+    refused = api.post("/w", data={"cni": "flannel", "proxy_mode": "ebpf"})
+    assert refused.status_code == 422 and "proxy_mode" in refused.text
+
+
+def test_the_head_switch_to_cilium_and_back_restores_the_kube_proxy_mode(api):
+    workspace = new_workspace(api, proxyMode="nftables")
+    to_cilium = api.post(f"/w/{workspace}/settings", data={"cni": "cilium", "proxy_mode": "ebpf"})
+    assert to_cilium.status_code == 200
+    assert "replaced by Cilium&#39;s eBPF" in to_cilium.text
+    settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert settings["kubeProxyReplacement"] is True
+    # Back to flannel with the select still reading eBPF: kube-proxy returns in its old mode.
+    back = api.post(f"/w/{workspace}/settings", data={"cni": "flannel", "proxy_mode": "ebpf"})
+    assert back.status_code == 200
+    settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert (settings["cni"], settings["proxyMode"]) == ("flannel", "nftables")
+    page = api.get(f"/w/{workspace}").text
+    assert '<option value="nftables" selected>' in page

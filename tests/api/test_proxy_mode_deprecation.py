@@ -9,6 +9,8 @@ from tests.api.conftest import Api, new_workspace
 
 IPVS_OPTION = '<option value="ipvs"'
 LABEL = "ipvs (deprecated in v1.35, KEP-5495)"
+# The fourth reading: no kube-proxy, Cilium's eBPF replaces it (app/web/cni_form.py).
+EBPF = "eBPF (Cilium)"
 
 
 def _options(html: str, select: str) -> list[str]:
@@ -19,7 +21,7 @@ def _options(html: str, select: str) -> list[str]:
 
 def test_the_home_page_offers_ipvs_marked_deprecated_and_the_others_plain(api: Api) -> None:
     page = api.get("/").text
-    assert _options(page, "proxy_mode") == ["iptables", LABEL, "nftables"]
+    assert _options(page, "proxy_mode") == ["iptables", LABEL, "nftables", EBPF]
     assert IPVS_OPTION in page
 
 
@@ -27,7 +29,7 @@ def test_a_sandbox_in_ipvs_mode_still_opens_and_its_head_keeps_the_mode_selected
     response = api.post("/w", data={"cni": "flannel", "proxy_mode": "ipvs"})
     assert response.status_code == 303
     page = api.get(response.headers["location"]).text
-    assert _options(page, "proxy_mode") == ["iptables", LABEL, "nftables"]
+    assert _options(page, "proxy_mode") == ["iptables", LABEL, "nftables", EBPF]
     assert '<option value="ipvs" selected>' in page
 
 

@@ -17,7 +17,12 @@ def cni_options(html: str) -> dict[str, str]:
 
 def test_the_home_page_offers_weave_as_archived(api: Api) -> None:
     options = cni_options(api.get("/").text)
-    assert options == {"flannel": "flannel", "calico": "calico", "weave": "weave (archived)"}
+    assert options == {
+        "flannel": "flannel",
+        "calico": "calico",
+        "weave": "weave (archived)",
+        "cilium": "cilium (eBPF)",
+    }
 
 
 def test_the_sandbox_switch_offers_weave_as_archived_and_switching_to_it_still_works(

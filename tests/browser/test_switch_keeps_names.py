@@ -78,7 +78,7 @@ def test_comparing_cni_plugins_from_a_deployment_pod(page: Page, screenshots_dir
     form.locator('select[name="target_pod"]').select_option(f"pod/default/{web[1]}")
     form.get_by_role("button", name="Compare").click()
     columns = page.locator(".compare-col")
-    expect(columns).to_have_count(3)
+    expect(columns).to_have_count(4)  # flannel, Calico, Weave Net, Cilium
     expect(page.locator(".compare")).to_contain_text(web[0])
     expect(page.locator(".error-box")).to_have_count(0)
     page.screenshot(path=screenshots_dir / "sandbox-compare-deployment-pods.png", full_page=True)

@@ -210,3 +210,74 @@ def _choose(pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
     if sp.affinity_timeout and affinity is not None:
         affinity[(src_ip, sp.name)] = f"{pool[index].ip}:{pool[index].port}"
     return index, False
+
+
+def traffic(
+    cluster: Any,
+    node: str,
+    src_ip: str,
+    dst_ip: str,
+    dst_port: int,
+    protocol: str,
+    count: int,
+    *,
+    seed: int,
+    from_outside: bool = False,
+) -> dict[str, Any]:
+    """Send ``count`` requests through Cilium's load balancer on ``node`` and count where they
+    went, in the shape of :func:`app.network.kubeproxy.traffic` (each request a
+    :func:`decide` with its own seed, sharing one affinity table).
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.cluster.state import ClusterConfig
+    >>> cluster = Cluster.create(ClusterConfig(cni="cilium"), seed=1)
+    >>> out = traffic(cluster, "worker-1", "10.1.1.9", "10.96.0.10", 53, "UDP", 1000, seed=1)
+    >>> sum(e["requests"] for e in out["endpoints"]), len(out["endpoints"])
+    (1000, 2)
+    """
+    from app.network.kubeproxy import request_seed
+
+    result: dict[str, Any] = {
+        "count": count,
+        "endpoints": [],
+        "refused": 0,
+        "dropped": 0,
+        "unproxied": 0,
+    }
+    if count == 0:
+        return result
+    first = decide(
+        cluster,
+        node,
+        src_ip,
+        dst_ip,
+        dst_port,
+        protocol,
+        seed=request_seed(seed, 0),
+        from_outside=from_outside,
+        affinity={},
+    )
+    if first.action != "dnat" or first.endpoint is None or first.service is None:
+        key = {"reject": "refused", "drop": "dropped"}.get(first.action, "unproxied")
+        result[key] = count
+        return result
+    pool = first.pool
+    hits = dict.fromkeys(pool, 0)
+    if first.service.affinity_timeout:
+        hits[first.endpoint] = count  # every later request finds the affinity entry
+    else:
+        # The same draw decide() makes for each request's seed, without looking it all up again.
+        n = len(pool)
+        for i in range(count):
+            hits[pool[random.Random(request_seed(seed, i)).randrange(n)]] += 1
+    result["endpoints"] = [
+        {
+            "ip": e.ip,
+            "port": e.port,
+            "pod": "/".join(e.pod) if e.pod else None,
+            "node": e.node,
+            "requests": n,
+        }
+        for e, n in hits.items()
+    ]
+    return result
