@@ -70,10 +70,11 @@ def hosts_text(pod: dict[str, Any]) -> str:
 
 
 def _pod_prefix(cluster: Any, pod: dict[str, Any]) -> tuple[str, int]:
-    """The pod's eth0 network: its node's /24 (flannel), /32 (Calico), Weave's whole range."""
+    """The pod's eth0 network: its node's /24 (flannel), /32 (Calico, Cilium), Weave's whole
+    range."""
     index = network_index(cluster)
     ip = pod["status"]["podIP"]
-    if index.cni == "calico":
+    if index.cni in ("calico", "cilium"):
         return f"{ip}/32", 32
     if index.cni == "weave":
         network = index.pod_network()
@@ -89,6 +90,8 @@ def _mtu(cluster: Any) -> int:
     cni = cluster.config.cni
     if cni == "calico":
         return POD_MTU["calico-ipip" if calico_mode(cluster) == "ipip" else "calico"]
+    if cni == "cilium" and cluster.config.routing_mode == "native":
+        return POD_MTU["cilium-native"]
     return POD_MTU[cni]
 
 
@@ -121,6 +124,10 @@ def ip_route(cluster: Any, pod: dict[str, Any]) -> str:
     gateway = index.gateway.get(node, ("", ""))[1]
     if index.cni == "calico":
         return f"default via {CALICO_GATEWAY} dev eth0 \n{CALICO_GATEWAY} dev eth0 scope link \n"
+    if index.cni == "cilium":  # a /32 on eth0; cilium_host's address is the only neighbour
+        return (
+            f"default via {gateway} dev eth0 mtu {_mtu(cluster)} \n{gateway} dev eth0 scope link \n"
+        )
     address, _ = _pod_prefix(cluster, pod)
     own = ipaddress.ip_network(address, strict=False)
     lines = [f"default via {gateway} dev eth0 "]

@@ -117,3 +117,16 @@ def test_without_and_with_kube_proxy_the_datapath_is_ciliums(kpr: bool):
     target = remote_web(c_)
     t = trace(c_, "pod/default/client", f"{target['status']['podIP']}:8080")
     assert "cilium_vxlan" in [h.where for h in t.hops]
+
+
+def test_in_a_cilium_pod_eth0_holds_a_32_and_routes_everything_to_cilium_host():
+    from app.terminal import Session, run
+
+    c_ = cilium()
+    pod = run(c_, "kubectl exec -it client -- sh", Session()).session
+    ip = c_.get("Pod", "default", "client")["status"]["podIP"]
+    assert f"inet {ip}/32 scope global eth0" in run(c_, "ip addr", pod).output
+    assert run(c_, "ip route", pod).output.splitlines() == [
+        "default via 10.1.1.1 dev eth0 mtu 1450 ",
+        "10.1.1.1 dev eth0 scope link ",
+    ]

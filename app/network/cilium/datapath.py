@@ -79,7 +79,7 @@ def pod_route(index: NetworkIndex, pod: dict[str, Any]) -> dict[str, Any]:
     router = index.gateway.get(node, ("", ""))[1]
     return why_.why(
         "ip route",
-        f"default via {router} dev eth0 mtu 1450",
+        f"default via {router} dev eth0",
         f"In the pod's network namespace. {router} is cilium_host's address on the node; "
         "Cilium's eBPF program on the pod's lxc veth takes every packet from here.",
     )
