@@ -137,8 +137,8 @@ def test_the_cni_lesson_shows_the_plugins_side_by_side(page: Page, screenshots_d
     for number in range(2, side_by_side + 2):
         panel.get_by_role("button", name="Next →").click()
         expect(panel.locator(".step-count")).to_have_text(f"Step {number} of {len(lesson.steps)}")
-    # The skipped steps switched the cluster to Weave Net: the page's head says so.
-    expect(page.locator("#sandbox-head select[name=cni]")).to_have_value("weave")
+    # The skipped steps switched the cluster to Cilium: the page's head says so.
+    expect(page.locator("#sandbox-head select[name=cni]")).to_have_value("cilium")
     # As the step says: client in From, web's address in To, then Compare CNIs.
     web_ip = page.locator('svg.cluster-map [data-at="pod/default/web"] .pod-ip').text_content()
     bar = page.locator("form.trace-bar")
@@ -146,10 +146,12 @@ def test_the_cni_lesson_shows_the_plugins_side_by_side(page: Page, screenshots_d
     bar.locator("input[name=to]").fill(f"http://{(web_ip or '').strip()}/")
     bar.get_by_role("button", name="Compare CNI plugins").click()
     columns = page.locator(".compare-col")
-    expect(columns).to_have_count(3)
+    expect(columns).to_have_count(4)
     expect(columns.nth(0)).to_contain_text("flannel.1 wraps the packet")
     expect(columns.nth(1)).to_contain_text("No tunnel")
-    expect(columns.nth(2)).to_contain_text("running now")
+    expect(columns.nth(2)).to_contain_text("vxlan-6784 wraps the packet")
+    expect(columns.nth(3)).to_contain_text("running now")
+    expect(columns.nth(3)).to_contain_text("cilium_vxlan wraps the packet")
     panel.get_by_role("button", name="Check", exact=True).click()
     expect(panel.locator(".check-results .pass")).to_contain_text("You compared")
     page.screenshot(path=str(screenshots_dir / "lesson-cni-side-by-side.png"), full_page=True)
