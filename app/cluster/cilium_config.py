@@ -32,7 +32,7 @@ def summary(config: Any) -> dict[str, Any]:
 
     >>> from app.cluster.state import ClusterConfig
     >>> summary(ClusterConfig(cni="cilium"))
-    {'routingMode': 'tunnel', 'kubeProxyReplacement': True}
+    {'routingMode': 'tunnel', 'kubeProxyReplacement': True, 'loadBalancerMode': 'snat'}
     >>> summary(ClusterConfig())
     {}
     """
@@ -41,7 +41,41 @@ def summary(config: Any) -> dict[str, Any]:
     return {
         "routingMode": config.routing_mode,
         "kubeProxyReplacement": bool(config.kube_proxy_replacement),
+        "loadBalancerMode": config.load_balancer_mode,
     }
+
+
+def load_balancer_problems(config: Any) -> list[FieldError]:
+    """What is wrong with Cilium's ``loadBalancer.mode``: an unknown value, or ``dsr`` with
+    VXLAN tunnelling (Cilium's "Kubernetes Without kube-proxy" guide: DSR needs native routing,
+    or Geneve dispatch, which Podpath does not model).
+
+    >>> from app.cluster.state import ClusterConfig
+    >>> load_balancer_problems(ClusterConfig(cni="cilium", routing_mode="native",
+    ...                                      load_balancer_mode="dsr"))
+    []
+    >>> load_balancer_problems(ClusterConfig(cni="cilium", load_balancer_mode="dsr"))[0].field
+    'loadBalancerMode'
+    """
+    from app.cluster import constants as c
+
+    mode = config.load_balancer_mode
+    if mode not in c.CILIUM_LB_MODES:
+        listed = ", ".join(f'"{m}"' for m in c.CILIUM_LB_MODES)
+        return [
+            FieldError(
+                "loadBalancerMode", f'Unsupported value: "{mode}": supported values: {listed}'
+            )
+        ]
+    if config.cni == "cilium" and mode == "dsr" and config.routing_mode != "native":
+        return [
+            FieldError(
+                "loadBalancerMode",
+                'Invalid value: "dsr": Cilium\'s DSR needs routingMode: native (with VXLAN '
+                "tunnelling the backend could not answer the client directly)",
+            )
+        ]
+    return []
 
 
 def check_choices(
@@ -51,6 +85,7 @@ def check_choices(
     proxy_mode_given: bool,
     replacement_given: bool,
     routing_mode_given: bool,
+    load_balancer_mode_given: bool = False,
 ) -> None:
     """Refuse choices that contradict each other, naming the field as the API server would.
 
@@ -60,8 +95,9 @@ def check_choices(
         The plugin the cluster will run.
     kube_proxy_replacement : bool
         Whether Cilium replaces kube-proxy (given, or kept from the cluster).
-    proxy_mode_given, replacement_given, routing_mode_given : bool
-        Whether the request named ``proxyMode``, ``kubeProxyReplacement``, ``routingMode``.
+    proxy_mode_given, replacement_given, routing_mode_given, load_balancer_mode_given : bool
+        Whether the request named ``proxyMode``, ``kubeProxyReplacement``, ``routingMode``,
+        ``loadBalancerMode``.
 
     Raises
     ------
@@ -102,6 +138,13 @@ def check_choices(
             FieldError(
                 "routingMode",
                 f'Forbidden: routingMode is a Cilium setting; the cluster runs "{cni}"',
+            )
+        )
+    if cni != "cilium" and load_balancer_mode_given:
+        problems.append(
+            FieldError(
+                "loadBalancerMode",
+                f'Forbidden: loadBalancerMode is a Cilium setting; the cluster runs "{cni}"',
             )
         )
     if problems:

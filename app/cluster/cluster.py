@@ -256,6 +256,7 @@ def check_config(config: ClusterConfig) -> None:
         problems.append(
             FieldError("routingMode", _unsupported(config.routing_mode, c.CILIUM_ROUTING_MODES))
         )
+    problems += cilium_config.load_balancer_problems(config)
     problems += families.config_problems(config)
     if not 1 <= config.workers <= config.max_workers:
         problems.append(

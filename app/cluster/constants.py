@@ -65,6 +65,9 @@ CALICO_MODES = ("bgp", "ipip")
 # Cilium's Helm values: routingMode tunnel (VXLAN, its default) or native, and
 # kubeProxyReplacement (its eBPF Service load balancing instead of kube-proxy).
 CILIUM_ROUTING_MODES = ("tunnel", "native")
+# loadBalancer.mode: snat (its default: a NodePort's backend on another node sees the node's
+# address) or dsr (the backend sees the client and answers it directly; needs native routing).
+CILIUM_LB_MODES = ("snat", "dsr")
 CILIUM_VERSION = "1.18.5"
 
 # IP families (kind's networking.ipFamily): ipv4, ipv6, or dual (IPv4 primary, as kind and

@@ -77,6 +77,8 @@ def cni_install(config: Any) -> str:
         f"ipam.operator.clusterPoolIPv4PodCIDRList={c.CILIUM_POOL}",
         f"ipam.operator.clusterPoolIPv4MaskSize={c.CILIUM_MASK_SIZE}",
     ]
+    if config.load_balancer_mode == "dsr":
+        values.append("loadBalancer.mode=dsr")
     if config.kube_proxy_replacement:
         values += [
             "kubeProxyReplacement=true",

@@ -40,6 +40,7 @@ class ClusterConfig:
     # as in Cilium's quick start, there is no kube-proxy and Cilium's eBPF does Services.
     routing_mode: str = "tunnel"
     kube_proxy_replacement: bool = True
+    load_balancer_mode: str = "snat"  # Cilium's loadBalancer.mode: snat or dsr
     # kind's networking.ipFamily: ipv4, ipv6, or dual (IPv4 primary); see app/cluster/families.py.
     ip_family: str = "ipv4"
     max_pods: int = 2000

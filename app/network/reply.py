@@ -166,7 +166,7 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 )
             )
         here, outside = nat.node, False
-        cilium = nat.by == "cilium"
+        cilium = nat.by.startswith("cilium")
         where = "eBPF reverse NAT" if cilium else "conntrack"
         if nat.kind == "snat":
             packet = packet.with_dst(nat.ip, nat.port)
@@ -194,6 +194,12 @@ def _leg_reply(index: NetworkIndex, leg: Leg, cluster: Any, hops: list[Hop]) -> 
                 if cilium
                 else "conntrack undoes kube-proxy's DNAT"
             )
+            if nat.by == "cilium-dsr":
+                who = (
+                    f"Direct Server Return: Cilium on {here}, the backend's node, answers the "
+                    "client itself, not through the node the request came in by; its reverse "
+                    "NAT undoes the translation"
+                )
             hops.append(
                 Hop(
                     here,
@@ -333,7 +339,7 @@ def _conntrack_entries(leg: Leg, reply: Packet) -> list[dict[str, Any] | None]:
             entries[start] = why_.lb_flow_why(packet.reversed(), before.reversed())
         else:
             entry = why_.conntrack_why(packet.reversed(), before, node)
-            if undone[start].by == "cilium":
+            if undone[start].by.startswith("cilium"):
                 entry = why_.why(
                     "cilium-dbg bpf ct list global",
                     f"{before.protocol} IN {packet.reversed().src} -> {packet.reversed().dst} "

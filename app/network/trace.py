@@ -285,7 +285,11 @@ def _through_node(
             )
         )
         by = "cilium" if cilium else "kube-proxy"
-        leg.nats.append(Nat(node, "dnat", packet.dst_ip, packet.dst_port, by))
+        if getattr(decision, "dsr", False):  # undone on the backend's node, which answers
+            by, undo_at = "cilium-dsr", ep.node or node
+        else:
+            undo_at = node
+        leg.nats.append(Nat(undo_at, "dnat", packet.dst_ip, packet.dst_port, by))
         if decision.service is not None:
             sp = decision.service
             run.via = (sp.namespace, sp.service, sp.port_name)

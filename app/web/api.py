@@ -82,6 +82,13 @@ class NewWorkspace(BaseModel):
         "cilium_vxlan) or native (routed on the node network). Refused with another plugin.",
         **oa.enum(c.CILIUM_ROUTING_MODES),
     )
+    loadBalancerMode: str = Field(
+        "snat",
+        description="With Cilium (its Helm value loadBalancer.mode): snat (a NodePort's backend "
+        "on another node sees the node's address) or dsr (it sees the client and answers it "
+        "directly; needs routingMode native).",
+        **oa.enum(c.CILIUM_LB_MODES),
+    )
     kubeProxyReplacement: bool = Field(
         True,
         description="With Cilium (its Helm value): its eBPF replaces kube-proxy (no kube-proxy "
@@ -163,6 +170,7 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
         proxy_mode_given="proxyMode" in given,
         replacement_given="kubeProxyReplacement" in given,
         routing_mode_given="routingMode" in given,
+        load_balancer_mode_given="loadBalancerMode" in given,
     )
     if options.scenario != scenarios.DEFAULT:
         scenarios.get(options.scenario)  # an unknown name is a 422 before anything is built
@@ -171,6 +179,7 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
         proxy_mode=options.proxyMode,
         calico_mode=options.calicoMode,
         routing_mode=options.routingMode,
+        load_balancer_mode=options.loadBalancerMode,
         kube_proxy_replacement=options.kubeProxyReplacement,
         ip_family=options.ipFamily,
         workers=options.workers,

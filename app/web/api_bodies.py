@@ -85,6 +85,9 @@ class ClusterSettings(_Open):
         description="With Cilium only: true when its eBPF replaces kube-proxy (proxyMode is "
         "then the mode kube-proxy would run in again, unused).",
     )
+    loadBalancerMode: str | None = Field(
+        None, description="With Cilium only.", json_schema_extra={"enum": list(c.CILIUM_LB_MODES)}
+    )
     workers: int
     ipFamily: str = Field(**enum(c.IP_FAMILY_MODES))
     podCIDR: str = Field(description="The pod network; both, comma-separated, on dual-stack.")

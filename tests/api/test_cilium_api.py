@@ -172,3 +172,19 @@ def test_the_head_switch_to_cilium_and_back_restores_the_kube_proxy_mode(api):
     assert (settings["cni"], settings["proxyMode"]) == ("flannel", "nftables")
     page = api.get(f"/w/{workspace}").text
     assert '<option value="nftables" selected>' in page
+
+
+def test_dsr_is_a_cilium_setting_that_needs_native_routing(api):
+    made = api.post(
+        "/api/v1/workspaces",
+        json={"cni": "cilium", "routingMode": "native", "loadBalancerMode": "dsr"},
+    )
+    assert made.status_code == 201 and made.json()["settings"]["loadBalancerMode"] == "dsr"
+    errors = _errors(
+        api.post("/api/v1/workspaces", json={"cni": "cilium", "loadBalancerMode": "dsr"})
+    )
+    assert errors[0][0] == "loadBalancerMode" and "routingMode: native" in errors[0][1]
+    errors = _errors(
+        api.post("/api/v1/workspaces", json={"cni": "calico", "loadBalancerMode": "dsr"})
+    )
+    assert errors[0][0] == "loadBalancerMode"

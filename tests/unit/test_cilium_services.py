@@ -162,3 +162,34 @@ def test_without_kube_proxy_replacement_kube_proxy_translates_as_before():
     dnat = next(h for h in t.hops if h.action == "dnat")
     assert dnat.at == "node/worker-1" and "KUBE-SVC-" in dnat.where
     assert not [h for h in t.hops if "socket" in h.where]
+
+
+def test_dsr_keeps_the_clients_address_and_the_backends_node_answers_directly():
+    """Cilium's "Kubernetes Without kube-proxy", Direct Server Return: with
+    loadBalancer.mode=dsr (native routing) the backend sees the client, and the reply leaves
+    the backend's node straight for the client, from the frontend's address."""
+    c_ = cilium(type_="NodePort", replicas=1, routing_mode="native", load_balancer_mode="dsr")
+    backend_node = pods_of(c_, "web-")[0]["spec"]["nodeName"]
+    entry_node = "worker-2" if backend_node == "worker-1" else "worker-1"
+    entry = c_.get("Node", "", entry_node)["status"]["addresses"][0]["address"]
+    t = trace(c_, "external", f"http://{entry}:{node_port(c_)}/")
+    check_invariants(t)
+    assert t.verdict == "delivered"
+    assert not [h for h in t.hops if h.action == "snat"]
+    assert t.hops[-1].packet.src_ip == "198.51.100.7"
+    assert "loadBalancer.mode: dsr" in next(h for h in t.hops if h.action == "dnat").summary
+    undo = next(h for h in t.reply if h.where == "eBPF reverse NAT")
+    assert undo.node == backend_node and "Direct Server Return" in undo.summary
+    assert entry_node not in {h.node for h in t.reply}
+    assert t.reply[-1].packet.src == f"{entry}:{node_port(c_)}"
+
+
+def test_dsr_needs_native_routing():
+    import pytest
+
+    from app.errors import InvalidObjects
+
+    with pytest.raises(InvalidObjects) as refused:
+        Cluster.create(ClusterConfig(cni="cilium", load_balancer_mode="dsr"))
+    assert refused.value.errors[0].field == "loadBalancerMode"
+    assert "routingMode: native" in refused.value.errors[0].message

@@ -171,3 +171,39 @@ spec:
     assert script.index("name: eg\n") < script.index("kubectl apply -f manifests.yaml")
     assert "Gateway API v1.6.1 CRDs" in script
     assert "kind: Gateway\n" in kind_manifests(cluster)
+
+
+def test_cilium_is_installed_with_the_sandboxs_helm_values() -> None:
+    """Cilium's "Installation using Helm" and "Kubernetes Without kube-proxy" guides: with
+    kubeProxyReplacement=true kind installs no kube-proxy (kubeProxyMode: none) and Cilium is
+    told the API server's address; routingMode, the cluster-pool and loadBalancer.mode are
+    the sandbox's."""
+    from app.cluster.kind_export import cni_install
+
+    cluster = Cluster.create(ClusterConfig(cni="cilium"))
+    config = yaml.safe_load(kind_config_yaml(cluster))
+    assert config["networking"]["kubeProxyMode"] == "none"
+    assert config["networking"]["podSubnet"] == "10.1.0.0/16"
+    script = replay_script(cluster)
+    assert "helm install cilium cilium/cilium --version 1.18.5" in script
+    words = cni_install(cluster.config).split()
+    for value in (
+        "routingMode=tunnel",
+        "tunnelProtocol=vxlan",
+        "ipam.operator.clusterPoolIPv4PodCIDRList=10.1.0.0/16",
+        "kubeProxyReplacement=true",
+        "k8sServiceHost=podpath-control-plane",
+    ):
+        assert value in words
+    native = ClusterConfig(
+        cni="cilium",
+        routing_mode="native",
+        load_balancer_mode="dsr",
+        kube_proxy_replacement=False,
+        proxy_mode="nftables",
+    )
+    words = cni_install(native).split()
+    assert "routingMode=native" in words and "loadBalancer.mode=dsr" in words
+    assert "kubeProxyReplacement=false" in words and "autoDirectNodeRoutes=true" in words
+    config = yaml.safe_load(kind_config_yaml(Cluster.create(native)))
+    assert config["networking"]["kubeProxyMode"] == "nftables"

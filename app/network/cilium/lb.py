@@ -18,6 +18,9 @@ Cilium's docs (Kubernetes Without kube-proxy) and its datapath (``bpf/bpf_sock.c
   the node's own address as source, so the answer comes back through this node, where
   Cilium's reverse NAT undoes both. ``externalTrafficPolicy: Local`` leaves only the node's
   own backends (none: dropped) and keeps the client's address.
+- With ``loadBalancer.mode: dsr`` (native routing only) the backend on another node gets the
+  client's own address, the frontend riding along in an IPv4 option; the backend's node
+  answers the client directly, from the frontend's address (Direct Server Return).
 - ``loadBalancerSourceRanges`` is checked by the same program (its ``check source-range``
   flag); another source is dropped ("Denied by LB src range check").
 - A Service with no backends: the packet is dropped ("Service backend not found") and, with
@@ -56,6 +59,9 @@ class LbDecision:
     reason: str
     drop_reason: str = ""
     pool: tuple[Endpoint, ...] = ()
+    # loadBalancer.mode: dsr and the backend on another node: no SNAT, and the backend's node
+    # answers the client directly with the frontend's address.
+    dsr: bool = False
 
     # kube-proxy's decision has these; the trace reads either kind.
     @property
@@ -179,7 +185,9 @@ def decide(
         return LbDecision("drop", sp, None, frontend, kind, False, why, NO_BACKEND)
     index, sticky = _choose(pool, seed, affinity, src_ip, sp)
     ep = pool[index]
-    snat = from_outside and kind != "ClusterIP" and ep.node != node and not scope
+    remote = from_outside and kind != "ClusterIP" and ep.node != node and not scope
+    dsr = remote and cluster.config.load_balancer_mode == "dsr"
+    snat = remote and not dsr
     if sticky:
         why = f"{label} has sessionAffinity: ClientIP and {src_ip} went to {ep.ip}:{ep.port} before, so Cilium's affinity map sends it there again"
     else:
@@ -187,7 +195,7 @@ def decide(
             f"Cilium picked backend {ep.ip}:{ep.port} of {label} at random "
             f"({index + 1} of {len(pool)}; loadBalancer.algorithm: random)"
         )
-    return LbDecision("dnat", sp, ep, frontend, kind, snat, why, pool=pool)
+    return LbDecision("dnat", sp, ep, frontend, kind, snat, why, pool=pool, dsr=dsr)
 
 
 def _in(ip: str, net: Any) -> bool:

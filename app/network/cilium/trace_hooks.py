@@ -185,7 +185,13 @@ def dnat_hop(
         "eBPF tc ingress on eth0",
         "dnat",
         f"Cilium's {decision.kind} program on {node}'s eth0 (tc ingress, bpf_host) translates "
-        f"{packet.dst} to backend {ep.ip}:{ep.port}: {decision.reason}.",
+        f"{packet.dst} to backend {ep.ip}:{ep.port}: {decision.reason}."
+        + (
+            f" loadBalancer.mode: dsr: the client's address stays, the frontend {packet.dst} "
+            f"rides along in an IPv4 option, and {ep.node} will answer the client directly."
+            if decision.dsr
+            else ""
+        ),
         translated,
         at=f"node/{node}",
         why=lb_entry(cluster, node, decision),
