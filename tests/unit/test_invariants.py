@@ -142,7 +142,7 @@ def check_slices(c: Cluster, svc: dict) -> None:
 @given(
     seed=st.integers(0, 2**32 - 1),
     ops=st.lists(operations, max_size=12),
-    cni=st.sampled_from(["flannel", "calico", "weave"]),
+    cni=st.sampled_from(["flannel", "calico", "weave", "cilium"]),
 )
 def test_invariants_hold_after_any_sequence_of_changes(seed, ops, cni):
     c = cluster(cni=cni, seed=seed)

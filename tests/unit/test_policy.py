@@ -42,7 +42,7 @@ def scenario(cni: str):
     return c
 
 
-@pytest.mark.parametrize("cni", ["calico", "weave"])
+@pytest.mark.parametrize("cni", ["calico", "weave", "cilium"])
 def test_a_pod_selected_by_an_ingress_policy_accepts_only_what_a_rule_allows(cni):
     c = scenario(cni)
     apply_text(c, DENY_DB)

@@ -57,7 +57,8 @@ DENY_DB = policy("db-deny", "  podSelector: {matchLabels: {app: db}}\n  policyTy
 
 
 @pytest.mark.parametrize(
-    ("cni", "enforced"), [("flannel", False), ("calico", True), ("weave", True)]
+    ("cni", "enforced"),
+    [("flannel", False), ("calico", True), ("weave", True), ("cilium", True)],
 )
 def test_isolated_for_ingress_only_where_the_cni_plugin_enforces_policy(cni, enforced):
     """Concept page, prerequisites: "Network policies are implemented by the network plugin";

@@ -61,14 +61,19 @@ def rect(obj) -> Rect:
     return Rect(obj.x, obj.y, obj.w, obj.h)
 
 
-@pytest.mark.parametrize("cni", ["flannel", "calico", "weave"])
+@pytest.mark.parametrize("cni", ["flannel", "calico", "weave", "cilium"])
 def test_every_device_of_the_network_graph_has_an_anchor(cni):
     c = shop(cni)
     view = build_map(c)
     devices = set(network_index(c).graph.nodes)
     assert devices <= set(view.anchors)
-    bridge = {"flannel": "cni0", "calico": "routes", "weave": "weave"}[cni]
-    tunnel = {"flannel": "flannel.1", "calico": "tunl0", "weave": "vxlan-6784"}[cni]
+    bridge = {"flannel": "cni0", "calico": "routes", "weave": "weave", "cilium": "routes"}[cni]
+    tunnel = {
+        "flannel": "flannel.1",
+        "calico": "tunl0",
+        "weave": "vxlan-6784",
+        "cilium": "cilium_vxlan",
+    }[cni]
     for node in ("control-plane", "worker-1", "worker-2"):
         for anchor in (f"node/{node}", f"node/{node}/{bridge}", f"node/{node}/{tunnel}"):
             assert anchor in view.anchors
