@@ -162,3 +162,36 @@ def test_a_learner_sees_the_clusterip_on_the_wire_under_kube_proxy_and_not_under
     scroll_sideways(page, 120)
     page.screenshot(path=str(screenshots_dir / "lesson-ebpf-5-service-list-1280x800.png"))
     passed(page, 5)
+
+
+@pytest.mark.browser
+def test_the_cni_lessons_cilium_step_by_hand(page: Page, screenshots_dir: Path) -> None:
+    """Lesson 10's Cilium step: switched from the head, traced to web's new address, and the
+    outer header's port typed: first IANA's 4789 (refused, with its reason), then 8472."""
+    cni = load_catalog().get("cni-plugins")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    start_lesson(page, cni.slug)
+    panel = page.locator("#lesson")
+    number = [s.id for s in cni.steps].index("cilium") + 1
+    for shown in range(2, number + 1):
+        panel.get_by_role("button", name="Next →").click()
+        expect(panel.locator(".step-count")).to_have_text(f"Step {shown} of {len(cni.steps)}")
+    head = page.locator("form.switch-form")
+    head.locator('select[name="cni"]').select_option("cilium")
+    head.get_by_role("button", name="Switch").click()
+    expect(page.locator("#sandbox-head")).to_contain_text("10.1.0.0/16")
+    expect(page.locator("#panel")).to_be_hidden()  # as the lesson opened it
+    web = page.locator('svg.cluster-map [data-at="pod/default/web"] .pod-ip').text_content()
+    trace(page, "pod/default/client", f"http://{(web or '').strip()}/")
+    result = page.locator("#trace-result")
+    result.locator(".hop", has_text="cilium_vxlan").first.click()
+    expect(result).to_contain_text("10.0.0.12:8472")
+    page.screenshot(path=str(screenshots_dir / "lesson-cni-cilium-1280x800.png"))
+    question = next(s for s in cni.steps if s.id == "cilium").question
+    panel.get_by_label(question).fill("4789")
+    check(page)
+    expect(panel.locator(".check-results .fail")).to_contain_text("IANA")
+    panel.get_by_label(question).fill("8472")
+    check(page)
+    expect(panel.locator(".check-results .fail")).to_have_count(0)
+    expect(panel.locator(".step-done")).to_be_visible()
