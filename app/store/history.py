@@ -329,6 +329,16 @@ def describe(before: Patch, after: Patch, rebuilt: bool = False) -> tuple[str, s
     ):
         old_mode, new_mode = old_config.get("calico_mode"), new_config.get("calico_mode")
         parts.append(f"switched Calico mode {old_mode} → {new_mode}")
+    replaced = [
+        config.get("cni") == "cilium" and config.get("kube_proxy_replacement", True)
+        for config in (old_config, new_config)
+    ]
+    if replaced[0] != replaced[1]:
+        parts.append(
+            "Services now in Cilium's eBPF, no kube-proxy"
+            if replaced[1]
+            else "kube-proxy back for Services"
+        )
     ids = sorted(set(before.rows) | set(after.rows))
     if rebuilt and not parts:
         if not any((after.rows.get(i) or [None, None])[1] for i in after.rows):

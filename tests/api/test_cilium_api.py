@@ -188,3 +188,16 @@ def test_dsr_is_a_cilium_setting_that_needs_native_routing(api):
         api.post("/api/v1/workspaces", json={"cni": "calico", "loadBalancerMode": "dsr"})
     )
     assert errors[0][0] == "loadBalancerMode"
+
+
+def test_the_history_names_the_switch_to_ciliums_ebpf_and_undo_brings_kube_proxy_back(api):
+    workspace = new_workspace(api)
+    api.post(f"/api/v1/workspaces/{workspace}/settings", json={"cni": "cilium"})
+    history = api.get(f"/api/v1/workspaces/{workspace}/history").json()
+    assert history["entries"][0]["label"] == (
+        "switched CNI flannel → cilium, Services now in Cilium's eBPF, no kube-proxy"
+    )
+    assert api.post(f"/api/v1/workspaces/{workspace}/undo").status_code == 200
+    daemonsets = {d["metadata"]["name"] for d in list_items(api, workspace, "kind=DaemonSet")}
+    assert "kube-proxy" in daemonsets and "cilium" not in daemonsets
+    assert api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]["cni"] == "flannel"
