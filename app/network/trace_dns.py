@@ -97,7 +97,7 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
         run.add(
             Hop(
                 src.node,
-                "netfilter",
+                cilium_hooks.where_on(run, src.node, query, False) if cilium else "netfilter",
                 "drop",
                 f"kube-dns has no ready CoreDNS pod: {decision.reason}",
                 query,
