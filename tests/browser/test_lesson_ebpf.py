@@ -73,8 +73,15 @@ def web_cluster_ip(page: Page) -> str:
 
 
 @pytest.mark.browser
-def test_the_ebpf_lesson_can_be_completed_with_show_me_and_check(page: Page) -> None:
+def test_the_ebpf_lesson_can_be_completed_with_show_me_and_check(
+    page: Page, screenshots_dir: Path
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
     complete_by_show_me(page, LESSON)
+    page.screenshot(path=str(screenshots_dir / "lesson-ebpf-quiz-1280x800.png"))
+    page.goto(f"/lessons/{LESSON.slug}")
+    expect(page.get_by_role("heading", name=LESSON.title)).to_be_visible()
+    page.screenshot(path=str(screenshots_dir / "lesson-ebpf-recap-1280x800.png"))
 
 
 @pytest.mark.browser
