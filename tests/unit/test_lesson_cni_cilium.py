@@ -40,6 +40,7 @@ def test_the_lesson_compares_four_plugins_and_keeps_weave_net_archived():
     text = said(SLUG)
     assert "flannel, Calico, Weave Net and Cilium" in text
     assert "the project is archived" in text and "the four traces appear" in text
+    assert "the eBPF lesson looks at" in text  # not "the next lesson": that is troubleshooting
     titles = {step.id: step.title for step in lesson(SLUG).steps}
     assert "(archived)" in titles["weave"] and "Cilium" in titles["cilium"]
     right, why = quiz_answer(SLUG, "lets only UDP port 4789 through")

@@ -173,8 +173,12 @@ def test_a_nodeport_from_outside_is_snatted_by_the_node_that_received_it():
 def test_what_the_lesson_says_of_the_socket_lb_is_what_ciliums_docs_say():
     """docs.cilium.io Kubernetes Without kube-proxy: the socket-LB picks the backend before
     a packet has been built; getpeername returns the Service address (Linux commit
-    1b66d253610c); cilium-dbg service list and bpf lb list; no KUBE-SVC in iptables-save."""
+    1b66d253610c); cilium-dbg service list and bpf lb list; no KUBE-SVC in iptables-save;
+    Hubble's events before and after the translation."""
     text = said(SLUG)
     assert "before the kernel has built a single packet" in text
     assert "getpeername" in text and "iptables-save | grep KUBE-SVC prints nothing" in text
     assert "1b66d253610c" in cited(SLUG)
+    # The docs' Observability section: hubble observe prints pre-xlate-fwd TRACED and
+    # post-xlate-fwd TRANSLATED for one socket-LB connection.
+    assert "pre-xlate-fwd event to the Service and a post-xlate-fwd event, TRANSLATED" in text
