@@ -74,6 +74,8 @@ def _translated(cluster: Any, spec: dict[str, Any], state: StepState) -> Outcome
     ]
     asked = f" from {wanted['from']}" if "from" in wanted else ""
     asked += f" to {wanted['to']}" if "to" in wanted else ""
+    if "endpoint" in wanted:
+        asked += f"{',' if 'to' in wanted else ' to'} a pod matching {wanted['endpoint']}"
     for record in reversed(traces):
         if translated_at(record) == at:
             return Outcome(True, f"Your trace{asked} was translated {PLACES[at]}: {_said(record)}.")

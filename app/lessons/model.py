@@ -69,7 +69,7 @@ REQUEST_KEYS = {"seed", "method", "headers"}
 LOOKED_UP_KEYS = {"from", "name", "type", "rcode"}
 SENT_TRAFFIC_KEYS = {"from", "to", "min_endpoints"}
 COMPARED_KEYS = {"from", "to"}
-TRANSLATED_KEYS = {"from", "to", "at"}
+TRANSLATED_KEYS = {"from", "to", "endpoint", "at"}
 TRANSLATED_AT = ("socket", "node")
 #: Actions a setup or a solution is made of.
 ACTION_KEYS = {

@@ -127,3 +127,16 @@ def test_the_cluster_check_reads_ciliums_helm_settings():
     assert evaluate(cluster, native, StepState()).passed
     kept = evaluate(cluster, replaced, StepState())
     assert not kept.passed and "kube-proxy serves Services on this cluster" in kept.message
+
+
+def test_it_can_ask_for_the_pods_the_request_must_reach_rather_than_the_name_dialled():
+    """A request to web.default.svc.cluster.local or to the ClusterIP is the same request as
+    one to web: ``endpoint`` names where it lands, whatever the learner typed."""
+    cluster = cluster_with_apps()
+    ip = cluster.get("Service", "default", "web")["spec"]["clusterIP"]
+    wanted = Check(
+        "translated", {"translated": {"from": "client", "endpoint": "app=web", "at": "node"}}, 1
+    )
+    assert evaluate(cluster, wanted, traced(cluster, "pod/default/client", f"http://{ip}/")).passed
+    nothing = evaluate(cluster, wanted, StepState())
+    assert "Trace a request from client to a pod matching app=web first" in nothing.message
