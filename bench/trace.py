@@ -6,7 +6,9 @@ Envoy Gateway Gateway with 20 HTTPRoutes of 16 rules), and their ratio (goal: un
 1 ms on the default cluster, the large one within 3x of it); and the median of `traffic`
 with count 10,000 (goal: under 100 ms).
 
-Run: ./dev bench  (or .venv/bin/python bench/trace.py [--cni cilium])
+Run: ./dev bench  (or .venv/bin/python bench/trace.py [--cni cilium] [--ip-family dual])
+(With ``--ip-family dual`` the Services are PreferDualStack, so a name resolves to its AAAA
+record first and the traces go over IPv6; "pod -> ClusterIP" dials the IPv6 address.)
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
+from app.cluster.families import bracketed
 from app.cluster.state import ClusterConfig
 from app.network.trace import trace
 from app.network.traffic import send_traffic
-from bench.apply import big_manifest, cni_argument
+from bench.apply import big_manifest, cni_argument, ip_family_argument
 
 CLIENT = """apiVersion: v1
 kind: Pod
@@ -103,15 +106,23 @@ def scenario(cluster: Cluster) -> None:
     apply_text(cluster, CLIENT)
 
 
-def main(cni: str = "flannel") -> None:
-    small = Cluster.create(ClusterConfig(cni=cni), seed=1)
-    apply_text(small, big_manifest(deployments=3, replicas=3))
+def main(cni: str = "flannel", ip_family: str = "ipv4") -> None:
+    dual = ip_family == "dual"
+    small = Cluster.create(ClusterConfig(cni=cni, ip_family=ip_family), seed=1)
+    apply_text(small, big_manifest(deployments=3, replicas=3, dual_stack=dual))
     scenario(small)
     large = Cluster.create(
-        ClusterConfig(cni=cni, workers=50, max_pods=10_000, max_services=2_000, max_objects=20_000),
+        ClusterConfig(
+            cni=cni,
+            ip_family=ip_family,
+            workers=50,
+            max_pods=10_000,
+            max_services=2_000,
+            max_objects=20_000,
+        ),
         seed=1,
     )
-    apply_text(large, big_manifest())
+    apply_text(large, big_manifest(dual_stack=dual))
     apply_text(large, ingress_manifest())
     scenario(large)
     pods = large.state.count("Pod")
@@ -122,13 +133,16 @@ def main(cni: str = "flannel") -> None:
         ("outside -> Ingress host", "external", "http://site-0.example.com/p0-1"),
         ("outside -> Gateway host", "external", "http://gw-3.example.net/p3-4"),
     ]
-    print(f"median time of one trace, in-process, {cni} (goal: < 1 ms default, large within 3x)")
+    print(
+        f"median time of one trace, in-process, {cni}, {ip_family} "
+        "(goal: < 1 ms default, large within 3x)"
+    )
     for label, source, target in cases:
         results = []
         for cluster in (small, large):
-            if target is None:
-                ip = cluster.get("Service", "default", "app-1")["spec"]["clusterIP"]
-                target_for = f"http://{ip}/"
+            if target is None:  # the last ClusterIP: the IPv6 one on a dual-stack cluster
+                ip = cluster.get("Service", "default", "app-1")["spec"]["clusterIPs"][-1]
+                target_for = f"http://{bracketed(ip)}/"
             else:
                 target_for = target
             if "site-0" in target_for and cluster is small:
@@ -149,9 +163,10 @@ def main(cni: str = "flannel") -> None:
         f"  (large: {len(large.list('Node'))} nodes, {pods} pods, {services} Services, 200 Ingress "
         "paths; both: a Gateway with 20 HTTPRoutes of 16 rules)"
     )
-    ip = small.get("Service", "default", "app-1")["spec"]["clusterIP"]
+    ip = small.get("Service", "default", "app-1")["spec"]["clusterIPs"][-1]
     traffic_ms = median_ms(
-        lambda: send_traffic(small, "pod/default/client", f"{ip}:80", 10_000, seed=3), 15
+        lambda: send_traffic(small, "pod/default/client", f"{bracketed(ip)}:80", 10_000, seed=3),
+        15,
     )
     traffic_large = median_ms(
         lambda: send_traffic(large, "pod/default/client", "http://app-1/", 10_000, seed=3), 15
@@ -165,4 +180,4 @@ def main(cni: str = "flannel") -> None:
 
 
 if __name__ == "__main__":
-    main(cni_argument())
+    main(cni_argument(), ip_family_argument())

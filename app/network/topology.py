@@ -14,6 +14,7 @@ trace looks pods and Services up by address instead of scanning them.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,17 @@ TUNNEL_DEVICE = {
 BRIDGE_DEVICE = {"flannel": "cni0", "calico": None, "weave": "weave", "cilium": None}
 
 
+@functools.lru_cache(maxsize=65536)
+def parse_ip(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """``ipaddress.ip_address``, remembered: a trace asks about the same few addresses many
+    times, and parsing an IPv6 address is slow.
+
+    >>> parse_ip("fd00:10:244::5").version
+    6
+    """
+    return ipaddress.ip_address(ip)
+
+
 @dataclass
 class NetworkIndex:
     """Address lookups over one cluster state."""
@@ -50,19 +62,26 @@ class NetworkIndex:
     # address of its pod gateway (cni0's ::1 with flannel; none with Calico).
     node_ip6: dict[str, str] = field(default_factory=dict)
     gateway6: dict[str, str] = field(default_factory=dict)
+    # The node whose pod ranges hold an address, as found (the index lives as long as the
+    # cluster state it was built from does not change).
+    owners: dict[str, str | None] = field(default_factory=dict)
 
     def node_for_pod_ip(self, ip: str) -> str | None:
-        address = ipaddress.ip_address(ip)
-        for node, ranges in self.pod_ranges.items():
-            if any(address in r for r in ranges):
-                return node
-        return None
+        if ip in self.owners:
+            return self.owners[ip]
+        address = parse_ip(ip)
+        found = next(
+            (node for node, ranges in self.pod_ranges.items() if any(address in r for r in ranges)),
+            None,
+        )
+        self.owners[ip] = found
+        return found
 
     def pod_network(self) -> ipaddress.IPv4Network:
         return c.POD_NETWORK[self.cni]
 
     def is_pod_ip(self, ip: str) -> bool:
-        address = ipaddress.ip_address(ip)
+        address = parse_ip(ip)
         if address.version == 6:
             return self.cni in c.POD_NETWORK6 and address in c.POD_NETWORK6[self.cni]
         return address in self.pod_network()

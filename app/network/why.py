@@ -27,7 +27,8 @@ from typing import Any
 
 from app.cluster import constants as c
 from app.network.model import Packet
-from app.network.topology import NetworkIndex
+from app.network.topology import NetworkIndex, parse_ip
+from app.network.why_ip6 import node_route6
 
 # kube-proxy sets nf_conntrack_tcp_timeout_established to 24h (conntrack.tcpEstablishedTimeout).
 TCP_ESTABLISHED_TIMEOUT = 86400
@@ -101,7 +102,7 @@ def host_veth(cni: str, pod: dict[str, Any]) -> str:
 
 
 def _range_of(index: NetworkIndex, node: str, ip: str) -> ipaddress.IPv4Network | None:
-    address = ipaddress.ip_address(ip)
+    address = parse_ip(ip)
     return next((r for r in index.pod_ranges.get(node, []) if address in r), None)
 
 
@@ -138,10 +139,15 @@ def node_route(cluster: Any, index: NetworkIndex, node: str, dst: str) -> str:
     """The route ``node``'s main table uses for ``dst``, as ``ip route`` prints it."""
     from app.network.datapath import calico_mode
 
+    if ":" in dst:  # an IPv6 packet: the node's IPv6 table
+        local6 = {index.node_ip6.get(node): "eth0", index.gateway6.get(node): "cni0"}
+        if dst in local6:
+            return local_route(local6[dst] or "lo", dst)
+        return node_route6(index, node, dst, lambda pod: host_veth(index.cni, pod))
     local = local_addresses(index, node)
     if dst in local or dst.startswith("127."):
         return local_route(local.get(dst, "lo"), dst)
-    address = ipaddress.ip_address(dst)
+    address = parse_ip(dst)
     cni = index.cni
     if index.is_pod_ip(dst):
         owner = index.node_for_pod_ip(dst)

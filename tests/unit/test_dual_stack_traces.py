@@ -177,3 +177,20 @@ def test_curl_in_a_dual_stack_pod_tries_the_ipv6_address_first():
     out = run(cluster, "curl -v http://web/", Session("pod/default/client")).output
     assert f"* IPv6: {v6}\n* IPv4: {v4}\n*   Trying [{v6}]:80..." in out
     assert f"* Connected to web ({v6}) port 80" in out
+
+
+def test_why_an_ipv6_hop_quotes_the_nodes_ipv6_route():
+    """flannel (EnableIPv6) routes another node's IPv6 /64 through flannel-v6.1, as
+    ``ip -6 route`` prints it (metric and pref on every IPv6 route)."""
+    cluster = make()
+    target = next(
+        p
+        for p in cluster.list("Pod", "default")
+        if p["metadata"]["name"].startswith("web-") and p["spec"]["nodeName"] == "worker-1"
+    )
+    v6 = target["status"]["podIPs"][1]["ip"]
+    t = trace(cluster, "pod/default/client", f"http://[{v6}]/")
+    route = next(h for h in t.hops if h.where == "routing table")
+    assert route.why["entry"] == (
+        "fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel-v6.1 onlink metric 1024 pref medium"
+    )
