@@ -78,22 +78,33 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
     assert src.pod is not None and src.node is not None
     query = Packet(src.ip, ephemeral_port(run.seed, 1), resolution.nameserver, 53, "UDP")
     names = ", ".join(a.name for a in resolution.tried)
+    cilium = replaces_kube_proxy(run.cluster.config)
+    decide = cilium_lb.decide if cilium else kubeproxy.decide
+    decision = decide(run.cluster, src.node, query.src_ip, query.dst_ip, 53, "UDP", seed=run.seed)
+    chosen = decision.endpoint if decision.action == "dnat" else None
+    forwarded = query.with_dst(chosen.ip, chosen.port) if chosen is not None else query
+    if cilium and chosen is not None:
+        # Cilium's socket LB rewrites the address at sendmsg(), before any packet exists: the
+        # query leaves eth0 already addressed to a CoreDNS pod.
+        run.add(cilium_hooks.dns_hop(run, src.node, decision, forwarded))
+    asks = (
+        f"{src.label} asks its nameserver {resolution.nameserver} (kube-dns) for {run.target.host}"
+    )
     run.add(
         Hop(
             src.node,
             "pod eth0",
             "send",
-            f"{src.label} asks its nameserver 10.96.0.10 (kube-dns) for {run.target.host}.",
-            query,
+            f"{asks}; the query leaves addressed to CoreDNS pod {forwarded.dst_ip}."
+            if cilium and chosen is not None
+            else f"{asks}.",
+            forwarded if cilium else query,
             "dns",
             datapath.pod_at(src.pod),
             why=_resolv_conf(resolution, why_.pod_route(run.index, src.pod, query.dst_ip)),
         )
     )
-    cilium = replaces_kube_proxy(run.cluster.config)
-    decide = cilium_lb.decide if cilium else kubeproxy.decide
-    decision = decide(run.cluster, src.node, query.src_ip, query.dst_ip, 53, "UDP", seed=run.seed)
-    if decision.action != "dnat" or decision.endpoint is None:
+    if chosen is None:
         run.add(
             Hop(
                 src.node,
@@ -107,25 +118,23 @@ def _dns_hops_in_cluster(run: TraceRun, resolution: Any) -> bool:
         )
         run.end(
             "dropped",
-            "The DNS query gets no answer: the kube-dns Service (10.96.0.10) has no ready "
-            "CoreDNS pod, so every name lookup in the cluster times out.",
+            f"The DNS query gets no answer: the kube-dns Service ({resolution.nameserver}) has "
+            "no ready CoreDNS pod, so every name lookup in the cluster times out.",
         )
         return False
-    forwarded = query.with_dst(decision.endpoint.ip, decision.endpoint.port)
-    run.add(
-        cilium_hooks.dns_hop(run, src.node, decision, forwarded)
-        if cilium
-        else Hop(
-            src.node,
-            chain_where(decision),
-            "dnat",
-            f"kube-proxy sends the query to CoreDNS pod {decision.endpoint.ip}. {decision.reason}",
-            forwarded,
-            "dns",
-            f"node/{src.node}",
-            rule_of(decision),
+    if not cilium:
+        run.add(
+            Hop(
+                src.node,
+                chain_where(decision),
+                "dnat",
+                f"kube-proxy sends the query to CoreDNS pod {chosen.ip}. {decision.reason}",
+                forwarded,
+                "dns",
+                f"node/{src.node}",
+                rule_of(decision),
+            )
         )
-    )
     if trace_policy.blocked(run, "Egress", src.pod, forwarded, src.node, phase="dns"):
         return False
     hops, arrival = datapath.route(run.cluster, run.index, forwarded, src.node, phase="dns")

@@ -96,6 +96,23 @@ def test_a_service_name_is_resolved_then_balanced_at_the_socket_with_no_kube_pro
     assert not [h for h in t.hops if "KUBE-" in h.where or h.where == "conntrack"]
 
 
+def test_a_pods_dns_query_leaves_eth0_already_addressed_to_a_coredns_pod():
+    # docs.cilium.io network/kubernetes/kubeproxy-free, "Socket LoadBalancer Bypass" and
+    # bpf-lb-sock: the cgroup sendmsg4 hook rewrites a UDP datagram's destination before it
+    # is sent, so a capture on the pod's veth never shows kube-dns's ClusterIP.
+    c_ = cilium()
+    t = trace(c_, "pod/default/client", "http://web/")
+    dns = [h for h in t.hops if h.phase == "dns"]
+    hook = next(i for i, h in enumerate(dns) if h.where == "socket LB (cgroup sendmsg4)")
+    send = next(i for i, h in enumerate(dns) if h.where == "pod eth0")
+    assert hook < send, [h.where for h in dns]
+    coredns = {
+        p["status"]["podIP"] for p in c_.state.of_kind("Pod") if "coredns" in p["metadata"]["name"]
+    }
+    assert dns[send].packet.dst_ip in coredns
+    assert "10.96.0.10" not in {h.packet.dst_ip for h in dns[send:] if h.action != "resolve"}
+
+
 def test_nodeport_from_outside_to_another_nodes_backend_is_snatted_to_the_node():
     c_ = cilium(type_="NodePort", replicas=1)
     backend_node = pods_of(c_, "web-")[0]["spec"]["nodeName"]
