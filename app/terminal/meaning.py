@@ -105,6 +105,9 @@ def meaning(argv: list[str], where: str = "cluster") -> Meaning:
                 command = [w for w in tokenize(command[2]) if isinstance(w, str)]
             if command and not (command[0] in SHELLS and len(command) == 1):
                 return meaning(command, inside)
+    if verb == "exec" and rest and "/" in rest[0]:  # ds/cilium = daemonset/cilium
+        type_, _, name = rest[0].partition("/")
+        rest = [f"{_kind(type_)}/{name}", *rest[1:]]
     operands: tuple = (verb, *_resources(rest)) if verb in _RESOURCE_VERBS else (verb, *rest)
     if parsed.after_dash:
         operands = (*operands, "--", *parsed.after_dash)
@@ -177,6 +180,10 @@ def same(asked: Meaning, done: Meaning) -> bool:
     True
     >>> same(asked, meaning(words_of("kubectl get endpointslices -l kubernetes.io/service-name=web -A")))
     False
+    >>> ds = words_of("kubectl -n kube-system exec ds/cilium -- cilium-dbg service list")
+    >>> daemonset = words_of("kubectl exec daemonset/cilium -n kube-system -- cilium-dbg service list")
+    >>> same(meaning(ds), meaning(daemonset))
+    True
     >>> same(meaning(["kubectl", "get", "svc"]), meaning(["kubectl", "get", "services"]))
     True
     """
