@@ -50,8 +50,10 @@ def query_types(cluster: Any, source: Any, wanted: str | None = None) -> list[st
     have = families.of(cluster.config)
     if have == (families.IPV4,):
         return ["A"]
-    if have == (families.IPV6,):
+    if have == (families.IPV6,) and source.kind != "external":
         return ["AAAA"]
+    # A client with both addresses (a dual-stack pod or node, the outside client) asks for
+    # both, IPv6 first.
     return ["AAAA", "A"] if addresses_of(cluster, source)[1:] else ["A"]
 
 

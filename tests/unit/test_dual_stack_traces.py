@@ -194,3 +194,14 @@ def test_why_an_ipv6_hop_quotes_the_nodes_ipv6_route():
     assert route.why["entry"] == (
         "fd00:10:244:1::/64 via fd00:10:244:1:: dev flannel-v6.1 onlink metric 1024 pref medium"
     )
+
+
+def test_the_outside_client_falls_back_to_a_for_a_public_name_on_an_ipv6_cluster():
+    """The outside client has both addresses, so like curl it asks for AAAA and A: a public
+    name with only an A record still resolves."""
+    from app.network.targets import parse_source
+    from app.network.trace_family import query_types
+
+    cluster = make("ipv6")
+    assert query_types(cluster, parse_source(cluster, "external")) == ["AAAA", "A"]
+    assert query_types(cluster, parse_source(cluster, "pod/default/client")) == ["AAAA"]
