@@ -76,3 +76,22 @@ def test_a_dual_stack_sandbox_from_the_home_page_traces_over_ipv6(
         assert request["packet"]["dst"] == f"[{v6}]:80"
         expect(page.locator("#trace-result")).to_contain_text("fd00:10:244:")
         page.screenshot(path=str(screenshots_dir / f"dual-stack-{name}.png"))
+
+
+def test_the_rules_tab_shows_the_ipv6_proxier_a_trace_went_through(
+    pages, live_server, screenshots_dir: Path
+) -> None:
+    with httpx.Client(base_url=live_server.url) as client:
+        workspace = client.post("/api/v1/workspaces", json={"ipFamily": "dual", "seed": 3})
+        workspace = workspace.json()["id"]
+        client.post(
+            f"/api/v1/workspaces/{workspace}/apply",
+            content=OBJECTS,
+            headers={"Content-Type": "application/yaml"},
+        )
+    page: Page = pages(viewport={"width": 1280, "height": 800})
+    page.goto(f"/w/{workspace}?tab=rules&node=worker-2&from=pod/default/client&to=http://web/")
+    expect(page.locator("#rules-title")).to_contain_text("ip6tables-save")
+    expect(page.locator('select[name="family"]')).to_have_value("IPv6")
+    expect(page.locator("#rules-legend")).to_contain_text("matched")
+    page.screenshot(path=str(screenshots_dir / "dual-stack-rules-1280.png"))
