@@ -1,15 +1,18 @@
 """Cilium's agent CLI on a node (``cilium-dbg``, formerly ``cilium``), as its commands print:
-``service list`` and ``bpf lb list`` (see :mod:`app.network.cilium.rules`)."""
+``service list`` and ``bpf lb list`` (see :mod:`app.network.cilium.rules`), ``bpf ipcache
+list`` (see :mod:`app.network.cilium.ipcache`; ``bpf tunnel list`` went with the tunnel map
+in Cilium 1.18)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.network.cilium import rules
+from app.network.cilium import ipcache, rules
 from app.terminal.output import Output, failed, printed
 
 USAGE = (
-    "Podpath: this node's Cilium agent answers cilium-dbg service list and cilium-dbg bpf lb list\n"
+    "Podpath: this node's Cilium agent answers cilium-dbg service list, cilium-dbg bpf lb list "
+    "and cilium-dbg bpf ipcache list\n"
 )
 
 
@@ -23,6 +26,8 @@ def cilium(cluster: Any, node: str, args: list[str], name: str = "cilium-dbg") -
         return printed(rules.service_list(cluster, node))
     if words == ["bpf", "lb", "list"]:
         return printed(rules.bpf_lb_list(cluster, node))
+    if words == ["bpf", "ipcache", "list"]:
+        return printed(ipcache.ipcache_list(cluster, node))
     return failed(USAGE, 1)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from app.network import cilium
 from app.network import why as why_
+from app.network.cilium import ipcache
 from app.network.model import Hop, Packet
 from app.network.topology import NetworkIndex
 
@@ -147,7 +148,7 @@ def between_nodes(
             "routing table",
             "route",
             f"On {node}, the route for {target}'s pod CIDR {block} points at cilium_host; "
-            f"Cilium's tunnel map says {block} lives at {dst_ip}.",
+            f"Cilium's ipcache gives {packet.dst_ip} the tunnel endpoint {dst_ip}.",
             packet,
             phase,
             f"node/{node}",
@@ -162,7 +163,7 @@ def between_nodes(
             wrapped,
             phase,
             f"node/{node}/{cilium.TUNNEL_DEVICE}",
-            why=tunnel_why(index, target),
+            why=tunnel_why(index, target, packet.dst_ip),
         ),
         Hop(
             None,
@@ -189,13 +190,20 @@ def between_nodes(
     ]
 
 
-def tunnel_why(index: NetworkIndex, target: str) -> dict[str, Any]:
-    block = index.pod_ranges[target][0]
+def tunnel_why(index: NetworkIndex, target: str, dst_ip: str = "") -> dict[str, Any]:
+    """The ipcache entry that gives the outer destination (the tunnel map is gone since Cilium
+    1.18, cilium/cilium PR #38839): the pod's own /32 when the agent knows it, with its pod
+    CIDR's fallback entry beside it."""
+    fallback = ipcache.cidr_entry(index, target)
+    found = ipcache.pod_entry(index, "", dst_ip, True) if dst_ip else None
+    prefix, value = found or fallback
+    also = [why_.why("cilium-dbg bpf ipcache list", "   ".join(fallback))] if found else None
     return why_.why(
-        "cilium-dbg bpf tunnel list",
-        f"{block.network_address}:0   {index.node_ip[target]}:0",
-        f"Cilium's tunnel map: {target}'s pod CIDR is reached through {index.node_ip[target]}, "
-        "the outer destination.",
+        "cilium-dbg bpf ipcache list",
+        f"{prefix}   {value}",
+        f"Cilium's ipcache: {prefix} is reached through tunnelendpoint {index.node_ip[target]} "
+        f"({target}), the outer destination.",
+        also,
     )
 
 
