@@ -130,3 +130,20 @@ def test_in_a_cilium_pod_eth0_holds_a_32_and_routes_everything_to_cilium_host():
         "default via 10.1.1.1 dev eth0 mtu 1450 ",
         "10.1.1.1 dev eth0 scope link ",
     ]
+
+
+def test_the_docs_say_ciliums_ipam_picks_cilium_hosts_address_and_the_sandbox_uses_the_first():
+    """cilium/cilium daemon/cmd ``allocateRouterIPv4``: without ``local-router-ipv4`` the router
+    address comes from ``allocateDatapathIPs``, IPAM's next free address of the node's range,
+    not a fixed ``.1``; README, lesson 10 and the datapath say the sandbox picks the first."""
+    from pathlib import Path
+
+    from app.network.cilium import datapath
+
+    root = Path(__file__).resolve().parents[2]
+    lesson = (root / "app/lessons/catalog/10-cni-plugins/lesson.md").read_text()
+    readme = " ".join((root / "README.md").read_text().split())
+    assert "the first of its pod range" not in lesson
+    assert "Cilium's IPAM picks it from the" in lesson and "first one, to keep it" in lesson
+    assert "Cilium's IPAM picks the router address from the node's range" in readme
+    assert "allocateDatapathIPs" in " ".join((datapath.__doc__ or "").split())

@@ -5,8 +5,10 @@ Cilium's docs (Concepts → Networking → Routing; eBPF datapath → Life of a 
 - Each pod's veth has a host end named ``lxc`` + a hash; there is no bridge. Cilium's eBPF
   program on that veth (``bpf_lxc``) takes the pod's packets, and packets for a local pod are
   redirected straight to its veth (the endpoint map), with no per-pod route.
-- ``cilium_host`` holds the node's router address (the first of its pod CIDR); the kernel
-  routes every pod CIDR to it, and eBPF decides from there.
+- ``cilium_host`` holds the node's router address; the kernel routes every pod CIDR to it,
+  and eBPF decides from there. Cilium's IPAM picks that address from the node's pod CIDR like
+  any other (daemon/cmd ``allocateRouterIPv4`` → ``allocateDatapathIPs``, unless
+  ``local-router-ipv4`` is set); the sandbox gives it the first address to keep it readable.
 - Between nodes, ``routingMode: tunnel`` (the default) wraps the packet in VXLAN on UDP 8472
   through ``cilium_vxlan``; the VNI carries the sender's security identity, so the receiving
   node can enforce policy without looking the source address up. ``routingMode: native``
