@@ -212,7 +212,8 @@ def tunnel_why(index: NetworkIndex, target: str, dst_ip: str = "") -> dict[str, 
 def endpoint_why(node: str, pod: dict[str, Any]) -> dict[str, Any]:
     """The pod as ``cilium-dbg endpoint list`` on its node shows it."""
     labels = " ".join(
-        f"k8s:{k}={v}" for k, v in sorted((pod["metadata"].get("labels") or {}).items())
+        f"k8s:{k}={v}"
+        for k, v in sorted(cilium.identity_labels(pod["metadata"].get("labels")).items())
     )
     ip = (pod.get("status") or {}).get("podIP", "")
     return why_.why(
