@@ -22,10 +22,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from app.network.kubeproxy_rules import Chain
 
 
-def source_ranges(sp: ServicePort) -> list[ipaddress.IPv4Network]:
-    """``spec.loadBalancerSourceRanges`` as kube-proxy's IPv4 proxier uses them: parsed as
-    networks (``203.0.113.5/25`` becomes ``203.0.113.0/25``, as ``cidr.String()`` prints it),
-    other families and unparsable values left out.
+def source_ranges(sp: ServicePort) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``spec.loadBalancerSourceRanges`` as the proxier of the port's family uses them (the
+    IPv6 proxier's port has an IPv6 ClusterIP): parsed as networks (``203.0.113.5/25``
+    becomes ``203.0.113.0/25``, as ``cidr.String()`` prints it), the other family's and
+    unparsable values left out.
 
     >>> from dataclasses import replace
     >>> from app.cluster.cluster import Cluster
@@ -34,6 +35,8 @@ def source_ranges(sp: ServicePort) -> list[ipaddress.IPv4Network]:
     ...              load_balancer_source_ranges=("203.0.113.5/25", "2001:db8::/64"))
     >>> [str(n) for n in source_ranges(sp)]
     ['203.0.113.0/25']
+    >>> [str(n) for n in source_ranges(replace(sp, cluster_ip="fd00:10:96::1"))]
+    ['2001:db8::/64']
     """
     out = []
     for value in sp.load_balancer_source_ranges:
@@ -41,7 +44,7 @@ def source_ranges(sp: ServicePort) -> list[ipaddress.IPv4Network]:
             net = ipaddress.ip_network(value.strip(), strict=False)
         except ValueError:
             continue
-        if isinstance(net, ipaddress.IPv4Network):
+        if net.version == (6 if ":" in (sp.cluster_ip or "") else 4):
             out.append(net)
     return out
 
