@@ -9,11 +9,11 @@ crosses, the outer header a tunnel adds and what it costs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.cluster import constants as c
-from app.cluster import rebuild
+from app.cluster import families, rebuild
 from app.errors import PodpathError
 from app.network.targets import parse_source
 from app.network.trace import trace
@@ -94,7 +94,8 @@ def compare_plugins(
     Returns
     -------
     list of PluginRun
-        One per plugin, in :data:`app.cluster.constants.CNI_PLUGINS` order.
+        One per plugin, in :data:`app.cluster.constants.CNI_PLUGINS` order; on a cluster
+        with IPv6, only the plugins that support it.
 
     Raises
     ------
@@ -125,6 +126,8 @@ def compare_plugins(
     saved = json.dumps(cluster.to_state())
     runs = []
     for plugin in c.CNI_PLUGINS:
+        if families.config_problems(replace(cluster.config, cni=plugin)):
+            continue  # it cannot give pods this cluster's IPv6 addresses (Weave Net)
         current = plugin == cluster.config.cni
         copy = cluster
         if not current:
