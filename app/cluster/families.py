@@ -9,6 +9,7 @@ and a pod's ``status.podIP`` is of it.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 from app.cluster import constants as c
@@ -192,3 +193,31 @@ def primary_family_slices(
         return slices
     primary = (spec.get("ipFamilies") or ["IPv4"])[0]
     return [s for s in slices if s.get("addressType", "IPv4") == primary]
+
+
+_IPV4_LITERAL = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
+
+
+def ipv6_target(text: str) -> str:
+    """A trace target written for an IPv4 cluster as it reads on an IPv6 one: the
+    ``kubernetes`` and ``kube-dns`` ClusterIPs and node addresses become their IPv6
+    counterparts, in brackets (other addresses are left as they are).
+
+    >>> ipv6_target("10.96.0.10:53/udp"), ipv6_target("http://10.0.0.12:30081/")
+    ('[fd00:10:96::a]:53/udp', 'http://[fc00:f853:ccd:e793::c]:30081/')
+    >>> ipv6_target("http://web/")
+    'http://web/'
+    """
+
+    def swap(match: re.Match[str]) -> str:
+        ip = match.group(1)
+        known = {c.KUBERNETES_SERVICE_IP: c.KUBERNETES_SERVICE_IP6, c.KUBE_DNS_IP: c.KUBE_DNS_IP6}
+        if ip in known:
+            return f"[{known[ip]}]"
+        try:
+            inside = ipaddress.ip_address(ip) in c.NODE_NETWORK
+        except ValueError:
+            return ip
+        return f"[{node_ip6(ip)}]" if inside else ip
+
+    return _IPV4_LITERAL.sub(swap, text)
