@@ -37,6 +37,23 @@ class SuggestedRequest:
     to: str
     label: str
     verdict: str
+    # Where a plugin's datapath answers differently: (cni, label, verdict). Cilium answers a
+    # NodePort with externalTrafficPolicy: Local on a node without a backend with ICMP port
+    # unreachable (tail_no_service_ipv4) where kube-proxy drops it.
+    by_cni: tuple[tuple[str, str, str], ...] = ()
+
+    def for_cni(self, cni: str) -> SuggestedRequest:
+        """This request as ``cni``'s datapath answers it.
+
+        >>> r = SuggestedRequest("external", "http://x/", "dropped", "dropped",
+        ...                      (("cilium", "refused", "refused"),))
+        >>> r.for_cni("cilium").verdict, r.for_cni("flannel").verdict
+        ('refused', 'dropped')
+        """
+        for name, label, verdict in self.by_cni:
+            if name == cni:
+                return SuggestedRequest(self.source, self.to, label, verdict)
+        return self
 
     def to_dict(self) -> dict[str, str]:
         return {"from": self.source, "to": self.to, "label": self.label, "verdict": self.verdict}
@@ -288,6 +305,7 @@ SCENARIOS: tuple[Scenario, ...] = (
                 f"http://10.0.0.12:{LOCAL_NODE_PORT}/",
                 "Local via worker-2: no pod there, dropped",
                 "dropped",
+                (("cilium", "Local via worker-2: no pod there, refused", "refused"),),
             ),
             SuggestedRequest(
                 "external",
@@ -352,11 +370,12 @@ def get(name: str) -> Scenario:
     return scenario
 
 
-def scenario_requests(name: str) -> list[SuggestedRequest]:
-    """The requests worth tracing in scenario ``name``, the first one first; none for an
-    unknown name (a workspace that came from no scenario)."""
+def scenario_requests(name: str, cni: str = "") -> list[SuggestedRequest]:
+    """The requests worth tracing in scenario ``name``, the first one first (as ``cni``'s
+    datapath answers them); none for an unknown name (a workspace that came from no
+    scenario)."""
     scenario = BY_NAME.get(name)
-    return list(scenario.requests) if scenario else []
+    return [r.for_cni(cni) for r in scenario.requests] if scenario else []
 
 
 def build(

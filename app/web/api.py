@@ -191,7 +191,9 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
         cluster = scenarios.build(options.scenario, config, options.seed, now=store.clock())
         workspace_id, cluster = store.create_from(cluster)
     body = _summary(workspace_id, cluster)
-    body["suggestedRequests"] = [r.to_dict() for r in scenarios.scenario_requests(body["scenario"])]
+    body["suggestedRequests"] = [
+        r.to_dict() for r in scenarios.scenario_requests(body["scenario"], cluster.config.cni)
+    ]
     return JSONResponse(
         body, status_code=201, headers={"Location": f"/api/v1/workspaces/{workspace_id}"}
     )

@@ -140,14 +140,19 @@ def test_nodeport_from_outside_to_a_local_backend_keeps_the_clients_address():
     assert t.hops[-1].packet.src_ip == "198.51.100.7"
 
 
-def test_external_traffic_policy_local_drops_on_a_node_without_a_backend():
+def test_external_traffic_policy_local_is_refused_on_a_node_without_a_backend():
+    """bpf/lib/lb.h: lb4_local returns DROP_NO_SERVICE for a frontend without backend slots;
+    with serviceNoBackendResponse: reject (Helm default) tail_no_service_ipv4 answers ICMP
+    destination unreachable, port unreachable (cilium/cilium PR #28157): connection refused,
+    not a timeout."""
     c_ = cilium(type_="NodePort", replicas=1, extra="  externalTrafficPolicy: Local\n")
     backend_node = pods_of(c_, "web-")[0]["spec"]["nodeName"]
     other = "10.0.0.12" if backend_node == "worker-1" else "10.0.0.11"
     t = trace(c_, "external", f"http://{other}:{node_port(c_)}/")
-    assert t.verdict == "dropped"
-    assert t.hops[-1].where == "eBPF tc ingress on eth0"
-    assert "Service backend not found DROPPED" in t.hops[-1].why["entry"]
+    assert t.verdict == "refused"
+    assert t.hops[-1].where == "eBPF tc ingress on eth0" and t.hops[-1].action == "reject"
+    assert "DROPPED" not in t.hops[-1].why["entry"]
+    assert "port unreachable" in t.hops[-1].why["note"]
     assert t.cause["field"] == "spec.externalTrafficPolicy"
     # From inside the cluster the same NodePort uses every backend (the internal scope).
     inside = trace(c_, "pod/default/client", f"{other}:{node_port(c_)}")
@@ -169,7 +174,23 @@ def test_a_service_without_backends_is_refused_with_icmp():
     apply_text(c_, service("nobody", selector={"app": "nothing"}))
     t = trace(c_, "pod/default/client", f"{cluster_ip(c_, 'nobody')}:80")
     assert t.verdict == "refused"
-    assert "Service backend not found" in t.reason and "connection refused" in t.reason
+    assert "port unreachable" in t.reason and "connection refused" in t.reason
+    # tail_no_service_ipv4 answers the packet: not a drop, so no "DROPPED" line.
+    assert t.hops[-1].action == "reject" and "DROPPED" not in str(t.hops[-1].why)
+
+
+def test_a_load_balancer_drop_prints_hubbles_own_line_with_identities():
+    """Hubble's compact printer (hubble.py's drop_line, the same as for policy drops): ``<>``
+    for a drop, each side with its identity, the drop reason of pkg/monitor/api/drop.go."""
+    c_ = cilium(type_="LoadBalancer", extra="  loadBalancerSourceRanges: [203.0.113.0/25]\n")
+    lb_ip = c_.get("Service", "default", "web")["status"]["loadBalancer"]["ingress"][0]["ip"]
+    t = trace(c_, "pod/default/client", f"{lb_ip}:80")
+    entry = t.hops[-1].why["entry"]
+    client = c_.get("Pod", "default", "client")
+    from app.network import cilium as cilium_
+
+    assert f"(ID:{cilium_.identity(client)}) <> {lb_ip}:80 (world)" in entry
+    assert entry.endswith("Denied by LB src range check DROPPED (TCP Flags: SYN)")
 
 
 def test_without_kube_proxy_replacement_kube_proxy_translates_as_before():

@@ -73,7 +73,7 @@ def test_a_scenario_is_the_same_every_time_it_is_opened(name: str):
 @pytest.mark.parametrize("name", list(BY_NAME))
 def test_every_suggested_request_gets_the_verdict_it_promises(name: str, config: ClusterConfig):
     cluster = build(name, config)
-    for request in scenario_requests(name):
+    for request in scenario_requests(name, config.cni):
         result = trace(cluster, request.source, request.to, seed=0)
         assert result.verdict == request.verdict, (request, result.reason)
 

@@ -59,13 +59,27 @@ def verdict_lines(
     if not allowed:
         return [
             f"{src} <> {dst} policy-verdict:none {way} DENIED {f}",
-            f"{src} <> {dst} Policy denied DROPPED {f}",
+            drop_line(index, packet, "Policy denied"),
         ]
     match = "L3-L4" if rule_has_ports else "L3-Only"
     return [
         f"{src} -> {dst} policy-verdict:{match} {way} ALLOWED {f}",
         f"{src} -> {dst} to-endpoint FORWARDED {f}",
     ]
+
+
+def drop_line(index: NetworkIndex, packet: Any, reason: str) -> str:
+    """A drop as ``hubble observe`` prints it: ``<>`` between the sides, then Cilium's drop
+    reason (pkg/monitor/api/drop.go) and ``DROPPED``.
+
+    >>> from app.network.model import Packet
+    >>> print(drop_line(NetworkIndex("cilium"), Packet("198.51.100.7", 40000, "203.0.113.5", 80),
+    ...                 "Denied by LB src range check"))
+    198.51.100.7:40000 (world) <> 203.0.113.5:80 (world) Denied by LB src range check DROPPED (TCP Flags: SYN)
+    """
+    src = endpoint_text(index, packet.src_ip, packet.src_port)
+    dst = endpoint_text(index, packet.dst_ip, packet.dst_port)
+    return f"{src} <> {dst} {reason} DROPPED {flags(packet.protocol)}"
 
 
 def forwarded_line(index: NetworkIndex, packet: Any) -> str:

@@ -17,7 +17,8 @@ Cilium's docs (Kubernetes Without kube-proxy) and its datapath (``bpf/bpf_sock.c
   ``loadBalancer.mode: snat`` (the default) a backend on another node gets the packet with
   the node's own address as source, so the answer comes back through this node, where
   Cilium's reverse NAT undoes both. ``externalTrafficPolicy: Local`` leaves only the node's
-  own backends (none: dropped) and keeps the client's address.
+  own backends and keeps the client's address; with none, the frontend has no backend slot
+  and is answered as one without backends (below).
 - With ``loadBalancer.mode: dsr`` (native routing only) the backend on another node gets the
   client's own address, the frontend riding along in an IPv4 option; the backend's node
   answers the client directly, from the frontend's address (Direct Server Return).
@@ -44,6 +45,9 @@ from app.network.kubeproxy_model import Endpoint, ServicePort
 # Cilium's drop reasons as its monitor and Hubble print them (pkg/monitor/api/drop.go).
 NO_BACKEND = "Service backend not found"
 SOURCE_RANGE = "Denied by LB src range check"
+# Not a drop reason Cilium prints: Podpath's mark for a frontend that has backends elsewhere
+# but none on this node (externalTrafficPolicy: Local), answered like one with none at all.
+NO_LOCAL_BACKEND = "no local backend"
 
 
 @dataclass
@@ -177,6 +181,15 @@ def decide(
             "(serviceNoBackendResponse: reject), so the client sees connection refused"
         )
         return LbDecision("reject", sp, None, frontend, kind, False, why, NO_BACKEND)
+    if not pool and scope.startswith("external"):
+        # The frontend on this node holds only local backends (none): lb4_local returns
+        # DROP_NO_SERVICE and the NO_SERVICE tail call answers ICMP, as with no backends.
+        why = (
+            f"{label} has {scope} and no backend on {node}: Cilium's frontend here has no "
+            "backend slot, so it answers ICMP destination unreachable "
+            "(serviceNoBackendResponse: reject) and the client sees connection refused"
+        )
+        return LbDecision("reject", sp, None, frontend, kind, False, why, NO_LOCAL_BACKEND)
     if not pool:
         why = (
             f"{label} has {scope} and no backend on {node}, so Cilium drops the packet "

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.network import datapath
 from app.network import why as why_
-from app.network.cilium import lb
+from app.network.cilium import hubble, lb
 from app.network.cilium.datapath import host_veth
 from app.network.cilium.rules import rev_nat_id
 from app.network.explain import Reason, cause_of, field_cause, service_without_endpoints
@@ -125,7 +125,60 @@ def where_on(run: Any, node: str, packet: Packet, from_outside: bool) -> str:
 
 
 def refuse(run: Any, node: str, decision: lb.LbDecision, packet: Packet, from_outside: bool):
-    """The drop (or reject) hop of Cilium's load balancer, and the trace's end."""
+    """The drop (or reject) hop of Cilium's load balancer, and the trace's end.
+
+    A frontend with no backend to pick (none at all, or ``externalTrafficPolicy: Local`` on a
+    node without one) is answered, not dropped: ``lb4_local`` returns ``DROP_NO_SERVICE`` when
+    the frontend has no backend slots (bpf/lib/lb.h), and with ``serviceNoBackendResponse:
+    reject`` (the Helm default) the ``CILIUM_CALL_IPV4_NO_SERVICE`` tail call,
+    ``tail_no_service_ipv4``, sends ICMP destination unreachable, code port unreachable
+    (cilium/cilium PR #28157): the client sees connection refused at once.
+    """
+    sp = decision.service
+    if decision.action == "reject":
+        run.add(
+            Hop(
+                node,
+                where_on(run, node, packet, from_outside),
+                "reject",
+                decision.reason[0].upper() + decision.reason[1:] + ".",
+                packet,
+                at=f"node/{node}",
+                why=why_.why(
+                    "cilium-dbg bpf lb list",
+                    lb_entry(run.cluster, node, decision)["entry"],
+                    "The frontend has no backend slot to pick on this node: lb4_local returns "
+                    "DROP_NO_SERVICE, and tail_no_service_ipv4 answers ICMP destination "
+                    "unreachable (port unreachable) instead of dropping "
+                    "(serviceNoBackendResponse: reject, the default).",
+                ),
+            )
+        )
+        if decision.drop_reason == lb.NO_LOCAL_BACKEND:
+            nodes = sorted({e.node for e in sp.endpoints if e.node}) or ["no node"]
+            text = (
+                f"Service {sp.namespace}/{sp.service} has spec.externalTrafficPolicy: Local, and "
+                f"{node} runs none of its ready pods (they run on {', '.join(nodes)}), so Cilium "
+                f"on {node} has no backend for this frontend and answers ICMP port unreachable: "
+                "the client sees connection refused at once. Send it to a node that runs one, "
+                "or set spec.externalTrafficPolicy: Cluster."
+            )
+            field = "spec.externalTrafficPolicy"
+            run.end(
+                "refused", Reason(text, field_cause("Service", sp.namespace, sp.service, field))
+            )
+            return
+        cause = service_without_endpoints(run.cluster, sp.namespace, sp.service, sp.port_name)
+        run.end(
+            "refused",
+            Reason(
+                f"{cause} Cilium has no backend for the frontend and answers ICMP destination "
+                "unreachable (port unreachable; serviceNoBackendResponse: reject), so the client "
+                "sees connection refused at once.",
+                cause_of(cause),
+            ),
+        )
+        return
     run.add(
         Hop(
             node,
@@ -136,24 +189,11 @@ def refuse(run: Any, node: str, decision: lb.LbDecision, packet: Packet, from_ou
             at=f"node/{node}",
             why=why_.why(
                 "hubble observe",
-                f"{packet.src} -> {packet.dst} {decision.drop_reason} DROPPED"
-                + (" (TCP Flags: SYN)" if packet.protocol == "TCP" else f" ({packet.protocol})"),
+                hubble.drop_line(run.index, packet, decision.drop_reason),
                 "The drop as Hubble's flow log prints it, with Cilium's drop reason.",
             ),
         )
     )
-    sp = decision.service
-    if decision.action == "reject":
-        cause = service_without_endpoints(run.cluster, sp.namespace, sp.service, sp.port_name)
-        run.end(
-            "refused",
-            Reason(
-                f"{cause} Cilium drops the packet ({lb.NO_BACKEND}) and answers ICMP destination "
-                "unreachable, so the client sees connection refused at once.",
-                cause_of(cause),
-            ),
-        )
-        return
     name = f"{sp.namespace}/{sp.service}"
     if decision.drop_reason == lb.SOURCE_RANGE:
         field = "spec.loadBalancerSourceRanges"
@@ -163,14 +203,13 @@ def refuse(run: Any, node: str, decision: lb.LbDecision, packet: Packet, from_ou
             "address inside them."
         )
     else:
-        policy = "externalTrafficPolicy" if from_outside else "internalTrafficPolicy"
-        field = f"spec.{policy}"
+        field = "spec.internalTrafficPolicy"
         nodes = sorted({e.node for e in sp.endpoints if e.node}) or ["no node"]
         text = (
-            f"Service {name} has spec.{policy}: Local, and {node} runs none of its ready pods "
-            f"(they run on {', '.join(nodes)}), so Cilium on {node} drops the packet "
-            f"({lb.NO_BACKEND}) and the client times out. Send it to a node that runs one, or "
-            f"set spec.{policy}: Cluster."
+            f"Service {name} has spec.internalTrafficPolicy: Local, and {node} runs none of its "
+            f"ready pods (they run on {', '.join(nodes)}), so Cilium on {node} drops the packet "
+            f"({lb.NO_BACKEND}) and the client times out. Send it from a node that runs one, or "
+            "set spec.internalTrafficPolicy: Cluster."
         )
     run.end("dropped", Reason(text, field_cause("Service", sp.namespace, sp.service, field)))
 
