@@ -46,7 +46,8 @@ def summary(config: Any) -> dict[str, Any]:
 
 
 def load_balancer_problems(config: Any) -> list[FieldError]:
-    """What is wrong with Cilium's ``loadBalancer.mode``: an unknown value, or ``dsr`` with
+    """What is wrong with Cilium's ``loadBalancer.mode``: an unknown value, ``dsr`` without
+    kube-proxy replacement (the mode belongs to Cilium's own load balancer), or ``dsr`` with
     VXLAN tunnelling (Cilium's "Kubernetes Without kube-proxy" guide: DSR needs native routing,
     or Geneve dispatch, which Podpath does not model).
 
@@ -55,6 +56,9 @@ def load_balancer_problems(config: Any) -> list[FieldError]:
     ...                                      load_balancer_mode="dsr"))
     []
     >>> load_balancer_problems(ClusterConfig(cni="cilium", load_balancer_mode="dsr"))[0].field
+    'loadBalancerMode'
+    >>> load_balancer_problems(ClusterConfig(cni="cilium", routing_mode="native",
+    ...                        load_balancer_mode="dsr", kube_proxy_replacement=False))[0].field
     'loadBalancerMode'
     """
     from app.cluster import constants as c
@@ -65,6 +69,16 @@ def load_balancer_problems(config: Any) -> list[FieldError]:
         return [
             FieldError(
                 "loadBalancerMode", f'Unsupported value: "{mode}": supported values: {listed}'
+            )
+        ]
+    if config.cni == "cilium" and mode == "dsr" and not config.kube_proxy_replacement:
+        return [
+            FieldError(
+                "loadBalancerMode",
+                'Invalid value: "dsr": loadBalancer.mode is a setting of Cilium\'s kube-proxy '
+                "replacement (docs.cilium.io, Kubernetes Without kube-proxy); with "
+                "kubeProxyReplacement: false kube-proxy translates Services and Cilium's "
+                "load balancer does not run",
             )
         ]
     if config.cni == "cilium" and mode == "dsr" and config.routing_mode != "native":

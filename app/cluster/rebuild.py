@@ -90,6 +90,7 @@ class SwitchReport:
     # before and after ("" on another plugin).
     replaced: tuple[bool, bool] = (False, False)
     routing: tuple[str, str] = ("", "")
+    balancing: tuple[str, str] = ("", "")  # Cilium's loadBalancer.mode before and after
 
     @property
     def changed(self) -> bool:
@@ -98,6 +99,7 @@ class SwitchReport:
             or self.proxy_mode[0] != self.proxy_mode[1]
             or self.replaced[0] != self.replaced[1]
             or self.routing[0] != self.routing[1]
+            or self.balancing[0] != self.balancing[1]
         )
 
     def _proxy(self, side: int) -> str:
@@ -127,6 +129,8 @@ class SwitchReport:
             lines.append(f"kube-proxy mode: {self.proxy_mode[0]} → {self.proxy_mode[1]}")
         if self.routing[0] and self.routing[1] and self.routing[0] != self.routing[1]:
             lines.append(f"Cilium routingMode: {self.routing[0]} → {self.routing[1]}")
+        if self.balancing[0] and self.balancing[1] and self.balancing[0] != self.balancing[1]:
+            lines.append(f"Cilium loadBalancer.mode: {self.balancing[0]} → {self.balancing[1]}")
         if self.pod_network[0] != self.pod_network[1]:
             lines.append(f"Pod network: {self.pod_network[0]} → {self.pod_network[1]}")
         lines += [entry.line() for entry in self.nodes]
@@ -167,6 +171,7 @@ class SwitchReport:
             "removed": list(self.removed),
             "added": list(self.added),
             "kubeProxyReplacement": {"old": self.replaced[0], "new": self.replaced[1]},
+            "loadBalancerMode": {"old": self.balancing[0], "new": self.balancing[1]},
             "lines": self.lines(),
         }
 
@@ -177,6 +182,7 @@ def switch(
     proxy_mode: str | None = None,
     kube_proxy_replacement: bool | None = None,
     routing_mode: str | None = None,
+    load_balancer_mode: str | None = None,
 ) -> SwitchReport:
     """The same cluster on another CNI plugin or kube-proxy mode: names kept, re-addressed.
 
@@ -190,6 +196,8 @@ def switch(
         With Cilium: whether its eBPF replaces kube-proxy; None keeps the setting.
     routing_mode : str, optional
         With Cilium: ``tunnel`` or ``native``; None keeps the setting.
+    load_balancer_mode : str, optional
+        With Cilium: ``snat`` or ``dsr`` (Helm ``loadBalancer.mode``); None keeps it.
 
     Returns
     -------
@@ -226,6 +234,7 @@ def switch(
         if kube_proxy_replacement is None
         else bool(kube_proxy_replacement),
         routing_mode=routing_mode or old.routing_mode,
+        load_balancer_mode=load_balancer_mode or old.load_balancer_mode,
     )
     check_config(new)
     check_choices(
@@ -234,6 +243,7 @@ def switch(
         proxy_mode_given=proxy_mode is not None and proxy_mode != old.proxy_mode,
         replacement_given=kube_proxy_replacement is not None,
         routing_mode_given=routing_mode is not None,
+        load_balancer_mode_given=load_balancer_mode is not None,
     )
     report = SwitchReport(
         (old.cni, new.cni),
@@ -242,6 +252,10 @@ def switch(
         replaced=(replaces_kube_proxy(old), replaces_kube_proxy(new)),
         routing=tuple(  # type: ignore[arg-type]
             config.routing_mode if config.cni == "cilium" else "" for config in (old, new)
+        ),
+        balancing=tuple(  # type: ignore[arg-type]
+            config.load_balancer_mode if replaces_kube_proxy(config) else ""
+            for config in (old, new)
         ),
     )
     if not report.changed:

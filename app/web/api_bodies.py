@@ -204,6 +204,10 @@ class SwitchReport(_Open):
     kubeProxyReplacement: OldNewFlag = Field(
         description="Whether Cilium's eBPF replaced kube-proxy, before and after."
     )
+    loadBalancerMode: OldNew = Field(
+        description="Cilium's loadBalancer.mode before and after (empty where Cilium's load "
+        "balancer does not run)."
+    )
     lines: list[str] = Field(description="The report as the sandbox shows it.")
 
 

@@ -118,6 +118,12 @@ class NetworkSettings(BaseModel):
         description="With Cilium: tunnel or native; omitted keeps it.",
         **oa.enum([*c.CILIUM_ROUTING_MODES, None]),
     )
+    loadBalancerMode: str | None = Field(
+        None,
+        description="With Cilium replacing kube-proxy: snat or dsr (dsr needs routingMode "
+        "native); omitted keeps it.",
+        **oa.enum([*c.CILIUM_LB_MODES, None]),
+    )
 
 
 @router.post(
@@ -137,6 +143,7 @@ def switch_settings(request: Request, workspace_id: WorkspaceId, body: NetworkSe
             proxy_mode=body.proxyMode,
             kube_proxy_replacement=body.kubeProxyReplacement,
             routing_mode=body.routingMode,
+            load_balancer_mode=body.loadBalancerMode,
         ),
     )
     return JSONResponse(report.to_dict())

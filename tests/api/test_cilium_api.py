@@ -201,3 +201,45 @@ def test_the_history_names_the_switch_to_ciliums_ebpf_and_undo_brings_kube_proxy
     daemonsets = {d["metadata"]["name"] for d in list_items(api, workspace, "kind=DaemonSet")}
     assert "kube-proxy" in daemonsets and "cilium" not in daemonsets
     assert api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]["cni"] == "flannel"
+
+
+def test_dsr_without_kube_proxy_replacement_is_refused_naming_load_balancer_mode(api):
+    """docs.cilium.io, "Kubernetes Without kube-proxy": loadBalancer.mode (snat, dsr) is a
+    setting of Cilium's kube-proxy replacement; with kubeProxyReplacement: false kube-proxy
+    translates Services, so dsr would do nothing."""
+    refused = api.post(
+        "/api/v1/workspaces",
+        json={
+            "cni": "cilium",
+            "routingMode": "native",
+            "kubeProxyReplacement": False,
+            "proxyMode": "iptables",
+            "loadBalancerMode": "dsr",
+        },
+    )
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["loadBalancerMode"]
+    # Turning the replacement off under a dsr cluster is refused the same way, and changes nothing.
+    workspace = new_workspace(api, cni="cilium", routingMode="native", loadBalancerMode="dsr")
+    off = api.post(f"/api/v1/workspaces/{workspace}/settings", json={"kubeProxyReplacement": False})
+    assert off.status_code == 422 and off.json()["errors"][0]["field"] == "loadBalancerMode"
+    settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert (settings["kubeProxyReplacement"], settings["loadBalancerMode"]) == (True, "dsr")
+
+
+def test_the_settings_switch_takes_load_balancer_mode_snat_to_dsr_and_back(api):
+    workspace = new_workspace(api, cni="cilium", routingMode="native")
+    url = f"/api/v1/workspaces/{workspace}/settings"
+    to_dsr = api.post(url, json={"loadBalancerMode": "dsr"})
+    assert to_dsr.status_code == 200, to_dsr.text
+    assert to_dsr.json()["loadBalancerMode"] == {"old": "snat", "new": "dsr"}
+    assert "Cilium loadBalancer.mode: snat → dsr" in to_dsr.json()["lines"]
+    settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
+    assert settings["loadBalancerMode"] == "dsr"
+    back = api.post(url, json={"loadBalancerMode": "snat"})
+    assert back.json()["loadBalancerMode"] == {"old": "dsr", "new": "snat"}
+    bogus = api.post(url, json={"loadBalancerMode": "maglev"})
+    assert bogus.status_code == 422 and bogus.json()["errors"][0]["field"] == "loadBalancerMode"
+    flannel = new_workspace(api)
+    wrong = api.post(f"/api/v1/workspaces/{flannel}/settings", json={"loadBalancerMode": "dsr"})
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "loadBalancerMode"
