@@ -195,15 +195,14 @@ def test_cilium_is_installed_with_the_sandboxs_helm_values() -> None:
         "k8sServiceHost=podpath-control-plane",
     ):
         assert value in words
+    dsr = ClusterConfig(cni="cilium", routing_mode="native", load_balancer_mode="dsr")
+    words = cni_install(dsr).split()
+    assert "routingMode=native" in words and "loadBalancer.mode=dsr" in words
+    # loadBalancer.mode belongs to the kube-proxy replacement: dsr without it is refused.
     native = ClusterConfig(
-        cni="cilium",
-        routing_mode="native",
-        load_balancer_mode="dsr",
-        kube_proxy_replacement=False,
-        proxy_mode="nftables",
+        cni="cilium", routing_mode="native", kube_proxy_replacement=False, proxy_mode="nftables"
     )
     words = cni_install(native).split()
-    assert "routingMode=native" in words and "loadBalancer.mode=dsr" in words
     assert "kubeProxyReplacement=false" in words and "autoDirectNodeRoutes=true" in words
     config = yaml.safe_load(kind_config_yaml(Cluster.create(native)))
     assert config["networking"]["kubeProxyMode"] == "nftables"
