@@ -13,9 +13,10 @@ and the requests worth tracing first. The workspace remembers which scenario it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from app.cluster import families
 from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
@@ -370,12 +371,20 @@ def get(name: str) -> Scenario:
     return scenario
 
 
-def scenario_requests(name: str, cni: str = "") -> list[SuggestedRequest]:
+def scenario_requests(name: str, cni: str = "", ip_family: str = "ipv4") -> list[SuggestedRequest]:
     """The requests worth tracing in scenario ``name``, the first one first (as ``cni``'s
     datapath answers them); none for an unknown name (a workspace that came from no
-    scenario)."""
+    scenario). On an IPv6 cluster (``ip_family`` ``ipv6``) the cluster's own IPv4 addresses
+    in them read as their IPv6 counterparts.
+
+    >>> scenario_requests("empty", ip_family="ipv6")[-1].to
+    '[fd00:10:96::a]:53/udp'
+    """
     scenario = BY_NAME.get(name)
-    return [r.for_cni(cni) for r in scenario.requests] if scenario else []
+    requests = [r.for_cni(cni) for r in scenario.requests] if scenario else []
+    if ip_family == "ipv6":
+        requests = [replace(r, to=families.ipv6_target(r.to)) for r in requests]
+    return requests
 
 
 def build(

@@ -192,7 +192,10 @@ def create_workspace(request: Request, options: Annotated[NewWorkspace | None, B
         workspace_id, cluster = store.create_from(cluster)
     body = _summary(workspace_id, cluster)
     body["suggestedRequests"] = [
-        r.to_dict() for r in scenarios.scenario_requests(body["scenario"], cluster.config.cni)
+        r.to_dict()
+        for r in scenarios.scenario_requests(
+            body["scenario"], cluster.config.cni, cluster.config.ip_family
+        )
     ]
     return JSONResponse(
         body, status_code=201, headers={"Location": f"/api/v1/workspaces/{workspace_id}"}

@@ -75,7 +75,7 @@ def new_workspace(
         workspace_id, _ = store.create(config)
     else:
         workspace_id, _ = store.create_from(scenarios.build(scenario, config, now=store.clock()))
-        for first in scenarios.scenario_requests(scenario)[:1]:
+        for first in scenarios.scenario_requests(scenario, config.cni, config.ip_family)[:1]:
             query.update({"from": first.source, "to": first.to})
     target = f"/w/{workspace_id}" + (f"?{urlencode(query)}" if query else "")
     return RedirectResponse(target, status_code=303)

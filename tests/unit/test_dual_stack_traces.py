@@ -219,3 +219,17 @@ def test_compare_cnis_on_a_dual_stack_cluster_runs_the_plugins_with_ipv6():
     runs = compare_plugins(cluster, "default/client", f"default/{web['metadata']['name']}")
     assert [r.cni for r in runs] == ["flannel", "calico"]
     assert all(r.trace["verdict"] in ("delivered", "refused") for r in runs)
+
+
+@pytest.mark.parametrize("mode", ["dual", "ipv6"])
+def test_every_scenarios_suggested_request_keeps_its_verdict_with_ipv6(mode):
+    """The class scenarios on dual-stack and IPv6 clusters: each suggested request (its
+    cluster addresses written in the cluster's family) ends as the scenario says."""
+    from app.cluster import scenarios
+
+    for s in scenarios.SCENARIOS:
+        cluster = scenarios.build(
+            s.name, ClusterConfig(ip_family=mode, workers=max(2, s.min_workers))
+        )
+        for r in scenarios.scenario_requests(s.name, cluster.config.cni, mode):
+            assert trace(cluster, r.source, r.to).verdict == r.verdict, (s.name, r.to)
