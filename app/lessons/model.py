@@ -89,6 +89,7 @@ VALUE_KEYS = {
     "former_pod_ip",
     "service_ip",
     "node_ip",
+    "router_ip",
     "lb_ip",
     "node_port",
     "svc_chain",

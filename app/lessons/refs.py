@@ -198,6 +198,8 @@ def expected_values(cluster: Any, spec: dict[str, Any]) -> list[str]:
     ['10.96.0.10']
     >>> expected_values(cluster, {"node_ip": "worker-2"})
     ['10.0.0.12']
+    >>> expected_values(cluster, {"router_ip": "worker-2"})
+    ['10.244.2.1']
     >>> expected_values(cluster, {"node_port": "ingress-nginx/ingress-nginx-controller:80"})
     ['31968']
 
@@ -218,6 +220,9 @@ def expected_values(cluster: Any, spec: dict[str, Any]) -> list[str]:
     if kind == "node_ip":
         node = cluster.require("Node", "", value)
         return [a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"]
+    if kind == "router_ip":  # the node's pod gateway: cni0's or cilium_host's address
+        gateway = cluster.node_summary(cluster.require("Node", "", value))["gateway"]
+        return [gateway["ip"]] if gateway else []
     namespace, _, name = str(value).rpartition("/")
     name, _, port = name.partition(":")
     if kind == "svc_chain":  # kube-proxy's KUBE-SVC-<hash> chain for each of the ports
@@ -240,7 +245,7 @@ def expected_values(cluster: Any, spec: dict[str, Any]) -> list[str]:
 
 
 _PLACEHOLDER = re.compile(
-    r"\{(pod_ip|former_pod_ip|service_ip|node_ip|lb_ip|node_port|svc_chain):([^}]+)\}"
+    r"\{(pod_ip|former_pod_ip|service_ip|node_ip|router_ip|lb_ip|node_port|svc_chain):([^}]+)\}"
 )
 
 

@@ -314,6 +314,8 @@ def _through_node(
         leg.nats.append(Nat(node, "snat", packet.src_ip, packet.src_port, by))
         packet = snat.packet
     hops, arrival = datapath.route(run.cluster, run.index, packet, node)
+    if snat is not None and cilium and decision.action == "dnat":
+        cilium_hooks.world_vni(hops)
     if snat is not None:
         hops = masquerade.insert_snat(hops, snat, node, original)
     run.extend(hops)

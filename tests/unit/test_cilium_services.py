@@ -114,7 +114,8 @@ def test_a_pods_dns_query_leaves_eth0_already_addressed_to_a_coredns_pod():
 
 
 def test_nodeport_from_outside_to_another_nodes_backend_is_snatted_to_the_node():
-    c_ = cilium(type_="NodePort", replicas=1)
+    """With routingMode: native Cilium SNATs to the node's address (IPV4_DIRECT_ROUTING)."""
+    c_ = cilium(type_="NodePort", replicas=1, routing_mode="native")
     backend_node = pods_of(c_, "web-")[0]["spec"]["nodeName"]
     entry = "10.0.0.12" if backend_node == "worker-1" else "10.0.0.11"
     t = trace(c_, "external", f"http://{entry}:{node_port(c_)}/")
@@ -127,6 +128,38 @@ def test_nodeport_from_outside_to_another_nodes_backend_is_snatted_to_the_node()
     assert t.hops[-1].packet.src_ip == entry  # the backend sees the node, not the client
     undo = [h for h in t.reply if h.where == "eBPF reverse NAT"]
     assert len(undo) == 2
+    assert t.reply[-1].packet.src == f"{entry}:{node_port(c_)}"
+
+
+def test_tunnel_mode_nodeport_snats_to_cilium_host_and_the_reply_comes_back_through_vxlan():
+    """bpf/lib/nodeport.h, tail_nodeport_nat_egress_ipv4: with TUNNEL_MODE and a backend
+    whose ipcache entry has a tunnel endpoint, the SNAT address is IPV4_GATEWAY (cilium_host's
+    router address) and the request is encapsulated with WORLD_ID; the router address's
+    ipcache entry has a tunnel endpoint (pkg/node/manager nodeAddressHasTunnelIP:
+    NodeCiliumInternalIP), so the backend's answer returns through cilium_vxlan, never out of
+    eth0, where iptables-save's "! -o cilium_+" masquerade rule would not apply anyway."""
+    c_ = cilium(type_="NodePort", replicas=1)
+    backend_node = pods_of(c_, "web-")[0]["spec"]["nodeName"]
+    entry_node = "worker-2" if backend_node == "worker-1" else "worker-1"
+    entry = "10.0.0.12" if entry_node == "worker-2" else "10.0.0.11"
+    router = c_.node_summary(c_.get("Node", "", entry_node))["gateway"]["ip"]
+    t = trace(c_, "external", f"http://{entry}:{node_port(c_)}/")
+    check_invariants(t)
+    assert t.verdict == "delivered"
+    snat = next(h for h in t.hops if h.action == "snat")
+    assert snat.packet.src_ip == router and "cilium_host" in snat.summary
+    wrap = next(h for h in t.hops if h.action == "encapsulate")
+    assert wrap.packet.outer["vni"] == 2  # reserved:world
+    assert t.hops[-1].packet.src_ip == router
+    back = next(h for h in t.reply if h.action == "encapsulate")
+    assert back.node == backend_node and back.packet.dst_ip == router
+    assert (
+        back.why["entry"].startswith(f"{router}/32")
+        and "tunnelendpoint=" + entry in (back.why["entry"])
+    )
+    assert not [h for h in t.reply if h.node == backend_node and h.action == "snat"]
+    undo = [h for h in t.reply if h.where == "eBPF reverse NAT"]
+    assert [h.node for h in undo] == [entry_node, entry_node]
     assert t.reply[-1].packet.src == f"{entry}:{node_port(c_)}"
 
 

@@ -163,7 +163,12 @@ def test_a_nodeport_from_outside_is_snatted_by_the_node_that_received_it():
     assert not kept.passed and "client's own address" in kept.message
     learner_traces(cluster, "outside", f"http://10.0.0.11:{port}/")
     assert outcome(cluster, item, "nodeport", "traced").passed
-    assert outcome(cluster, item, "nodeport", "answer", "10.0.0.11").passed
+    # bpf/lib/nodeport.h tail_nodeport_nat_egress_ipv4: in tunnel mode the SNAT address is
+    # IPV4_GATEWAY, worker-1's cilium_host address, not its eth0 address.
+    router = cluster.node_summary(cluster.get("Node", "", "worker-1"))["gateway"]["ip"]
+    assert outcome(cluster, item, "nodeport", "answer", router).passed
+    eth0 = outcome(cluster, item, "nodeport", "answer", "10.0.0.11")
+    assert not eth0.passed and "cilium_vxlan" in eth0.message
     wrong = outcome(cluster, item, "nodeport", "answer", "198.51.100.7")
     assert not wrong.passed and "DSR mode" in wrong.message
     right, why = quiz_answer(SLUG, "Which source address does the backend see?")

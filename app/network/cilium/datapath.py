@@ -198,6 +198,10 @@ def tunnel_why(index: NetworkIndex, target: str, dst_ip: str = "") -> dict[str, 
     CIDR's fallback entry beside it."""
     fallback = ipcache.cidr_entry(index, target)
     found = ipcache.pod_entry(index, "", dst_ip, True) if dst_ip else None
+    if found is None and dst_ip and dst_ip == index.gateway.get(target, ("", ""))[1]:
+        # cilium_host's router address (a CiliumInternalIP): its own /32, with the tunnel
+        # endpoint (pkg/node/manager nodeAddressHasTunnelIP).
+        found = (f"{dst_ip}/32", ipcache.value(cilium.REMOTE_NODE_ID, index.node_ip[target]))
     prefix, value = found or fallback
     also = [why_.why("cilium-dbg bpf ipcache list", "   ".join(fallback))] if found else None
     return why_.why(

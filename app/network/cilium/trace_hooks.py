@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.network import datapath
+from app.network import cilium, datapath
 from app.network import why as why_
 from app.network.cilium import hubble, lb
 from app.network.cilium.datapath import host_veth
@@ -237,26 +237,66 @@ def dnat_hop(
     )
 
 
+def snat_address(run: Any, node: str) -> str:
+    """The source Cilium gives a NodePort request it forwards to a backend on another node.
+
+    With ``routingMode: tunnel`` the backend's ipcache entry has a tunnel endpoint, so
+    Cilium SNATs to ``cilium_host``'s router address (``IPV4_GATEWAY``) and encapsulates
+    (bpf/lib/nodeport.h, ``tail_nodeport_nat_egress_ipv4``): the backend's answer to that
+    address is routed back through cilium_vxlan, as the ipcache gives the router address a
+    tunnel endpoint. With native routing it SNATs to the node's own address
+    (``IPV4_DIRECT_ROUTING``).
+    """
+    if run.cluster.config.routing_mode != "native":
+        router = run.index.gateway.get(node, ("", ""))[1]
+        if router:
+            return router
+    return run.index.node_ip[node]
+
+
 def snat_hop(run: Any, node: str, packet: Packet) -> Hop:
-    node_ip = run.index.node_ip[node]
+    address = snat_address(run, node)
+    tunnel = address != run.index.node_ip[node]
+    how = (
+        f"{node}'s cilium_host address {address} (with routingMode: tunnel the request goes "
+        "through cilium_vxlan, so the answer to that address comes back the same way)"
+        if tunnel
+        else f"{node}'s address {address}"
+    )
     return Hop(
         node,
-        "eBPF tc egress on eth0",
+        "eBPF NodePort SNAT" if tunnel else "eBPF tc egress on eth0",
         "snat",
         f"The backend is on another node, so Cilium (loadBalancer.mode: snat, its default) "
-        f"rewrites the source to {node}'s address {node_ip}: the answer must come back through "
-        f"{node}, where Cilium undoes both translations. The backend sees {node_ip}, not "
-        f"{packet.src_ip}.",
-        packet.with_src(node_ip),
+        f"rewrites the source to {how}: the answer must come back through {node}, where "
+        f"Cilium undoes both translations. The backend sees {address}, not {packet.src_ip}.",
+        packet.with_src(address),
         at=f"node/{node}",
         why=why_.why(
             "cilium-dbg bpf nat list",
-            f"TCP OUT {packet.src} -> {packet.dst} XLATE_SRC {node_ip}:{packet.src_port}"
-            if packet.protocol == "TCP"
-            else f"{packet.protocol} OUT {packet.src} -> {packet.dst} XLATE_SRC {node_ip}:{packet.src_port}",
+            f"{packet.protocol} OUT {packet.src} -> {packet.dst} XLATE_SRC "
+            f"{address}:{packet.src_port}",
             "Cilium's own NAT table (a BPF map, not the kernel's conntrack).",
         ),
     )
+
+
+def world_vni(hops: list[Hop]) -> None:
+    """A NodePort request from outside, forwarded through the tunnel, carries ``WORLD_ID`` as
+    its VNI, not the SNAT address's identity (nodeport.h: the receiving node must not take it
+    for traffic from a cluster node and skip the policies that keep the world out)."""
+    old = None
+    for hop in hops:
+        outer = hop.packet.outer
+        if hop.action == "encapsulate" and outer is not None and "vni" in outer:
+            old = outer["vni"]
+            outer["vni"] = cilium.WORLD_ID
+            hop.summary = hop.summary.replace(
+                f"VNI {old} (the sender's security identity)",
+                f"VNI {cilium.WORLD_ID} (reserved:world: the request came from outside)",
+            )
+        elif hop.action == "decapsulate" and old is not None:
+            hop.summary = hop.summary.replace(f"identity ({old})", f"identity ({cilium.WORLD_ID})")
 
 
 def dns_hop(run: Any, node: str, decision: lb.LbDecision, forwarded: Packet) -> Hop:
