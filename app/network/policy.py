@@ -40,6 +40,7 @@ class PolicyVerdict:
     isolating: list[str] = field(default_factory=list)  # "namespace/name" of selecting policies
     allowed_by: str | None = None
     ignored: bool = False  # policies select the pod, but the CNI does not enforce them
+    rule: dict[str, Any] | None = None  # the ingress/egress rule that allowed it, if one did
 
     @property
     def applies(self) -> bool:
@@ -292,7 +293,7 @@ def check(
             if not _port_matches(rule.get("ports"), port, protocol, port_pod):
                 continue
             return PolicyVerdict(
-                True, names, allowed_by=f"{namespace}/{policy['metadata']['name']}"
+                True, names, allowed_by=f"{namespace}/{policy['metadata']['name']}", rule=rule
             )
     return PolicyVerdict(False, names)
 

@@ -106,3 +106,35 @@ def test_the_reachability_matrix_reads_ciliums_verdicts_as_hubble_prints_them():
     assert "Policy denied DROPPED (TCP Flags: SYN)" in denied.ports[0].reason
     assert "policy-verdict:L3-L4 INGRESS ALLOWED" in allowed.ports[0].reason
     assert "to-endpoint FORWARDED" in allowed.ports[0].reason
+
+
+def test_hubble_match_types_follow_the_allowing_rule_in_trace_and_matrix():
+    """cilium/cilium pkg/monitor/api PolicyMatchType.String: L3-Only (peers), L3-L4 (peers
+    and ports), L4-Only (ports only), all (an empty rule); one function (hubble.match_type)
+    for the trace's Hubble lines and the reachability matrix's text."""
+    from app.network.cilium import hubble
+
+    assert [
+        hubble.match_type(r)
+        for r in ({"from": [{}], "ports": [{}]}, {"from": [{}]}, {"ports": [{}]}, {})
+    ] == ["L3-L4", "L3-Only", "L4-Only", "all"]
+    assert "policy-verdict:L4-Only INGRESS ALLOWED" in hubble.matrix_text(
+        "Ingress", True, "TCP", match="L4-Only"
+    )
+    # A ports-only rule: the trace's Hubble line and the matrix cell say L4-Only alike.
+    from app.network.reachability import matrix
+
+    c_ = cluster_with_policy()
+    apply_text(
+        c_,
+        ONLY_FRONTEND.replace(
+            "  - from: [{podSelector: {matchLabels: {app: frontend}}}]\n    ports", "  - ports"
+        ),
+    )
+    t = trace(c_, "pod/default/other", "http://web/")
+    assert t.verdict == "delivered"
+    lines = [e["entry"] for e in t.hops[-1].why.get("also") or []] + [t.hops[-1].why["entry"]]
+    assert any("policy-verdict:L4-Only INGRESS ALLOWED" in line for line in lines), lines
+    web = next(p for p in matrix(c_).destinations if p.key.startswith("pod/default/web-"))
+    cell = matrix(c_).cell("pod/default/other", web.key)
+    assert "policy-verdict:L4-Only INGRESS ALLOWED" in cell.ports[0].reason

@@ -7,8 +7,8 @@ each decision as a ``policy-verdict`` event and the packet's fate, for example (
     default/xwing:42704 (ID:27863) <> default/deathstar-…:80 (ID:45219) policy-verdict:none INGRESS DENIED (TCP Flags: SYN)
     default/xwing:42704 (ID:27863) <> default/deathstar-…:80 (ID:45219) Policy denied DROPPED (TCP Flags: SYN)
 
-An allowed flow shows ``policy-verdict:L3-L4 INGRESS ALLOWED`` (a rule with ports) or
-``L3-Only`` (a rule without), then ``to-endpoint FORWARDED``. The timestamp Hubble prints
+An allowed flow shows ``policy-verdict:L3-L4 INGRESS ALLOWED`` (the rule's match type, see
+:func:`match_type`), then ``to-endpoint FORWARDED``. The timestamp Hubble prints
 first is left out: Podpath keeps no clock for packets.
 """
 
@@ -36,12 +36,36 @@ def flags(protocol: str) -> str:
     return "(TCP Flags: SYN)" if protocol == "TCP" else f"({protocol})"
 
 
+def match_type(rule: dict[str, Any] | None, direction: str = "Ingress") -> str:
+    """The policy-verdict match type of an allowing NetworkPolicy rule, as Hubble prints it
+    (pkg/monitor/api ``PolicyMatchType.String``): peers and ports ``L3-L4``, peers only
+    ``L3-Only``, ports only ``L4-Only``, neither (``{}``, every peer on every port) ``all``.
+    Without a rule (an exception such as the pod's own node) it stays ``L3-L4``, as before.
+
+    >>> match_type({"from": [{"podSelector": {}}], "ports": [{"port": 80}]})
+    'L3-L4'
+    >>> match_type({"from": [{"podSelector": {}}]}), match_type({"ports": [{"port": 80}]})
+    ('L3-Only', 'L4-Only')
+    >>> match_type({}), match_type({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}, "Egress")
+    ('all', 'L3-Only')
+    """
+    if rule is None:
+        return "L3-L4"
+    peers = bool(rule.get("from" if direction == "Ingress" else "to"))
+    ports = bool(rule.get("ports"))
+    if peers and ports:
+        return "L3-L4"
+    if peers:
+        return "L3-Only"
+    return "L4-Only" if ports else "all"
+
+
 def verdict_lines(
     index: NetworkIndex,
     packet: Any,
     direction: str,
     allowed: bool,
-    rule_has_ports: bool = True,
+    match: str = "L3-L4",
 ) -> list[str]:
     """The policy-verdict event and the packet's fate, as ``hubble observe`` prints them.
 
@@ -61,7 +85,6 @@ def verdict_lines(
             f"{src} <> {dst} policy-verdict:none {way} DENIED {f}",
             drop_line(index, packet, "Policy denied"),
         ]
-    match = "L3-L4" if rule_has_ports else "L3-Only"
     return [
         f"{src} -> {dst} policy-verdict:{match} {way} ALLOWED {f}",
         f"{src} -> {dst} to-endpoint FORWARDED {f}",
@@ -108,7 +131,7 @@ def annotate_allowed(run: Any, pod: dict[str, Any], packet: Any, verdict: Any) -
         return
     hop = run.trace.hops[-1]
     if verdict.applies:
-        lines = verdict_lines(run.index, packet, "Ingress", True, _has_ports(run, verdict))
+        lines = verdict_lines(run.index, packet, "Ingress", True, match_type(verdict.rule))
     else:
         lines = [forwarded_line(run.index, packet)]
     entries = [{"table": "hubble observe", "entry": line} for line in lines]
@@ -118,16 +141,9 @@ def annotate_allowed(run: Any, pod: dict[str, Any], packet: Any, verdict: Any) -
     hop.why = {**hop.why, "also": [*(hop.why.get("also") or []), *entries]}
 
 
-def _has_ports(run: Any, verdict: Any) -> bool:
-    if not verdict.allowed_by or "/" not in verdict.allowed_by:
-        return True
-    namespace, name = verdict.allowed_by.split("/", 1)
-    policy = run.cluster.get("NetworkPolicy", namespace, name)
-    rules = ((policy or {}).get("spec") or {}).get("ingress") or []
-    return any(rule.get("ports") for rule in rules)
-
-
-def matrix_text(direction: str, allowed: bool, protocol: str, applies: bool = True) -> str:
+def matrix_text(
+    direction: str, allowed: bool, protocol: str, applies: bool = True, match: str = "L3-L4"
+) -> str:
     """What Hubble's flow log would show for a reachability cell, in one sentence.
 
     >>> matrix_text("Ingress", False, "TCP")
@@ -142,5 +158,6 @@ def matrix_text(direction: str, allowed: bool, protocol: str, applies: bool = Tr
     if not applies:
         return f"Hubble: to-endpoint FORWARDED {f}."
     return (
-        f"Hubble: policy-verdict:L3-L4 {direction.upper()} ALLOWED, then to-endpoint FORWARDED {f}."
+        f"Hubble: policy-verdict:{match} {direction.upper()} ALLOWED, then to-endpoint "
+        f"FORWARDED {f}."
     )

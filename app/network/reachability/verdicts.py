@@ -91,7 +91,9 @@ def _allowed(
     decided = into.allowed_by or out.allowed_by or ""
     text = f"Allowed: {'; '.join(parts)}."
     if cni == "cilium":
-        text += " " + hubble.matrix_text("Ingress", True, protocol, applies=into.applies)
+        text += " " + hubble.matrix_text(
+            "Ingress", True, protocol, applies=into.applies, match=hubble.match_type(into.rule)
+        )
     return PortResult(port, protocol, name, True, decided, text)
 
 
