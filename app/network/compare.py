@@ -23,7 +23,11 @@ from app.network.trace import trace
 OVERHEAD = {"VXLAN": 50, "IP-in-IP": 20}
 #: The MTU each plugin gives pods on a 1500-byte node network: flannel's VXLAN subtracts its
 #: 50 bytes; Weave Net defaults to 1376; Calico uses 1480 with IP-in-IP and 1500 unwrapped.
-#: Cilium gives pods 1450 with VXLAN (routingMode: tunnel) and 1500 with native routing.
+#: Cilium leaves the pod's eth0 (and its lxc veth) at the device's 1500 and puts its route MTU
+#: on the pod's routes: 1450 with VXLAN (routingMode: tunnel), 1500 with native routing
+#: (pkg/mtu: GetDeviceMTU for the veth, GetRouteMTU for routes); the table holds that route
+#: MTU, the room a pod packet gets.
+CILIUM_DEVICE_MTU = 1500
 POD_MTU = {
     "flannel": 1450,
     "weave": 1376,

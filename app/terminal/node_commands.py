@@ -18,6 +18,7 @@ from app.cluster import families
 from app.cluster.cilium_config import replaces_kube_proxy
 from app.network import kubeproxy_text as kt
 from app.network.cilium import rules as cilium_rules
+from app.network.compare import CILIUM_DEVICE_MTU
 from app.network.kubeproxy_ip6 import table_line
 from app.network.kubeproxy_model import program
 from app.network.topology import TUNNEL_DEVICE, network_index
@@ -252,8 +253,10 @@ def _interfaces(cluster: Any, node: str) -> list[tuple[str, str, str, int]]:
         found.append(("cilium_host", f"{gateway[1]}/32", fake_mac("cilium_host", node), 1500))
         if cluster.config.routing_mode == "tunnel":
             found.append(("cilium_vxlan", "", fake_mac("cilium_vxlan", node), 1500))
+    # Cilium's lxc veths have DeviceMTU, the pod's eth0 too (plugins/cilium-cni SetupVeth).
+    veth_mtu = CILIUM_DEVICE_MTU if cni == "cilium" else 1450
     for pod in local_pods(cluster, node):
-        found.append((host_veth(cni, pod), "", fake_mac("veth", pod["metadata"]["name"]), 1450))
+        found.append((host_veth(cni, pod), "", fake_mac("veth", pod["metadata"]["name"]), veth_mtu))
     return found
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from app.cluster import constants as c
 from app.errors import PodpathError
 from app.network import dns
-from app.network.compare import POD_MTU
+from app.network.compare import CILIUM_DEVICE_MTU, POD_MTU
 from app.network.datapath import calico_mode
 from app.network.topology import network_index
 from app.network.why import CALICO_GATEWAY, host_veth, pod_mac
@@ -87,12 +87,23 @@ def _pod_prefix(cluster: Any, pod: dict[str, Any]) -> tuple[str, int]:
 
 
 def _mtu(cluster: Any) -> int:
+    """The MTU a pod packet gets: eth0's, or with Cilium its routes' (RouteMTU)."""
     cni = cluster.config.cni
     if cni == "calico":
         return POD_MTU["calico-ipip" if calico_mode(cluster) == "ipip" else "calico"]
     if cni == "cilium" and cluster.config.routing_mode == "native":
         return POD_MTU["cilium-native"]
     return POD_MTU[cni]
+
+
+def _link_mtu(cluster: Any) -> int:
+    """eth0's own MTU. Cilium's CNI plugin makes both ends of the veth with DeviceMTU (the
+    node device's 1500) and puts the tunnel's lower RouteMTU on the pod's routes instead
+    (plugins/cilium-cni: connector.SetupVeth with conf.DeviceMTU, prepareIP with
+    conf.RouteMTU; pkg/mtu GetDeviceMTU / GetRouteMTU)."""
+    if cluster.config.cni == "cilium":
+        return CILIUM_DEVICE_MTU
+    return _mtu(cluster)
 
 
 def _ifindex(name: str) -> int:
@@ -108,7 +119,7 @@ def ip_addr(cluster: Any, pod: dict[str, Any]) -> str:
     mac = pod_mac(cluster.config.cni, pod)
     peer = _ifindex(host_veth(cluster.config.cni, pod))
     return LOOPBACK + (
-        f"2: eth0@if{peer}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu {_mtu(cluster)} qdisc noqueue "
+        f"2: eth0@if{peer}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu {_link_mtu(cluster)} qdisc noqueue "
         "state UP group default\n"
         f"    link/ether {mac} brd ff:ff:ff:ff:ff:ff link-netnsid 0\n"
         f"    inet {address}{brd} scope global eth0\n"

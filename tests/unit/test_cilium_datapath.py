@@ -147,3 +147,24 @@ def test_the_docs_say_ciliums_ipam_picks_cilium_hosts_address_and_the_sandbox_us
     assert "Cilium's IPAM picks it from the" in lesson and "first one, to keep it" in lesson
     assert "Cilium's IPAM picks the router address from the node's range" in readme
     assert "allocateDatapathIPs" in " ".join((datapath.__doc__ or "").split())
+
+
+@pytest.mark.parametrize("mode, route_mtu", [("tunnel", 1450), ("native", 1500)])
+def test_the_pods_eth0_and_its_lxc_veth_agree_and_the_routes_carry_the_tunnel_mtu(mode, route_mtu):
+    """plugins/cilium-cni (cmd.go): connector.SetupVeth makes both ends with conf.DeviceMTU,
+    prepareIP gives the pod's routes conf.RouteMTU; pkg/mtu: GetDeviceMTU is the device's
+    1500, GetRouteMTU subtracts the tunnel overhead only when encapsulating."""
+    from app.terminal import Session, run
+
+    c_ = cilium(routing_mode=mode)
+    pod = c_.get("Pod", "default", "client")
+    shell = Session("pod/default/client")
+    assert "eth0@if" in run(c_, "ip addr", shell).output
+    assert " mtu 1500 " in run(c_, "ip addr", shell).output.split("eth0@if")[1].split("\n")[0]
+    assert f"dev eth0 mtu {route_mtu}" in run(c_, "ip route", shell).output
+    from app.network.cilium import datapath
+
+    veth = datapath.host_veth(pod)
+    links = run(c_, "ip link", Session("node/worker-1")).output
+    line = next(x for x in links.splitlines() if veth in x)
+    assert " mtu 1500 " in line
