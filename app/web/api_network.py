@@ -271,9 +271,18 @@ def node_rules(
         ),
     ] = None,
 ) -> Response:
+    def check_family(cluster: Cluster) -> None:
+        # Checked before the plugin matters: a bogus family is a 422 on every cluster.
+        have = families.of(cluster.config)
+        if family is not None and family not in have:
+            listed = ", ".join(f'"{f}"' for f in have)
+            message = f'Unsupported value: "{family}": supported values: {listed}'
+            raise InvalidObjects(f"family: {message}", [FieldError("family", message)])
+
     def cilium(cluster: Cluster) -> dict[str, Any]:
         if cluster.get("Node", "", node) is None:
             raise NotFound(f'nodes "{node}" not found')
+        check_family(cluster)
         if mode is not None and mode not in cilium_rules.VIEWS:
             listed = ", ".join(f'"{m}"' for m in cilium_rules.VIEWS)
             raise InvalidObjects(
@@ -304,11 +313,7 @@ def node_rules(
     def run(cluster: Cluster) -> dict[str, Any]:
         if cluster.get("Node", "", node) is None:
             raise NotFound(f'nodes "{node}" not found')
-        have = families.of(cluster.config)
-        if family is not None and family not in have:
-            listed = ", ".join(f'"{f}"' for f in have)
-            message = f'Unsupported value: "{family}": supported values: {listed}'
-            raise InvalidObjects(f"family: {message}", [FieldError("family", message)])
+        check_family(cluster)
         ruleset = kubeproxy.rules(cluster, node, mode, family)
         return {
             "node": ruleset.node,

@@ -243,3 +243,15 @@ def test_the_settings_switch_takes_load_balancer_mode_snat_to_dsr_and_back(api):
     flannel = new_workspace(api)
     wrong = api.post(f"/api/v1/workspaces/{flannel}/settings", json={"loadBalancerMode": "dsr"})
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "loadBalancerMode"
+
+
+def test_the_rules_endpoint_validates_family_on_a_cilium_cluster_too(api):
+    """The same 422 naming family as on flannel (the field Podpath's rules API documents;
+    the families a cluster has come from its ipFamily, as Kubernetes' ipFamilies)."""
+    for cni in ("flannel", "cilium"):
+        workspace = new_workspace(api, cni=cni)
+        bogus = api.get(f"/api/v1/workspaces/{workspace}/rules", params={"family": "bogus"})
+        assert bogus.status_code == 422, (cni, bogus.text)
+        assert bogus.json()["errors"][0]["field"] == "family"
+        ok = api.get(f"/api/v1/workspaces/{workspace}/rules", params={"family": "IPv4"})
+        assert ok.status_code == 200
