@@ -140,7 +140,7 @@ def _to_pod(
     hops: list[Hop] = []
     if target != node:
         hops.extend(between_nodes(cluster, index, packet, node, target, phase))
-    hops.append(last_mile(index, packet, target, pod, phase))
+    hops.append(last_mile(index, packet, target, pod, phase, cluster))
     hops.append(
         Hop(
             target,
@@ -157,10 +157,15 @@ def _to_pod(
 
 
 def last_mile(
-    index: NetworkIndex, packet: Packet, node: str, pod: dict[str, Any], phase: str
+    index: NetworkIndex,
+    packet: Packet,
+    node: str,
+    pod: dict[str, Any],
+    phase: str,
+    cluster: Any = None,
 ) -> Hop:
-    if index.cni == "cilium":
-        return cilium_datapath.last_mile(index, packet, node, pod, phase)
+    if index.cni == "cilium":  # its endpoint entry shows policy enforcement: needs the cluster
+        return cilium_datapath.last_mile(index, packet, node, pod, phase, cluster)
     bridge = BRIDGE_DEVICE[index.cni]
     name = pod_label(pod)
     if bridge:

@@ -281,7 +281,9 @@ def _deliver_to_client(
         )
     client_pod = index.pod_by_ip.get(packet.dst_ip)
     if client_pod is not None:
-        hops.append(datapath.last_mile(index, packet, leg.client_node, client_pod, "reply"))
+        hops.append(
+            datapath.last_mile(index, packet, leg.client_node, client_pod, "reply", cluster)
+        )
         hops.append(
             Hop(
                 leg.client_node,

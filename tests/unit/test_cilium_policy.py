@@ -138,3 +138,25 @@ def test_hubble_match_types_follow_the_allowing_rule_in_trace_and_matrix():
     web = next(p for p in matrix(c_).destinations if p.key.startswith("pod/default/web-"))
     cell = matrix(c_).cell("pod/default/other", web.key)
     assert "policy-verdict:L4-Only INGRESS ALLOWED" in cell.ports[0].reason
+
+
+def test_endpoint_list_shows_policy_enforcement_for_the_direction_a_policy_isolates():
+    """cilium-dbg endpoint list: POLICY (ingress) ENFORCEMENT and POLICY (egress)
+    ENFORCEMENT; in the default enforcement mode (docs.cilium.io, Policy Enforcement Modes)
+    an endpoint enforces a direction once a policy selects it for that direction."""
+    c_ = cluster_with_policy()
+    t = trace(c_, "pod/default/frontend", "http://web/")
+    assert t.verdict == "delivered"
+    entry = [h for h in t.hops if h.where == "lxc veth"][-1].why["entry"]  # after DNS
+    assert entry.split("   ")[1:3] == ["Enabled", "Disabled"]  # web-from-frontend: Ingress
+    back = next(h for h in t.reply if h.where == "lxc veth").why["entry"]
+    assert back.split("   ")[1:3] == ["Disabled", "Disabled"]  # frontend: no policy
+    apply_text(
+        c_,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: fe-out}\n"
+        "spec: {podSelector: {matchLabels: {app: frontend}}, policyTypes: [Egress],"
+        " egress: [{}]}\n",
+    )
+    t = trace(c_, "pod/default/frontend", "http://web/")
+    back = next(h for h in t.reply if h.where == "lxc veth").why["entry"]
+    assert back.split("   ")[1:3] == ["Disabled", "Enabled"]

@@ -213,16 +213,31 @@ def tunnel_why(index: NetworkIndex, target: str, dst_ip: str = "") -> dict[str, 
     )
 
 
-def endpoint_why(node: str, pod: dict[str, Any]) -> dict[str, Any]:
+def enforcement(cluster: Any, pod: dict[str, Any]) -> tuple[str, str]:
+    """``cilium-dbg endpoint list``'s POLICY (ingress) and (egress) ENFORCEMENT columns: with
+    Cilium's default enforcement mode an endpoint enforces policy in a direction once a
+    policy selects it for that direction (docs.cilium.io, Policy Enforcement Modes)."""
+    from app.network import policy
+
+    if cluster is None:
+        return "Disabled", "Disabled"
+    return (
+        "Enabled" if policy.selecting(cluster, "Ingress", pod) else "Disabled",
+        "Enabled" if policy.selecting(cluster, "Egress", pod) else "Disabled",
+    )
+
+
+def endpoint_why(node: str, pod: dict[str, Any], cluster: Any = None) -> dict[str, Any]:
     """The pod as ``cilium-dbg endpoint list`` on its node shows it."""
     labels = " ".join(
         f"k8s:{k}={v}"
         for k, v in sorted(cilium.identity_labels(pod["metadata"].get("labels")).items())
     )
     ip = (pod.get("status") or {}).get("podIP", "")
+    ingress, egress = enforcement(cluster, pod)
     return why_.why(
         "cilium-dbg endpoint list",
-        f"{endpoint_id(pod)}   Disabled   Disabled   {cilium.identity(pod)}   "
+        f"{endpoint_id(pod)}   {ingress}   {egress}   {cilium.identity(pod)}   "
         f"{labels or 'k8s:io.kubernetes.pod.namespace=' + pod['metadata']['namespace']}   "
         f"{ip}   ready",
         f"On {node}: the endpoint Cilium's eBPF redirects {ip} to, on veth {host_veth(pod)}.",
@@ -230,7 +245,12 @@ def endpoint_why(node: str, pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def last_mile(
-    index: NetworkIndex, packet: Packet, node: str, pod: dict[str, Any], phase: str
+    index: NetworkIndex,
+    packet: Packet,
+    node: str,
+    pod: dict[str, Any],
+    phase: str,
+    cluster: Any = None,
 ) -> Hop:
     name = f"{pod['metadata']['namespace']}/{pod['metadata']['name']}"
     return Hop(
@@ -242,7 +262,7 @@ def last_mile(
         packet,
         phase,
         f"node/{node}/routes",
-        why=endpoint_why(node, pod),
+        why=endpoint_why(node, pod, cluster),
     )
 
 
