@@ -171,7 +171,7 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
         chain_id = f"{'local' if chain == 'SVL' else 'service'}-{base}"
     else:
         chain_id = sp.chain if chain == "SVC" else kr.chain_name("KUBE-SVL-", sp.name, proto_l)
-    index, sticky = _choose(mode, pool, seed, affinity, src_ip, sp)
+    index, sticky = choose(mode, pool, seed, affinity, src_ip, sp)
     ep = pool[index]
     eps = kr._ep(ep)  # [ip]:port for IPv6, as the rules key it
     n = len(pool)
@@ -211,7 +211,10 @@ def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_network(cidr)
 
 
-def _choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
+def choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
+    """Which endpoint of ``pool`` a connection gets, and whether affinity chose it: the
+    client's earlier pick when ``sessionAffinity: ClientIP`` remembers one, else
+    :func:`pick` (Cilium's random algorithm is the nftables case, one uniform draw)."""
     if sp.affinity_timeout and affinity is not None:
         previous = affinity.get((src_ip, sp.name))
         for i, e in enumerate(pool):
@@ -274,7 +277,7 @@ def _decide_ipvs(program, w, sp, kind, packet, ready, local, src_pod, seed, affi
     vs = f"{sp.protocol} {bracketed(dst_ip)}:{dst_port}"
     if not pool:
         return _refuse(program, w, sp, ready, node, policy), []
-    index, sticky = _choose("ipvs", pool, seed, affinity, src_ip, sp)
+    index, sticky = choose("ipvs", pool, seed, affinity, src_ip, sp)
     ep = pool[index]
     eps = kr._ep(ep)  # [ip]:port for IPv6, as the rules key it
     w.hit(("ipvs-rs", sp.name, dst_ip, dst_port, eps))

@@ -34,11 +34,11 @@ Cilium's docs (Kubernetes Without kube-proxy) and its datapath (``bpf/bpf_sock.c
 from __future__ import annotations
 
 import random
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from app.network import kubeproxy_model as km
+from app.network.kubeproxy_decide import choose
 from app.network.kubeproxy_firewall import source_ranges
 from app.network.kubeproxy_model import Endpoint, ServicePort
 
@@ -196,7 +196,9 @@ def decide(
             f"({NO_BACKEND}) and the client times out"
         )
         return LbDecision("drop", sp, None, frontend, kind, False, why, NO_BACKEND)
-    index, sticky = _choose(pool, seed, affinity, src_ip, sp)
+    # loadBalancer.algorithm: random is one uniform draw, nftables' pick; affinity is kept
+    # and seeded as kube-proxy's model keeps it, so both answer a client alike.
+    index, sticky = choose("nftables", pool, seed, affinity, src_ip, sp)
     ep = pool[index]
     remote = from_outside and kind != "ClusterIP" and ep.node != node and not scope
     dsr = remote and cluster.config.load_balancer_mode == "dsr"
@@ -215,22 +217,6 @@ def _in(ip: str, net: Any) -> bool:
     import ipaddress
 
     return ipaddress.ip_address(ip) in net
-
-
-def _choose(pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
-    if sp.affinity_timeout and affinity is not None:
-        previous = affinity.get((src_ip, sp.name))
-        for i, e in enumerate(pool):
-            if f"{e.ip}:{e.port}" == previous:
-                return i, True
-    if sp.affinity_timeout:
-        # The first pick of a client with affinity: drawn from its address, as kube-proxy's
-        # model does, so every trace from one client agrees.
-        seed = zlib.crc32(f"{src_ip}|{sp.name}".encode())
-    index = random.Random(seed).randrange(len(pool))
-    if sp.affinity_timeout and affinity is not None:
-        affinity[(src_ip, sp.name)] = f"{pool[index].ip}:{pool[index].port}"
-    return index, False
 
 
 def traffic(
