@@ -18,7 +18,9 @@ from app.terminal import (
     cilium_commands,
     dns_tools,
     http_tools,
+    ip_family,
     node_commands,
+    node_ip,
     pod_commands,
     tcpdump,
 )
@@ -280,17 +282,17 @@ def _hostname_cmd(cluster: Any, session: Session, args: list[str], stdin: str | 
 
 
 def _ip(cluster: Any, session: Session, args: list[str], stdin: str | None) -> Output:
-    words = [a for a in args if not a.startswith("-")]
+    family, words = ip_family.parse(args)
     what = words[0] if words else ""
     on_node = session.kind == "node"
     if (what and "address".startswith(what)) or what in ("link", "l"):
         if on_node:
-            return printed(node_commands.ip_addr(cluster, session.name))
-        return printed(pod_commands.ip_addr(cluster, pod_of(cluster, session)))
+            return printed(node_ip.ip_addr(cluster, session.name, family))
+        return printed(pod_commands.ip_addr(cluster, pod_of(cluster, session), family))
     if what and "route".startswith(what):
         if on_node:
-            return printed(node_commands.ip_route(cluster, session.name))
-        return printed(pod_commands.ip_route(cluster, pod_of(cluster, session)))
+            return printed(node_ip.ip_route(cluster, session.name, family))
+        return printed(pod_commands.ip_route(cluster, pod_of(cluster, session), family))
     if (what and "neighbour".startswith(what)) or what == "neighbor":
         if on_node:
             return printed(node_commands.ip_neigh(cluster, session.name))

@@ -9,31 +9,23 @@ terminal sent: one engine, so what a learner reads here is what the packet met.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from typing import Any
 
-from app.cluster import constants as c
 from app.cluster import families
 from app.cluster.cilium_config import replaces_kube_proxy
 from app.network import kubeproxy_text as kt
 from app.network.cilium import rules as cilium_rules
-from app.network.compare import CILIUM_DEVICE_MTU
 from app.network.kubeproxy_ip6 import table_line
 from app.network.kubeproxy_model import program
 from app.network.topology import TUNNEL_DEVICE, network_index
 from app.network.trace import trace
-from app.network.why import fake_mac, host_veth, node_neighbour, node_route, pod_mac
+from app.network.why import fake_mac, host_veth, node_neighbour, pod_mac
+from app.terminal.node_ip import _interfaces, local_pods
 from app.terminal.output import Output, failed, printed
 from app.terminal.session import Session
 
 CONNTRACK_VERSION = "1.4.8"
-
-
-def local_pods(cluster: Any, node: str) -> list[dict[str, Any]]:
-    """The pods on ``node`` with an address of the pod network (not host-network pods)."""
-    index = network_index(cluster)
-    return [p for p in index.pod_by_ip.values() if p["spec"].get("nodeName") == node]
 
 
 def iptables_save(cluster: Any, session: Session, args: list[str], family: str = "IPv4") -> Output:
@@ -192,98 +184,6 @@ def conntrack(cluster: Any, session: Session, args: list[str]) -> Output:
         "been shown.\n"
     )
     return output
-
-
-def _representative(network: ipaddress.IPv4Network) -> str:
-    return str(network.network_address + 2)
-
-
-def ip_route(cluster: Any, node: str) -> str:
-    """``ip route`` on the node: one line per destination, each the line
-    :func:`app.network.why.node_route` gives a trace."""
-    index = network_index(cluster)
-    lines = [node_route(cluster, index, node, "192.0.2.1")]
-    lines.append(node_route(cluster, index, node, _representative(c.NODE_NETWORK)))
-    cni = index.cni
-    if cni == "weave":
-        lines.append(node_route(cluster, index, node, _representative(index.pod_network())))
-    else:
-        for other in sorted(index.pod_ranges):
-            for block in index.pod_ranges[other]:
-                if other == node and cni == "calico":
-                    lines.append(f"blackhole {block} proto bird")
-                    continue
-                lines.append(node_route(cluster, index, node, _representative(block)))
-        if cni == "calico":
-            for pod in local_pods(cluster, node):
-                lines.append(node_route(cluster, index, node, pod["status"]["podIP"]))
-    return "".join(f"{line} \n" for line in dict.fromkeys(lines))
-
-
-def _interfaces(cluster: Any, node: str) -> list[tuple[str, str, str, int]]:
-    """The node's devices: (name, address/prefix or "", MAC, MTU)."""
-    index = network_index(cluster)
-    cni = index.cni
-    found = [
-        ("eth0", f"{index.node_ip[node]}/{c.NODE_NETWORK.prefixlen}", fake_mac("eth0", node), 1500)
-    ]
-    ranges = index.pod_ranges.get(node, [])
-    gateway = index.gateway.get(node)
-    if cni == "flannel" and ranges:
-        found.append(("cni0", f"{gateway[1]}/{ranges[0].prefixlen}", fake_mac("cni0", node), 1450))
-        found.append(
-            ("flannel.1", f"{ranges[0].network_address}/32", fake_mac("flannel.1", node), 1450)
-        )
-    elif cni == "calico" and gateway:
-        found.append(("tunl0", f"{gateway[1]}/32", "", 1480))
-    elif cni == "weave" and gateway:
-        found.append(
-            (
-                "weave",
-                f"{gateway[1]}/{index.pod_network().prefixlen}",
-                fake_mac("weave", node),
-                1376,
-            )
-        )
-        found.append(("vxlan-6784", "", fake_mac("vxlan-6784", node), 65535))
-    elif cni == "cilium" and gateway:
-        # cilium_host holds the node's router address for its pods (cilium_net is its veth
-        # peer); cilium_vxlan carries the tunnel in routingMode: tunnel.
-        found.append(("cilium_net", "", fake_mac("cilium_net", node), 1500))
-        found.append(("cilium_host", f"{gateway[1]}/32", fake_mac("cilium_host", node), 1500))
-        if cluster.config.routing_mode == "tunnel":
-            found.append(("cilium_vxlan", "", fake_mac("cilium_vxlan", node), 1500))
-    # Cilium's lxc veths have DeviceMTU, the pod's eth0 too (plugins/cilium-cni SetupVeth).
-    veth_mtu = CILIUM_DEVICE_MTU if cni == "cilium" else 1450
-    for pod in local_pods(cluster, node):
-        found.append((host_veth(cni, pod), "", fake_mac("veth", pod["metadata"]["name"]), veth_mtu))
-    return found
-
-
-def ip_addr(cluster: Any, node: str) -> str:
-    """``ip addr`` on the node."""
-    out = [
-        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000",
-        "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00",
-        "    inet 127.0.0.1/8 scope host lo",
-        "       valid_lft forever preferred_lft forever",
-    ]
-    for number, (name, address, mac, mtu) in enumerate(_interfaces(cluster, node), start=2):
-        bridge = (
-            " master cni0" if name.startswith("veth") and cluster.config.cni == "flannel" else ""
-        )
-        out.append(
-            f"{number}: {name}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu {mtu} qdisc noqueue{bridge} state UP group default"
-        )
-        out.append(
-            f"    link/{'ipip 0.0.0.0' if name == 'tunl0' else 'ether ' + mac} brd {'0.0.0.0' if name == 'tunl0' else 'ff:ff:ff:ff:ff:ff'}"
-        )
-        if address:
-            network = ipaddress.ip_network(address, strict=False)
-            brd = f" brd {network.broadcast_address}" if network.prefixlen < 31 else ""
-            out.append(f"    inet {address}{brd} scope global {name}")
-            out.append("       valid_lft forever preferred_lft forever")
-    return "\n".join(out) + "\n"
 
 
 def ip_neigh(cluster: Any, node: str) -> str:

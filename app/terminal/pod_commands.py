@@ -17,6 +17,7 @@ from app.network.compare import CILIUM_DEVICE_MTU, POD_MTU
 from app.network.datapath import calico_mode
 from app.network.topology import network_index
 from app.network.why import CALICO_GATEWAY, host_veth, pod_mac
+from app.terminal.ip_family import CALICO_VETH_MAC, INET, INET6, Device, link_local, render
 from app.terminal.output import Output, failed
 from app.terminal.session import Session, pod_of
 
@@ -110,27 +111,91 @@ def _ifindex(name: str) -> int:
     return 4 + sum(name.encode()) % 60
 
 
-def ip_addr(cluster: Any, pod: dict[str, Any]) -> str:
+def ip_addr(cluster: Any, pod: dict[str, Any], family: str | None = None) -> str:
     """``ip addr`` in the pod's network namespace: lo and eth0, the veth's peer index after
-    the ``@``."""
-    address, prefix = _pod_prefix(cluster, pod)
-    network = ipaddress.ip_network(address, strict=False)
-    brd = f" brd {network.broadcast_address}" if prefix < 31 else ""
+    the ``@``; ``family`` ``inet`` / ``inet6`` is ``ip -4 addr`` / ``ip -6 addr``. A pod with
+    an IPv6 address has it on eth0 (flannel: its node's /64; Calico a /128) beside the
+    link-local address the kernel makes from eth0's MAC."""
+    ips = _pod_ips(pod)
     mac = pod_mac(cluster.config.cni, pod)
     peer = _ifindex(host_veth(cluster.config.cni, pod))
-    return LOOPBACK + (
+    lo = Device(*LOOPBACK.splitlines()[:2], [(INET, LOOPBACK.splitlines()[2].strip())])
+    eth0 = Device(
         f"2: eth0@if{peer}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu {_link_mtu(cluster)} qdisc noqueue "
-        "state UP group default\n"
-        f"    link/ether {mac} brd ff:ff:ff:ff:ff:ff link-netnsid 0\n"
-        f"    inet {address}{brd} scope global eth0\n"
-        "       valid_lft forever preferred_lft forever\n"
+        "state UP group default",
+        f"    link/ether {mac} brd ff:ff:ff:ff:ff:ff link-netnsid 0",
     )
+    for ip in ips:
+        if ":" in ip:
+            eth0.add(INET6, f"inet6 {_prefix6(cluster, pod, ip)} scope global")
+            continue
+        address, prefix = _pod_prefix(cluster, pod)
+        network = ipaddress.ip_network(address, strict=False)
+        brd = f" brd {network.broadcast_address}" if prefix < 31 else ""
+        eth0.add(INET, f"inet {address}{brd} scope global eth0")
+    if any(":" in ip for ip in ips):
+        lo.add(INET6, "inet6 ::1/128 scope host")
+        eth0.add(INET6, f"inet6 {link_local(mac)} scope link")
+    return render([lo, eth0], family)
 
 
-def ip_route(cluster: Any, pod: dict[str, Any]) -> str:
-    """``ip route`` in the pod: what :func:`app.network.why.pod_route` quotes line by line."""
+def _pod_ips(pod: dict[str, Any]) -> list[str]:
+    status = pod.get("status") or {}
+    return [e["ip"] for e in status.get("podIPs") or ()] or [status.get("podIP", "")]
+
+
+def _prefix6(cluster: Any, pod: dict[str, Any], ip: str) -> str:
+    """The pod's IPv6 address with its prefix: its node's IPv6 block (flannel's bridge plugin
+    hands the /64 out, host-local IPAM), a /128 with Calico."""
+    if cluster.config.cni != "flannel":
+        return f"{ip}/128"
+    block = _block6(cluster, pod, ip)
+    return f"{ip}/{block.prefixlen if block is not None else 64}"
+
+
+def _block6(cluster: Any, pod: dict[str, Any], ip: str) -> Any:
+    node = pod["spec"].get("nodeName", "")
+    address = ipaddress.ip_address(ip)
+    ranges = network_index(cluster).pod_ranges.get(node, ())
+    return next((r for r in ranges if r.version == 6 and address in r), None)
+
+
+def ip6_route(cluster: Any, pod: dict[str, Any]) -> str:
+    """``ip -6 route`` in the pod: empty without an IPv6 address. flannel's pod has its /64
+    on eth0, the IPv6 pod network and the default route through cni0's ``::1``; Calico's
+    pod routes everything to the link-local address of its host veth, whose MAC is always
+    ee:ee:ee:ee:ee:ee (fe80::ecee:eeff:feee:eeee). Each device has fe80::/64, and the kernel
+    lists the default route last."""
+    ip6 = next((ip for ip in _pod_ips(pod) if ":" in ip), None)
+    if ip6 is None:
+        return ""
+    lines: list[str] = []
+    if cluster.config.cni == "flannel":
+        node = pod["spec"].get("nodeName", "")
+        gateway = network_index(cluster).gateway6.get(node, "")
+        block = _block6(cluster, pod, ip6)
+        if block is not None:
+            lines.append(f"{block} dev eth0 proto kernel metric 256 pref medium")
+        lines.append(f"{c.POD_NETWORK6['flannel']} via {gateway} dev eth0 metric 1024 pref medium")
+        lines.append("fe80::/64 dev eth0 proto kernel metric 256 pref medium")
+        lines.append(f"default via {gateway} dev eth0 metric 1024 pref medium")
+    else:
+        lines.append("fe80::/64 dev eth0 proto kernel metric 256 pref medium")
+        lines.append(
+            f"default via {link_local(CALICO_VETH_MAC)[:-3]} dev eth0 metric 1024 pref medium"
+        )
+    return "".join(f"{line}\n" for line in lines)
+
+
+def ip_route(cluster: Any, pod: dict[str, Any], family: str | None = None) -> str:
+    """``ip route`` in the pod: what :func:`app.network.why.pod_route` quotes line by line;
+    the IPv4 table only (ip(8)), ``family`` ``inet6`` :func:`ip6_route`."""
+    if family == INET6:
+        return ip6_route(cluster, pod)
     index = network_index(cluster)
-    ip = pod["status"]["podIP"]
+    ip = next((a for a in _pod_ips(pod) if a and ":" not in a), "")
+    if not ip:  # an IPv6-only pod has no IPv4 routes
+        return ""
     node = pod["spec"].get("nodeName", "")
     gateway = index.gateway.get(node, ("", ""))[1]
     if index.cni == "calico":
