@@ -131,8 +131,9 @@ def decide(
     Returns
     -------
     LbDecision
-        ``dnat`` with the backend, ``reject`` (no backends), ``drop`` (source range, or
-        ``externalTrafficPolicy: Local`` with no backend on the node), or ``none``.
+        ``dnat`` with the backend, ``reject`` (no backends, or ``externalTrafficPolicy:
+        Local`` with none on the node: ICMP port unreachable), ``drop`` (source range, or
+        ``internalTrafficPolicy: Local`` with no backend on the node), or ``none``.
 
     Examples
     --------
