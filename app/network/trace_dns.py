@@ -63,6 +63,9 @@ def resolve_target(run: TraceRun) -> str | None:
 
             unserved = unserved_note(run.cluster, name)
             hint += f" {unserved}" if unserved else ""
+        if resolution.rcode == "NOERROR":  # the name exists, not with this family's record
+            run.end("nxdomain", trace_family.no_record_reason(run.cluster, name, resolution.type))
+            return None
         stop = "" if tried.endswith(".") else "."  # the last name tried may end in its root dot
         run.end(
             "nxdomain", f"The name {name} does not resolve (NXDOMAIN): tried {tried}{stop}{hint}"

@@ -134,3 +134,28 @@ def check_family(value: str | None) -> str | None:
     listed = ", ".join(f'"{x}"' for x in FAMILY_CHOICES)
     message = f'Unsupported value: "{value}": supported values: {listed}'
     raise InvalidObjects(f"ipFamily: {message}", [FieldError("ipFamily", message)])
+
+
+def no_record_reason(cluster: Any, name: str, qtype: str) -> str:
+    """Why a name that exists resolves to nothing of the family asked for (``curl -6`` on an
+    IPv4-only cluster: NOERROR with no AAAA record, which curl reports as "Could not resolve
+    host", exit 6).
+
+    >>> from app.cluster.cluster import Cluster
+    >>> no_record_reason(Cluster.create(seed=1), "web", "AAAA")[:63]
+    'The name web has no AAAA record (the answer is NOERROR, empty):'
+    """
+    family = "IPv6" if qtype == "AAAA" else "IPv4"
+    have = families.of(cluster.config)
+    if family not in have:
+        why = f"this cluster is {have[0]}-only, so no Service has an {family} ClusterIP"
+    else:
+        why = (
+            f"its Service is single-stack {families.other(family)} (spec.ipFamilies); "
+            "ipFamilyPolicy: PreferDualStack gives it both families' ClusterIPs and records"
+        )
+    return (
+        f"The name {name} has no {qtype} record (the answer is NOERROR, empty): {why}. A client "
+        f"that asks for {family} addresses only (curl -{family[-1]}) has nothing to connect to "
+        "and stops there, as curl does with Could not resolve host."
+    )

@@ -101,28 +101,41 @@ def _url(text: str) -> str:
     return text if "://" in text else f"http://{text}"
 
 
-def send(cluster: Any, session: Session, to: str, output: Output, host: str | None = None) -> Any:
-    """Trace one request from the session's shell (``host``: the Host header the client sets)
-    and attach it to ``output``."""
-    session, request = session.sending(to, host)
-    traced = trace(cluster, request[0], request[1], request[2], host=host)
+def send(
+    cluster: Any,
+    session: Session,
+    to: str,
+    output: Output,
+    host: str | None = None,
+    family: str | None = None,
+) -> Any:
+    """Trace one request from the session's shell (``host``: the Host header the client sets;
+    ``family``: ``IPv4`` / ``IPv6`` for ``curl -4`` / ``-6``) and attach it to ``output``."""
+    session, request = session.sending(to, host, family)
+    traced = trace(cluster, request[0], request[1], request[2], host=host, ip_family=family)
     output.session, output.trace, output.request = session, traced, request
     return traced
 
 
 def curl(cluster: Any, session: Session, args: list[str]) -> Output:
-    """``curl [-v] [-s] [-S] [-I] [-i] [-m SECONDS] [-H HEADER] [--resolve H:P:ADDR] URL``."""
+    """``curl [-v] [-s] [-S] [-I] [-i] [-4|-6] [-m SECONDS] [-H HEADER] [--resolve H:P:ADDR]
+    URL``. ``-4`` / ``--ipv4`` and ``-6`` / ``--ipv6`` make curl resolve the name to that
+    family only (curl's docs: "use IPv6 addresses only when resolving host names"); a URL
+    with an IP address is dialled as it is."""
     verbose = silent = head = include = fail = False
+    family: str | None = None
     show_errors = False
     method, discard, write_out = "GET", False, ""
     timeout: float | None = None
     headers: list[str] = []
     resolve: dict[str, str] = {}
     url = ""
-    words = iter(_expand_short(args, "vsSIiLkfo"))
+    words = iter(_expand_short(args, "vsSIiLkfo46"))
     for arg in words:
         if arg in ("-v", "--verbose"):
             verbose = True
+        elif arg in ("-4", "--ipv4", "-6", "--ipv6"):
+            family = "IPv6" if "6" in arg else "IPv4"  # the last one given wins (mutexed)
         elif arg in ("-s", "--silent"):
             silent = True
         elif arg in ("-S", "--show-error"):
@@ -178,7 +191,9 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
         target.host if address else None,
     )
     output = Output()
-    traced = send(cluster, session, to, output, host_header)
+    # The family decides the name lookup only: an address in the URL is used as written.
+    by_name = not (address or target.is_ip)
+    traced = send(cluster, session, to, output, host_header, family if by_name else None)
     quiet_errors = silent and not show_errors
     host, port = target.host, target.port
     answers = (traced.dns or {}).get("answers", [])
@@ -197,7 +212,7 @@ def curl(cluster: Any, session: Session, args: list[str]) -> Output:
         if traced.dns or address:
             six = ", ".join(a["data"] for a in answers if a["type"] == "AAAA") or "(none)"
             four = ", ".join(a["data"] for a in answers if a["type"] == "A")
-            if not four and ":" in ip:  # curl asked for A too; the trace went with the AAAA
+            if not four and ":" in ip and family is None:  # curl asked for A too
                 client = pod_of(cluster, session) if session.kind == "pod" else None
                 four = ", ".join(dns.resolve(cluster, client, host, "A").addresses())
             four = four or "(none)"

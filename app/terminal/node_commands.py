@@ -160,8 +160,9 @@ def last_trace(cluster: Any, session: Session) -> Any:
     """The last request this terminal sent, traced again on the cluster as it is now."""
     if session.last is None:
         return None
-    source, to, seed, *host = session.last
-    return trace(cluster, source, to, seed, host=host[0] if host else None)
+    source, to, seed, *rest = session.last
+    host, family = [*rest, "", ""][:2]
+    return trace(cluster, source, to, seed, host=host or None, ip_family=family or None)
 
 
 def conntrack(cluster: Any, session: Session, args: list[str]) -> Output:

@@ -55,10 +55,15 @@ class Session:
     def prompt(self) -> str:
         return f"root@{self.name}:/# " if self.where else "$ "
 
-    def sending(self, to: str, host: str | None = None) -> tuple[Session, tuple]:
+    def sending(
+        self, to: str, host: str | None = None, family: str | None = None
+    ) -> tuple[Session, tuple]:
         """The session after one more request, and that request: ``(source, to, seed)``, and
-        the HTTP Host header when the client set its own."""
-        request: tuple = (self.source, to, self.sent) + ((host,) if host else ())
+        the HTTP Host header when the client set its own, then the address family it asked
+        for (``curl -4`` / ``-6``; the Host slot empty without one)."""
+        request: tuple = (self.source, to, self.sent) + ((host,) if host or family else ())
+        if family:
+            request = (*request[:3], host or "", family)
         return replace(self, sent=self.sent + 1, last=request), request
 
     def to_fields(self) -> dict[str, str]:
@@ -85,7 +90,9 @@ class Session:
         count = int(sent) if sent.isdigit() else 0
         previous = last.split("\t")
         request: tuple | None = None
-        if len(previous) in (3, 4) and previous[2].isdigit():
+        if (len(previous) in (3, 4) and previous[2].isdigit()) or (
+            len(previous) == 5 and previous[2].isdigit() and previous[4] in ("IPv4", "IPv6")
+        ):
             request = (previous[0], previous[1], int(previous[2]), *previous[3:])
         return cls(where if valid else CLUSTER, min(count, 10**9), request)
 
