@@ -219,10 +219,11 @@ def resolve(cluster: Any, client: dict[str, Any] | None, name: str, qtype: str =
     'NXDOMAIN'
     """
     qtype = check_type(qtype)
-    text = check_name(name)
+    # An IPv6 address is no DNS name (its colons), yet nslookup and dig -x look it up.
+    literal = _address(name.strip()) if isinstance(name, str) else None
+    text = name.strip() if literal is not None else check_name(name)
     conf = resolv_conf(cluster, client)
     result = Resolution(str(name).strip(), qtype, conf["nameserver"], conf["search"], conf["ndots"])
-    literal = _address(text)
     if literal is not None and qtype == "PTR":
         text = reverse_name(literal)
     elif literal is not None and qtype in ("A", "AAAA"):

@@ -39,7 +39,7 @@ def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
     >>> nslookup(build("web-service"), Session("pod/default/client"), ["web"]).text.splitlines()
     ['Server:\\t\\t10.96.0.10', 'Address:\\t10.96.0.10#53', '', 'Name:\\tweb.default.svc.cluster.local', 'Address: 10.101.124.92', '']
     """
-    qtype = "A"
+    qtype = ""
     names = []
     for arg in args:
         lowered = arg.lower()
@@ -52,29 +52,47 @@ def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
     if not names:
         return failed("Usage: nslookup [-type=T] NAME [SERVER]\n", 1)
     name = names[0]
+    # BusyBox's nslookup (FEATURE_NSLOOKUP_BIG) with no -type asks PTR for an address and
+    # A then AAAA for a name, printing each reply in turn. An IPv4-only cluster shows the A
+    # reply alone, as Podpath always has.
+    qtypes = [qtype] if qtype else ["A"]
     if is_ip(name):
-        qtype = "PTR"
+        qtypes = ["PTR"]
+    elif not qtype and families.IPV6 in families.of(cluster.config):
+        qtypes = ["A", "AAAA"]
     client = _client(cluster, session)
     server = dns.resolv_conf(cluster, client)["nameserver"]
     if not _reaches(session, server):
         return failed(";; connection timed out; no servers could be reached\n\n", 1)
-    try:
-        result = dns.resolve(cluster, client, name, qtype)
-    except PodpathError as error:
-        return failed(f"nslookup: {error.message}\n", 1)
-    head = f"Server:\t\t{server}\nAddress:\t{server}#53\n\n"
-    lookup = (session.source, name, qtype, result)
+    output = printed(f"Server:\t\t{server}\nAddress:\t{server}#53\n\n")
+    statuses = []
+    for each in qtypes:
+        try:
+            result = dns.resolve(cluster, client, name, each)
+        except PodpathError as error:
+            return failed(f"nslookup: {error.message}\n", 1)
+        text, status = _reply_text(name, result)
+        output.out(text)
+        statuses.append((status, result.rcode))
+        output.lookups.append((session.source, name, each, result))
+    # An error answer fails the command; "No answer" to one of A/AAAA does not when the
+    # other one answered (BusyBox sets its exit code on an rcode only).
+    failing = [s for s, rcode in statuses if rcode != dns.NOERROR]
+    output.status = max(failing) if failing else min(s for s, _ in statuses)
+    return output
+
+
+def _reply_text(name: str, result: Any) -> tuple[str, int]:
+    """One query's reply as nslookup prints it, and the exit status it gives."""
     if result.rcode != dns.NOERROR:
-        return _looked_up(
-            printed(head + f"** server can't find {name}: {result.rcode}\n\n", 1), lookup
-        )
+        return f"** server can't find {name}: {result.rcode}\n\n", 1
     if not result.answers:
         last = result.tried[-1].name.rstrip(".") if result.tried else name
-        return _looked_up(printed(head + f"*** Can't find {last}: No answer\n\n", 1), lookup)
+        return f"*** Can't find {last}: No answer\n\n", 1
     lines = []
     for record in result.answers:
         owner = record.name.rstrip(".")
-        if record.type == "A":
+        if record.type in ("A", "AAAA"):  # the same two lines for both (BusyBox, BIND 9)
             lines.append(f"Name:\t{owner}\nAddress: {record.data}")
         elif record.type == "CNAME":
             lines.append(f"{owner}\tcanonical name = {record.data}")
@@ -95,7 +113,7 @@ def nslookup(cluster: Any, session: Session, args: list[str]) -> Output:
             )
         else:
             lines.append(f"{owner}\thas {record.type} address {record.data}")
-    return _looked_up(printed(head + "\n".join(lines) + "\n\n"), lookup)
+    return "\n".join(lines) + "\n\n", 0
 
 
 def _looked_up(output: Output, lookup: tuple[str, str, str, Any]) -> Output:
