@@ -120,6 +120,8 @@ def _build(cluster: Any) -> NetworkIndex:
     graph.add_edge("cloud/lb", "net/internet", via="public network")
     graph.add_edge("cloud/lb", "net/nodes", via="cloud network")
     tunnel = TUNNEL_DEVICE[cni]
+    # Cilium's native routing makes no cilium_vxlan: packets go out eth0 as they are.
+    tunnelled = not (cni == "cilium" and cluster.config.routing_mode == "native")
     for node in state.of_kind("Node"):
         name = node["metadata"]["name"]
         ip = next(
@@ -158,8 +160,9 @@ def _build(cluster: Any) -> NetworkIndex:
         gateway = f"node/{name}/{BRIDGE_DEVICE[cni] or 'routes'}"
         graph.add_node(gateway, kind="bridge" if BRIDGE_DEVICE[cni] else "routes", node=name)
         graph.add_edge(gateway, host, via="host routing")
-        graph.add_node(f"node/{name}/{tunnel}", kind="tunnel", node=name)
-        graph.add_edge(host, f"node/{name}/{tunnel}", via=tunnel)
+        if tunnelled:
+            graph.add_node(f"node/{name}/{tunnel}", kind="tunnel", node=name)
+            graph.add_edge(host, f"node/{name}/{tunnel}", via=tunnel)
     for pod in state.of_kind("Pod"):
         status = pod.get("status") or {}
         if pod["spec"].get("hostNetwork"):

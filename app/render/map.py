@@ -295,9 +295,12 @@ class _Builder:
             box,
             self.cni,
             "ebpf" if replaces_kube_proxy(self.cluster.config) else self.cluster.config.proxy_mode,
+            # Cilium's native routing hands packets to the node network: no cilium_vxlan.
+            tunnelled=not (self.cni == "cilium" and self.cluster.config.routing_mode == "native"),
         )
         for device in (gateway, host, tunnel, netfilter):
-            self.anchors[device.anchor] = device.centre
+            if device is not None:
+                self.anchors[device.anchor] = device.centre
 
         pods = []
         for index, pod in enumerate(drawn):

@@ -115,7 +115,7 @@ class NodeView:
     h: float
     host: Device
     gateway: Device
-    tunnel: Device
+    tunnel: Device | None  # None: no tunnel device (Cilium's native routing)
     netfilter: Device  # where kube-proxy's rules (or Cilium's eBPF) rewrite packets
     pods: list[PodView]
     more: MoreTile | None

@@ -27,9 +27,12 @@ HOST_DEVICE_W = 132
 
 
 def node_devices(
-    info: dict[str, Any], box: Rect, cni: str, proxy_mode: str
-) -> tuple[Device, Device, Device, Device]:
+    info: dict[str, Any], box: Rect, cni: str, proxy_mode: str, tunnelled: bool = True
+) -> tuple[Device, Device, Device | None, Device]:
     """A node's pod gateway, eth0, tunnel device and netfilter bar, placed in ``box``.
+
+    ``tunnelled``: False where the plugin makes no tunnel device (Cilium's native routing):
+    the tunnel is then None, and the map draws none.
 
     ``info`` is the node's entry of the cluster summary (name, InternalIP, gateway). The
     gateway is the CNI's bridge (``cni0``, ``weave``) or, for Calico, the host's routes to the
@@ -42,6 +45,8 @@ def node_devices(
     ('node/worker-1/cni0', 'node/worker-1', 'node/worker-1/flannel.1', 'node/worker-1/netfilter')
     >>> nf.note, nf.y + nf.h < eth0.y
     ('netfilter · kube-proxy iptables rules', True)
+    >>> node_devices({"name": "worker-1"}, Rect(0, 0, 416, 222), "cilium", "ebpf", False)[2] is None
+    True
     """
     name = info["name"]
     gateway_info = info.get("gateway") or {}
@@ -70,16 +75,20 @@ def node_devices(
         HOST_DEVICE_W,
         L.DEVICE_H,
     )
-    tunnel = Device(
-        f"node/{name}/{tunnel_name}",
-        tunnel_name,
-        gateway_info.get("ip", "") if cni == "calico" else "",
-        "tunnel",
-        box.x + box.w - L.NODE_PAD - SIDE_DEVICE_W,
-        dev_y,
-        SIDE_DEVICE_W,
-        L.DEVICE_H,
-        note="" if cni == "calico" else "VXLAN",
+    tunnel = (
+        None
+        if not tunnelled
+        else Device(
+            f"node/{name}/{tunnel_name}",
+            tunnel_name,
+            gateway_info.get("ip", "") if cni == "calico" else "",
+            "tunnel",
+            box.x + box.w - L.NODE_PAD - SIDE_DEVICE_W,
+            dev_y,
+            SIDE_DEVICE_W,
+            L.DEVICE_H,
+            note="" if cni == "calico" else "VXLAN",
+        )
     )
     netfilter = Device(
         f"node/{name}/netfilter",

@@ -81,6 +81,20 @@ def test_every_device_of_the_network_graph_has_an_anchor(cni):
         assert anchor in view.anchors
 
 
+def test_cilium_native_routing_draws_no_tunnel_device():
+    # docs.cilium.io network/concepts/routing, "Native-Routing": no encapsulation, so no
+    # cilium_vxlan device on the nodes; the map and the network graph show none.
+    c = cluster(cni="cilium", routing_mode="native")
+    view = build_map(c)
+    assert all(node.tunnel is None for node in view.nodes)
+    assert not [a for a in view.anchors if a.endswith("/cilium_vxlan")]
+    assert set(network_index(c).graph.nodes) <= set(view.anchors)
+    svg = ET.tostring(render(view), encoding="unicode")
+    assert "cilium_vxlan" not in svg and "cilium_host" in svg
+    tunnel = build_map(cluster(cni="cilium"))  # the default: VXLAN through cilium_vxlan
+    assert all(node.tunnel is not None for node in tunnel.nodes)
+
+
 @pytest.mark.parametrize("show_system", [False, True])
 def test_every_pod_has_an_anchor(show_system):
     c = shop()
