@@ -91,6 +91,7 @@ def test_cilium_native_routing_draws_no_tunnel_device():
     assert set(network_index(c).graph.nodes) <= set(view.anchors)
     svg = ET.tostring(render(view), encoding="unicode")
     assert "cilium_vxlan" not in svg and "cilium_host" in svg
+    assert "there is no kube-proxy" in svg and "kube-proxy's rules" not in svg
     tunnel = build_map(cluster(cni="cilium"))  # the default: VXLAN through cilium_vxlan
     assert all(node.tunnel is not None for node in tunnel.nodes)
 
