@@ -17,6 +17,7 @@ from app.network.explain import (
 )
 from app.network.l7 import answered_by_proxy
 from app.network.model import Hop, Packet
+from app.network.outside_private import unreachable_reason
 from app.network.reply import Leg, Nat
 
 EXCLUDE_FROM_LB = "node.kubernetes.io/exclude-from-external-load-balancers"
@@ -65,10 +66,14 @@ def from_outside(run: Any, packet: Packet) -> None:
         what = "a pod address" if index.is_pod_ip(packet.dst_ip) else "a ClusterIP"
         run.end(
             "unreachable",
-            f"{packet.dst_ip} is {what}: it only exists inside the cluster, and the internet has "
+            f"{packet.dst} is {what}: it only exists inside the cluster, and the internet has "
             "no route to it. From outside, use a NodePort (node IP:nodePort), a LoadBalancer "
             "IP or an Ingress host.",
         )
+        return
+    private = unreachable_reason(run.cluster.config, packet.dst_ip, packet.dst_port)
+    if private is not None:  # a private address the internet does not route
+        run.end("unreachable", private)
         return
     # Another address on the internet: the request never enters the cluster.
     leg = Leg(client=packet, client_node=None, server=packet)
@@ -237,7 +242,7 @@ def _outside_source_ranges(
             at="cloud/lb",
             why=why_.why(
                 "load balancer firewall",
-                f"allow {listed} → {packet.protocol} {packet.dst_ip}:{packet.dst_port}; drop the rest",
+                f"allow {listed} → {packet.protocol} {packet.dst}; drop the rest",
                 "The cloud controller manager writes this firewall from the Service's "
                 "spec.loadBalancerSourceRanges.",
             ),

@@ -370,7 +370,7 @@ def _arrive(run: TraceRun, arrival: datapath.Arrival, packet: Packet, leg: Leg) 
         unserved = ingress.unserved_note(run.cluster, run.request_host) if run.target.scheme else ""
         run.end(
             "delivered",
-            f"{packet.dst_ip}:{packet.dst_port} outside the cluster got the request, from {packet.src_ip}."
+            f"{packet.dst} outside the cluster got the request, from {packet.src_ip}."
             + (f" {unserved}" if unserved else ""),
         )
         return

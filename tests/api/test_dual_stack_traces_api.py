@@ -77,3 +77,14 @@ def test_rules_api_and_tab_show_the_ipv6_proxier(api: Api) -> None:
     single = new_workspace(api)
     refused = api.get(f"/api/v1/workspaces/{single}/rules?family=IPv6")
     assert refused.status_code == 422 and "family" in refused.text
+
+
+def test_outside_client_to_a_unique_local_address_is_unreachable(api: Api) -> None:
+    # RFC 4193: fd00::/8 is not routed on the internet; the reason brackets the address.
+    workspace, _ips = dual(api)
+    body = api.post(
+        f"/api/v1/workspaces/{workspace}/trace",
+        json={"from": "external", "to": "http://[fd00:10:96::1]/"},
+    ).json()
+    assert body["verdict"] == "unreachable"
+    assert body["reason"].startswith("[fd00:10:96::1]:80 is a private address")
