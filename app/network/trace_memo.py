@@ -25,6 +25,7 @@ def remembered_trace(
     seed: int = 0,
     method: str = "GET",
     headers: dict[str, str] | None = None,
+    ip_family: str | None = None,
 ) -> tuple[Trace, dict[str, Any]]:
     """``trace(cluster, source, target, seed)`` and its ``to_dict()``, computed once per state
     of the cluster's objects.
@@ -32,10 +33,11 @@ def remembered_trace(
     Parameters
     ----------
     cluster : Cluster
-    source, target, seed, method, headers
+    source, target, seed, method, headers, ip_family
         As for :func:`app.network.trace.trace` (no session affinity, no Host header of its
         own: those traces are not remembered). The method and headers are part of the key:
-        an HTTPRoute may send GET and POST, or two header values, to different backends.
+        an HTTPRoute may send GET and POST, or two header values, to different backends;
+        so is the family (``curl -4`` / ``-6``).
 
     Returns
     -------
@@ -63,10 +65,12 @@ def remembered_trace(
     """
     kept: dict[tuple[Any, ...], tuple[Trace, dict[str, Any]]]
     kept = cluster.state.memoised("network.traces", dict)
-    key = (source, target, seed, method, tuple(sorted((headers or {}).items())))
+    key = (source, target, seed, method, tuple(sorted((headers or {}).items())), ip_family)
     found = kept.get(key)
     if found is None:
-        traced = trace(cluster, source, target, seed, method=method, headers=headers)
+        traced = trace(
+            cluster, source, target, seed, method=method, headers=headers, ip_family=ip_family
+        )
         if len(kept) >= MAX_KEPT:
             kept.clear()
         found = kept[key] = (traced, traced.to_dict())

@@ -276,15 +276,21 @@ def sandbox_trace(
     seed: Annotated[int, Form()] = 0,
     method: Annotated[str, Form(max_length=40)] = "GET",
     headers: Annotated[str, Form(max_length=8000)] = "",
+    ip_family: Annotated[str, Form(alias="ipFamily", max_length=10)] = "",
 ) -> Response:
     """A trace from the Trace tab or the bar: ``method`` and ``headers`` (one ``Name: value``
-    per line) are the request's, for HTTPRoute method and header matches."""
+    per line) are the request's, for HTTPRoute method and header matches; ``ipFamily``
+    (``IPv4`` / ``IPv6``, the Trace tab of a dual-stack sandbox) the family a name resolves
+    to, as ``curl -4`` / ``-6``."""
     query = {"from": source, "to": to, "seed": seed, "method": method, "headers": headers}
+    query["ipFamily"] = ip_family
 
     def build(cluster: Cluster) -> dict[str, Any]:
         try:
             sent = header_lines(headers)
-            traced, result = remembered_trace(cluster, source, to, seed, method or "GET", sent)
+            traced, result = remembered_trace(
+                cluster, source, to, seed, method or "GET", sent, ip_family or None
+            )
         except PodpathError as error:
             return {"trace_error": error, "trace_query": query}
         return {
@@ -296,7 +302,9 @@ def sandbox_trace(
     with request.app.state.workspaces.one_look():  # drawn, then noted for the lesson
         context = page_context(request, workspace_id, "trace", False, build)
         record_activity(request, workspace_id, context)
-    if "trace" in context:  # the teacher's trace goes to the students following
+    # The teacher's trace goes to the students following (one asking for a family is not
+    # replayed: the class's trace events carry no family).
+    if "trace" in context and not ip_family:
         context["class_trace"] = request.app.state.classes.traced(
             context["class_note"], source, to, seed, method or "GET", header_lines(headers)
         )

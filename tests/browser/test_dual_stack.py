@@ -95,3 +95,32 @@ def test_the_rules_tab_shows_the_ipv6_proxier_a_trace_went_through(
     expect(page.locator('select[name="family"]')).to_have_value("IPv6")
     expect(page.locator("#rules-legend")).to_contain_text("matched")
     page.screenshot(path=str(screenshots_dir / "dual-stack-rules-1280.png"))
+
+
+def test_the_trace_tab_picks_the_family_as_curl_minus_4_does(
+    pages, live_server, screenshots_dir: Path
+) -> None:
+    # curl's docs: -4 / --ipv4 resolves names to IPv4 addresses only; the tab's select posts
+    # the trace API's ipFamily, and only a dual-stack sandbox shows it.
+    with httpx.Client(base_url=live_server.url) as client:
+        workspace = client.post("/api/v1/workspaces", json={"ipFamily": "dual", "seed": 3})
+        workspace = workspace.json()["id"]
+        client.post(
+            f"/api/v1/workspaces/{workspace}/apply",
+            content=OBJECTS,
+            headers={"Content-Type": "application/yaml"},
+        )
+        spec = client.get(f"/api/v1/workspaces/{workspace}/objects/Service/default/web").json()
+    v4 = spec["spec"]["clusterIPs"][0]
+    page: Page = pages(viewport={"width": 1280, "height": 800})
+    page.goto(f"/w/{workspace}?tab=trace")
+    form = page.locator("form.trace-form").first
+    form.locator('select[name="from"]').select_option("pod/default/client")
+    form.locator('input[name="to"]').fill("http://web/")
+    form.locator('select[name="ipFamily"]').select_option("IPv4")
+    expect(form.locator('select[name="ipFamily"]')).to_be_visible()
+    form.get_by_role("button", name="Trace it").click()
+    expect(page.locator("#trace-result")).to_contain_text(f"{v4}:80")
+    request = next(h for h in trace_steps(page) if h["phase"] == "request")
+    assert request["packet"]["dst"] == f"{v4}:80"
+    page.screenshot(path=str(screenshots_dir / "dual-stack-trace-family-1280.png"))
