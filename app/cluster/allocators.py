@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from app.cluster import constants as c
+from app.cluster.families import LOAD_BALANCER_POOL6
 from app.errors import Forbidden
 
 
@@ -123,9 +124,14 @@ class ServiceAllocator:
             del self.node_ports[key]
 
     # --- LoadBalancer IPs -------------------------------------------------------------------
-    def allocate_lb_ip(self, owner: str) -> str | None:
-        """The next free address of the cloud's pool, or None when the pool is used up."""
-        pool = c.LOAD_BALANCER_POOL
+    def allocate_lb_ip(self, owner: str, family: str = "IPv4") -> str | None:
+        """The next free address of the cloud's pool of ``family``, or None when the pool is
+        used up.
+
+        >>> ServiceAllocator().allocate_lb_ip("default/web", "IPv6")
+        '2001:db8:203::a'
+        """
+        pool = LOAD_BALANCER_POOL6 if family == "IPv6" else c.LOAD_BALANCER_POOL
         for offset in range(c.LOAD_BALANCER_FIRST_HOST, pool.num_addresses - 1):
             ip = str(pool.network_address + offset)
             if ip not in self.lb_ips:

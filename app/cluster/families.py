@@ -17,6 +17,15 @@ from app.errors import FieldError
 
 IPV4, IPV6 = "IPv4", "IPv6"
 
+#: The simulated cloud's IPv6 pool for LoadBalancer Services whose primary family is IPv6
+#: (beside constants.LOAD_BALANCER_POOL, RFC 5737's 203.0.113.0/24): inside RFC 3849's
+#: documentation prefix 2001:db8::/32, so no address can be mistaken for a real one. A /112
+#: (65536 addresses, as many as the Services' fd00:10:96::/112) is plenty for a sandbox and
+#: keeps the addresses short to read aloud: the first is 2001:db8:203::a, its "203" echoing
+#: 203.0.113.x. A dual-stack Service keeps one IPv4 address: what a cloud puts in
+#: status.loadBalancer.ingress for both families differs by provider.
+LOAD_BALANCER_POOL6 = ipaddress.ip_network("2001:db8:203::/112")
+
 
 def of(config: Any) -> tuple[str, ...]:
     """The families of a cluster config (or of its ``ip_family`` mode), primary first.
@@ -200,11 +209,14 @@ _IPV4_LITERAL = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
 
 def ipv6_target(text: str) -> str:
     """A trace target written for an IPv4 cluster as it reads on an IPv6 one: the
-    ``kubernetes`` and ``kube-dns`` ClusterIPs and node addresses become their IPv6
-    counterparts, in brackets (other addresses are left as they are).
+    ``kubernetes`` and ``kube-dns`` ClusterIPs, node addresses and the cloud's load balancer
+    addresses become their IPv6 counterparts, in brackets (other addresses are left as they
+    are).
 
     >>> ipv6_target("10.96.0.10:53/udp"), ipv6_target("http://10.0.0.12:30081/")
     ('[fd00:10:96::a]:53/udp', 'http://[fc00:f853:ccd:e793::c]:30081/')
+    >>> ipv6_target("http://203.0.113.10/")
+    'http://[2001:db8:203::a]/'
     >>> ipv6_target("http://web/")
     'http://web/'
     """
@@ -215,9 +227,12 @@ def ipv6_target(text: str) -> str:
         if ip in known:
             return f"[{known[ip]}]"
         try:
-            inside = ipaddress.ip_address(ip) in c.NODE_NETWORK
+            address = ipaddress.ip_address(ip)
         except ValueError:
             return ip
-        return f"[{node_ip6(ip)}]" if inside else ip
+        if address in c.LOAD_BALANCER_POOL:  # the same offset in the IPv6 pool
+            offset = int(address) - int(c.LOAD_BALANCER_POOL.network_address)
+            return f"[{LOAD_BALANCER_POOL6.network_address + offset}]"
+        return f"[{node_ip6(ip)}]" if address in c.NODE_NETWORK else ip
 
     return _IPV4_LITERAL.sub(swap, text)

@@ -507,7 +507,9 @@ def public_lookup(look: Lookups, qname: str, qtype: str) -> Answer:
         if labels[-1] in RESERVED_TLDS or not is_public_name(labels):
             return NXDOMAIN, []
         address = public_address(name)
-    return NOERROR, [Record(qname, "A", address)] if qtype == "A" else []
+    # An Ingress or Gateway host on an IPv6 cluster points at an IPv6 load balancer: AAAA.
+    rtype = "AAAA" if ":" in address else "A"
+    return NOERROR, [Record(qname, rtype, address)] if qtype == rtype else []
 
 
 def is_public_name(labels: list[str]) -> bool:

@@ -208,7 +208,9 @@ def _sync_load_balancer(state: ClusterState, service: dict[str, Any]) -> None:
     if ingress:
         return
     state.record("Normal", "EnsuringLoadBalancer", key, "Ensuring load balancer")
-    ip = state.allocator.allocate_lb_ip(owner)
+    # The address is of the Service's primary family (an IPv6 Service's is IPv6).
+    family = (service["spec"].get("ipFamilies") or ["IPv4"])[0]
+    ip = state.allocator.allocate_lb_ip(owner, family)
     if ip is None:
         state.record(
             "Warning",
