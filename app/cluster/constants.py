@@ -76,8 +76,9 @@ IP_FAMILY_MODES = ("ipv4", "ipv6", "dual")
 #: The families of each mode, primary first (the order of --service-cluster-ip-range).
 IP_FAMILIES_OF = {"ipv4": ("IPv4",), "ipv6": ("IPv6",), "dual": ("IPv4", "IPv6")}
 #: The plugins that can give pods IPv6 addresses: flannel with EnableIPv6 (VXLAN backend,
-#: flannel-v6.1) and Calico with an IPv6 pool; Weave Net never supported IPv6.
-IPV6_PLUGINS = ("flannel", "calico")
+#: flannel-v6.1), Calico with an IPv6 pool and Cilium with ipv6.enabled (its cluster-pool's
+#: IPv6 ranges, below); Weave Net never supported IPv6.
+IPV6_PLUGINS = ("flannel", "calico", "cilium")
 # kind's IPv6 defaults (its Cluster config docs): pods fd00:10:244::/56, Services
 # fd00:10:96::/112; kube-controller-manager's --node-cidr-mask-size-ipv6 default is 64.
 SERVICE_CIDR6 = ipaddress.ip_network("fd00:10:96::/112")
@@ -89,7 +90,15 @@ FLANNEL_NODE_PREFIX6 = 64
 # from the same pod subnet (Calico's dual-stack docs set CALICO_IPV6POOL_CIDR to it).
 CALICO_POOL6 = FLANNEL_CIDR6
 CALICO_BLOCK_PREFIX6 = 122
-POD_NETWORK6 = {"flannel": FLANNEL_CIDR6, "calico": CALICO_POOL6}
+# Cilium's cluster-pool IPAM for IPv6, at its Helm defaults (ipam.operator
+# clusterPoolIPv6PodCIDRList ["fd00::/104"], clusterPoolIPv6MaskSize 120): a /120 per node.
+# Podpath keeps Cilium on cluster-pool for both families, as for IPv4 (an install that left
+# the pod ranges to Kubernetes, ipam.mode kubernetes, would use kind's fd00:10:244::/56
+# instead); unlike the IPv4 default, fd00::/104 overlaps neither the nodes' network nor
+# the Services' fd00:10:96::/112, so it is used as it is.
+CILIUM_POOL6 = ipaddress.ip_network("fd00::/104")
+CILIUM_MASK_SIZE6 = 120
+POD_NETWORK6 = {"flannel": FLANNEL_CIDR6, "calico": CALICO_POOL6, "cilium": CILIUM_POOL6}
 # The nodes' IPv6 network: the unique local (RFC 4193) /64 kind's docker network "kind" uses,
 # so no address here can be mistaken for a public one; a node's IPv6 address carries the same
 # offset as its IPv4 one (10.0.0.10 is fc00:f853:ccd:e793::a).

@@ -156,7 +156,7 @@ def config_problems(config: Any) -> list[FieldError]:
 
     >>> from app.cluster.state import ClusterConfig
     >>> [e.message for e in config_problems(ClusterConfig(cni="weave", ip_family="dual"))]
-    ['Invalid value: "dual": Weave Net does not support IPv6: choose flannel or calico for an ipv6 or dual-stack cluster']
+    ['Invalid value: "dual": Weave Net does not support IPv6: choose flannel, calico or cilium for an ipv6 or dual-stack cluster']
     """
     mode = config.ip_family
     if mode not in c.IP_FAMILY_MODES:
@@ -164,8 +164,8 @@ def config_problems(config: Any) -> list[FieldError]:
         return [FieldError("ipFamily", f'Unsupported value: "{mode}": supported values: {listed}')]
     if mode == "ipv4" or config.cni in c.IPV6_PLUGINS or config.cni not in c.CNI_PLUGINS:
         return []
-    title = {"weave": "Weave Net", "cilium": "Podpath's Cilium model"}.get(config.cni, config.cni)
-    plugins = " or ".join(c.IPV6_PLUGINS)
+    title = {"weave": "Weave Net"}.get(config.cni, config.cni)
+    plugins = ", ".join(c.IPV6_PLUGINS[:-1]) + " or " + c.IPV6_PLUGINS[-1]
     return [
         FieldError(
             "ipFamily",

@@ -129,6 +129,8 @@ class Ipam:
         if self.family == "IPv6":
             if self.plugin == "calico":
                 return c.CALICO_POOL6, c.CALICO_BLOCK_PREFIX6
+            if self.plugin == "cilium":
+                return c.CILIUM_POOL6, c.CILIUM_MASK_SIZE6
             return c.POD_NETWORK6[self.plugin], c.FLANNEL_NODE_PREFIX6
         return {
             "flannel": (c.FLANNEL_CIDR, 24),

@@ -64,19 +64,35 @@ def cni_install(config: Any) -> str:
     >>> command = cni_install(ClusterConfig(cni="cilium"))
     >>> [s for s in command.split() if s.startswith(("routingMode", "kubeProxy", "k8sService"))]
     ['routingMode=tunnel', 'kubeProxyReplacement=true', 'k8sServiceHost=podpath-control-plane', 'k8sServicePort=6443']
+    >>> command = cni_install(ClusterConfig(cni="cilium", ip_family="ipv6"))
+    >>> [s for s in command.split() if s.startswith(("ipv", "ipam.operator"))]
+    ['ipv6.enabled=true', 'ipv4.enabled=false', 'ipam.operator.clusterPoolIPv6PodCIDRList=fd00::/104', 'ipam.operator.clusterPoolIPv6MaskSize=120']
     """
     if config.cni != "cilium":
         return CNI_INSTALL[config.cni]
+    v4, v6 = config.ip_family != "ipv6", config.ip_family != "ipv4"
     values = [f"routingMode={config.routing_mode}"]
     if config.routing_mode == "tunnel":
         values.append("tunnelProtocol=vxlan")
     else:  # native routing: the pod network is routed as it is, each node's range by address
-        values += [f"ipv4NativeRoutingCIDR={c.CILIUM_POOL}", "autoDirectNodeRoutes=true"]
-    values += [
-        "ipam.mode=cluster-pool",
-        f"ipam.operator.clusterPoolIPv4PodCIDRList={c.CILIUM_POOL}",
-        f"ipam.operator.clusterPoolIPv4MaskSize={c.CILIUM_MASK_SIZE}",
-    ]
+        values += [f"ipv4NativeRoutingCIDR={c.CILIUM_POOL}"] if v4 else []
+        values += [f"ipv6NativeRoutingCIDR={c.CILIUM_POOL6}"] if v6 else []
+        values.append("autoDirectNodeRoutes=true")
+    # IPv6 is off in the chart by default (ipv6.enabled: false) and IPv4 on; an IPv6 cluster
+    # turns IPv4 off. The IPv6 pool is the chart's default, written out to be seen.
+    values += ["ipv6.enabled=true"] if v6 else []
+    values += [] if v4 else ["ipv4.enabled=false"]
+    values.append("ipam.mode=cluster-pool")
+    if v4:
+        values += [
+            f"ipam.operator.clusterPoolIPv4PodCIDRList={c.CILIUM_POOL}",
+            f"ipam.operator.clusterPoolIPv4MaskSize={c.CILIUM_MASK_SIZE}",
+        ]
+    if v6:
+        values += [
+            f"ipam.operator.clusterPoolIPv6PodCIDRList={c.CILIUM_POOL6}",
+            f"ipam.operator.clusterPoolIPv6MaskSize={c.CILIUM_MASK_SIZE6}",
+        ]
     if config.load_balancer_mode == "dsr":
         values.append("loadBalancer.mode=dsr")
     if config.kube_proxy_replacement:

@@ -97,15 +97,15 @@ def snat_hop(
         snatted,
         at=f"node/{node}",
         rule=rule,
-        why=None if by_kube_proxy else _masquerade_why(cluster, index, node),
+        why=None if by_kube_proxy else _masquerade_why(cluster, index, node, packet.src_ip),
     )
 
 
-def _masquerade_why(cluster: Any, index: NetworkIndex, node: str) -> dict[str, Any]:
+def _masquerade_why(cluster: Any, index: NetworkIndex, node: str, src: str = "") -> dict[str, Any]:
     if index.cni == "cilium":
         from app.network.cilium.datapath import masquerade_why
 
-        return masquerade_why(index, node, cluster.config.routing_mode == "native")
+        return masquerade_why(index, node, cluster.config.routing_mode == "native", src)
     return why_.cni_masquerade_why(index)
 
 

@@ -140,9 +140,16 @@ def node_route(cluster: Any, index: NetworkIndex, node: str, dst: str) -> str:
     from app.network.datapath import calico_mode
 
     if ":" in dst:  # an IPv6 packet: the node's IPv6 table
-        local6 = {index.node_ip6.get(node): "eth0", index.gateway6.get(node): "cni0"}
+        router6 = "cilium_host" if index.cni == "cilium" else "cni0"
+        local6 = {index.node_ip6.get(node): "eth0", index.gateway6.get(node): router6}
         if dst in local6:
             return local_route(local6[dst] or "lo", dst)
+        if index.cni == "cilium" and index.is_pod_ip(dst):
+            from app.network.cilium.datapath import node_route as cilium_route
+
+            found = cilium_route(cluster, index, node, dst)
+            if found:
+                return found
         return node_route6(index, node, dst, lambda pod: host_veth(index.cni, pod))
     local = local_addresses(index, node)
     if dst in local or dst.startswith("127."):
@@ -197,7 +204,7 @@ def pod_route(index: NetworkIndex, pod: dict[str, Any], dst: str) -> dict[str, A
     if cni == "cilium":
         from app.network.cilium.datapath import pod_route as cilium_pod_route
 
-        return cilium_pod_route(index, pod)
+        return cilium_pod_route(index, pod, dst)
     if cni == "calico":
         return why(
             "ip route",

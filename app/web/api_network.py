@@ -295,7 +295,7 @@ def node_rules(
                     )
                 ],
             )
-        ruleset = cilium_rules.ruleset(cluster, node, mode)
+        ruleset = cilium_rules.ruleset(cluster, node, mode, family)
         return {"node": ruleset.node, "mode": ruleset.mode, "text": ruleset.text, "chains": []}
 
     replaced = workspaces(request).read(

@@ -85,10 +85,3 @@ def test_the_home_page_form_makes_a_dual_stack_sandbox(api: Api) -> None:
     assert "dual-stack" in page and "fd00:10:244::/56" in page
     settings = api.get(f"/api/v1/workspaces/{workspace}").json()["settings"]
     assert (settings["cni"], settings["ipFamily"]) == ("calico", "dual")
-
-
-def test_cilium_with_ipv6_is_refused_clearly(api: Api) -> None:
-    """Podpath's Cilium model is IPv4 only: ipv6 or dual with it is a 422 naming ipFamily."""
-    response = api.post("/api/v1/workspaces", json={"cni": "cilium", "ipFamily": "dual"})
-    assert response.status_code == 422
-    assert "ipFamily" in response.text and "Cilium" in response.text and "IPv6" in response.text

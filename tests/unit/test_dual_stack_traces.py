@@ -208,8 +208,8 @@ def test_the_outside_client_falls_back_to_a_for_a_public_name_on_an_ipv6_cluster
 
 
 def test_compare_cnis_on_a_dual_stack_cluster_runs_the_plugins_with_ipv6():
-    """Weave Net has no IPv6 (and Podpath's Cilium is IPv4 only): the comparison leaves them
-    out rather than failing, and the IPv4 pod addresses of each plugin are compared."""
+    """Weave Net has no IPv6: the comparison leaves it out rather than failing (Cilium, with
+    ``ipv6.enabled``, stays in), and the IPv4 pod addresses of each plugin are compared."""
     from app.network.compare import compare_plugins
 
     cluster = make()
@@ -217,7 +217,7 @@ def test_compare_cnis_on_a_dual_stack_cluster_runs_the_plugins_with_ipv6():
         p for p in cluster.list("Pod", "default") if p["metadata"]["name"].startswith("web-")
     )
     runs = compare_plugins(cluster, "default/client", f"default/{web['metadata']['name']}")
-    assert [r.cni for r in runs] == ["flannel", "calico"]
+    assert [r.cni for r in runs] == ["flannel", "calico", "cilium"]
     assert all(r.trace["verdict"] in ("delivered", "refused") for r in runs)
 
 

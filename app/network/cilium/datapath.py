@@ -21,9 +21,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from app.cluster import constants as c
 from app.network import cilium
 from app.network import why as why_
-from app.network.cilium import ipcache
+from app.network.cilium import family, ipcache
 from app.network.model import Hop, Packet
 from app.network.topology import NetworkIndex
 
@@ -50,7 +51,8 @@ def source_identity(index: NetworkIndex, ip: str) -> int:
     pod = index.pod_by_ip.get(ip)
     if pod is not None:
         return cilium.identity(pod)
-    if ip in index.node_by_ip or any(ip == gw for _dev, gw in index.gateway.values()):
+    routers = {gw for _dev, gw in index.gateway.values()} | set(index.gateway6.values())
+    if ip in index.node_by_ip or ip in routers:
         return cilium.HOST_ID
     return cilium.WORLD_ID
 
@@ -63,26 +65,30 @@ def endpoint_id(pod: dict[str, Any]) -> int:
 
 
 def node_route(cluster: Any, index: NetworkIndex, node: str, dst: str) -> str | None:
-    """The route ``node`` holds for a pod address ``dst``, as ``ip route`` prints it, or None
-    when ``dst`` is in no node's pod CIDR."""
+    """The route ``node`` holds for a pod address ``dst``, as ``ip route`` (``ip -6 route``
+    for an IPv6 one, with the metric and preference the kernel adds) prints it, or None when
+    ``dst`` is in no node's pod CIDR."""
     owner = index.node_for_pod_ip(dst)
-    if owner is None:
+    block = family.block(index, owner, dst) if owner is not None else None
+    if owner is None or block is None:
         return None
-    block = index.pod_ranges[owner][0]
-    router = index.gateway.get(node, ("", ""))[1]
+    router = family.router(index, node, dst)
+    tail = " metric 1024 pref medium" if family.is6(dst) else ""
     if owner != node and routing_mode(cluster) == NATIVE:
-        return f"{block} via {index.node_ip[owner]} dev eth0 proto kernel"
+        return f"{block} via {index.node_address(owner, dst)} dev eth0 proto kernel{tail}"
     mtu = "" if owner == node else " mtu 1450"
-    return f"{block} via {router} dev {cilium.HOST_DEVICE} proto kernel src {router}{mtu}"
+    return f"{block} via {router} dev {cilium.HOST_DEVICE} proto kernel src {router}{mtu}{tail}"
 
 
-def pod_route(index: NetworkIndex, pod: dict[str, Any]) -> dict[str, Any]:
-    """The default route in a Cilium pod: everything goes to ``cilium_host``'s address."""
+def pod_route(index: NetworkIndex, pod: dict[str, Any], dst: str = "") -> dict[str, Any]:
+    """The default route in a Cilium pod: everything goes to ``cilium_host``'s address (its
+    IPv6 router address for an IPv6 destination, in ``ip -6 route``)."""
     node = pod["spec"].get("nodeName", "")
-    router = index.gateway.get(node, ("", ""))[1]
+    router = family.router(index, node, dst)
+    v6 = family.is6(router)
     return why_.why(
-        "ip route",
-        f"default via {router} dev eth0",
+        "ip -6 route" if v6 else "ip route",
+        f"default via {router} dev eth0" + (" metric 1024 pref medium" if v6 else ""),
         f"In the pod's network namespace. {router} is cilium_host's address on the node; "
         "Cilium's eBPF program on the pod's lxc veth takes every packet from here.",
     )
@@ -143,7 +149,7 @@ def between_nodes(
         outer,
         packet.http,
     )
-    block = index.pod_ranges[target][0]
+    block = family.block(index, target, packet.dst_ip)
     return [
         Hop(
             node,
@@ -196,12 +202,15 @@ def tunnel_why(index: NetworkIndex, target: str, dst_ip: str = "") -> dict[str, 
     """The ipcache entry that gives the outer destination (the tunnel map is gone since Cilium
     1.18, cilium/cilium PR #38839): the pod's own /32 when the agent knows it, with its pod
     CIDR's fallback entry beside it."""
-    fallback = ipcache.cidr_entry(index, target)
+    fallback = ipcache.cidr_entry(index, target, dst_ip)
     found = ipcache.pod_entry(index, "", dst_ip, True) if dst_ip else None
-    if found is None and dst_ip and dst_ip == index.gateway.get(target, ("", ""))[1]:
-        # cilium_host's router address (a CiliumInternalIP): its own /32, with the tunnel
-        # endpoint (pkg/node/manager nodeAddressHasTunnelIP).
-        found = (f"{dst_ip}/32", ipcache.value(cilium.REMOTE_NODE_ID, index.node_ip[target]))
+    if found is None and dst_ip and dst_ip == family.router(index, target, dst_ip):
+        # cilium_host's router address (a CiliumInternalIP): its own /32 (/128), with the
+        # tunnel endpoint (pkg/node/manager nodeAddressHasTunnelIP).
+        found = (
+            family.host_prefix(dst_ip),
+            ipcache.value(cilium.REMOTE_NODE_ID, index.node_ip[target]),
+        )
     prefix, value = found or fallback
     also = [why_.why("cilium-dbg bpf ipcache list", "   ".join(fallback))] if found else None
     return why_.why(
@@ -233,14 +242,21 @@ def endpoint_why(node: str, pod: dict[str, Any], cluster: Any = None) -> dict[st
         f"k8s:{k}={v}"
         for k, v in sorted(cilium.identity_labels(pod["metadata"].get("labels")).items())
     )
-    ip = (pod.get("status") or {}).get("podIP", "")
+    status = pod.get("status") or {}
+    ips = [e.get("ip", "") for e in status.get("podIPs") or ()] or [status.get("podIP", "")]
+    # The list's IPv6 column comes before its IPv4 one (as Cilium's docs print the
+    # command, e.g. the host firewall guide); a family the endpoint lacks is an empty cell.
+    v6 = next((ip for ip in ips if family.is6(ip)), "")
+    v4 = next((ip for ip in ips if ip and not family.is6(ip)), "")
+    addresses = "   ".join(ip for ip in (v6, v4) if ip)
     ingress, egress = enforcement(cluster, pod)
     return why_.why(
         "cilium-dbg endpoint list",
         f"{endpoint_id(pod)}   {ingress}   {egress}   {cilium.identity(pod)}   "
         f"{labels or 'k8s:io.kubernetes.pod.namespace=' + pod['metadata']['namespace']}   "
-        f"{ip}   ready",
-        f"On {node}: the endpoint Cilium's eBPF redirects {ip} to, on veth {host_veth(pod)}.",
+        f"{addresses}   ready",
+        f"On {node}: the endpoint Cilium's eBPF redirects {' and '.join(ip for ip in ips if ip)} "
+        f"to, on veth {host_veth(pod)}.",
     )
 
 
@@ -278,7 +294,7 @@ def nobody_hop(index: NetworkIndex, packet: Packet, owner: str, phase: str) -> H
         f"node/{owner}/routes",
         why=why_.why(
             "cilium-dbg endpoint list",
-            f"(no endpoint with IPv4 {packet.dst_ip})",
+            f"(no endpoint with {'IPv6' if family.is6(packet.dst_ip) else 'IPv4'} {packet.dst_ip})",
             "No pod on the node holds the address now.",
         ),
     )
@@ -299,12 +315,24 @@ def masquerade_rule(index: NetworkIndex, node: str, native: bool) -> str:
     return MASQUERADE_RULE.format(local=local, exclude=exclude)
 
 
-def masquerade_why(index: NetworkIndex, node: str, native: bool = False) -> dict[str, Any]:
+def masquerade_rule6(index: NetworkIndex, node: str, native: bool) -> str:
+    """The same rule in ip6tables for the node's IPv6 pod range (``enableIPv6Masquerade``,
+    true by default in the Helm chart): the IPv6 pool, fd00::/104, is unique-local and not
+    routable outside the cluster either."""
+    local = family.block(index, node, "::")
+    exclude = c.CILIUM_POOL6 if native else local
+    return MASQUERADE_RULE.format(local=local, exclude=exclude)
+
+
+def masquerade_why(
+    index: NetworkIndex, node: str, native: bool = False, like: str = ""
+) -> dict[str, Any]:
     """Cilium's iptables masquerading (its default, ``bpf.masquerade: false``): pod traffic
-    leaving the pod network takes the node's address."""
+    leaving the pod network takes the node's address (ip6tables' for an IPv6 packet)."""
+    v6 = family.is6(like) or family.is6(index.gateway.get(node, ("", ""))[1])
     return why_.why(
-        "iptables nat",
-        masquerade_rule(index, node, native),
+        "ip6tables nat" if v6 else "iptables nat",
+        masquerade_rule6(index, node, native) if v6 else masquerade_rule(index, node, native),
         "From iptables-save -t nat: Cilium's chain CILIUM_POST_nat, for pod traffic leaving "
         "the pod network (bpf.masquerade is off by default, so iptables masquerades).",
     )

@@ -22,14 +22,24 @@ from app.network.topology import NetworkIndex
 
 def endpoint_text(index: NetworkIndex, ip: str, port: int) -> str:
     """One side of a flow: ``namespace/pod:port (ID:n)``, or an address with its reserved
-    identity's name (``(world)``, ``(host)``, ``(remote-node)``)."""
+    identity's name (``(world)``, ``(host)``, ``(remote-node)``); an IPv6 address is written
+    in brackets before its port (``[2001:db8::1]:80``).
+
+    >>> from app.cluster.cluster import Cluster
+    >>> from app.cluster.state import ClusterConfig
+    >>> from app.network.topology import network_index
+    >>> index = network_index(Cluster.create(ClusterConfig(cni="cilium", ip_family="dual")))
+    >>> endpoint_text(index, "2001:db8::1", 80), endpoint_text(index, "fc00:f853:ccd:e793::b", 22)
+    ('[2001:db8::1]:80 (world)', '[fc00:f853:ccd:e793::b]:22 (remote-node)')
+    """
     pod = index.pod_by_ip.get(ip)
     if pod is not None:
         meta = pod["metadata"]
         return f"{meta['namespace']}/{meta['name']}:{port} (ID:{cilium.identity(pod)})"
+    where = f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
     if ip in index.node_by_ip:
-        return f"{ip}:{port} (remote-node)"
-    return f"{ip}:{port} (world)"
+        return f"{where} (remote-node)"
+    return f"{where} (world)"
 
 
 def flags(protocol: str) -> str:

@@ -85,9 +85,30 @@ def frontend_kind(sp: ServicePort, dst_ip: str, node_port: bool) -> str:
     return "ClusterIP"
 
 
+def family_of(ip: str) -> str:
+    """The IP family of an address, as a Service's ``ipFamilies`` names it.
+
+    >>> family_of("10.96.0.1"), family_of("fd00:10:96::1")
+    ('IPv4', 'IPv6')
+    """
+    return "IPv6" if ":" in ip else "IPv4"
+
+
+def addr(ip: str, port: int) -> str:
+    """``ip:port`` as cilium-dbg prints an L3n4Addr: an IPv6 address in brackets
+    (pkg/loadbalancer ``L3n4Addr.String``).
+
+    >>> addr("10.1.1.4", 80), addr("fd00::104", 80)
+    ('10.1.1.4:80', '[fd00::104]:80')
+    """
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def find(cluster: Any, dst_ip: str, dst_port: int, protocol: str, node_ips: set[str]):
     """The Service port a frontend address belongs to, and whether it is a NodePort."""
-    view = km.view(cluster)
+    # One Service map per family, as the agent keeps lb4 and lb6 maps: an IPv6 frontend is
+    # looked up among the Services' IPv6 addresses and the nodes' IPv6 addresses.
+    view = km.view(cluster, family_of(dst_ip))
     found = view.by_vip.get((dst_ip, protocol, dst_port))
     if found is not None:
         return found[0], False
@@ -147,7 +168,7 @@ def decide(
     'none'
     """
     protocol = protocol.upper()
-    view = km.view(cluster)
+    view = km.view(cluster, family_of(dst_ip))
     if from_outside:
         node_ips = {view.nodes[node][0]} if node in view.nodes else set()
     else:
@@ -156,7 +177,7 @@ def decide(
     if sp is None:
         return LbDecision("none", None, None, "", "", False, "no Service has this frontend")
     kind = frontend_kind(sp, dst_ip, is_node_port)
-    frontend = f"{dst_ip}:{dst_port}/{protocol}"
+    frontend = f"{addr(dst_ip, dst_port)}/{protocol}"
     label = f"Service {sp.namespace}/{sp.service}"
     ready = tuple(sp.endpoints)
     local = tuple(e for e in ready if e.node == node)
@@ -205,10 +226,10 @@ def decide(
     dsr = remote and cluster.config.load_balancer_mode == "dsr"
     snat = remote and not dsr
     if sticky:
-        why = f"{label} has sessionAffinity: ClientIP and {src_ip} went to {ep.ip}:{ep.port} before, so Cilium's affinity map sends it there again"
+        why = f"{label} has sessionAffinity: ClientIP and {src_ip} went to {addr(ep.ip, ep.port)} before, so Cilium's affinity map sends it there again"
     else:
         why = (
-            f"Cilium picked backend {ep.ip}:{ep.port} of {label} at random "
+            f"Cilium picked backend {addr(ep.ip, ep.port)} of {label} at random "
             f"({index + 1} of {len(pool)}; loadBalancer.algorithm: random)"
         )
     return LbDecision("dnat", sp, ep, frontend, kind, snat, why, pool=pool, dsr=dsr)

@@ -14,7 +14,11 @@
   KUBE-SERVICES: there is no kube-proxy.
 
 Frontend IDs are numbered as Cilium's agent numbers services it learns (here: Services by
-name, each port's ClusterIP, external IPs, NodePorts and LoadBalancer IPs in that order).
+name, each port's ClusterIP, external IPs, NodePorts and LoadBalancer IPs in that order;
+on a dual-stack cluster the IPv4 frontends, then the IPv6 ones).
+
+IPv6 frontends and backends print as ``[addr]:port`` (pkg/loadbalancer ``L3n4Addr``'s
+String: an IPv6 address in brackets), NodePort's surrogate frontend as ``[::]:port``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from app.cluster import families
 from app.network import kubeproxy_model as km
-from app.network.cilium.datapath import masquerade_rule
+from app.network.cilium.datapath import masquerade_rule, masquerade_rule6
+from app.network.cilium.family import router
+from app.network.cilium.lb import addr
 from app.network.kubeproxy_firewall import source_ranges
 from app.network.kubeproxy_model import Endpoint, ServicePort
 from app.network.topology import network_index
@@ -74,37 +81,48 @@ def _flags(kind: str, sp: ServicePort, local: bool, two_scopes: bool) -> str:
     return ", ".join(flags)
 
 
-def frontends(cluster: Any, node: str) -> list[Frontend]:
+def frontends(cluster: Any, node: str, family: str | None = None) -> list[Frontend]:
     """Every frontend Cilium's load balancer holds on ``node``, with the backends it may pick
-    for traffic from outside (``internal`` keys: for traffic from inside the cluster)."""
-    return cluster.state.memoised(f"cilium.frontends.{node}", lambda: _frontends(cluster, node))
+    for traffic from outside (``internal`` keys: for traffic from inside the cluster); only
+    those of ``family`` when given."""
+    every = cluster.state.memoised(f"cilium.frontends.{node}", lambda: _frontends(cluster, node))
+    if family is None:
+        return every
+    return [f for f in every if f.address.startswith("[") == (family == "IPv6")]
 
 
 def _frontends(cluster: Any, node: str) -> list[Frontend]:
-    view = km.view(cluster)
-    node_ip = view.nodes[node][0] if node in view.nodes else ""
     out: list[Frontend] = []
+    for family in families.of(cluster.config):
+        _family_frontends(out, km.view(cluster, family), node, family)
+    return out
+
+
+def _family_frontends(out: list[Frontend], view: Any, node: str, family: str) -> None:
+    node_ip = view.nodes[node][0] if node in view.nodes else ""
+    anywhere = "::" if family == "IPv6" else "0.0.0.0"
     for sp in view.table:
         proto = sp.protocol
         ready = tuple(sp.endpoints)
         local = tuple(e for e in ready if e.node == node)
         internal_pool = local if sp.internal_policy == "Local" else ready
-        out.append(_fe(out, f"{sp.cluster_ip}:{sp.port}/{proto}", "ClusterIP", sp, internal_pool))
+        out.append(
+            _fe(out, f"{addr(sp.cluster_ip, sp.port)}/{proto}", "ClusterIP", sp, internal_pool)
+        )
         ext_local = sp.external_policy == "Local"
         ext_pool = local if ext_local else ready
         addresses = [(ip, sp.port, "ExternalIPs") for ip in sp.external_ips]
         if sp.node_port:
             addresses += [
                 (node_ip, sp.node_port, "NodePort"),
-                ("0.0.0.0", sp.node_port, "NodePort"),
+                (anywhere, sp.node_port, "NodePort"),
             ]
         addresses += [(ip, sp.port, "LoadBalancer") for ip in sp.load_balancer_ips]
         for ip, port, kind in addresses:
-            address = f"{ip}:{port}/{proto}"
+            address = f"{addr(ip, port)}/{proto}"
             out.append(_fe(out, address, kind, sp, ext_pool, ext_local))
             if ext_local:
                 out.append(_fe(out, address, kind, sp, ready, True, internal=True))
-    return out
 
 
 def _fe(out, address, kind, sp, pool, local=False, internal=False) -> Frontend:
@@ -117,7 +135,7 @@ def rev_nat_id(cluster: Any, node: str, address: str) -> int:
     return next((f.id for f in frontends(cluster, node) if f.address == address), 0)
 
 
-def service_list(cluster: Any, node: str) -> str:
+def service_list(cluster: Any, node: str, family: str | None = None) -> str:
     r"""``cilium-dbg service list`` on ``node``.
 
     >>> from app.cluster.cluster import Cluster
@@ -130,11 +148,11 @@ def service_list(cluster: Any, node: str) -> str:
     ['1', '10.96.0.1:443/TCP', 'ClusterIP', '1 => 10.0.0.10:6443/TCP (active)']
     """
     rows = [["ID", "Frontend", "Service Type", "Backend"]]
-    for fe in frontends(cluster, node):
+    for fe in frontends(cluster, node, family):
         if fe.internal:
             continue
         backends = [
-            f"{i} => {e.ip}:{e.port}/{fe.service.protocol} (active)"
+            f"{i} => {addr(e.ip, e.port)}/{fe.service.protocol} (active)"
             for i, e in enumerate(fe.service.endpoints, 1)
         ]
         rows.append([str(fe.id), fe.address, fe.type, backends[0] if backends else ""])
@@ -142,7 +160,7 @@ def service_list(cluster: Any, node: str) -> str:
     return go_table([[*r, ""][:4] for r in rows])
 
 
-def bpf_lb_list(cluster: Any, node: str) -> str:
+def bpf_lb_list(cluster: Any, node: str, family: str | None = None) -> str:
     """``cilium-dbg bpf lb list`` on ``node``: each frontend's slot 0 (its flags) and one line
     per backend slot.
 
@@ -154,11 +172,14 @@ def bpf_lb_list(cluster: Any, node: str) -> str:
     """
     rows = [["SERVICE ADDRESS", "BACKEND ADDRESS (REVNAT_ID) (SLOT)"]]
     entries = []
-    for fe in frontends(cluster, node):
+    for fe in frontends(cluster, node, family):
         key = fe.address + ("/i" if fe.internal else "")
-        entries.append((key, 0, f"0.0.0.0:0 ({fe.id}) (0) [{fe.flags}] "))
+        # Slot 0's backend is the zero address of the frontend's family.
+        empty = "[::]:0" if fe.address.startswith("[") else "0.0.0.0:0"
+        entries.append((key, 0, f"{empty} ({fe.id}) (0) [{fe.flags}] "))
         for slot, e in enumerate(fe.backends, 1):
-            entries.append((key, slot, f"{e.ip}:{e.port}/{fe.service.protocol} ({fe.id}) ({slot})"))
+            backend = f"{addr(e.ip, e.port)}/{fe.service.protocol}"
+            entries.append((key, slot, f"{backend} ({fe.id}) ({slot})"))
     # The map is dumped in hash order; sorted here so the same cluster prints the same text.
     entries.sort(key=lambda x: (_address_key(x[0]), x[1]))
     rows += [[f"{key} ({slot})", value] for key, slot, value in entries]
@@ -166,9 +187,15 @@ def bpf_lb_list(cluster: Any, node: str) -> str:
 
 
 def _address_key(key: str) -> tuple:
-    ip, _, rest = key.partition(":")
+    import ipaddress
+
+    if key.startswith("["):
+        ip, _, rest = key[1:].partition("]:")
+    else:
+        ip, _, rest = key.partition(":")
     port = rest.split("/")[0]
-    return (tuple(int(o) for o in ip.split(".")), int(port), rest)
+    address = ipaddress.ip_address(ip)
+    return (address.version, int(address), int(port), rest)
 
 
 @functools.lru_cache(maxsize=1)
@@ -196,7 +223,7 @@ BUILT_IN = {
 }
 
 
-def iptables_save(cluster: Any, node: str) -> str:
+def iptables_save(cluster: Any, node: str, family: str | None = None) -> str:
     """``iptables-save`` on a Cilium node without kube-proxy: Cilium's own chains (the
     feeders from the built-in chains, forwarding for its devices, proxy marks and the
     masquerade rule), and nothing of kube-proxy's.
@@ -206,9 +233,14 @@ def iptables_save(cluster: Any, node: str) -> str:
     >>> text = iptables_save(Cluster.create(ClusterConfig(cni="cilium"), seed=1), "worker-1")
     >>> "KUBE-SERVICES" in text, ":CILIUM_POST_nat - [0:0]" in text
     (False, True)
+
+    With ``family="IPv6"``: ``ip6tables-save``, the same chains, masquerading the node's IPv6
+    pod range (``enableIPv6Masquerade``). The host-from-loopback SNAT rule is left out
+    there: Podpath could not confirm Cilium installs an IPv6 counterpart.
     """
     index = network_index(cluster)
-    router = index.gateway.get(node, ("", ""))[1]
+    v6 = (family or families.of(cluster.config)[0]) == "IPv6"
+    gateway = router(index, node, "::" if v6 else "0.0.0.0")
     native = cluster.config.routing_mode == "native"
     rules = {
         "raw": [
@@ -219,10 +251,16 @@ def iptables_save(cluster: Any, node: str) -> str:
             '-A CILIUM_PRE_mangle ! -o lo -m socket --transparent -m mark ! --mark 0xe00/0xf00 -m mark ! --mark 0x800/0xf00 -m comment --comment "cilium: any->pod redirect proxied traffic to host proxy" -j MARK --set-xmark 0x200/0xffffffff',
         ],
         "nat": [
-            masquerade_rule(index, node, native),
+            masquerade_rule6(index, node, native) if v6 else masquerade_rule(index, node, native),
             '-A CILIUM_POST_nat -m mark --mark 0xa00/0xe00 -m comment --comment "exclude proxy return traffic from masquerade" -j ACCEPT',
-            f'-A CILIUM_POST_nat -s 127.0.0.1/32 -o cilium_host -m comment --comment "cilium host->cluster from 127.0.0.1 masquerade" -j SNAT --to-source {router}',
-        ],
+        ]
+        + (
+            []
+            if v6
+            else [
+                f'-A CILIUM_POST_nat -s 127.0.0.1/32 -o cilium_host -m comment --comment "cilium host->cluster from 127.0.0.1 masquerade" -j SNAT --to-source {gateway}'
+            ]
+        ),
         "filter": [
             '-A CILIUM_FORWARD -o cilium_host -m comment --comment "cilium: any->cluster on cilium_host forward accept" -j ACCEPT',
             '-A CILIUM_FORWARD -i cilium_host -m comment --comment "cilium: cluster->any on cilium_host forward accept (nodeport)" -j ACCEPT',
@@ -257,9 +295,10 @@ VIEWS = {
 }
 
 
-def ruleset(cluster: Any, node: str, view: str | None = None) -> Any:
+def ruleset(cluster: Any, node: str, view: str | None = None, family: str | None = None) -> Any:
     """What ``node`` shows in ``view`` (one of :data:`VIEWS`; ``service-list`` by default),
-    as a :class:`app.network.kubeproxy_model.RuleSet` whose mode is the view.
+    as a :class:`app.network.kubeproxy_model.RuleSet` whose mode is the view; with
+    ``family``, only that family's frontends (``ip6tables-save`` for IPv6's iptables view).
 
     >>> from app.cluster.cluster import Cluster
     >>> from app.cluster.state import ClusterConfig
@@ -271,11 +310,11 @@ def ruleset(cluster: Any, node: str, view: str | None = None) -> Any:
 
     view = view if view in VIEWS else "service-list"
     if view == "service-list":
-        text = service_list(cluster, node)
+        text = service_list(cluster, node, family)
     elif view == "bpf-lb-list":
-        text = bpf_lb_list(cluster, node)
+        text = bpf_lb_list(cluster, node, family)
     else:
-        text = iptables_save(cluster, node)
+        text = iptables_save(cluster, node, family)
     return RuleSet(node, view, text, [])
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.network import cilium, datapath
 from app.network import why as why_
-from app.network.cilium import hubble, lb
+from app.network.cilium import family, hubble, lb
 from app.network.cilium.datapath import host_veth
 from app.network.cilium.rules import rev_nat_id
 from app.network.explain import Reason, cause_of, field_cause, service_without_endpoints
@@ -22,6 +22,18 @@ from app.network.model import Hop, Packet
 
 CONNECT_HOOK = {"TCP": "cgroup connect4", "UDP": "cgroup sendmsg4", "SCTP": "cgroup connect4"}
 PEER_HOOK = {"TCP": "cgroup getpeername4", "UDP": "cgroup recvmsg4", "SCTP": "cgroup getpeername4"}
+
+
+def hook(table: dict[str, str], protocol: str, ip: str) -> str:
+    """The cgroup hook that sees a socket call: bpf_sock.c attaches one program per family
+    (``cil_sock4_connect`` on cgroup/connect4, ``cil_sock6_connect`` on cgroup/connect6, and
+    so on for sendmsg, recvmsg and getpeername), so an IPv6 address meets the ``6`` one.
+
+    >>> hook(CONNECT_HOOK, "UDP", "fd00:10:96::a"), hook(PEER_HOOK, "TCP", "10.96.0.1")
+    ('cgroup sendmsg6', 'cgroup getpeername4')
+    """
+    name = table.get(protocol, table["TCP"])
+    return name[:-1] + "6" if ":" in ip else name
 
 
 def lb_entry(cluster: Any, node: str, decision: lb.LbDecision) -> dict[str, Any]:
@@ -32,7 +44,7 @@ def lb_entry(cluster: Any, node: str, decision: lb.LbDecision) -> dict[str, Any]
     rev = rev_nat_id(cluster, node, decision.frontend)
     entry = f"{decision.frontend} ({slot})   "
     entry += (
-        f"{ep.ip}:{ep.port}/{decision.service.protocol} ({rev}) ({slot})"
+        f"{lb.addr(ep.ip, ep.port)}/{decision.service.protocol} ({rev}) ({slot})"
         if ep is not None and decision.service
         else f"0.0.0.0:0 ({rev}) (0) [{decision.kind}]"
     )
@@ -75,13 +87,14 @@ def connect(run: Any, packet: Packet, node: str, pod: dict[str, Any] | None) -> 
         )
     )
     translated = packet.with_dst(ep.ip, ep.port)
-    hook = CONNECT_HOOK.get(packet.protocol, "cgroup connect4")
+    name = hook(CONNECT_HOOK, packet.protocol, packet.dst_ip)
     run.add(
         Hop(
             node,
-            f"socket LB ({hook})",
+            f"socket LB ({name})",
             "dnat",
-            f"Cilium's socket LB ({hook} hook) picked {ep.ip}:{ep.port} for {decision.frontend}: "
+            f"Cilium's socket LB ({name} hook) picked {lb.addr(ep.ip, ep.port)} for "
+            f"{decision.frontend}: "
             f"{decision.reason}. The socket is connected to the backend before any packet "
             "exists, so the packet on the wire carries the backend's address and no node "
             "rewrites it (no DNAT, nothing for conntrack to undo).",
@@ -99,15 +112,15 @@ def peer_hop(leg: Any, packet: Packet, node: str | None, at: str) -> Hop:
     """The last hop of the reply to a socket-balanced connection: the application asks who
     it talks to and is told the Service address."""
     ip, port = leg.socket_lb
-    hook = PEER_HOOK.get(packet.protocol, "cgroup getpeername4")
+    name = hook(PEER_HOOK, packet.protocol, ip)
     call = "recvmsg()" if packet.protocol == "UDP" else "getpeername()"
     shown = packet.with_src(ip, port)
     return Hop(
         node,
-        f"socket LB ({hook})",
+        f"socket LB ({name})",
         "snat",
         f"No packet was rewritten on the way back: the answer came from {packet.src}, and "
-        f"Cilium's {hook} hook answers {call} with the Service address {shown.src}, so the "
+        f"Cilium's {name} hook answers {call} with the Service address {shown.src}, so the "
         "application sees the address it dialled.",
         shown,
         at=at,
@@ -224,10 +237,11 @@ def dnat_hop(
         "eBPF tc ingress on eth0",
         "dnat",
         f"Cilium's {decision.kind} program on {node}'s eth0 (tc ingress, bpf_host) translates "
-        f"{packet.dst} to backend {ep.ip}:{ep.port}: {decision.reason}."
+        f"{packet.dst} to backend {lb.addr(ep.ip, ep.port)}: {decision.reason}."
         + (
             f" loadBalancer.mode: dsr: the client's address stays, the frontend {packet.dst} "
-            f"rides along in an IPv4 option, and {ep.node} will answer the client directly."
+            f"rides along in {_dsr_carrier(packet.dst_ip)}, and {ep.node} will answer the "
+            "client directly."
             if decision.dsr
             else ""
         ),
@@ -237,7 +251,13 @@ def dnat_hop(
     )
 
 
-def snat_address(run: Any, node: str) -> str:
+def _dsr_carrier(ip: str) -> str:
+    # An IPv6 packet has no IPv4 options: Cilium puts the frontend in an IPv6 extension
+    # header instead (bpf/lib/nodeport.h walks the extension headers for it; PR #24792).
+    return "an IPv6 extension header" if ":" in ip else "an IPv4 option"
+
+
+def snat_address(run: Any, node: str, like: str = "") -> str:
     """The source Cilium gives a NodePort request it forwards to a backend on another node.
 
     With ``routingMode: tunnel`` the backend's ipcache entry has a tunnel endpoint, so
@@ -245,18 +265,21 @@ def snat_address(run: Any, node: str) -> str:
     (bpf/lib/nodeport.h, ``tail_nodeport_nat_egress_ipv4``): the backend's answer to that
     address is routed back through cilium_vxlan, as the ipcache gives the router address a
     tunnel endpoint. With native routing it SNATs to the node's own address
-    (``IPV4_DIRECT_ROUTING``).
+    (``IPV4_DIRECT_ROUTING``). An IPv6 request (``like`` an IPv6 address) takes the IPv6
+    counterparts: cilium_host's IPv6 router address, or the node's IPv6 address
+    (``IPV6_DIRECT_ROUTING``).
     """
+    like = like or run.index.node_ip[node]
     if run.cluster.config.routing_mode != "native":
-        router = run.index.gateway.get(node, ("", ""))[1]
-        if router:
-            return router
-    return run.index.node_ip[node]
+        gateway = family.router(run.index, node, like)
+        if gateway:
+            return gateway
+    return run.index.node_address(node, like)
 
 
 def snat_hop(run: Any, node: str, packet: Packet) -> Hop:
-    address = snat_address(run, node)
-    tunnel = address != run.index.node_ip[node]
+    address = snat_address(run, node, packet.dst_ip)
+    tunnel = address != run.index.node_address(node, packet.dst_ip)
     how = (
         f"{node}'s cilium_host address {address} (with routingMode: tunnel the request goes "
         "through cilium_vxlan, so the answer to that address comes back the same way)"
@@ -303,11 +326,12 @@ def dns_hop(run: Any, node: str, decision: lb.LbDecision, forwarded: Packet) -> 
     """The pod's DNS query to kube-dns, load-balanced by Cilium's socket LB at sendmsg()."""
     ep = decision.endpoint
     assert ep is not None and run.source.pod is not None
+    name = hook(CONNECT_HOOK, "UDP", ep.ip)
     return Hop(
         node,
-        "socket LB (cgroup sendmsg4)",
+        f"socket LB ({name})",
         "dnat",
-        f"Cilium's socket LB (cgroup sendmsg4 hook) sends the query to CoreDNS pod {ep.ip}: "
+        f"Cilium's socket LB ({name} hook) sends the query to CoreDNS pod {ep.ip}: "
         f"{decision.reason}. The packet leaves the pod already addressed to it.",
         forwarded,
         "dns",
@@ -317,11 +341,12 @@ def dns_hop(run: Any, node: str, decision: lb.LbDecision, forwarded: Packet) -> 
 
 
 def dns_answer_hop(node: str, answer: Packet, back: Packet, at: str) -> Hop:
+    name = hook(PEER_HOOK, "UDP", back.src_ip)
     return Hop(
         node,
-        "socket LB (cgroup recvmsg4)",
+        f"socket LB ({name})",
         "snat",
-        f"The answer came from {answer.src}; Cilium's cgroup recvmsg4 hook reports it as from "
+        f"The answer came from {answer.src}; Cilium's {name} hook reports it as from "
         f"{back.src}, the nameserver the resolver asked, so the resolver accepts it.",
         back,
         "dns",
