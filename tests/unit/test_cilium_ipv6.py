@@ -20,19 +20,14 @@ from app.cluster.state import ClusterConfig
 from app.network.cilium import ipcache, rules
 from app.network.topology import network_index
 from app.network.trace import trace
+from tests.unit.scenarios import deployment
 
 POOL6 = ipaddress.ip_network("fd00::/104")
 
-OBJECTS = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: app, image: nginx}]}
----
+# web's two pods, with no container port: the Services' targetPort is their port.
+OBJECTS = (
+    deployment("web", 2, ports=[])
+    + """---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -47,6 +42,7 @@ kind: Pod
 metadata: {name: client}
 spec: {nodeName: worker-2, containers: [{name: c, image: curlimages/curl}]}
 """
+)
 
 DENY = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

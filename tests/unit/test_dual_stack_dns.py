@@ -20,17 +20,12 @@ from app.cluster.state import ClusterConfig
 from app.network import dns
 from app.terminal.dns_tools import dig
 from app.terminal.session import Session
+from tests.unit.scenarios import deployment
 
-OBJECTS = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: app, image: nginx}]}
----
+# web's two pods, with no container port: the Services' targetPort is their port.
+OBJECTS = (
+    deployment("web", 2, ports=[])
+    + """---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -55,6 +50,7 @@ kind: Pod
 metadata: {name: client}
 spec: {containers: [{name: c, image: curlimages/curl}]}
 """
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,18 @@ from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.render.map import build_map
 from app.render.stage import lit_boxes
+from tests.unit.scenarios import deployment
 
-OBJECTS = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: app, image: nginx}]}
----
+# web's two pods, with no container port: the Services' targetPort is their port.
+OBJECTS = (
+    deployment("web", 2, ports=[])
+    + """---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
 spec: {ipFamilyPolicy: PreferDualStack, selector: {app: web}, ports: [{port: 80}]}
 """
+)
 
 
 def test_a_dual_stack_pod_tile_shows_its_ipv6_address_under_its_ipv4_one():

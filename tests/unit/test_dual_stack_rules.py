@@ -20,17 +20,12 @@ from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.network import kubeproxy
 from app.network.trace import trace
+from tests.unit.scenarios import deployment
 
-OBJECTS = """apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: app, image: nginx}]}
----
+# web's two pods, with no container port: the Services' targetPort is their port.
+OBJECTS = (
+    deployment("web", 2, ports=[])
+    + """---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
@@ -41,6 +36,7 @@ kind: Pod
 metadata: {name: client}
 spec: {nodeName: worker-2, containers: [{name: c, image: curlimages/curl}]}
 """
+)
 
 
 def make(proxy_mode: str = "iptables") -> Cluster:
