@@ -13,15 +13,21 @@ from app.store.history import meta_part
 
 
 class Marks(NamedTuple):
-    """A cluster's :func:`settings_mark` (``whole``) and the part of it a history entry
-    restores (``settings``: the configuration, the seed, the address plan)."""
+    """A cluster's settings, counters, notes and addressing as bytes (``whole``; the
+    generator's state left out: its count of draws stands for it), and the part of them a
+    history entry restores (``settings``: the configuration, the seed, the address plan).
+
+    marshal writes the lessons' notes (a learner's recent traces: tens of KB) several times
+    faster than JSON. Equal notes built in another order may give other bytes: the change is
+    then saved though it changed nothing, which is harmless.
+    """
 
     whole: bytes
     settings: bytes
 
 
 def marks(cluster: Cluster) -> Marks:
-    """:func:`settings_mark` and the history's part of it, from one reading of the meta.
+    """The cluster's :class:`Marks`, from one reading of its meta.
 
     >>> cluster = Cluster.create(seed=1)
     >>> before = marks(cluster)
@@ -41,26 +47,17 @@ def _bytes(meta: dict) -> bytes:
         return dump(meta).encode()
 
 
+def _touched(changes: persistence.Changes) -> bool:
+    return bool(changes.replace_all or changes.upserts or changes.deletes or changes.events)
+
+
 def notes_only(changes: persistence.Changes, before: Marks, after: Marks) -> bool:
     """Whether ``changes`` touch no object or event and no setting a history entry keeps:
     lesson notes and counters alone, which a backend can save as the meta record only."""
-    touched = changes.replace_all or changes.upserts or changes.deletes or changes.events
-    return not touched and after.settings == before.settings
+    return not _touched(changes) and after.settings == before.settings
 
 
-def settings_mark(cluster: Cluster) -> bytes:
-    """The cluster's settings, counters, notes and addressing as bytes (the generator's state
-    left out: its count of draws stands for it), to tell whether a change moved any.
-
-    marshal writes the lessons' notes (a learner's recent traces: tens of KB) several times
-    faster than JSON. Equal notes built in another order may give other bytes: the change is
-    then saved though it changed nothing, which is harmless.
-    """
-    return _bytes(persistence.meta_of(cluster.state, with_random=False))
-
-
-def unchanged(changes: persistence.Changes, before: bytes, after: bytes) -> bool:
-    """Whether ``changes`` change nothing: no object or event, and the same
-    :func:`settings_mark` ``before`` and ``after``."""
-    touched = changes.replace_all or changes.upserts or changes.deletes or changes.events
-    return not touched and after == before
+def unchanged(changes: persistence.Changes, before: Marks, after: Marks) -> bool:
+    """Whether ``changes`` change nothing: no object or event, and the same ``whole`` mark
+    ``before`` and ``after``."""
+    return not _touched(changes) and after.whole == before.whole

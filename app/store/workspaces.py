@@ -285,7 +285,7 @@ class Workspaces(ShareLinks, Expiry):
                 try:
                     changes = persistence.take_changes(cluster.state)
                     after = marks(cluster)
-                    if unchanged(changes, before.whole, after.whole):
+                    if unchanged(changes, before, after):
                         return result  # nothing to save, nothing new to report
                     only_notes = notes_only(changes, before, after)
                     new_version = self.backend.save(
