@@ -17,6 +17,11 @@ it shows: ``follows``). The instructor reloads the
 dashboard's board every 2 s (``dashboard``) and, every 5 s, moves to the next lesson step,
 traces 1 s later and shows three hops (``teacher``).
 
+The class runs ``--warmup`` seconds (10 by default) before the measured window opens: at
+the start every student's first clicks and the instructor's first moves meet clusters no
+request has drawn yet, all at once. Those seconds are timed apart and printed on a line of
+their own (p95 per kind, errors), so the measured window is the class under way.
+
 Prints, for the measured window only (joins are setup): the count and the p50/p95/p99 latency
 of each kind of request, the errors (any answer but 2xx/3xx, or no answer), the requests per
 second, and how long after the instructor's step POST was sent each student's stream had the
@@ -31,7 +36,7 @@ p95 under 150 ms, no errors, step-to-stream p95 under 1 s.
 
 Run: ./dev bench  (50 students for 20 s, then the bare app for 10 s)
      .venv/bin/python bench/classroom.py --students 200 --seconds 60 --workers 2
-     [--store sqlite|memory] [--database-url postgresql://...]
+     [--store sqlite|memory] [--database-url postgresql://...] [--warmup 10]
 
 The run is bounded: a watchdog stops both servers and exits after a hard deadline (printed),
 and the servers are always stopped.
@@ -195,6 +200,7 @@ def start_bare(folder: Path) -> Server:
 class Run:
     """What one measured run saw."""
 
+    warming: bool = False  # the class under way, before the measured window
     measuring: bool = False
     stop: bool = False
     seated: int = 0
@@ -207,9 +213,18 @@ class Run:
     elapsed: float = 0.0
     closed: asyncio.Event = field(default_factory=asyncio.Event)  # streams may close now
     cpu: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the server's, the generator's, all
+    began: float = 0.0  # when the measured window opened (perf_counter)
+    warm_times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    warm_errors: int = 0
+
+    @property
+    def under_way(self) -> bool:
+        """Warming up or measured: the students' loops and the instructor's moves run."""
+        return self.warming or self.measuring
 
     async def call(self, kind: str, client: httpx.AsyncClient, method: str, url: str, **kw):
-        """One request, timed and counted while measuring (during setup, any error raises)."""
+        """One request, timed and counted while measuring (while warming up, kept apart;
+        during setup, any error raises)."""
         start = time.perf_counter()
         problem = None
         try:
@@ -218,7 +233,10 @@ class Run:
                 problem = f"{answer.status_code} {answer.text[:160]!r}"
         except httpx.HTTPError as error:
             answer, problem = None, f"{type(error).__name__} {error}"
-        if self.measuring:
+        if self.warming:
+            self.warm_times[kind].append(time.perf_counter() - start)
+            self.warm_errors += bool(problem)
+        elif self.measuring:
             self.times[kind].append(time.perf_counter() - start)
             if problem:
                 self.errors[kind] += 1
@@ -265,7 +283,7 @@ async def listen(run: Run, browser: httpx.AsyncClient, url: str, follow, opened)
                     elif line.startswith("data: "):
                         data = line[6:]
                     elif not line and kind:
-                        if run.measuring:
+                        if run.under_way:
                             run.arrived[kind, seq].append(time.perf_counter())
                         if kind in ("step", "trace", "state") and not follow.is_set():
                             follow.spread = spread_of(data)
@@ -297,7 +315,9 @@ async def watch_changes(run: Run, browser: httpx.AsyncClient, ws: str, shown: st
 async def stream_broke(run: Run, what: str, error: Exception) -> None:
     """Count a stream that ended with an error while measuring (with an example or five),
     then wait a moment before it is opened again, as EventSource does."""
-    if run.measuring and not run.stop:
+    if run.warming:
+        run.warm_errors += 1
+    elif run.measuring and not run.stop:
         run.errors["streams"] += 1
         if len(run.examples) < 5:
             run.examples.append(f"{what}: {type(error).__name__} {error}")
@@ -457,8 +477,11 @@ async def ticker(run: Run) -> None:
             run.lag.append(time.perf_counter() - start - 0.05)
 
 
-async def drive(server: Server, students: int, seconds: float, setup: float) -> Run:
-    """Seat everyone (setup, not measured), then measure ``seconds`` of class."""
+async def drive(
+    server: Server, students: int, seconds: float, setup: float, warmup: float = 0.0
+) -> Run:
+    """Seat everyone (setup, not measured), let the class run ``warmup`` seconds (timed
+    apart), then measure ``seconds`` of class."""
     run, go = Run(), asyncio.Event()
     ready = asyncio.get_running_loop().create_future()
     tasks = [asyncio.create_task(instructor(run, server.url, ready, go))]
@@ -480,12 +503,18 @@ async def drive(server: Server, students: int, seconds: float, setup: float) -> 
                     await asyncio.gather(*failed)  # raises what went wrong
                 await asyncio.sleep(0.1)
         tasks.append(asyncio.create_task(ticker(run)))
-        print(f"  {students} students joined and listening; measuring {seconds:.0f} s", flush=True)
+        print(
+            f"  {students} students joined and listening; class under way for {warmup:.0f} s, "
+            f"then measuring {seconds:.0f} s",
+            flush=True,
+        )
         await asyncio.sleep(1)
-        cpu, generator, machine = server.cpu_seconds(), time.process_time(), machine_busy()
-        run.measuring = True
+        run.warming = True
         go.set()
-        began = time.perf_counter()
+        await asyncio.sleep(warmup)
+        cpu, generator, machine = server.cpu_seconds(), time.process_time(), machine_busy()
+        run.warming, run.measuring = False, True
+        began = run.began = time.perf_counter()
         await asyncio.sleep(seconds)
         run.stop = True  # no new request; the ones under way finish and count (up to 30 s)
         run.elapsed = time.perf_counter() - began
@@ -521,12 +550,17 @@ def pct(values: list[float], q: float) -> float:
 
 def delays(run: Run, kind: str) -> list[float]:
     """Each student's delay from the instructor's POST being sent to its stream having the
-    event (the n-th event of ``kind`` is the n-th POST's)."""
+    event (the n-th event of ``kind`` is the n-th POST's), for the POSTs sent while measuring."""
     seqs = sorted(seq for k, seq in run.arrived if k == kind)
     found = []
     for sent, seq in zip(run.sent[kind], seqs, strict=False):
-        found += [t - sent for t in run.arrived[kind, seq]]
+        if sent >= run.began:
+            found += [t - sent for t in run.arrived[kind, seq]]
     return found
+
+
+def measured_sends(run: Run, kind: str) -> int:
+    return sum(sent >= run.began for sent in run.sent[kind])
 
 
 def report(title: str, run: Run, students: int) -> None:
@@ -554,9 +588,13 @@ def report(title: str, run: Run, students: int) -> None:
         if found:
             print(
                 f"  {kind}->stream {len(found):>6} {pct(found, 50):>6.0f} {pct(found, 95):>6.0f} "
-                f"{max(found) * 1000:>6.0f} (max)  of {len(run.sent[kind]) * students} "
+                f"{max(found) * 1000:>6.0f} (max)  of {measured_sends(run, kind) * students} "
                 f"student x {kind}{target}"
             )
+    warm = [k for k in TARGETED if run.warm_times.get(k)]
+    if warm:
+        figures = ", ".join(f"{k} {pct(run.warm_times[k], 95):.0f}" for k in warm)
+        print(f"  warming up (not counted): p95 {figures} ms; {run.warm_errors} errors")
     lag = pct(run.lag, 95) if run.lag else 0.0
     server, generator, machine = (seconds / elapsed for seconds in run.cpu)
     print(
@@ -572,6 +610,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--baseline-seconds", type=float, help="measured load on the bare app (default: half)"
     )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10,
+        help="seconds of class before the measured window (its figures printed apart)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="python -m app --workers")
     parser.add_argument("--store", choices=["sqlite", "memory"], default="sqlite")
     parser.add_argument("--database-url", default="", help="a PostgreSQL URL (then no --store)")
@@ -580,7 +624,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("bench/classroom.py: the memory store runs with one worker")
     baseline = args.seconds / 2 if args.baseline_seconds is None else args.baseline_seconds
     setup = 30 + 0.5 * args.students  # the joins, the streams
-    deadline = 2 * (setup + 90) + args.seconds + baseline
+    deadline = 2 * (setup + 90 + args.warmup) + args.seconds + baseline
     store = "PostgreSQL" if args.database_url else args.store
     print(
         f"classroom: {args.students} students, store {store}, {args.workers} worker(s), "
@@ -602,12 +646,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-classroom-") as folder:
             servers.append(start_podpath(args, Path(folder)))
-            run = asyncio.run(drive(servers[-1], args.students, args.seconds, setup))
+            run = asyncio.run(drive(servers[-1], args.students, args.seconds, setup, args.warmup))
             servers.pop().stop()
             report("Podpath", run, args.students)
             if baseline > 0:
                 servers.append(start_bare(Path(folder)))
-                run = asyncio.run(drive(servers[-1], args.students, baseline, setup))
+                run = asyncio.run(drive(servers[-1], args.students, baseline, setup, args.warmup))
                 servers.pop().stop()
                 report("bare FastAPI, same load generator", run, args.students)
     finally:
