@@ -76,21 +76,21 @@ def _share_box(request: Request, workspace_id: str) -> Response:
 async def make_share(request: Request, workspace_id: str) -> Response:
     """Make the workspace's share link (or keep the one it has)."""
     await run_in_threadpool(request.app.state.workspaces.make_share, workspace_id)
-    return _share_box(request, workspace_id)
+    return await run_in_threadpool(_share_box, request, workspace_id)
 
 
 @router.post("/w/{workspace_id}/share/rotate")
 async def rotate_share(request: Request, workspace_id: str) -> Response:
     """A new share link; the old one stops working."""
     await run_in_threadpool(request.app.state.workspaces.rotate_share, workspace_id)
-    return _share_box(request, workspace_id)
+    return await run_in_threadpool(_share_box, request, workspace_id)
 
 
 @router.post("/w/{workspace_id}/share/revoke")
 async def revoke_share(request: Request, workspace_id: str) -> Response:
     """Stop sharing: the link stops working; copies already made stay."""
     await run_in_threadpool(request.app.state.workspaces.revoke_share, workspace_id)
-    return _share_box(request, workspace_id)
+    return await run_in_threadpool(_share_box, request, workspace_id)
 
 
 @router.post("/w/{workspace_id}/reset")

@@ -7,6 +7,7 @@ block it asked for (the same markup the full page has), and every such answer ca
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,41 @@ def template_environment(directory: str | Path) -> PodpathEnvironment:
     )
     env.globals.update(TEMPLATE_GLOBALS)
     return env
+
+
+class WhenDrawn:
+    """A value asked for only when a template draws it: ``{% if share %}`` or ``share.token``
+    asks, once; an answer that draws none of it never asks.
+
+    Most answers redraw one part of the sandbox page (a tab, a trace, the class bar), not the
+    head that holds the share link, so the store is not asked for the link on their behalf.
+    Rendered in a worker thread, as the store's other reads are.
+
+    >>> asked = []
+    >>> share = WhenDrawn(lambda: asked.append(1) or "token")
+    >>> asked
+    []
+    >>> bool(share), share.upper(), asked
+    (True, 'TOKEN', [1])
+    """
+
+    __slots__ = ("_ask", "_asked", "_value")
+
+    def __init__(self, ask: Callable[[], Any]) -> None:
+        self._ask = ask
+        self._asked = False
+        self._value: Any = None
+
+    def value(self) -> Any:
+        if not self._asked:
+            self._value, self._asked = self._ask(), True
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self.value())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.value(), name)
 
 
 #: The parts of the sandbox page to send along (out of band) when the cluster changed: the map,

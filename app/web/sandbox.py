@@ -6,6 +6,7 @@ panel, the map, the trace) when JavaScript is there.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,7 +48,7 @@ from app.web.classroom import class_bar
 from app.web.cni_form import EBPF, switch_choices
 from app.web.lessons import active_lesson_view, record_activity
 from app.web.live.feed import objects_tag
-from app.web.rendering import CLUSTER_CHANGED, is_htmx, render
+from app.web.rendering import CLUSTER_CHANGED, WhenDrawn, is_htmx, render
 from app.web.rules_cilium import rules_extra
 from app.web.trace_form import METHODS, header_lines
 
@@ -132,7 +133,7 @@ def page_context(
     store = request.app.state.workspaces
     context = store.read(workspace_id, read)
     context["classroom"] = class_bar(request, context["class_note"])
-    context["share"] = store.current_share(workspace_id)
+    context["share"] = WhenDrawn(partial(store.current_share, workspace_id))
     context["idle_days"] = store.idle_days
     context["history"] = store.shown_history(workspace_id)  # the Undo and Redo buttons
     return context

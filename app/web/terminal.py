@@ -118,6 +118,22 @@ async def terminal_run(
         # answer is sent, so the learner does not wait for a save that shows nothing.
         later = BackgroundTask(_remember_later, store, workspace_id, done.typed)
     shown = {"prompt": session.prompt(), "line": line, "output": reply.output}
+    # Drawn in a worker thread: the drawing may ask the store (the teacher's trace goes to the
+    # class; a redrawn head asks for the share link), never on the event loop.
+    return await run_in_threadpool(_answer_page, request, workspace_id, done, shown, later)
+
+
+def _answer_page(
+    request: Request,
+    workspace_id: str,
+    done: Answer,
+    shown: dict[str, Any],
+    later: BackgroundTask | None,
+) -> Response:
+    """The answer to a command line: the screen's lines (and what the command changed), or
+    the whole page for a browser without htmx."""
+    reply = done.reply
+    htmx = is_htmx(request)
     if htmx and not reply.changed:
         # The screen and the prompt, and the trace when a request was sent: no need to draw
         # the page around them.
@@ -134,7 +150,7 @@ async def terminal_run(
             extra["trace_query"] = {"from": source, "to": to, "seed": seed}
         return extra
 
-    context = await run_in_threadpool(page_context, request, workspace_id, "terminal", False, build)
+    context = page_context(request, workspace_id, "terminal", False, build)
     if "trace" in context:  # the packet moves over the map the page draws
         context["marks"] = hop_marks(context["map"], context["trace"])
         _class_trace(request, context, reply)

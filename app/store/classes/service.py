@@ -17,6 +17,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from app.classroom import codes
@@ -33,6 +34,7 @@ from app.errors import (
 from app.lessons import notes, session
 from app.lessons.catalog import Catalog
 from app.lessons.model import Lesson
+from app.store import looks
 from app.store.classes.base import ClassBackend, ClassRow, NameTaken, Seat
 from app.store.classes.following import FollowState, FollowStates
 from app.store.workspaces import Workspaces
@@ -246,8 +248,22 @@ class Classes:
     def seats(self, row: ClassRow) -> list[Seat]:
         return self.backend.seats(row.id)
 
+    def seat_in_look(self, class_id: str, seat_id: str) -> Seat | None:
+        """The student's seat, or None; read once per request
+        (:func:`app.store.looks.one_look`): a trace draws the class bar and records progress,
+        a Check records progress and draws its panel, and both read the seat once. What this
+        process writes to it within the request is what a second read gives."""
+        key = ("seat", class_id, seat_id)
+        seat = looks.kept(key)
+        if seat is None:
+            seat = self.backend.seat(class_id, seat_id)
+            if seat is not None:
+                looks.keep(key, seat)
+        return seat
+
     def set_following(self, row: ClassRow, seat: Seat, following: bool) -> None:
         self.backend.update_seat(row.id, seat.id, following=following)
+        looks.keep(("seat", row.id, seat.id), replace(seat, following=following))
         self.backend.add_event(
             row.id, "following", {"seat": seat.id, "on": following}, self.clock(), None
         )
@@ -389,7 +405,7 @@ class Classes:
                 title = lesson.steps[step].title if step < len(lesson.steps) else "Recap and quiz"
                 self.backend.add_event(row.id, "step", {"step": step, "title": title}, now, None)
             return
-        seat = self.backend.seat(row.id, note.get("seat", ""))
+        seat = self.seat_in_look(row.id, note.get("seat", ""))
         if seat is None:
             return
         progress = advance(seat.progress, self._summary(row, cluster), now, self.lesson_of(row))
@@ -398,5 +414,7 @@ class Classes:
             self.backend.update_seat(
                 row.id, seat.id, progress=progress if moved else None, last_active=now
             )
+            written = replace(seat, progress=progress, last_active=now)
+            looks.keep(("seat", row.id, seat.id), written)
         if moved:
             self.backend.add_event(row.id, "progress", {"seat": seat.id}, now, None)

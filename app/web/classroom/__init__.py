@@ -38,7 +38,7 @@ def class_bar(request: Request, note: dict[str, Any] | None) -> dict[str, Any] |
         "after": after,
     }
     if note.get("role") == "student":
-        seat = store.backend.seat(row.id, note.get("seat", ""))
+        seat = store.seat_in_look(row.id, note.get("seat", ""))
         if seat is None:
             return None
         view.update(name=seat.name, following=seat.following)
