@@ -161,3 +161,18 @@ def test_a_server_collects_garbage_rarely_and_never_walks_what_it_started_with(
         thresholds, frozen = pool.submit(anyio.run, started).result()
     assert thresholds == GC_THRESHOLDS != (700, 10, 10)
     assert frozen > 100_000  # the modules, templates and lessons loaded to start
+
+
+def test_a_server_runs_on_uvloop_and_httptools() -> None:
+    """pyproject.toml installs them and uvicorn's "auto" (what ``python -m app`` leaves it
+    at) picks them: a class is served on them, as bench/classroom.py measures it, not on plain
+    asyncio and h11."""
+    import uvicorn
+
+    async def app(scope, receive, send) -> None:  # never called: only the choice is checked
+        raise AssertionError
+
+    config = uvicorn.Config(app, loop="auto", http="auto")
+    config.load()
+    assert config.http_protocol_class.__module__ == "uvicorn.protocols.http.httptools_impl"
+    assert config.get_loop_factory().__module__ == "uvloop"
