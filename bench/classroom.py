@@ -32,6 +32,8 @@ seconds the server and the generator used, and the generator's event-loop lag (w
 is high, the generator, not the server, is the bottleneck), what other processes used (a
 PostgreSQL server on the same machine) and what the host of a virtual machine took for
 others ("steal"). The generator runs on uvloop when it is installed, as the server does.
+Before and after, it times a fixed piece of Python work (``machine``): a shared machine's
+speed moves from hour to hour, and runs compare only where that number is about the same.
 
 Targets (the live classroom's issue), at 200 students: pages, fragments, applies and traces
 p95 under 150 ms, no errors, step-to-stream p95 under 1 s.
@@ -618,6 +620,24 @@ def report(title: str, run: Run, students: int) -> None:
     )
 
 
+def machine_speed() -> float:
+    """Milliseconds one core takes for a fixed piece of Python work (the best of five): the
+    same number on a quiet machine from run to run, higher while the machine is slower (a
+    shared host's other guests, its clock), whatever the code under test.
+
+    >>> machine_speed() > 0
+    True
+    """
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        total = 0
+        for n in range(200_000):
+            total += n * n % 7
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
 def run_loop(main: Coroutine[Any, Any, Run]) -> Run:
     """Run the load generator on uvloop when it is installed (as it is for the server): the
     generator shares the machine's cores with the server, and spends less of them so."""
@@ -657,6 +677,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     if not args.database_url:
         print("  (no --database-url given: no PostgreSQL run)")
+    print(
+        f"  machine: a fixed piece of Python work takes {machine_speed():.1f} ms (lower: quicker)"
+    )
     servers: list[Server] = []
 
     def give_up() -> None:
@@ -679,6 +702,7 @@ def main(argv: list[str] | None = None) -> None:
                 run = run_loop(drive(servers[-1], args.students, baseline, setup, args.warmup))
                 servers.pop().stop()
                 report("bare FastAPI, same load generator", run, args.students)
+        print(f"  machine, after: the same work takes {machine_speed():.1f} ms")
     finally:
         for server in servers:
             server.stop()
