@@ -8,30 +8,23 @@ state (the workspace service does).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster import cilium_config, families, persistence
 from app.cluster import constants as c
+from app.cluster.change import Change
 from app.cluster.controllers import endpoints, scheduling, workloads
 from app.cluster.controllers.gateway import controller as envoy_gateway
 from app.cluster.controllers.gateway import install
-from app.cluster.objects import CLUSTER_SCOPED, ObjectKey, key_of
+from app.cluster.deletion import delete_object
+from app.cluster.objects import CLUSTER_SCOPED, key_of
 from app.cluster.state import ClusterConfig, ClusterState, Event
+from app.cluster.system_objects import install_system_objects
 from app.errors import FieldError, InvalidObjects, NotFound
 
 MAX_RECONCILE_ROUNDS = 50
 _WATCHED = {"Node", "Deployment", "ReplicaSet", "DaemonSet", "Pod", "Service"}
 _WATCHED |= envoy_gateway.WATCHED
-
-
-@dataclass
-class Change:
-    """What one operation did: the objects it touched and the events it left."""
-
-    created: list[ObjectKey] = field(default_factory=list)
-    deleted: list[ObjectKey] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
 
 
 class Cluster:
@@ -76,8 +69,6 @@ class Cluster:
         cluster = cls(ClusterState(config, seed))
         if now is not None:
             cluster.state.now = now
-        from app.cluster.apply import install_system_objects
-
         install_system_objects(cluster)
         cluster.state.events.clear()  # a fresh cluster starts with an empty event list
         return cluster
@@ -223,8 +214,6 @@ class Cluster:
         Forbidden
             For the namespaces Kubernetes protects and the control-plane node.
         """
-        from app.cluster.deletion import delete_object
-
         return delete_object(self, kind, namespace, name)
 
 

@@ -3,24 +3,24 @@ back with a new name and IP; a Namespace takes everything in it along; a Node ev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cluster import constants as c
 from app.cluster import services
-from app.cluster.apply import change_since
-from app.cluster.cluster import Change, Cluster, resource_name
+from app.cluster.change import Change, change_since
 from app.cluster.controllers import workloads
 from app.cluster.objects import CLUSTER_SCOPED, ObjectKey
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.cluster.cluster import Cluster
 
 
 def delete_object(cluster: Cluster, kind: str, namespace: str, name: str) -> Change:
     """See :meth:`Cluster.delete`."""
     state = cluster.state
     key = ObjectKey(kind, "" if kind in CLUSTER_SCOPED else namespace, name)
-    obj = state.objects.get(key)
-    if obj is None:
-        raise NotFound(f'{resource_name(kind)} "{name}" not found')
+    cluster.require(kind, namespace, name)  # NotFound, worded as the API server words it
     if kind == "Namespace" and name in c.PROTECTED_NAMESPACES:
         raise Forbidden(f'namespaces "{name}" is forbidden: this namespace may not be deleted')
     if kind == "Node" and name == c.CONTROL_PLANE_NAME:
@@ -42,6 +42,7 @@ def deletion_lines(cluster: Cluster, kind: str, name: str, change: Change) -> li
     controllers made in its place with its new IP and node.
 
     >>> from app.cluster.apply import apply_text
+    >>> from app.cluster.cluster import Cluster
     >>> cluster = Cluster.create(seed=1)
     >>> _ = apply_text(cluster, "apiVersion: v1\\nkind: Namespace\\nmetadata: {name: shop}\\n")
     >>> deletion_lines(cluster, "Namespace", "shop", cluster.delete("Namespace", "", "shop"))

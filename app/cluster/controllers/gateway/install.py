@@ -12,6 +12,7 @@ import random
 from typing import Any
 
 from app.cluster.controllers.gateway import infra
+from app.cluster.upsert import install_system_manifest
 
 
 def install_envoy_gateway(cluster: Any) -> None:
@@ -29,8 +30,6 @@ def install_envoy_gateway(cluster: Any) -> None:
     >>> [p["metadata"]["name"][:13] for p in cluster.list("Pod", "envoy-gateway-system")]
     ['envoy-gateway']
     """
-    from app.cluster.apply import install_system_manifest
-
     state = cluster.state
     kept = (state._random, state.draws)
     state._random = random.Random(f"envoy-gateway/{state.seed}")
