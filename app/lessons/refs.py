@@ -14,7 +14,7 @@ from typing import Any
 from app.cluster.objects import CLUSTER_SCOPED, kind_from_alias
 from app.errors import InvalidObjects, NotFound
 from app.lessons import notes
-from app.network.kubeproxy_model import service_table
+from app.network.kubeproxy import service_table
 
 
 class LessonRefError(InvalidObjects):

@@ -1,7 +1,7 @@
 """A shell on a node (``kubectl debug node/NAME -it --image=busybox``): the kernel's tables as
 the node's tools print them.
 
-The rule text is the Rules tab's (:mod:`app.network.kubeproxy_text`), the routes, neighbours
+The rule text is the Rules tab's (:mod:`app.network.kubeproxy.text`), the routes, neighbours
 and forwarding entries are the lines the trace's "Why this hop?" quotes
 (:mod:`app.network.why`), and ``conntrack -L`` lists the entries of the last request this
 terminal sent: one engine, so what a learner reads here is what the packet met.
@@ -14,10 +14,10 @@ from typing import Any
 
 from app.cluster import families
 from app.cluster.cilium_config import replaces_kube_proxy
-from app.network import kubeproxy_text as kt
 from app.network.cilium import rules as cilium_rules
-from app.network.kubeproxy_ip6 import table_line
-from app.network.kubeproxy_model import program
+from app.network.kubeproxy import text as kt
+from app.network.kubeproxy.ip6 import table_line
+from app.network.kubeproxy.view import program
 from app.network.topology import TUNNEL_DEVICE, network_index
 from app.network.trace import trace
 from app.network.why import fake_mac, host_veth, node_neighbour, pod_mac

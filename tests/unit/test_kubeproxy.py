@@ -15,7 +15,7 @@ from app.cluster.objects import key_of
 from app.cluster.state import ClusterConfig
 from app.errors import NotFound
 from app.network import kubeproxy as kp
-from app.network import kubeproxy_rules as kr
+from app.network.kubeproxy import chains as kr
 from tests.unit.scenarios import deployment
 
 OUTSIDE = "198.51.100.7"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from app.network import kubeproxy as kp
-from app.network import kubeproxy_rules as kr
+from app.network.kubeproxy import chains as kr
 from app.network.trace import trace
 from tests.unit.test_kubeproxy import make
 

@@ -13,10 +13,10 @@ from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.network import kubeproxy as kp
-from app.network import kubeproxy_text as kt
-from app.network.kubeproxy_model import Endpoint, ServicePort
-from app.network.kubeproxy_nft import build_nftables
-from app.network.kubeproxy_rules import NodeContext, nft_chain_base
+from app.network.kubeproxy import text as kt
+from app.network.kubeproxy.chains import NodeContext, nft_chain_base
+from app.network.kubeproxy.model import Endpoint, ServicePort
+from app.network.kubeproxy.nftables import build_nftables
 from tests.unit.scenarios import deployment
 from tests.unit.test_kubeproxy import svc_yaml
 

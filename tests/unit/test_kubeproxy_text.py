@@ -9,8 +9,8 @@ from app.cluster.apply import apply_text
 from app.cluster.cluster import Cluster
 from app.cluster.state import ClusterConfig
 from app.network import kubeproxy as kp
-from app.network import kubeproxy_rules as kr
-from app.network import kubeproxy_text as kt
+from app.network.kubeproxy import chains as kr
+from app.network.kubeproxy import text as kt
 from tests.unit.scenarios import deployment
 from tests.unit.test_kubeproxy import svc_yaml
 

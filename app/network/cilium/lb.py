@@ -37,10 +37,10 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from app.network import kubeproxy_model as km
-from app.network.kubeproxy_decide import choose
-from app.network.kubeproxy_firewall import source_ranges
-from app.network.kubeproxy_model import Endpoint, ServicePort
+from app.network.kubeproxy import view as kv
+from app.network.kubeproxy.firewall import source_ranges
+from app.network.kubeproxy.model import Endpoint, ServicePort
+from app.network.kubeproxy.packet import choose
 
 # Cilium's drop reasons as its monitor and Hubble print them (pkg/monitor/api/drop.go).
 NO_BACKEND = "Service backend not found"
@@ -108,7 +108,7 @@ def find(cluster: Any, dst_ip: str, dst_port: int, protocol: str, node_ips: set[
     """The Service port a frontend address belongs to, and whether it is a NodePort."""
     # One Service map per family, as the agent keeps lb4 and lb6 maps: an IPv6 frontend is
     # looked up among the Services' IPv6 addresses and the nodes' IPv6 addresses.
-    view = km.view(cluster, family_of(dst_ip))
+    view = kv.view(cluster, family_of(dst_ip))
     found = view.by_vip.get((dst_ip, protocol, dst_port))
     if found is not None:
         return found[0], False
@@ -168,7 +168,7 @@ def decide(
     'none'
     """
     protocol = protocol.upper()
-    view = km.view(cluster, family_of(dst_ip))
+    view = kv.view(cluster, family_of(dst_ip))
     if from_outside:
         node_ips = {view.nodes[node][0]} if node in view.nodes else set()
     else:

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.cluster import families
-from app.network import kubeproxy_model as km
 from app.network.cilium.datapath import masquerade_rule, masquerade_rule6
 from app.network.cilium.family import router
 from app.network.cilium.lb import addr
-from app.network.kubeproxy_firewall import source_ranges
-from app.network.kubeproxy_model import Endpoint, ServicePort
+from app.network.kubeproxy import view as kv
+from app.network.kubeproxy.firewall import source_ranges
+from app.network.kubeproxy.model import Endpoint, ServicePort
 from app.network.topology import network_index
 
 
@@ -94,7 +94,7 @@ def frontends(cluster: Any, node: str, family: str | None = None) -> list[Fronte
 def _frontends(cluster: Any, node: str) -> list[Frontend]:
     out: list[Frontend] = []
     for family in families.of(cluster.config):
-        _family_frontends(out, km.view(cluster, family), node, family)
+        _family_frontends(out, kv.view(cluster, family), node, family)
     return out
 
 
@@ -297,7 +297,7 @@ VIEWS = {
 
 def ruleset(cluster: Any, node: str, view: str | None = None, family: str | None = None) -> Any:
     """What ``node`` shows in ``view`` (one of :data:`VIEWS`; ``service-list`` by default),
-    as a :class:`app.network.kubeproxy_model.RuleSet` whose mode is the view; with
+    as a :class:`app.network.kubeproxy.RuleSet` whose mode is the view; with
     ``family``, only that family's frontends (``ip6tables-save`` for IPv6's iptables view).
 
     >>> from app.cluster.cluster import Cluster
@@ -306,7 +306,7 @@ def ruleset(cluster: Any, node: str, view: str | None = None, family: str | None
     >>> rs.mode, rs.text.split()[:2]
     ('service-list', ['ID', 'Frontend'])
     """
-    from app.network.kubeproxy_model import RuleSet
+    from app.network.kubeproxy.model import RuleSet
 
     view = view if view in VIEWS else "service-list"
     if view == "service-list":

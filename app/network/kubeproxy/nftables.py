@@ -1,26 +1,22 @@
 """The nftables mode's program: what pkg/proxy/nftables/proxier.go writes into ``table ip
-kube-proxy`` (see :mod:`app.network.kubeproxy_rules` for the rule model and the iptables
-mode, :mod:`app.network.kubeproxy_nft_ipvs` for ipvs).
+kube-proxy`` (the rule model is :mod:`.chains`; the other modes are
+:mod:`.iptables` and :mod:`.ipvs`).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
 
 from app.cluster.constants import SERVICE_CIDR
-from app.network import kubeproxy_text as t
-from app.network.kubeproxy_rules import (
+from app.network.kubeproxy import text as t
+from app.network.kubeproxy.chains import (
     NodeContext,
     Program,
-    _ep,
+    hostport,
     nft_chain_base,
     split_endpoints,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from app.network.kubeproxy_model import ServicePort
-
+from app.network.kubeproxy.model import ServicePort
 
 # --- nftables --------------------------------------------------------------------------------
 # What setupNFTables() creates on a full sync, in creation order: the kernel lists a table's
@@ -104,7 +100,7 @@ def build_nftables(
     :class:`Program`; raises nothing.
 
     >>> from app.cluster.cluster import Cluster
-    >>> from app.network.kubeproxy_model import context, service_table
+    >>> from app.network.kubeproxy.view import context, service_table
     >>> cluster = Cluster.create(seed=1)
     >>> ctx = context(cluster, "worker-1")[0]
     >>> p = build_nftables(service_table(cluster), ctx)
@@ -198,7 +194,7 @@ def _service(p: Program, sets: dict, sp: ServicePort, ctx: NodeContext, cluster_
     uses_cluster = has_eps and (not int_local or not ext_local)
     uses_local = bool(local) and (int_local or ext_local)
     reachable = {
-        _ep(e): e for e in (cluster if uses_cluster else []) + (local if uses_local else [])
+        hostport(e): e for e in (cluster if uses_cluster else []) + (local if uses_local else [])
     }
     ep_chain = {
         key: f"endpoint-{nft_chain_base(sp.namespace, sp.service, proto, sp.port_name, key)}"
@@ -299,13 +295,13 @@ def _service(p: Program, sets: dict, sp: ServicePort, ctx: NodeContext, cluster_
             continue
         chain = p.chain(T, chain_id)
         for e in eps if sp.affinity_timeout else []:
-            eb = ep_chain[_ep(e)][len("endpoint-") :]
+            eb = ep_chain[hostport(e)][len("endpoint-") :]
             chain.add(
-                ("affinity", chain_id, _ep(e)),
+                ("affinity", chain_id, hostport(e)),
                 f"ip saddr @affinity-{eb} goto endpoint-{eb}",
                 f"endpoint-{eb}",
             )
-        vm = ", ".join(f"{i} : goto {ep_chain[_ep(e)]}" for i, e in enumerate(eps))
+        vm = ", ".join(f"{i} : goto {ep_chain[hostport(e)]}" for i, e in enumerate(eps))
         chain.add(("numgen", chain_id), f"numgen random mod {len(eps)} vmap {{ {vm} }}", "numgen")
     for key, e in reachable.items():
         eb = ep_chain[key][len("endpoint-") :]

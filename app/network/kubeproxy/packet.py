@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster.families import bracketed
-from app.network import kubeproxy_firewall as kf
-from app.network import kubeproxy_model as km
-from app.network import kubeproxy_rules as kr
-from app.network.kubeproxy_model import LOOPBACK, Decision, Endpoint, RuleRef
+from app.network.kubeproxy import chains as kr
+from app.network.kubeproxy import firewall as kf
+from app.network.kubeproxy import view as kv
+from app.network.kubeproxy.model import LOOPBACK, Decision, Endpoint, RuleRef
 
 
 def pick(mode: str, n: int, seed: int) -> int:
@@ -87,9 +87,9 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
     src_ip, dst_ip, dst_port, proto = packet
     # A dual-stack node runs one proxier per family: the packet meets its own family's.
     family = "IPv6" if ":" in dst_ip else "IPv4"
-    view = km.view(cluster, family)
-    ctx, local_addrs = km.context(cluster, node, family)
-    program = km.program(cluster, node, mode, family)
+    view = kv.view(cluster, family)
+    ctx, local_addrs = kv.context(cluster, node, family)
+    program = kv.program(cluster, node, mode, family)
     src = ipaddress.ip_address(src_ip)
     dst = ipaddress.ip_address(dst_ip)
     src_local = not from_outside and (src_ip in local_addrs or src in LOOPBACK)
@@ -173,7 +173,7 @@ def decide_packet(cluster, mode, node, packet, seed, from_outside, affinity) -> 
         chain_id = sp.chain if chain == "SVC" else kr.chain_name("KUBE-SVL-", sp.name, proto_l)
     index, sticky = choose(mode, pool, seed, affinity, src_ip, sp)
     ep = pool[index]
-    eps = kr._ep(ep)  # [ip]:port for IPv6, as the rules key it
+    eps = kr.hostport(ep)  # [ip]:port for IPv6, as the rules key it
     n = len(pool)
     if sticky:
         w.hit(("affinity", chain_id, eps))
@@ -218,7 +218,7 @@ def choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
     if sp.affinity_timeout and affinity is not None:
         previous = affinity.get((src_ip, sp.name))
         for i, e in enumerate(pool):
-            if kr._ep(e) == previous:
+            if kr.hostport(e) == previous:
                 return i, True
     if sp.affinity_timeout:
         # A client is pinned from its first connection until timeoutSeconds pass; Podpath
@@ -227,7 +227,7 @@ def choose(mode, pool, seed, affinity, src_ip, sp) -> tuple[int, bool]:
         seed = zlib.crc32(f"{src_ip}|{sp.name}".encode())
     index = pick(mode, len(pool), seed)
     if sp.affinity_timeout and affinity is not None:
-        affinity[(src_ip, sp.name)] = kr._ep(pool[index])
+        affinity[(src_ip, sp.name)] = kr.hostport(pool[index])
     return index, False
 
 
@@ -279,7 +279,7 @@ def _decide_ipvs(program, w, sp, kind, packet, ready, local, src_pod, seed, affi
         return _refuse(program, w, sp, ready, node, policy), []
     index, sticky = choose("ipvs", pool, seed, affinity, src_ip, sp)
     ep = pool[index]
-    eps = kr._ep(ep)  # [ip]:port for IPv6, as the rules key it
+    eps = kr.hostport(ep)  # [ip]:port for IPv6, as the rules key it
     w.hit(("ipvs-rs", sp.name, dst_ip, dst_port, eps))
     if sticky:
         why = f"IPVS virtual server {vs} is persistent (sessionAffinity: ClientIP) and sent {src_ip} to {eps} before, so it does again"

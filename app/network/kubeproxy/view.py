@@ -1,94 +1,21 @@
 """kube-proxy's view of the cluster: one :class:`ServicePort` per proxied Service port, and the
 per-node programs built from it (memoised on the cluster state's resourceVersion).
 
-See :mod:`app.network.kubeproxy` for the public API; the names here are re-exported there.
+See :mod:`app.network.kubeproxy` for the public API; :func:`service_table` is re-exported there.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.cluster import constants as c
 from app.cluster import families
 from app.errors import NotFound
-from app.network import kubeproxy_ip6 as ip6
-from app.network import kubeproxy_nft_ipvs as kn
-from app.network import kubeproxy_rules as kr
+from app.network.kubeproxy import chains, ip6, iptables, ipvs, nftables
+from app.network.kubeproxy.model import Endpoint, ServicePort
 
 _POD_CIDRS = c.POD_NETWORK
-LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    ip: str
-    port: int
-    node: str | None
-    pod: tuple[str, str] | None  # (namespace, name)
-    ready: bool = True
-
-
-@dataclass(frozen=True)
-class ServicePort:
-    """One (Service, port) as kube-proxy sees it."""
-
-    namespace: str
-    service: str
-    port_name: str
-    protocol: str  # "TCP" | "UDP" | "SCTP"
-    cluster_ip: str | None
-    port: int
-    node_port: int | None
-    load_balancer_ips: tuple[str, ...]
-    external_policy: str
-    internal_policy: str
-    affinity_timeout: int | None  # seconds, when sessionAffinity is ClientIP
-    endpoints: tuple[Endpoint, ...]  # ready ones only, sorted by "ip:port"
-    chain: str  # KUBE-SVC-...
-    external_ips: tuple[str, ...] = ()
-    health_check_node_port: int | None = None
-    # spec.loadBalancerSourceRanges, whitespace trimmed as kube-proxy tolerates it
-    load_balancer_source_ranges: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        """kube-proxy's ``ServicePortName.String()``: ``ns/name:port``, no ``:`` part when the
-        port is unnamed.
-
-        >>> from app.cluster.cluster import Cluster
-        >>> [sp.name for sp in service_table(Cluster.create(seed=1)) if sp.service == "kube-dns"]
-        ['kube-system/kube-dns:dns', 'kube-system/kube-dns:dns-tcp', 'kube-system/kube-dns:metrics']
-        """
-        suffix = f":{self.port_name}" if self.port_name else ""
-        return f"{self.namespace}/{self.service}{suffix}"
-
-
-@dataclass(frozen=True)
-class RuleRef:
-    table: str
-    chain: str
-    index: int  # 1-based, as ``iptables -L --line-numbers``
-    text: str
-
-
-@dataclass
-class Decision:
-    action: str  # "dnat" | "reject" | "drop" | "none"
-    service: ServicePort | None
-    endpoint: Endpoint | None
-    masquerade: bool
-    matched: list[RuleRef]
-    reason: str
-
-
-@dataclass
-class RuleSet:
-    node: str
-    mode: str
-    text: str
-    chains: list[dict[str, Any]]
 
 
 # --- the service table ---------------------------------------------------------------------
@@ -169,7 +96,7 @@ def _build_view(cluster: Any, family: str = "IPv4") -> _View:
                     internal_policy=spec.get("internalTrafficPolicy") or "Cluster",
                     affinity_timeout=affinity,
                     endpoints=eps,
-                    chain=kr.chain_name("KUBE-SVC-", sp_name, protocol),
+                    chain=chains.chain_name("KUBE-SVC-", sp_name, protocol),
                     external_ips=_of(family, spec.get("externalIPs") or ()),
                     health_check_node_port=spec.get("healthCheckNodePort") or None,
                     load_balancer_source_ranges=tuple(
@@ -225,31 +152,35 @@ def _endpoints(slices: list[dict[str, Any]], port_name: str, protocol: str) -> t
 
 
 # --- per-node programs ---------------------------------------------------------------------------------
-def context(cluster: Any, node: str, family: str | None = None) -> tuple[kr.NodeContext, set[str]]:
+def context(
+    cluster: Any, node: str, family: str | None = None
+) -> tuple[chains.NodeContext, set[str]]:
     family = family or families.of(cluster.config)[0]
     v = view(cluster, family)
     if node not in v.nodes:
         raise NotFound(f'nodes "{node}" not found')
     ip, local = v.nodes[node]
     cidr = families.pod_network(cluster.config.cni, family)  # --cluster-cidr of this family
-    return kr.NodeContext(node, ip, str(cidr)), local
+    return chains.NodeContext(node, ip, str(cidr)), local
 
 
-def program(cluster: Any, node: str, mode: str, family: str | None = None) -> kr.Program:
+def program(cluster: Any, node: str, mode: str, family: str | None = None) -> chains.Program:
     family = family or families.of(cluster.config)[0]
     ctx, _local = context(cluster, node, family)
     table = view(cluster, family).table
 
-    def build() -> kr.Program:
+    def build() -> chains.Program:
         if mode == "iptables":
-            return kr.build_iptables(table, ctx)
+            return iptables.build_iptables(table, ctx)
         if mode == "nftables":
-            return kn.build_nftables(table, ctx, service_cidr=str(families.service_cidr(family)))
+            return nftables.build_nftables(
+                table, ctx, service_cidr=str(families.service_cidr(family))
+            )
         if mode == "ipvs":
-            return kn.build_ipvs(table, ctx, [ctx.node_ip])
+            return ipvs.build_ipvs(table, ctx, [ctx.node_ip])
         raise ValueError(f"unknown proxy mode {mode!r}: must be one of {', '.join(c.PROXY_MODES)}")
 
-    def built() -> kr.Program:
+    def built() -> chains.Program:
         made = build()
         return made if family == "IPv4" else ip6.for_ipv6(made, mode)
 

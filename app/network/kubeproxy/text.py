@@ -15,12 +15,9 @@ space and ``xtables_save_string`` adds its own).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from app.cluster.families import bracketed, host_prefix
-
-if TYPE_CHECKING:  # pragma: no cover
-    from app.network.kubeproxy_rules import Program
+from app.network.kubeproxy.chains import Program
 
 MASQ_MARK = "0x4000"
 # kube-proxy's nfacct counters (metrics.LocalhostNodePortAcceptedNFAcctCounter and
@@ -115,7 +112,7 @@ def iptables_save(program: Program, tables: tuple[str, ...] = ("filter", "nat"))
     ``:CHAIN POLICY [0:0]`` lines (built-ins first, then kube-proxy's chains sorted), the
     ``-A`` rules grouped by chain in that order, and ``COMMIT``.
 
-    >>> from app.network.kubeproxy_rules import Program
+    >>> from app.network.kubeproxy.chains import Program
     >>> print(iptables_save(Program("n", "iptables"), ("nat",)))
     *nat
     :PREROUTING ACCEPT [0:0]
@@ -146,7 +143,7 @@ def nft_list(program: Program) -> str:
     """The program as ``nft list table ip kube-proxy`` prints it (tabs, maps with their
     ``elements``, chains with their hooks).
 
-    >>> from app.network.kubeproxy_rules import Program
+    >>> from app.network.kubeproxy.chains import Program
     >>> nft_list(Program("n", "nftables")).splitlines()[:2]
     ['table ip kube-proxy {', '\\tcomment "rules for kube-proxy"']
     """
@@ -177,7 +174,7 @@ def ipvsadm(program: Program) -> str:
     """The ipvs part as ``ipvsadm -Ln`` prints it, then the ipsets and the iptables rules that
     kube-proxy's ipvs mode still writes (``iptables-save -t nat``).
 
-    >>> from app.network.kubeproxy_rules import Program
+    >>> from app.network.kubeproxy.chains import Program
     >>> print(ipvsadm(Program("n", "ipvs")).splitlines()[0])
     IP Virtual Server version 1.2.1 (size=4096)
     """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from app.network.kubeproxy_rules import Program
+from app.network.kubeproxy.chains import Program
 
 _NFT_MATCH = re.compile(r"\bip (daddr|saddr)\b")
 # xt_recent's --mask: all ones, in the address's own family.
@@ -48,7 +48,7 @@ def for_ipv6(program: Program, mode: str) -> Program:
     Program
         The same program, its rule texts in the IPv6 proxier's words.
 
-    >>> from app.network.kubeproxy_rules import Program
+    >>> from app.network.kubeproxy.chains import Program
     >>> p = Program("worker-1", "nftables")
     >>> p.chain("kube-proxy", "services").add(("x",), "ip daddr @cluster-ips reject", "reject")
     >>> for_ipv6(p, "nftables").chains[0].rules[0].text

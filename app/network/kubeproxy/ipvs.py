@@ -1,37 +1,22 @@
-"""The ipvs mode's program (see :mod:`app.network.kubeproxy_rules` for the rule model and the
-iptables mode): the ipvs proxier's virtual servers, ipsets and iptables rules. The nftables
-mode lives in :mod:`app.network.kubeproxy_nft`; ``build_nftables`` is re-exported here.
+"""The ipvs mode's program (the rule model is :mod:`.chains`): the ipvs proxier's virtual
+servers, ipsets and iptables rules (pkg/proxy/ipvs/proxier.go).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from app.network import kubeproxy_text as t
-from app.network.kubeproxy_nft import build_nftables
-from app.network.kubeproxy_rules import (
-    NodeContext,
-    Program,
-    _ep,
-    _jumps,
-    _postrouting,
-    split_endpoints,
-)
-
-__all__ = ["build_ipvs", "build_nftables"]
-
-if TYPE_CHECKING:  # pragma: no cover
-    from app.network.kubeproxy_model import Endpoint, ServicePort
+from app.network.kubeproxy import text as t
+from app.network.kubeproxy.chains import NodeContext, Program, hostport, split_endpoints
+from app.network.kubeproxy.iptables import jumps, postrouting
+from app.network.kubeproxy.model import Endpoint, ServicePort
 
 
-# --- ipvs ------------------------------------------------------------------------------------
 def build_ipvs(table: list[ServicePort], ctx: NodeContext, node_ips: list[str]) -> Program:
     """ipvs mode: one virtual server per service address (ClusterIP, each node IP for a
     NodePort, LoadBalancer and external IPs) with ``rr`` scheduling, plus the ipsets and the
     few iptables rules that match them (pkg/proxy/ipvs/proxier.go).
 
     >>> from app.cluster.cluster import Cluster
-    >>> from app.network.kubeproxy_model import context, service_table
+    >>> from app.network.kubeproxy.view import context, service_table
     >>> cluster = Cluster.create(seed=1)
     >>> ctx = context(cluster, "worker-1")[0]
     >>> p = build_ipvs(service_table(cluster), ctx, [ctx.node_ip])
@@ -39,7 +24,7 @@ def build_ipvs(table: list[ServicePort], ctx: NodeContext, node_ips: list[str]) 
     'TCP  10.96.0.1:443 rr'
     """
     p = Program(ctx.node, "ipvs")
-    _jumps(p, nat_only=True)
+    jumps(p, nat_only=True)
     sets: dict[str, list[str]] = {
         n: []
         for n in (
@@ -80,7 +65,12 @@ def build_ipvs(table: list[ServicePort], ctx: NodeContext, node_ips: list[str]) 
                 [t.vs_line(sp.protocol, ip, port, persist)],
             )
             for e in eps:
-                vs.add(("ipvs-rs", name, ip, port, _ep(e)), t.rs_line(e.ip, e.port), _ep(e), name)
+                vs.add(
+                    ("ipvs-rs", name, ip, port, hostport(e)),
+                    t.rs_line(e.ip, e.port),
+                    hostport(e),
+                    name,
+                )
         sets["KUBE-CLUSTER-IP"].append(f"{sp.cluster_ip},{proto}:{sp.port}")
         for ip in sp.load_balancer_ips:
             sets["KUBE-LOAD-BALANCER"].append(f"{ip},{proto}:{sp.port}")
@@ -155,5 +145,5 @@ def build_ipvs(table: list[ServicePort], ctx: NodeContext, node_ips: list[str]) 
         '-A KUBE-POSTROUTING -m comment --comment "Kubernetes endpoints dst ip:port, source ip for solving hairpin purpose" -m set --match-set KUBE-LOOP-BACK dst,dst,src -j MASQUERADE',
         "MASQUERADE",
     )
-    _postrouting(p)
+    postrouting(p)
     return p.index()

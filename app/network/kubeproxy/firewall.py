@@ -12,14 +12,11 @@ loadBalancerSourceRanges", proxier.go).
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
 
 from app.cluster.families import host_prefix
-from app.network import kubeproxy_text as t
-
-if TYPE_CHECKING:  # pragma: no cover
-    from app.network.kubeproxy_model import ServicePort
-    from app.network.kubeproxy_rules import Chain
+from app.network.kubeproxy import text as t
+from app.network.kubeproxy.chains import Chain
+from app.network.kubeproxy.model import ServicePort
 
 
 def source_ranges(sp: ServicePort) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -30,7 +27,7 @@ def source_ranges(sp: ServicePort) -> list[ipaddress.IPv4Network | ipaddress.IPv
 
     >>> from dataclasses import replace
     >>> from app.cluster.cluster import Cluster
-    >>> from app.network.kubeproxy_model import service_table
+    >>> from app.network.kubeproxy import service_table
     >>> sp = replace(service_table(Cluster.create(seed=1))[0],
     ...              load_balancer_source_ranges=("203.0.113.5/25", "2001:db8::/64"))
     >>> [str(n) for n in source_ranges(sp)]
@@ -57,7 +54,7 @@ def firewall_allows(sp: ServicePort, src_ip: str, node_ip: str) -> str | None:
 
     >>> from dataclasses import replace
     >>> from app.cluster.cluster import Cluster
-    >>> from app.network.kubeproxy_model import service_table
+    >>> from app.network.kubeproxy import service_table
     >>> sp = replace(service_table(Cluster.create(seed=1))[0],
     ...              load_balancer_source_ranges=("203.0.113.0/25",))
     >>> firewall_allows(sp, "203.0.113.9", "10.0.0.11"), firewall_allows(sp, "198.51.100.7", "10.0.0.11")

@@ -9,6 +9,20 @@ rule it matched; :func:`traffic` sends many requests and counts where they lande
 Everything random takes a seed: iptables' ``-m statistic --mode random`` cascade draws from
 ``random.Random(seed)``, nftables' ``numgen random mod N`` too (a uniform pick), and IPVS'
 round robin takes the ``seed mod N``-th real server.
+
+What is where (each module imports only those listed above it):
+
+- ``model``: the data a caller sees: ``ServicePort``, ``Endpoint``, ``RuleSet``, ``Decision``.
+- ``chains``: a node's rules as data (``Program``, its chains and numbered rules) and
+  kube-proxy's hashed chain names.
+- ``text``: a program as the node prints it: ``iptables-save``, ``nft list``, ``ipvsadm -Ln``.
+- ``firewall``: ``spec.loadBalancerSourceRanges``, the load balancers' source firewall.
+- ``iptables``, ``nftables``, ``ipvs``: what each proxy mode writes into a node's program.
+- ``ip6``: what the IPv6 proxier of a dual-stack node writes otherwise.
+- ``view``: the service table built from Services and EndpointSlices, and each node's program
+  (both memoised on the cluster state).
+- ``packet``: the path one packet takes through a program, the endpoint pick, the masquerade.
+- this package: the public functions above.
 """
 
 from __future__ import annotations
@@ -16,18 +30,11 @@ from __future__ import annotations
 from typing import Any
 
 from app.cluster import families
-from app.network import kubeproxy_ip6 as ip6
-from app.network import kubeproxy_text as kt
-from app.network.kubeproxy_decide import decide_packet, pick, picks
-from app.network.kubeproxy_model import (
-    Decision,
-    Endpoint,
-    RuleRef,
-    RuleSet,
-    ServicePort,
-    program,
-    service_table,
-)
+from app.network.kubeproxy import ip6
+from app.network.kubeproxy import text as kt
+from app.network.kubeproxy.model import Decision, Endpoint, RuleRef, RuleSet, ServicePort
+from app.network.kubeproxy.packet import decide_packet, pick, picks
+from app.network.kubeproxy.view import program, service_table
 
 __all__ = [
     "Decision",
