@@ -77,7 +77,8 @@ def normalise(body: dict[str, Any]) -> dict[str, Any]:
     >>> service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
     ...            "spec": {"ports": [{"port": 80}]}}
     >>> stored = normalise(service)
-    >>> stored["metadata"]["namespace"], stored["spec"]["type"], stored["spec"]["ports"][0]["protocol"]
+    >>> spec = stored["spec"]
+    >>> stored["metadata"]["namespace"], spec["type"], spec["ports"][0]["protocol"]
     ('default', 'ClusterIP', 'TCP')
     """
     return apply_defaults(strip_server_fields(body))
