@@ -303,11 +303,16 @@ def sandbox_trace(
     with request.app.state.workspaces.one_look():  # drawn, then noted for the lesson
         context = page_context(request, workspace_id, "trace", False, build)
         record_activity(request, workspace_id, context)
-    # The teacher's trace goes to the students following (one asking for a family is not
-    # replayed: the class's trace events carry no family).
-    if "trace" in context and not ip_family:
+    # The teacher's trace goes to the students following, with the family chosen (if any).
+    if "trace" in context:
         context["class_trace"] = request.app.state.classes.traced(
-            context["class_note"], source, to, seed, method or "GET", header_lines(headers)
+            context["class_note"],
+            source,
+            to,
+            seed,
+            method or "GET",
+            header_lines(headers),
+            ip_family=ip_family or None,
         )
     if "trace" in context:  # the packet moves over the map the page draws
         context["marks"] = hop_marks(context["map"], context["trace"])
@@ -325,14 +330,19 @@ def sandbox_traffic(
     seed: Annotated[int, Form()] = 0,
     method: Annotated[str, Form(max_length=40)] = "GET",
     headers: Annotated[str, Form(max_length=8000)] = "",
+    ip_family: Annotated[str, Form(alias="ipFamily", max_length=10)] = "",
 ) -> Response:
+    """Send 100 from the Trace tab or the bar, in the family their select chose (if any)."""
     count = max(1, min(count, 10_000))
     query = {"from": source, "to": to, "seed": seed, "method": method, "headers": headers}
+    query["ipFamily"] = ip_family
 
     def build(cluster: Cluster) -> dict[str, Any]:
         try:
             sent = header_lines(headers)
-            result = send_traffic(cluster, source, to, count, seed, method or "GET", sent)
+            result = send_traffic(
+                cluster, source, to, count, seed, method or "GET", sent, ip_family or None
+            )
         except PodpathError as error:
             return {"traffic_error": error, "trace_query": query}
         return {

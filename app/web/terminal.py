@@ -145,9 +145,8 @@ def _answer_page(
     def build(cluster: Cluster) -> dict[str, Any]:
         extra: dict[str, Any] = {"terminal": done.parts["terminal"], "terminal_reply": shown}
         if reply.trace is not None and reply.request is not None:
-            source, to, seed = reply.request[:3]
             extra["trace"] = reply.trace.to_dict()
-            extra["trace_query"] = {"from": source, "to": to, "seed": seed}
+            extra["trace_query"] = _bar_query(reply.request)
         return extra
 
     context = page_context(request, workspace_id, "terminal", False, build)
@@ -178,25 +177,34 @@ def _trace_parts(
     """What the trace block and the trace bar draw for the request a command sent: the trace,
     placed on the map the page shows, and the bar's sources and suggestions."""
     assert reply.trace is not None and reply.request is not None
-    source, to, seed = reply.request[:3]
-    extra = {
-        "trace": reply.trace.to_dict(),
-        "trace_query": {"from": source, "to": to, "seed": seed},
-    }
+    extra = {"trace": reply.trace.to_dict(), "trace_query": _bar_query(reply.request)}
     context = view_context(cluster, workspace_id, "terminal", view[0], extra, view[1])
     context["marks"] = hop_marks(context["map"], context["trace"])
     context["class_note"] = class_note(cluster)
     return context
 
 
+def _bar_query(sent: tuple) -> dict[str, Any]:
+    """What the trace bar shows of a request a command sent (``Session.sending``'s tuple):
+    from, to, seed, and the family ``curl -4`` / ``-6`` chose, as the bar's select says it."""
+    source, to, seed = sent[:3]
+    query: dict[str, Any] = {"from": source, "to": to, "seed": seed}
+    if len(sent) == 5:
+        query["ipFamily"] = sent[4]
+    return query
+
+
 def _class_trace(request: Request, context: dict[str, Any], reply: Reply) -> None:
-    """The teacher's request goes to the students following, as one from the trace bar does
-    (a request with its own Host header cannot be replayed from from/to/seed)."""
-    if "trace" in context and reply.request is not None and len(reply.request) == 3:
-        source, to, seed = reply.request
-        context["class_trace"] = request.app.state.classes.traced(
-            context["class_note"], source, to, seed
-        )
+    """The teacher's request goes to the students following, as one from the trace bar does,
+    with the family of ``curl -4`` / ``-6`` (a request with its own Host header cannot be
+    replayed from from/to/seed)."""
+    sent = reply.request
+    if "trace" not in context or sent is None or (len(sent) > 3 and sent[3]):
+        return
+    source, to, seed = sent[:3]
+    context["class_trace"] = request.app.state.classes.traced(
+        context["class_note"], source, to, seed, ip_family=sent[4] if len(sent) == 5 else None
+    )
 
 
 def _lesson_records(cluster: Cluster, reply: Reply) -> list[dict[str, Any]]:

@@ -79,7 +79,7 @@ const isBar = (event) => {
 function beforeBarSwap(event) {
   if (!isBar(event)) return;
   const form = event.detail.target.querySelector("form.trace-bar");
-  typed = form ? { from: form.elements.from.value, to: form.elements.to.value } : null;
+  typed = form ? { from: form.elements.from.value, to: form.elements.to.value, family: form.elements.ipFamily ? form.elements.ipFamily.value : "" } : null;
 }
 function afterBarSwap(event) {
   if (!isBar(event) || !typed) return;
@@ -87,6 +87,7 @@ function afterBarSwap(event) {
   if (form && !form.elements.to.value) {
     if ([...form.elements.from.options].some((o) => o.value === typed.from)) form.elements.from.value = typed.from;
     form.elements.to.value = typed.to;
+    if (form.elements.ipFamily) form.elements.ipFamily.value = typed.family;  // dual-stack only
   }
   typed = null;
 }

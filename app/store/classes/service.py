@@ -302,10 +302,13 @@ class Classes:
         seed: int,
         method: str = "GET",
         headers: dict[str, str] | None = None,
+        ip_family: str | None = None,
     ) -> int | None:
         """Tell the class the teacher sent a trace (from the teacher's sandbox only), with the
         request's method and headers when they are not a plain GET (an HTTPRoute may match
-        on them); returns the event's seq (the teacher's page sends it back with the hop it
+        on them), and the IP family when the teacher chose one (``IPv4`` / ``IPv6``, the trace
+        bar's select or ``curl -4`` / ``-6``: on a dual-stack cluster a name resolves to
+        either); returns the event's seq (the teacher's page sends it back with the hop it
         shows)."""
         if not note or note.get("role") != "teacher":
             return None
@@ -314,6 +317,8 @@ class Classes:
             data["method"] = method
         if headers:
             data["headers"] = dict(headers)
+        if ip_family:
+            data["ipFamily"] = ip_family
         return self.backend.add_event(note["id"], "trace", data, self.clock(), None)
 
     def hop(self, row: ClassRow, trace_seq: int, hop: int) -> None:

@@ -151,6 +151,7 @@ def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Respons
             "seed": asked.get("seed", 0),
             "method": method,
             "headers": "\n".join(f"{name}: {value}" for name, value in headers.items()),
+            "ipFamily": asked.get("ipFamily", ""),  # the bar's family select says it
         }
         extra.update(trace_query=query, follow_trace=follow.trace.seq)
         if source is None:
@@ -160,9 +161,17 @@ def _caught_up(request: Request, workspace_id: str, shown_trace: str) -> Respons
             return extra
         try:
             # The whole class asks for this trace, and a student who traced it already (or
-            # asks again after a reload) has it on this state of the cluster.
+            # asks again after a reload) has it on this state of the cluster. The teacher's
+            # family goes too: a cluster switched to the other family alone answers as a
+            # learner's own trace asking for it there does.
             _, extra["trace"] = remembered_trace(
-                cluster, source, asked["to"], int(asked.get("seed", 0)), method, headers
+                cluster,
+                source,
+                asked["to"],
+                int(asked.get("seed", 0)),
+                method,
+                headers,
+                ip_family=asked.get("ipFamily") or None,
             )
         except PodpathError as error:
             extra["trace_error"] = error
