@@ -131,4 +131,4 @@ def test_send_100_beside_the_family_select_sends_in_that_family(
     assert landed and all(where.startswith(pod_network) for where in landed), landed
     bad = api.post(f"/w/{workspace}/traffic", data={**TRACE, "ipFamily": "IPv5"}, headers=HX)
     # Explained where the bars go, as Send 100's other errors are (the form's answer is 200).
-    assert 'ipFamily: Unsupported value: &#34;IPv5&#34;' in bad.text, bad.text
+    assert "ipFamily: Unsupported value: &#34;IPv5&#34;" in bad.text, bad.text
