@@ -19,14 +19,15 @@ from app.network.l7 import answered_by_proxy
 from app.network.model import Hop, Packet
 from app.network.outside_private import unreachable_reason
 from app.network.reply import Leg, Nat
+from app.network.run import ephemeral_port
+from app.network.trace.arrival import arrive
+from app.network.trace.node import through_node
 
 EXCLUDE_FROM_LB = "node.kubernetes.io/exclude-from-external-load-balancers"
 
 
 def from_outside(run: Any, packet: Packet) -> None:
     """The client outside sends ``packet``: to a node, to a load balancer, or nowhere."""
-    from app.network.trace import _arrive, _through_node
-
     index = run.index
     run.add(
         Hop(
@@ -57,7 +58,7 @@ def from_outside(run: Any, packet: Packet) -> None:
                 why=why_.vpc_why(packet.dst_ip),
             )
         )
-        _through_node(run, node, packet, from_outside=True, client_node=None)
+        through_node(run, node, packet, from_outside=True, client_node=None)
         return
     if is_lb:
         _through_load_balancer(run, service, packet)
@@ -77,12 +78,10 @@ def from_outside(run: Any, packet: Packet) -> None:
         return
     # Another address on the internet: the request never enters the cluster.
     leg = Leg(client=packet, client_node=None, server=packet)
-    _arrive(run, datapath.Arrival("external"), packet, leg)
+    arrive(run, datapath.Arrival("external"), packet, leg)
 
 
 def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) -> None:
-    from app.network.trace import _through_node
-
     index, cluster = run.index, run.cluster
     spec = service["spec"]
     name = f"{service['metadata']['namespace']}/{service['metadata']['name']}"
@@ -210,7 +209,7 @@ def _through_load_balancer(run: Any, service: dict[str, Any], packet: Packet) ->
     leg = Leg(
         client=packet, client_node=None, nats=[Nat(None, "lb", packet.dst_ip, packet.dst_port)]
     )
-    _through_node(run, chosen, forwarded, True, None, leg)
+    through_node(run, chosen, forwarded, True, None, leg)
 
 
 def _outside_source_ranges(
@@ -282,8 +281,6 @@ def _nodes_with_ready_endpoints(cluster: Any, service: dict[str, Any]) -> set[st
 
 def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packet) -> None:
     """ingress-nginx terminates the connection, matches host and path, and opens its own."""
-    from app.network.trace import _through_node, ephemeral_port
-
     cluster = run.cluster
     http = packet.http or {}
     host, path, scheme = http.get("host", ""), http.get("path", "/"), http.get("scheme", "http")
@@ -411,7 +408,7 @@ def ingress_proxy(run: Any, controller: dict[str, Any], node: str, packet: Packe
         )
     )
     # The controller dials the pod directly; its node's rules and policies still apply.
-    _through_node(run, node, upstream, False, node)
+    through_node(run, node, upstream, False, node)
     if run.trace.verdict == "delivered" and run.trace.endpoint:
         if noted and run.trace.cause is None:
             run.trace.cause = noted

@@ -12,12 +12,13 @@ from dataclasses import replace
 from typing import Any
 
 from app.cluster.cilium_config import replaces_kube_proxy
-from app.network import dns, kubeproxy, trace_family
+from app.network import dns, kubeproxy
 from app.network.cilium import lb as cilium_lb
 from app.network.gateway.traffic import is_envoy_service, through_gateway
 from app.network.outside import EXCLUDE_FROM_LB, _backend_endpoints, _nodes_with_ready_endpoints
 from app.network.targets import check_request, parse_source, parse_target
 from app.network.topology import network_index
+from app.network.trace import family as trace_family
 
 
 def request_seed(seed: int, number: int) -> int:

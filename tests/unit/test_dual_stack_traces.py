@@ -196,7 +196,7 @@ def test_the_outside_client_falls_back_to_a_for_a_public_name_on_an_ipv6_cluster
     """The outside client has both addresses, so like curl it asks for AAAA and A: a public
     name with only an A record still resolves."""
     from app.network.targets import parse_source
-    from app.network.trace_family import query_types
+    from app.network.trace.family import query_types
 
     cluster = make("ipv6")
     assert query_types(cluster, parse_source(cluster, "external")) == ["AAAA", "A"]

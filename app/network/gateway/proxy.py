@@ -19,12 +19,12 @@ from app.network.gateway.decide import Decision, decide
 from app.network.gateway.matching import Request
 from app.network.l7 import answered_by_proxy
 from app.network.model import Hop, Packet
+from app.network.run import ephemeral_port
+from app.network.trace.node import through_node
 
 
 def envoy_proxy(run: Any, pod: dict[str, Any], node: str, packet: Packet) -> None:
     """The Envoy pod ``pod`` on ``node`` received ``packet`` (an HTTP request): route it."""
-    from app.network.trace import _through_node, ephemeral_port
-
     labels = pod["metadata"].get("labels") or {}
     gateway = (labels.get(infra.OWNER_NAMESPACE, ""), labels.get(infra.OWNER_NAME, ""))
     http = packet.http or {}
@@ -83,7 +83,7 @@ def envoy_proxy(run: Any, pod: dict[str, Any], node: str, packet: Packet) -> Non
         )
     )
     run.via = None
-    _through_node(run, node, upstream, False, node)
+    through_node(run, node, upstream, False, node)
     if run.trace.verdict == "delivered" and run.trace.endpoint:
         run.trace.reason += (
             f" Envoy ({decision.label}) routed it by HTTPRoute {route[0]}/{route[1]} and "

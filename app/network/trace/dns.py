@@ -6,12 +6,14 @@ from typing import Any
 
 from app.cluster import families
 from app.cluster.cilium_config import replaces_kube_proxy
-from app.network import datapath, dns, kubeproxy, trace_family, trace_policy
+from app.network import datapath, dns, kubeproxy
 from app.network import why as why_
 from app.network.cilium import lb as cilium_lb
 from app.network.cilium import trace_hooks as cilium_hooks
 from app.network.model import Hop, Packet
 from app.network.run import TraceRun, chain_where, ephemeral_port, rule_of
+from app.network.trace import family as trace_family
+from app.network.trace import policy as trace_policy
 
 
 def resolve_target(run: TraceRun) -> str | None:
