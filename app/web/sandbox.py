@@ -28,7 +28,7 @@ from app.lessons.activity import dns_record, trace_record, traffic_record
 from app.network import dns, kubeproxy
 from app.network.targets import parse_source, parse_target
 from app.network.trace import trace
-from app.network.trace_memo import remembered_trace
+from app.network.trace.memo import remembered_trace
 from app.network.traffic import send_traffic
 from app.render.forms import forms_view
 from app.render.map import build_map

@@ -15,6 +15,7 @@ What is where:
   the datapath to the next node.
 - ``arrival``: where the packet lands: a host outside, a node's own address or a pod.
 - ``policy``: where NetworkPolicy meets the trace (the sender's egress, the receiver's ingress).
+- ``memo``: traces remembered per state of the cluster's objects.
 
 The packet from outside the cluster (a load balancer, an Ingress) is :mod:`app.network.outside`.
 """
@@ -22,6 +23,7 @@ The packet from outside the cluster (a load balancer, an Ingress) is :mod:`app.n
 from __future__ import annotations
 
 from app.network.run import TraceRun, ephemeral_port
+from app.network.trace.memo import remembered_trace
 from app.network.trace.request import trace
 
-__all__ = ["TraceRun", "ephemeral_port", "trace"]
+__all__ = ["TraceRun", "ephemeral_port", "remembered_trace", "trace"]

@@ -14,7 +14,7 @@ from app.classroom.codes import normalise, shown
 from app.classroom.follow import catch_up_spread, follow_source
 from app.cluster.cluster import Cluster
 from app.errors import Forbidden, PodpathError
-from app.network.trace_memo import remembered_trace
+from app.network.trace.memo import remembered_trace
 from app.render.stage import hop_marks
 from app.store.classes import ClassEvent, class_note
 from app.store.classes.following import FOLLOW_KINDS

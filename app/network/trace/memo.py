@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.network.model import Trace
-from app.network.trace import trace
+from app.network.trace.request import trace
 
 #: Distinct requests kept per state (then the kept ones are dropped, and kept again as asked).
 MAX_KEPT = 16
