@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.lessons.model import Lesson, parse_lesson
+from app.lessons.lesson import Lesson
+from app.lessons.lesson_yaml import parse_lesson
 from app.lessons.source import LessonFileError, read_yaml
 from app.lessons.text import read_text
 

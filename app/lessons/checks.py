@@ -17,7 +17,7 @@ from app.lessons.checks_commands import COMMAND_CHECKS
 from app.lessons.checks_datapath import DATAPATH_CHECKS
 from app.lessons.checks_network import NETWORK_CHECKS
 from app.lessons.checks_objects import OBJECT_CHECKS
-from app.lessons.model import Check
+from app.lessons.lesson import Check
 from app.lessons.outcome import Outcome, StepState
 
 _CHECKS = {**OBJECT_CHECKS, **NETWORK_CHECKS, **COMMAND_CHECKS, **DATAPATH_CHECKS}

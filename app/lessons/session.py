@@ -14,7 +14,7 @@ from app.cluster.cluster import Cluster
 from app.lessons import notes
 from app.lessons.actions import Done, run_actions
 from app.lessons.checks import evaluate
-from app.lessons.model import Lesson
+from app.lessons.lesson import Lesson
 from app.lessons.outcome import Outcome
 
 

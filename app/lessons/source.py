@@ -50,6 +50,94 @@ class Located:
         return LessonFileError(self.filename, self.line(path), problem)
 
 
+def dotted(path: Path) -> str:
+    """``path`` as a lesson author writes it in a message: ``steps[1].checks[0]``.
+
+    >>> dotted(("steps", 1, "checks", 0))
+    'steps[1].checks[0]'
+    >>> dotted(())
+    '(top level)'
+    """
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "(top level)"
+
+
+def require(doc: Located, data: Any, path: Path, kind: type | tuple[type, ...], what: str) -> Any:
+    """``data`` when it is of ``kind``, else the error that says what it must be.
+
+    Parameters
+    ----------
+    doc : Located
+        The file ``data`` was read from (for the line).
+    data : Any
+        The value found at ``path``.
+    path : Path
+        Where it is, as in ``Located.lines``.
+    kind : type or tuple of types
+        What it must be; ``int`` does not take ``true`` or ``false``.
+    what : str
+        What it must be, as the message says it (``a whole number``).
+
+    Returns
+    -------
+    Any
+        ``data``, unchanged.
+
+    Raises
+    ------
+    LessonFileError
+        ``<path>: must be <what>``.
+
+    Examples
+    --------
+    >>> doc = read_yaml("l.yaml", "order: 2\\ncluster:\\n  workers: true\\n")
+    >>> require(doc, doc.data["order"], ("order",), int, "a whole number")
+    2
+    >>> require(doc, True, ("cluster", "workers"), int, "a whole number")
+    Traceback (most recent call last):
+    ...
+    app.lessons.source.LessonFileError: l.yaml, line 3: cluster.workers: must be a whole number
+    """
+    if not isinstance(data, kind) or (isinstance(data, bool) and kind is int):
+        raise doc.error(path, f"{dotted(path)}: must be {what}")
+    return data
+
+
+def only(doc: Located, data: dict[str, Any], path: Path, allowed: set[str]) -> None:
+    """Refuse the first key of the mapping ``data`` that is not in ``allowed``.
+
+    Parameters
+    ----------
+    doc : Located
+    data : dict
+        The mapping found at ``path``.
+    path : Path
+    allowed : set of str
+        The keys it may have, listed in the message.
+
+    Raises
+    ------
+    LessonFileError
+        ``<path>.<key>: unknown field "<key>" (expected one of: ...)``.
+
+    Examples
+    --------
+    >>> doc = read_yaml("l.yaml", "cluster:\\n  cni: calico\\n  nodes: 3\\n")
+    >>> only(doc, doc.data["cluster"], ("cluster",), {"cni", "workers"})
+    Traceback (most recent call last):
+    ...
+    app.lessons.source.LessonFileError: l.yaml, line 3: cluster.nodes: unknown field "nodes" (expected one of: cni, workers)
+    """
+    for key in data:
+        if key not in allowed:
+            raise doc.error(
+                (*path, key),
+                f'{dotted((*path, key))}: unknown field "{key}" (expected one of: {", ".join(sorted(allowed))})',
+            )
+
+
 def read_yaml(filename: str, text: str) -> Located:
     """Parse one YAML document, recording where each value is.
 
