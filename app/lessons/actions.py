@@ -23,8 +23,8 @@ from app.lessons.activity import (
     trace_record,
     traffic_record,
 )
-from app.lessons.checks_network import request_of
-from app.lessons.model import Action
+from app.lessons.checks_traces import request_of
+from app.lessons.lesson import Action
 from app.lessons.refs import (
     LessonRefError,
     expand,
@@ -78,7 +78,7 @@ def run_actions(cluster: Any, actions: list[Action], step_id: str | None = None)
     Examples
     --------
     >>> from app.cluster.cluster import Cluster
-    >>> from app.lessons.model import Action
+    >>> from app.lessons.lesson import Action
     >>> cluster = Cluster.create(seed=1)
     >>> done = run_actions(cluster, [Action("switch", {"cni": "calico"}, 1)])
     >>> done.lines, cluster.config.cni

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.lessons.checks_network import mismatch
+from app.lessons.checks_traces import mismatch
 from app.lessons.outcome import Outcome, StepState
 
 #: Where a translation may be asked for, and how a message says it.
