@@ -353,7 +353,9 @@ def sandbox_traffic(
 
     context = page_context(request, workspace_id, "trace", False, build)
     record_activity(request, workspace_id, context)
-    return render(request, "workspace.html", context, block="trace_result")
+    # Refused input is a 4xx, as a refused trace is (htmx still swaps in the message).
+    status = context["traffic_error"].status if "traffic_error" in context else 200
+    return render(request, "workspace.html", context, block="trace_result", status_code=status)
 
 
 @router.post("/w/{workspace_id}/settings")
