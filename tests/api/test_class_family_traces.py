@@ -118,7 +118,9 @@ def test_a_student_whose_cluster_lacks_the_family_sees_why_not_an_error(api: Api
     assert reason in player(own.text) and reason in shown
 
 
-@pytest.mark.parametrize(("family", "pod_network"), [("IPv4", "10.244."), ("IPv6", "[fd00:10:244:")])
+@pytest.mark.parametrize(
+    ("family", "pod_network"), [("IPv4", "10.244."), ("IPv6", "[fd00:10:244:")]
+)
 def test_send_100_beside_the_family_select_sends_in_that_family(
     api: Api, family: str, pod_network: str
 ) -> None:
