@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.store.classes.service import ACTIVE_EVERY
+from app.store.classes.observing import ACTIVE_EVERY
 from tests.api.conftest import Api, new_workspace
 from tests.api.test_classroom import Class
 

@@ -6,7 +6,7 @@ follows), the class's starting point (what each new student's copy is made from;
 start from here" replaces it), and one per student. Each sandbox knows its part from a note
 kept with it (``notes["class"]``: the class id, the role, and for a student the seat), so
 every change a student makes reaches the dashboard through one observer
-(:meth:`Classes.observe`), whatever page or API made it.
+(:meth:`~app.store.classes.observing.ProgressObserver.observe`), whatever page or API made it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import Any
 
 from app.classroom import codes
-from app.classroom.progress import advance, same_progress, summarize
+from app.classroom.progress import advance
 from app.cluster import scenarios
 from app.cluster.cluster import Cluster
 from app.errors import (
@@ -37,11 +37,9 @@ from app.lessons.model import Lesson
 from app.store import looks
 from app.store.classes.base import ClassBackend, ClassRow, NameTaken, Seat
 from app.store.classes.following import FollowState, FollowStates
+from app.store.classes.observing import NOTE, ProgressObserver, class_note
 from app.store.workspaces import Workspaces
 
-NOTE = "class"
-#: A student's "last active" is written at most this often (seconds) when nothing else moved.
-ACTIVE_EVERY = 15
 #: The events the dashboard follows (a student's page follows FOLLOW_KINDS).
 DASHBOARD_KINDS = frozenset({"progress", "joined", "hint", "following"})
 
@@ -55,12 +53,7 @@ def copy_of(cluster: Cluster) -> Cluster:
     return Cluster.from_state(json.loads(json.dumps(cluster.to_state())))
 
 
-def class_note(cluster: Cluster) -> dict[str, Any] | None:
-    """The sandbox's part in a class (``{"id", "role", "seat"?, "state"?}``), or None."""
-    return cluster.state.notes.get(NOTE)
-
-
-class Classes:
+class Classes(ProgressObserver):
     """Create, join and follow classes.
 
     Parameters
@@ -385,41 +378,3 @@ class Classes:
             return {"done": lines, "state": took, "moved": moved, "rebuilt": rebuilt}
 
         return self.workspaces.change(workspace_id, change)
-
-    # --- what students do reaches the dashboard -----------------------------------------------
-    def _summary(self, row: ClassRow, cluster: Cluster) -> dict[str, Any]:
-        lesson = self.lesson_of(row)
-        record = notes.all_progress(cluster).get(lesson.slug) if lesson else None
-        return summarize(record, lesson)
-
-    def observe(self, workspace_id: str, cluster: Cluster) -> None:
-        """After a saved change: a student's progress goes to their seat (and the dashboard
-        hears of it); the teacher's lesson step goes to the class."""
-        note = class_note(cluster)
-        if not note:
-            return
-        row = self.get(note["id"])
-        now = self.clock()
-        if note.get("role") == "teacher":
-            lesson = self.lesson_of(row)
-            if lesson is None:
-                return
-            step = notes.progress(cluster, lesson.slug)["step"]
-            last = self.follow_state(row.id).step
-            if last is None or last.data.get("step") != step:
-                title = lesson.steps[step].title if step < len(lesson.steps) else "Recap and quiz"
-                self.backend.add_event(row.id, "step", {"step": step, "title": title}, now, None)
-            return
-        seat = self.seat_in_look(row.id, note.get("seat", ""))
-        if seat is None:
-            return
-        progress = advance(seat.progress, self._summary(row, cluster), now, self.lesson_of(row))
-        moved = not same_progress(seat.progress, progress)
-        if moved or now - seat.last_active >= ACTIVE_EVERY:
-            self.backend.update_seat(
-                row.id, seat.id, progress=progress if moved else None, last_active=now
-            )
-            written = replace(seat, progress=progress, last_active=now)
-            looks.keep(("seat", row.id, seat.id), written)
-        if moved:
-            self.backend.add_event(row.id, "progress", {"seat": seat.id}, now, None)
