@@ -31,6 +31,7 @@ from app.web import (
     pages,
     sandbox,
     terminal,
+    traces,
 )
 from app.web.classroom import student as class_student
 from app.web.classroom import teacher as class_teacher
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # matter of speed: a class of students mostly loads, traces, follows and types.
     for router in (
         sandbox.router,
+        traces.router,
         class_student.router,
         live.router,
         lessons.router,

@@ -1,4 +1,5 @@
-"""The sandbox page, ``/w/{id}``: the cluster map, the side panel's tabs, and traces.
+"""The sandbox page, ``/w/{id}``: the cluster map and the side panel's tabs (its traces and
+Send 100 are :mod:`app.web.traces`').
 
 Every action is a plain form or link first; htmx swaps just the part that changed (the
 panel, the map, the trace) when JavaScript is there.
@@ -24,12 +25,10 @@ from app.cluster.export import export_yaml
 from app.cluster.manifests import dump_manifests
 from app.cluster.objects import key_of, kind_from_alias
 from app.errors import NotFound, PodpathError
-from app.lessons.activity import dns_record, trace_record, traffic_record
+from app.lessons.activity import dns_record
 from app.network import dns, kubeproxy
-from app.network.targets import parse_source, parse_target
+from app.network.targets import parse_source
 from app.network.trace import trace
-from app.network.trace.memo import remembered_trace
-from app.network.traffic import send_traffic
 from app.render.forms import forms_view
 from app.render.map import build_map
 from app.render.reachability import reachability_view
@@ -38,9 +37,7 @@ from app.render.sandbox import (
     rules_view,
     source_options,
     target_suggestions,
-    with_shares,
 )
-from app.render.stage import hop_marks
 from app.render.tables import workspace_view
 from app.render.yaml_lines import highlighted
 from app.store.classes import class_note
@@ -50,7 +47,7 @@ from app.web.lessons import active_lesson_view, record_activity
 from app.web.live.feed import objects_tag
 from app.web.rendering import CLUSTER_CHANGED, WhenDrawn, is_htmx, render
 from app.web.rules_cilium import rules_extra
-from app.web.trace_form import METHODS, header_lines
+from app.web.trace_form import METHODS
 
 router = APIRouter(include_in_schema=False)
 
@@ -266,96 +263,6 @@ def _applied(
         context["apply_error"] = error
         return render(request, "workspace.html", context, block="panel", status_code=error.status)
     return render(request, "workspace.html", context, block="panel", also=CLUSTER_CHANGED)
-
-
-@router.post("/w/{workspace_id}/trace")
-def sandbox_trace(
-    request: Request,
-    workspace_id: str,
-    source: Annotated[str, Form(alias="from")] = "external",
-    to: Annotated[str, Form()] = "",
-    seed: Annotated[int, Form()] = 0,
-    method: Annotated[str, Form(max_length=40)] = "GET",
-    headers: Annotated[str, Form(max_length=8000)] = "",
-    ip_family: Annotated[str, Form(alias="ipFamily", max_length=10)] = "",
-) -> Response:
-    """A trace from the Trace tab or the bar: ``method`` and ``headers`` (one ``Name: value``
-    per line) are the request's, for HTTPRoute method and header matches; ``ipFamily``
-    (``IPv4`` / ``IPv6``, the Trace tab of a dual-stack sandbox) the family a name resolves
-    to, as ``curl -4`` / ``-6``."""
-    query = {"from": source, "to": to, "seed": seed, "method": method, "headers": headers}
-    query["ipFamily"] = ip_family
-
-    def build(cluster: Cluster) -> dict[str, Any]:
-        try:
-            sent = header_lines(headers)
-            traced, result = remembered_trace(
-                cluster, source, to, seed, method or "GET", sent, ip_family or None
-            )
-        except PodpathError as error:
-            return {"trace_error": error, "trace_query": query}
-        return {
-            "activity": trace_record(cluster, source, to, traced),
-            "trace": result,
-            "trace_query": query,
-        }
-
-    with request.app.state.workspaces.one_look():  # drawn, then noted for the lesson
-        context = page_context(request, workspace_id, "trace", False, build)
-        record_activity(request, workspace_id, context)
-    # The teacher's trace goes to the students following, with the family chosen (if any).
-    if "trace" in context:
-        context["class_trace"] = request.app.state.classes.traced(
-            context["class_note"],
-            source,
-            to,
-            seed,
-            method or "GET",
-            header_lines(headers),
-            ip_family=ip_family or None,
-        )
-    if "trace" in context:  # the packet moves over the map the page draws
-        context["marks"] = hop_marks(context["map"], context["trace"])
-    status = context["trace_error"].status if "trace_error" in context else 200
-    return render(request, "workspace.html", context, block="trace_result", status_code=status)
-
-
-@router.post("/w/{workspace_id}/traffic")
-def sandbox_traffic(
-    request: Request,
-    workspace_id: str,
-    source: Annotated[str, Form(alias="from")] = "external",
-    to: Annotated[str, Form()] = "",
-    count: Annotated[int, Form()] = 100,
-    seed: Annotated[int, Form()] = 0,
-    method: Annotated[str, Form(max_length=40)] = "GET",
-    headers: Annotated[str, Form(max_length=8000)] = "",
-    ip_family: Annotated[str, Form(alias="ipFamily", max_length=10)] = "",
-) -> Response:
-    """Send 100 from the Trace tab or the bar, in the family their select chose (if any)."""
-    count = max(1, min(count, 10_000))
-    query = {"from": source, "to": to, "seed": seed, "method": method, "headers": headers}
-    query["ipFamily"] = ip_family
-
-    def build(cluster: Cluster) -> dict[str, Any]:
-        try:
-            sent = header_lines(headers)
-            result = send_traffic(
-                cluster, source, to, count, seed, method or "GET", sent, ip_family or None
-            )
-        except PodpathError as error:
-            return {"traffic_error": error, "trace_query": query}
-        return {
-            "traffic": with_shares(result),
-            "trace_query": query,
-            "activity": traffic_record(source, to, parse_target(to).host, result),
-        }
-
-    context = page_context(request, workspace_id, "trace", False, build)
-    record_activity(request, workspace_id, context)
-    # Refused input is a 4xx, as a refused trace is (htmx still swaps in the message).
-    status = context["traffic_error"].status if "traffic_error" in context else 200
-    return render(request, "workspace.html", context, block="trace_result", status_code=status)
 
 
 @router.post("/w/{workspace_id}/settings")
