@@ -208,6 +208,9 @@ def test_the_history_is_bounded_in_bytes_too(
 
 
 def test_what_changes_no_object_is_not_a_step(store: Workspaces) -> None:
+    # The clock stands still: a reset a second later stamps the system objects it makes anew
+    # with a new creationTimestamp, which is a change (a loaded machine once took that second).
+    store.clock = lambda: 1_800_000_000.0
     workspace, _ = store.create(ClusterConfig(), seed=1)
     store.change(workspace, lambda c: c.state.notes.update(lesson="x"))  # a lesson's progress
     store.change(workspace, rebuild.reset)  # a fresh cluster reset: nothing differs
