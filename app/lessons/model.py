@@ -35,9 +35,6 @@ from app.lessons.lesson import (
 )
 from app.lessons.lesson_yaml import ACTION_KEYS, parse_lesson
 
-# The tests that read one check on its own have called it by this name.
-_check = read_check
-
 __all__ = [
     "ACTION_KEYS",
     "CHECK_KEYS",

@@ -61,8 +61,8 @@ def sandbox_trace(
     with request.app.state.workspaces.one_look():  # drawn, then noted for the lesson
         context = page_context(request, workspace_id, "trace", False, build)
         record_activity(request, workspace_id, context)
-    # The teacher's trace goes to the students following, with the family chosen (if any).
     if "trace" in context:
+        # The teacher's trace goes to the students following, with the family chosen (if any).
         context["class_trace"] = request.app.state.classes.traced(
             context["class_note"],
             source,
@@ -72,7 +72,7 @@ def sandbox_trace(
             header_lines(headers),
             ip_family=ip_family or None,
         )
-    if "trace" in context:  # the packet moves over the map the page draws
+        # The packet moves over the map the page draws.
         context["marks"] = hop_marks(context["map"], context["trace"])
     status = context["trace_error"].status if "trace_error" in context else 200
     return render(request, "workspace.html", context, block="trace_result", status_code=status)

@@ -38,6 +38,20 @@ spec: {nodeName: worker-2, containers: [{name: c, image: curlimages/curl:8.10.1}
 """
 
 
+def dual_stack_sandbox(base_url: str) -> str:
+    """A dual-stack sandbox (seed 3) holding OBJECTS, made through the JSON API."""
+    with httpx.Client(base_url=base_url) as client:
+        workspace = client.post("/api/v1/workspaces", json={"ipFamily": "dual", "seed": 3})
+        workspace = workspace.json()["id"]
+        applied = client.post(
+            f"/api/v1/workspaces/{workspace}/apply",
+            content=OBJECTS,
+            headers={"Content-Type": "application/yaml"},
+        )
+        assert applied.status_code == 200, applied.text
+    return workspace
+
+
 def test_a_dual_stack_sandbox_from_the_home_page_traces_over_ipv6(
     pages, live_server, screenshots_dir: Path
 ) -> None:
@@ -81,14 +95,7 @@ def test_a_dual_stack_sandbox_from_the_home_page_traces_over_ipv6(
 def test_the_rules_tab_shows_the_ipv6_proxier_a_trace_went_through(
     pages, live_server, screenshots_dir: Path
 ) -> None:
-    with httpx.Client(base_url=live_server.url) as client:
-        workspace = client.post("/api/v1/workspaces", json={"ipFamily": "dual", "seed": 3})
-        workspace = workspace.json()["id"]
-        client.post(
-            f"/api/v1/workspaces/{workspace}/apply",
-            content=OBJECTS,
-            headers={"Content-Type": "application/yaml"},
-        )
+    workspace = dual_stack_sandbox(live_server.url)
     page: Page = pages(viewport={"width": 1280, "height": 800})
     page.goto(f"/w/{workspace}?tab=rules&node=worker-2&from=pod/default/client&to=http://web/")
     expect(page.locator("#rules-title")).to_contain_text("ip6tables-save")
@@ -102,14 +109,8 @@ def test_the_trace_tab_picks_the_family_as_curl_minus_4_does(
 ) -> None:
     # curl's docs: -4 / --ipv4 resolves names to IPv4 addresses only; the tab's select posts
     # the trace API's ipFamily, and only a dual-stack sandbox shows it.
+    workspace = dual_stack_sandbox(live_server.url)
     with httpx.Client(base_url=live_server.url) as client:
-        workspace = client.post("/api/v1/workspaces", json={"ipFamily": "dual", "seed": 3})
-        workspace = workspace.json()["id"]
-        client.post(
-            f"/api/v1/workspaces/{workspace}/apply",
-            content=OBJECTS,
-            headers={"Content-Type": "application/yaml"},
-        )
         spec = client.get(f"/api/v1/workspaces/{workspace}/objects/Service/default/web").json()
     v4 = spec["spec"]["clusterIPs"][0]
     page: Page = pages(viewport={"width": 1280, "height": 800})

@@ -181,19 +181,19 @@ def test_the_run_action_types_the_command_for_the_learner():
     ],
 )
 def test_a_ran_check_that_cannot_be_a_command_is_refused_when_the_lesson_loads(text, problem):
-    from app.lessons.model import _check
+    from app.lessons.check_kinds import read_check
 
     doc = read_yaml("lesson.yaml", text)
     with pytest.raises(LessonFileError) as error:
-        _check(doc, doc.data, ())
+        read_check(doc, doc.data, ())
     assert problem in error.value.problem
 
 
 def test_on_a_node_is_read_as_the_word_on_not_as_yaml_true():
-    from app.lessons.model import _check
+    from app.lessons.check_kinds import read_check
 
     doc = read_yaml("lesson.yaml", "{ran: iptables-save -t nat, on: node/worker-1}")
-    assert _check(doc, doc.data, ()).spec["on"] == "node/worker-1"
+    assert read_check(doc, doc.data, ()).spec["on"] == "node/worker-1"
 
 
 def test_the_message_quotes_the_last_try_at_the_command_not_the_filter_after_it():

@@ -15,8 +15,6 @@ from app.errors import NotFound
 from app.network.kubeproxy import chains, ip6, iptables, ipvs, nftables
 from app.network.kubeproxy.model import Endpoint, ServicePort
 
-_POD_CIDRS = c.POD_NETWORK
-
 
 # --- the service table ---------------------------------------------------------------------
 def service_table(cluster: Any, family: str | None = None) -> list[ServicePort]:
